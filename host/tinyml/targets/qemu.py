@@ -1,0 +1,138 @@
+"""Emulated Cortex-M boards: this project's MicroPython firmware (ports/qemu_mps2) under qemu-system-arm.
+
+'qemu-m4' is QEMU's mps2-an386 (Cortex-M4F), 'qemu-m7' its mps2-an500 (Cortex-M7); one firmware serves
+both and loads armv7emsp native modules. A run happens in a fresh temporary directory that the firmware
+sees as its filesystem (semihosting): the files are written there, the script runs as main.py, and the
+files asked for are read back afterwards.
+
+Instruction counts: QEMU runs with `-icount shift=6`, so virtual time follows the instruction count
+exactly. The firmware writes the number of instructions the whole script took (compiling it included) to
+the file named after the script on its command line; that is RunResult.instructions. Inside a script,
+`board.instructions()` gives the count since boot, for measuring a region.
+"""
+
+import contextlib
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from .base import RunResult, Target, TargetError
+
+REPO = Path(__file__).resolve().parents[3]
+PORT_DIR = REPO / "ports" / "qemu_mps2"
+FIRMWARE = REPO / "build" / "qemu_mps2" / "firmware.elf"
+MACHINES = {"qemu-m4": "mps2-an386", "qemu-m7": "mps2-an500"}
+ICOUNT_SHIFT = 6            # 64 ns per instruction: the 25 MHz timer ticks 1.6 times per instruction
+SCRIPT = "main.py"
+COUNT_FILE = ".instructions"
+INSTALL_HINT = "apt-get install qemu-system-arm gcc-arm-none-eabi"
+
+
+def _require(tool: str) -> str:
+    path = shutil.which(tool)
+    if not path:
+        raise TargetError(f"{tool} not found: {INSTALL_HINT}")
+    return path
+
+
+def build_firmware(force: bool = False) -> Path:
+    """The firmware image, built with the port's Makefile when missing (or always with `force`)."""
+    if FIRMWARE.exists() and not force:
+        return FIRMWARE
+    _require("arm-none-eabi-gcc")
+    env = dict(os.environ)
+    pip = Path(sys.executable).parent / "pip"       # tools/fetch_micropython.sh may need pip
+    if pip.exists():
+        env.setdefault("PIP", str(pip))
+    proc = subprocess.run(["make", "-C", str(PORT_DIR), f"-j{os.cpu_count() or 2}"],
+                          capture_output=True, text=True, env=env)
+    if proc.returncode != 0 or not FIRMWARE.exists():
+        lines = (proc.stderr or proc.stdout).strip().splitlines()
+        raise TargetError("firmware build failed: " + (lines[-1] if lines else f"make exited {proc.returncode}"))
+    return FIRMWARE
+
+
+class QemuTarget(Target):
+    arch = "armv7emsp"
+
+    def __init__(self, name: str = "qemu-m4"):
+        if name not in MACHINES:
+            raise TargetError(f"unknown QEMU target '{name}': choose one of {', '.join(MACHINES)}")
+        self.name = name
+        self.machine = MACHINES[name]
+
+    def _command(self, firmware: Path, *extra: str) -> list:
+        return [_require("qemu-system-arm"), "-M", self.machine, "-semihosting-config", "enable=on,target=native",
+                "-icount", f"shift={ICOUNT_SHIFT}", "-kernel", str(firmware), *extra]
+
+    def run(self, script: str, files: dict, fetch=(), timeout: float = 300) -> RunResult:
+        _require("qemu-system-arm")
+        firmware = build_firmware()
+        with tempfile.TemporaryDirectory(prefix="tinyml-qemu-") as tmp:
+            work = Path(tmp)
+            for name, data in files.items():
+                (work / name).parent.mkdir(parents=True, exist_ok=True)
+                (work / name).write_bytes(data)
+            (work / SCRIPT).write_text(script)
+            cmd = self._command(firmware, "-nographic", "-append", f"{SCRIPT} {COUNT_FILE}")
+            try:
+                proc = subprocess.run(cmd, cwd=work, stdin=subprocess.DEVNULL, capture_output=True,
+                                      timeout=timeout)
+            except subprocess.TimeoutExpired:
+                raise TargetError(f"{self.name}: script timed out after {timeout:g} s") from None
+            stdout = proc.stdout.decode("utf-8", "replace").replace("\r\n", "\n")
+            if proc.returncode != 0:
+                raise TargetError(f"{self.name}: {_failure_reason(stdout, proc)}")
+            out = {}
+            for name in fetch:
+                path = work / name
+                if not path.is_file():
+                    raise TargetError(f"{self.name}: the script did not write '{name}'")
+                out[name] = path.read_bytes()
+            count = work / COUNT_FILE
+            instructions = int(count.read_text()) if count.exists() else None
+            return RunResult(stdout=stdout, files=out, instructions=instructions)
+
+    @contextlib.contextmanager
+    def serve_pty(self, workdir, timeout: float = 10):
+        """Start the firmware's REPL on a pseudo-terminal (as a real board over USB serial) with `workdir`
+        as its filesystem; yields the /dev/pts path for mpremote. QEMU is stopped on exit."""
+        firmware = build_firmware()
+        cmd = self._command(firmware, "-display", "none", "-monitor", "none", "-serial", "pty")
+        proc = subprocess.Popen(cmd, cwd=workdir, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                stderr=subprocess.STDOUT)
+        try:
+            # QEMU announces "char device redirected to /dev/pts/N (label serial0)" as it starts.
+            deadline = time.monotonic() + timeout
+            line = b""
+            while time.monotonic() < deadline:
+                line = proc.stdout.readline()
+                match = re.search(rb"(/dev/pts/\d+)", line)
+                if match:
+                    break
+                if not line and proc.poll() is not None:
+                    raise TargetError(f"{self.name}: QEMU exited with status {proc.returncode}")
+            else:
+                raise TargetError(f"{self.name}: QEMU did not report its pseudo-terminal")
+            yield match.group(1).decode()
+        finally:
+            proc.kill()
+            proc.wait()
+            proc.stdout.close()
+
+
+def _failure_reason(stdout: str, proc) -> str:
+    lines = [line.strip() for line in stdout.splitlines() if line.strip()]
+    last = lines[-1] if lines else ""
+    if "Traceback (most recent call last):" in stdout:
+        return last                                   # e.g. "ValueError: bad shape"
+    if last.startswith("FATAL:"):
+        return f"firmware crashed ({last[6:].strip()})"
+    err = proc.stderr.decode("utf-8", "replace").strip().splitlines()
+    detail = last or (err[-1] if err else "")
+    return f"exited with status {proc.returncode}" + (f": {detail}" if detail else "")

@@ -1,0 +1,161 @@
+// FULLY_CONNECTED: int8 (per-channel or per-tensor weights) and float32.
+#include "../tm_internal.h"
+#include "../tm_quant.h"
+
+enum { OPT_ACTIVATION = 0, OPT_WEIGHTS_FORMAT = 1 };
+
+// Requantization per unit (per-channel weights) or one for all units (per-tensor): as small as TFLM's.
+typedef struct {
+    int32_t multiplier;
+    int32_t shift;
+} unit_params_t;
+
+typedef struct {
+    tm_tensor_t *in, *w, *bias, *out;
+    int32_t units, depth, batches;
+} shape_t;
+
+static tm_status_t get_shape(tm_model_t *m, tm_node_t *n, shape_t *s) {
+    if (tm_expect_io(m, n, 2, 3, 1) != TM_OK) {
+        return TM_ERROR;
+    }
+    s->in = tm_in(m, n, 0);
+    s->w = tm_in(m, n, 1);
+    s->bias = tm_in(m, n, 2);
+    s->out = tm_out(m, n, 0);
+    if (s->w->ndim != 2) {
+        return tm_fail(m, "weights must be 2-D [units, depth], got %d-D", s->w->ndim);
+    }
+    s->units = s->w->dims[0];
+    s->depth = s->w->dims[1];
+    if (s->units <= 0 || s->depth <= 0) {
+        return tm_fail(m, "empty weights");
+    }
+    s->batches = tm_elements(s->out) / s->units;
+    if (tm_elements(s->out) != s->batches * s->units || tm_elements(s->in) != s->batches * s->depth) {
+        return tm_fail(m, "input of %d values does not fit weights of depth %d", tm_elements(s->in), s->depth);
+    }
+    if (tm_opt_u8(m, n, OPT_WEIGHTS_FORMAT, 0) != 0) {
+        return tm_fail(m, "shuffled weights format is not supported");
+    }
+    if (s->bias && tm_elements(s->bias) != s->units) {
+        return tm_fail(m, "bias has %d values for %d units", tm_elements(s->bias), s->units);
+    }
+    return TM_OK;
+}
+
+static tm_status_t init(tm_model_t *m, tm_node_t *n, tm_node_request_t *req) {
+    shape_t s;
+    if (get_shape(m, n, &s) != TM_OK) {
+        return TM_ERROR;
+    }
+    if (s.in->type == TM_FLOAT32) {
+        if (tm_expect_type(m, s.w, TM_FLOAT32, "weights") || tm_expect_type(m, s.out, TM_FLOAT32, "output") ||
+            (s.bias && tm_expect_type(m, s.bias, TM_FLOAT32, "bias"))) {
+            return TM_ERROR;
+        }
+        return TM_OK;
+    }
+    if (tm_expect_type(m, s.in, TM_INT8, "input") || tm_expect_type(m, s.w, TM_INT8, "weights") ||
+        tm_expect_type(m, s.out, TM_INT8, "output") || (s.bias && tm_expect_type(m, s.bias, TM_INT32, "bias"))) {
+        return TM_ERROR;
+    }
+    if (!s.w->is_const || (s.bias && !s.bias->is_const)) {
+        return tm_fail(m, "weights and bias must be constant tensors");
+    }
+    if (s.w->n_scales > 1 && (uint32_t)s.units != s.w->n_scales) {
+        return tm_fail(m, "weights have %u scales for %d units", s.w->n_scales, s.units);
+    }
+    if (s.w->zero_point != 0) {
+        return tm_fail(m, "int8 weights must have zero point 0 (TFLite's quantization spec)");
+    }
+    req->persistent_bytes = (uint32_t)(s.w->n_scales > 1 ? s.units : 1) * sizeof(unit_params_t);
+    return TM_OK;
+}
+
+static tm_status_t prepare(tm_model_t *m, tm_node_t *n) {
+    shape_t s;
+    get_shape(m, n, &s);
+    if (s.in->type == TM_FLOAT32) {
+        return TM_OK;
+    }
+    unit_params_t *p = tm_persistent(m, n);
+    int32_t count = s.w->n_scales > 1 ? s.units : 1;
+    for (int32_t o = 0; o < count; o++) {
+        float w_scale = s.w->n_scales > 1 ? tm_load_f32(s.w->scales + 4 * o) : s.w->scale;
+        int shift;
+        if (!tm_quantize_ratio(s.in->scale, w_scale, s.out->scale, 1.0f, &p[o].multiplier, &shift)) {
+            return tm_fail(m, "output scale is 0");
+        }
+        p[o].shift = shift;
+    }
+    if (s.bias && ((uintptr_t)s.bias->data & 3)) {
+        return tm_fail(m, "bias data is misaligned in the model buffer");
+    }
+    return TM_OK;
+}
+
+static tm_status_t eval_float(tm_model_t *m, tm_node_t *n, shape_t *s) {
+    int32_t act = tm_opt_u8(m, n, OPT_ACTIVATION, 0);
+    float lo, hi;
+    tm_activation_range_f32(act, &lo, &hi);
+    const float *x = (const float *)s->in->data;
+    const float *w = (const float *)s->w->data;
+    const float *bias = s->bias ? (const float *)s->bias->data : 0;
+    float *y = (float *)s->out->data;
+    for (int32_t b = 0; b < s->batches; b++) {
+        for (int32_t o = 0; o < s->units; o++) {
+            float total = 0.0f;
+            for (int32_t d = 0; d < s->depth; d++) {
+                total += x[b * s->depth + d] * w[o * s->depth + d];
+            }
+            if (bias) {
+                total += bias[o];
+            }
+            y[b * s->units + o] = total < lo ? lo : (total > hi ? hi : total);
+        }
+    }
+    return TM_OK;
+}
+
+static tm_status_t eval(tm_model_t *m, tm_node_t *n) {
+    shape_t s;
+    get_shape(m, n, &s);
+    if (s.in->type == TM_FLOAT32) {
+        return eval_float(m, n, &s);
+    }
+    int32_t lo, hi;
+    tm_activation_range_int8(tm_opt_u8(m, n, OPT_ACTIVATION, 0), s.out->scale, s.out->zero_point, &lo, &hi);
+    const unit_params_t *p = tm_persistent(m, n);
+    const int per_channel = s.w->n_scales > 1;
+    const int8_t *w = (const int8_t *)s.w->data;
+    const int32_t *bias = s.bias ? (const int32_t *)s.bias->data : 0;
+    int8_t *y = (int8_t *)s.out->data;
+    const int32_t zi = s.in->zero_point, zo = s.out->zero_point;
+    for (int32_t b = 0; b < s.batches; b++) {
+        const int8_t *x = (const int8_t *)s.in->data + b * s.depth;
+        for (int32_t o = 0; o < s.units; o++) {
+            const int8_t *wo = w + o * s.depth;
+            int32_t acc = 0;
+            for (int32_t d = 0; d < s.depth; d++) {
+                acc += (int32_t)wo[d] * (x[d] - zi);
+            }
+            if (bias) {
+                acc += bias[o];
+            }
+            const unit_params_t *q = &p[per_channel ? o : 0];
+            y[o] = (int8_t)tm_clamp(tm_mbqm(acc, q->multiplier, q->shift) + zo, lo, hi);
+        }
+        y += s.units;
+    }
+    return TM_OK;
+}
+
+int tm_kernel_fully_connected(tm_kernel_t *k) {
+    k->name = "FULLY_CONNECTED";
+    k->init = init;
+    k->prepare = prepare;
+    k->eval = eval;
+    k->reshapes = 0;
+    return 1;
+}

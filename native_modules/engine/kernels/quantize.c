@@ -1,0 +1,75 @@
+// QUANTIZE: float32 -> int8 (round half away from zero), and int8 -> int8 requantization.
+#include "../tm_internal.h"
+#include "../tm_quant.h"
+
+typedef struct {
+    int32_t multiplier, shift;
+} requant_t;
+
+static tm_status_t init(tm_model_t *m, tm_node_t *n, tm_node_request_t *req) {
+    if (tm_expect_io(m, n, 1, 1, 1) != TM_OK) {
+        return TM_ERROR;
+    }
+    tm_tensor_t *in = tm_in(m, n, 0), *out = tm_out(m, n, 0);
+    if (tm_expect_type(m, out, TM_INT8, "output")) {
+        return TM_ERROR;
+    }
+    if (in->type != TM_FLOAT32 && in->type != TM_INT8) {
+        return tm_fail(m, "input is %s: only float32 or int8 can be quantized", tm_type_name(in->type));
+    }
+    if (out->n_scales > 1) {
+        return tm_fail(m, "per-channel output quantization is not supported");
+    }
+    if (out->scale == 0.0f) {
+        return tm_fail(m, "output scale is 0");
+    }
+    if (tm_elements(in) != tm_elements(out)) {
+        return tm_fail(m, "input and output shapes differ");
+    }
+    req->persistent_bytes = sizeof(requant_t);
+    return TM_OK;
+}
+
+static tm_status_t prepare(tm_model_t *m, tm_node_t *n) {
+    tm_tensor_t *in = tm_in(m, n, 0), *out = tm_out(m, n, 0);
+    requant_t *p = tm_persistent(m, n);
+    if (in->type == TM_INT8) {
+        int shift;
+        tm_quantize_ratio(in->scale, 1.0f, out->scale, 1.0f, &p->multiplier, &shift);
+        p->shift = shift;
+    }
+    return TM_OK;
+}
+
+static tm_status_t eval(tm_model_t *m, tm_node_t *n) {
+    tm_tensor_t *in = tm_in(m, n, 0), *out = tm_out(m, n, 0);
+    int32_t count = tm_elements(in);
+    int8_t *y = (int8_t *)out->data;
+    int32_t zo = out->zero_point;
+    if (in->type == TM_FLOAT32) {
+        const float *x = (const float *)in->data;
+        float scale = out->scale;
+        for (int32_t i = 0; i < count; i++) {
+            float v = x[i] / scale;
+            v = v > 1e9f ? 1e9f : (v < -1e9f ? -1e9f : v); // out of int32 range is undefined in TFLM
+            y[i] = (int8_t)tm_clamp(tm_round_f32(v) + zo, -128, 127);
+        }
+    } else {
+        const requant_t *p = tm_persistent(m, n);
+        const int8_t *x = (const int8_t *)in->data;
+        int32_t zi = in->zero_point;
+        for (int32_t i = 0; i < count; i++) {
+            y[i] = (int8_t)tm_clamp(tm_mbqm(x[i] - zi, p->multiplier, p->shift) + zo, -128, 127);
+        }
+    }
+    return TM_OK;
+}
+
+int tm_kernel_quantize(tm_kernel_t *k) {
+    k->name = "QUANTIZE";
+    k->init = init;
+    k->prepare = prepare;
+    k->eval = eval;
+    k->reshapes = 0;
+    return 1;
+}

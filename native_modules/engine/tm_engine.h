@@ -1,0 +1,120 @@
+// tinyml-mpy inference engine: public API.
+// Plain C99, no libc beyond <stdint.h>/<stddef.h>, no static mutable state: every byte the engine uses lives in
+// two caller-owned blocks (model metadata and the tensor arena), so it runs as a MicroPython native module and
+// as a host library alike. The model buffer is read in place and never copied or written.
+//
+// Life of a model:
+//   tm_model_measure()  verify the flatbuffer, say how big the metadata block must be
+//   tm_model_load()     fill the metadata block: tensors, nodes, kernels, memory plan; says the arena size
+//   tm_model_prepare()  bind tensors to the arena, run each kernel's prepare (multipliers, checks)
+//   tm_model_invoke()   run the graph
+#ifndef TM_ENGINE_H
+#define TM_ENGINE_H
+
+#include <stdint.h>
+#include <stddef.h>
+
+#define TM_MAX_DIMS 6
+#define TM_MAX_IO 10          // most inputs/outputs an op or a subgraph may have
+#define TM_ERR_LEN 120
+
+// Tensor element types, numbered as in the TFLite schema.
+enum {
+    TM_FLOAT32 = 0, TM_FLOAT16 = 1, TM_INT32 = 2, TM_UINT8 = 3, TM_INT64 = 4, TM_STRING = 5, TM_BOOL = 6,
+    TM_INT16 = 7, TM_INT8 = 9,
+};
+
+typedef enum { TM_OK = 0, TM_ERROR = 1 } tm_status_t;
+
+// Kept for the model's life, so kept small: shapes and quantization vectors point into the model buffer.
+typedef struct tm_tensor {
+    uint8_t *data;              // in the arena, or in the model buffer for constants (never written)
+    const int32_t *dims;        // in the model buffer
+    const uint8_t *scales;      // per-channel scales (raw little-endian float32) in the model buffer, or NULL
+    uint32_t bytes;
+    float scale;                // per-tensor quantization (first entry when per-channel)
+    int32_t zero_point;
+    uint16_t n_scales;
+    uint8_t ndim;
+    uint8_t type;
+    uint8_t is_const;           // backed by a model buffer
+    uint8_t quant_dim;
+    int16_t alias;              // planner: index of the tensor whose storage this one shares, or -1
+    int32_t arena_offset;       // -1 = not in the arena
+} tm_tensor_t;
+
+struct tm_model;
+struct tm_node;
+
+// Needed only while planning; lives in the tail of the metadata block, which the caller may free after load.
+typedef struct {
+    int16_t first_use, last_use; // node indices; -1 = before the first node, n_nodes = after the last
+} tm_lifetime_t;
+
+typedef struct {
+    uint32_t persistent_bytes, scratch_bytes;
+} tm_node_request_t;
+
+
+typedef struct tm_kernel {
+    // A kernel is looked up by opcode when needed (tm_kernel_lookup); nodes keep only `eval`.
+    const char *name;
+    // Check shapes/types/options and set the persistent bytes (kept for the model's life) and scratch
+    // bytes (live during this node only) eval needs in *req. Runs before the arena exists: only constant
+    // tensors have data here.
+    tm_status_t (*init)(struct tm_model *m, struct tm_node *n, tm_node_request_t *req);
+    // Precompute into n->persistent (the arena exists now; constant tensors' data may be read).
+    tm_status_t (*prepare)(struct tm_model *m, struct tm_node *n);
+    tm_status_t (*eval)(struct tm_model *m, struct tm_node *n);
+    uint8_t reshapes;           // output is the input's bytes under another shape: planner shares storage
+} tm_kernel_t;
+
+typedef struct tm_node {
+    tm_status_t (*eval)(struct tm_model *m, struct tm_node *n);
+    uint32_t in_pos, out_pos;   // int32 tensor-index vectors in the model buffer (-1 = omitted input)
+    uint32_t options;           // offset of the builtin options table in the model buffer, 0 if none
+    int32_t persistent_offset;  // in the arena, -1 if none (8-byte aligned)
+    int32_t scratch_offset;     // in the arena, -1 if none
+    int16_t opcode;             // TFLite builtin operator code
+    uint8_t version;
+    uint8_t n_in, n_out;
+    uint8_t options_type;
+} tm_node_t;
+
+typedef struct tm_model {
+    const uint8_t *buf;         // the .tflite flatbuffer
+    uint32_t buf_len;
+    uint32_t n_tensors, n_nodes;
+    tm_tensor_t *tensors;
+    tm_node_t *nodes;
+    uint8_t n_inputs, n_outputs;
+    int16_t inputs[TM_MAX_IO], outputs[TM_MAX_IO];
+    uint32_t metadata_bytes;    // bytes of the block to keep after load: this struct, tensors and nodes
+    tm_lifetime_t *lifetimes;   // planning state in the block's tail (NULL after load)
+    tm_node_request_t *requests;
+    uint32_t activation_bytes;  // planned size of intermediate tensors and scratch
+    uint32_t persistent_bytes;
+    uint32_t arena_bytes;       // activation + persistent
+    uint8_t *arena;
+    int32_t failed_node;        // node that raised the last error, or -1
+    char error[TM_ERR_LEN];
+    // Optional hooks, set by the caller: a clock for per-node profiling.
+    uint32_t (*clock)(void *ctx);
+    void *clock_ctx;
+    uint32_t *node_ticks;       // n_nodes counters, caller-owned, or NULL
+} tm_model_t;
+
+// Verify `buf` as a TFLite model this engine can load and compute the size of the block tm_model_load needs.
+tm_status_t tm_model_measure(const uint8_t *buf, size_t len, uint32_t *block_bytes, char *error);
+// `block` (block_bytes, 8-aligned) becomes the tm_model_t. On success m->arena_bytes is set, and only the
+// first m->metadata_bytes of the block are needed from then on (the caller may shrink it in place).
+tm_status_t tm_model_load(void *block, uint32_t block_bytes, const uint8_t *buf, size_t len, char *error);
+// `arena` (m->arena_bytes, 8-aligned) is owned by the caller for the model's life.
+tm_status_t tm_model_prepare(tm_model_t *m, uint8_t *arena);
+tm_status_t tm_model_invoke(tm_model_t *m);
+
+const char *tm_type_name(int type);
+uint32_t tm_type_size(int type);
+const char *tm_opcode_name(int opcode);
+
+#endif

@@ -1,0 +1,54 @@
+// Helpers shared by the engine's own files and its kernels (not part of the public API).
+#ifndef TM_INTERNAL_H
+#define TM_INTERNAL_H
+
+#include "tm_engine.h"
+#include "tm_flatbuffer.h"
+
+// Format a message into m->error (supports %s %d %u) and return TM_ERROR.
+tm_status_t tm_fail(tm_model_t *m, const char *fmt, ...);
+void tm_format(char *out, const char *fmt, ...);
+
+// Tensor indices of a node's inputs/outputs, read from the (validated, 4-byte aligned) model buffer.
+static inline int32_t tm_in_index(const tm_model_t *m, const tm_node_t *n, int i) {
+    return i < n->n_in ? ((const int32_t *)(m->buf + n->in_pos))[i] : -1;
+}
+static inline int32_t tm_out_index(const tm_model_t *m, const tm_node_t *n, int i) {
+    return ((const int32_t *)(m->buf + n->out_pos))[i];
+}
+static inline tm_tensor_t *tm_in(tm_model_t *m, tm_node_t *n, int i) {
+    int32_t t = tm_in_index(m, n, i);
+    return t >= 0 ? &m->tensors[t] : (tm_tensor_t *)0;
+}
+static inline tm_tensor_t *tm_out(tm_model_t *m, tm_node_t *n, int i) {
+    return &m->tensors[tm_out_index(m, n, i)];
+}
+static inline void *tm_persistent(tm_model_t *m, tm_node_t *n) {
+    return m->arena + n->persistent_offset;
+}
+static inline void *tm_scratch(tm_model_t *m, tm_node_t *n) {
+    return m->arena + n->scratch_offset;
+}
+static inline int32_t tm_elements(const tm_tensor_t *t) {
+    int32_t e = 1;
+    for (int i = 0; i < t->ndim; i++) {
+        e *= t->dims[i];
+    }
+    return e;
+}
+// Builtin options of a node, read from the model buffer with bounds checks and schema defaults.
+int32_t tm_opt_i32(tm_model_t *m, tm_node_t *n, int field, int32_t dflt);
+int32_t tm_opt_u8(tm_model_t *m, tm_node_t *n, int field, int32_t dflt);
+float tm_opt_f32(tm_model_t *m, tm_node_t *n, int field, float dflt);
+
+// Common checks with clear messages.
+tm_status_t tm_expect_io(tm_model_t *m, tm_node_t *n, int min_in, int max_in, int n_out);
+tm_status_t tm_expect_type(tm_model_t *m, const tm_tensor_t *t, int type, const char *what);
+
+// memcpy/memset: libc on the host; forwarded to MicroPython's own in the native module (natmod_libc.c).
+#include <string.h>
+
+// The kernel for a TFLite builtin opcode in this build; returns 0 when the build has none.
+int tm_kernel_lookup(int opcode, tm_kernel_t *k);
+
+#endif

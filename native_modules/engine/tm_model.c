@@ -1,0 +1,392 @@
+// Loading a .tflite model: verify the flatbuffer, build tensor and node descriptors, check the graph.
+#include "tm_internal.h"
+
+// Field numbers in the TFLite schema.
+enum { MODEL_VERSION = 0, MODEL_OPCODES = 1, MODEL_SUBGRAPHS = 2, MODEL_BUFFERS = 4 };
+enum { SG_TENSORS = 0, SG_INPUTS = 1, SG_OUTPUTS = 2, SG_OPERATORS = 3 };
+enum { T_SHAPE = 0, T_TYPE = 1, T_BUFFER = 2, T_QUANT = 4, T_VARIABLE = 5, T_SPARSITY = 6 };
+enum { Q_SCALE = 2, Q_ZERO_POINT = 3, Q_DIM = 6 };
+enum { OP_OPCODE = 0, OP_INPUTS = 1, OP_OUTPUTS = 2, OP_OPTIONS_TYPE = 3, OP_OPTIONS = 4 };
+enum { OC_DEPRECATED = 0, OC_CUSTOM = 1, OC_VERSION = 2, OC_BUILTIN = 3 };
+enum { BUF_DATA = 0, BUF_OFFSET = 1 };
+
+#define MAX_TENSORS 4096
+#define MAX_NODES 2048
+#define MAX_TENSOR_BYTES (1u << 28)
+
+static uint32_t align8(uint32_t n) {
+    return (n + 7u) & ~7u;
+}
+
+typedef struct {
+    tm_fb_t fb;
+    uint32_t subgraph, tensors, opcodes, buffers, operators;
+    uint32_t n_tensors, n_opcodes, n_buffers, n_ops;
+} reader_t;
+
+static tm_status_t open_model(reader_t *r, const uint8_t *buf, size_t len, char *error) {
+    if (buf == 0 || len < 8) {
+        tm_format(error, "model is empty or truncated (%u bytes)", (uint32_t)len);
+        return TM_ERROR;
+    }
+    if ((uintptr_t)buf & 3) {
+        tm_format(error, "model buffer is not 4-byte aligned: copy it into a new bytes or bytearray object");
+        return TM_ERROR;
+    }
+    if (len > 0x7fffffff) {
+        tm_format(error, "model larger than 2 GB");
+        return TM_ERROR;
+    }
+    if (buf[4] != 'T' || buf[5] != 'F' || buf[6] != 'L' || buf[7] != '3') {
+        tm_format(error, "not a TensorFlow Lite model (no TFL3 identifier): give a .tflite file");
+        return TM_ERROR;
+    }
+    tm_fb_t fb = { buf, (uint32_t)len, 0 };
+    r->fb = fb;
+    uint32_t root = tm_fb_root(&r->fb);
+    uint32_t version = (uint32_t)tm_fb_field_i32(&r->fb, root, MODEL_VERSION, 0);
+    uint32_t n_sub;
+    uint32_t subs = tm_fb_vector(&r->fb, root, MODEL_SUBGRAPHS, 4, &n_sub);
+    r->opcodes = tm_fb_vector(&r->fb, root, MODEL_OPCODES, 4, &r->n_opcodes);
+    r->buffers = tm_fb_vector(&r->fb, root, MODEL_BUFFERS, 4, &r->n_buffers);
+    if (r->fb.bad) {
+        tm_format(error, "model is truncated or corrupt (bad offsets in the model header)");
+        return TM_ERROR;
+    }
+    if (version != 3) {
+        tm_format(error, "model schema version %u is not supported (expected 3)", version);
+        return TM_ERROR;
+    }
+    if (n_sub < 1) {
+        tm_format(error, "model has no subgraph");
+        return TM_ERROR;
+    }
+    r->subgraph = tm_fb_vector_table(&r->fb, subs, 0);
+    r->tensors = tm_fb_vector(&r->fb, r->subgraph, SG_TENSORS, 4, &r->n_tensors);
+    r->operators = tm_fb_vector(&r->fb, r->subgraph, SG_OPERATORS, 4, &r->n_ops);
+    if (r->fb.bad) {
+        tm_format(error, "model is truncated or corrupt (bad subgraph offsets)");
+        return TM_ERROR;
+    }
+    if (r->n_tensors > MAX_TENSORS || r->n_ops > MAX_NODES) {
+        tm_format(error, "model too large: %u tensors and %u operators (limits %u, %u)", r->n_tensors,
+            r->n_ops, MAX_TENSORS, MAX_NODES);
+        return TM_ERROR;
+    }
+    return TM_OK;
+}
+
+static uint32_t kept_bytes(const reader_t *r) {
+    return align8(sizeof(tm_model_t)) + align8(r->n_tensors * sizeof(tm_tensor_t)) +
+           align8(r->n_ops * sizeof(tm_node_t));
+}
+
+tm_status_t tm_model_measure(const uint8_t *buf, size_t len, uint32_t *block_bytes, char *error) {
+    reader_t r;
+    if (open_model(&r, buf, len, error) != TM_OK) {
+        return TM_ERROR;
+    }
+    *block_bytes = kept_bytes(&r) + align8(r.n_tensors * sizeof(tm_lifetime_t)) +
+        align8(r.n_ops * sizeof(tm_node_request_t));
+    return TM_OK;
+}
+
+// Validate a vector of tensor indices (subgraph or operator inputs/outputs); *pos receives its position.
+static tm_status_t check_indices(tm_model_t *m, reader_t *r, uint32_t table, int field, uint32_t *pos,
+    uint8_t *count, int allow_omitted, const char *what) {
+    uint32_t n;
+    uint32_t v = tm_fb_vector(&r->fb, table, field, 4, &n);
+    if (r->fb.bad || (v & 3)) {
+        return tm_fail(m, "corrupt model: bad %s list", what);
+    }
+    if (n > TM_MAX_IO) {
+        return tm_fail(m, "%u %s: at most %d are supported", n, what, TM_MAX_IO);
+    }
+    for (uint32_t i = 0; i < n; i++) {
+        int32_t idx = (int32_t)tm_fb_u32(&r->fb, v + 4 * i);
+        if (idx < (allow_omitted ? -1 : 0) || idx >= (int32_t)m->n_tensors) {
+            return tm_fail(m, "corrupt model: %s refers to tensor %d of %u", what, idx, m->n_tensors);
+        }
+    }
+    *pos = v;
+    *count = (uint8_t)n;
+    return TM_OK;
+}
+
+static tm_status_t read_io(tm_model_t *m, reader_t *r, int field, int16_t *out, uint8_t *count, const char *what) {
+    uint32_t pos;
+    if (check_indices(m, r, r->subgraph, field, &pos, count, 0, what) != TM_OK) {
+        return TM_ERROR;
+    }
+    for (int i = 0; i < *count; i++) {
+        out[i] = (int16_t)tm_load_i32(m->buf + pos + 4 * i);
+    }
+    return TM_OK;
+}
+
+static tm_status_t load_tensor(tm_model_t *m, reader_t *r, uint32_t i) {
+    tm_tensor_t *t = &m->tensors[i];
+    tm_fb_t *fb = &r->fb;
+    uint32_t table = tm_fb_vector_table(fb, r->tensors, i);
+    uint32_t ndim;
+    uint32_t shape = tm_fb_vector(fb, table, T_SHAPE, 4, &ndim);
+    t->type = (uint8_t)tm_fb_field_u8(fb, table, T_TYPE, 0);
+    uint32_t buffer = (uint32_t)tm_fb_field_i32(fb, table, T_BUFFER, 0);
+    uint32_t quant = tm_fb_table(fb, table, T_QUANT);
+    if (fb->bad) {
+        return tm_fail(m, "corrupt model: tensor %u is unreadable", i);
+    }
+    if (tm_fb_field(fb, table, T_SPARSITY, 4)) {
+        return tm_fail(m, "tensor %u is sparse: sparse tensors are not supported", i);
+    }
+    if (shape & 3) {
+        return tm_fail(m, "corrupt model: shape of tensor %u is misaligned", i);
+    }
+    if (ndim > TM_MAX_DIMS) {
+        return tm_fail(m, "tensor %u has %u dimensions (at most %d supported)", i, ndim, TM_MAX_DIMS);
+    }
+    uint32_t size = tm_type_size(t->type);
+    if (size == 0) {
+        return tm_fail(m, "tensor %u has type %s, which is not supported", i, tm_type_name(t->type));
+    }
+    uint64_t bytes = size;
+    t->ndim = (uint8_t)ndim;
+    t->dims = (const int32_t *)(fb->b + shape);
+    for (uint32_t d = 0; d < ndim; d++) {
+        int32_t dim = t->dims[d];
+        if (dim < 0) {
+            return tm_fail(m, "tensor %u has a dynamic dimension: convert the model with a fixed batch size of 1", i);
+        }
+        bytes *= (uint32_t)dim;
+        if (bytes > MAX_TENSOR_BYTES) {
+            return tm_fail(m, "tensor %u is too large (over %u bytes)", i, MAX_TENSOR_BYTES);
+        }
+    }
+    t->bytes = (uint32_t)bytes;
+    t->scale = 0.0f;
+    t->zero_point = 0;
+    t->scales = 0;
+    t->n_scales = 0;
+    t->quant_dim = 0;
+    t->alias = -1;
+    t->arena_offset = -1;
+    t->is_const = 0;
+    t->data = 0;
+    if (quant) {
+        uint32_t n_scales, n_zps;
+        uint32_t scales = tm_fb_vector(fb, quant, Q_SCALE, 4, &n_scales);
+        uint32_t zps = tm_fb_vector(fb, quant, Q_ZERO_POINT, 8, &n_zps);
+        int32_t qdim = tm_fb_field_i32(fb, quant, Q_DIM, 0);
+        t->quant_dim = (uint8_t)qdim;
+        if (fb->bad) {
+            return tm_fail(m, "corrupt model: quantization of tensor %u is unreadable", i);
+        }
+        if (n_scales > 0xffff) {
+            return tm_fail(m, "tensor %u has too many scales", i);
+        }
+        if (n_scales) {
+            t->scale = tm_load_f32(fb->b + scales);
+            t->scales = fb->b + scales;
+            t->n_scales = (uint16_t)n_scales;
+        }
+        if (n_zps) {
+            int32_t lo = (int32_t)tm_fb_u32(fb, zps), hi = (int32_t)tm_fb_u32(fb, zps + 4);
+            if (hi != (lo >> 31)) {
+                return tm_fail(m, "tensor %u: zero point out of range", i);
+            }
+            t->zero_point = lo;
+        }
+        if (n_scales > 1 && (qdim < 0 || qdim >= (int32_t)ndim || (int32_t)n_scales != t->dims[qdim])) {
+            return tm_fail(m, "tensor %u: %u scales do not match its quantized dimension", i, n_scales);
+        }
+    }
+    if (buffer >= r->n_buffers) {
+        if (buffer != 0) {
+            return tm_fail(m, "corrupt model: tensor %u refers to buffer %u of %u", i, buffer, r->n_buffers);
+        }
+        return TM_OK;
+    }
+    uint32_t btable = tm_fb_vector_table(fb, r->buffers, buffer);
+    uint32_t n_data;
+    uint32_t data = tm_fb_vector(fb, btable, BUF_DATA, 1, &n_data);
+    uint32_t offset_field = tm_fb_field(fb, btable, BUF_OFFSET, 8);
+    if (fb->bad) {
+        return tm_fail(m, "corrupt model: buffer %u of tensor %u is unreadable", buffer, i);
+    }
+    if (offset_field && (tm_fb_u32(fb, offset_field) | tm_fb_u32(fb, offset_field + 4)) > 1) {
+        return tm_fail(m, "tensor %u keeps its data outside the flatbuffer (models over 2 GB): not supported", i);
+    }
+    if (n_data) {
+        if (n_data != t->bytes) {
+            return tm_fail(m, "corrupt model: tensor %u needs %u bytes but its buffer holds %u", i, t->bytes,
+                n_data);
+        }
+        t->is_const = 1;
+        t->data = (uint8_t *)(fb->b + data); // read-only: the engine never writes constant tensors
+    }
+    return TM_OK;
+}
+
+static tm_status_t load_node(tm_model_t *m, reader_t *r, uint32_t i) {
+    tm_node_t *n = &m->nodes[i];
+    tm_fb_t *fb = &r->fb;
+    uint32_t table = tm_fb_vector_table(fb, r->operators, i);
+    uint32_t opcode_index = (uint32_t)tm_fb_field_i32(fb, table, OP_OPCODE, 0);
+    if (fb->bad || opcode_index >= r->n_opcodes) {
+        return tm_fail(m, "corrupt model: operator %u has a bad opcode index", i);
+    }
+    uint32_t oc = tm_fb_vector_table(fb, r->opcodes, opcode_index);
+    int32_t deprecated = (int8_t)tm_fb_field_u8(fb, oc, OC_DEPRECATED, 0);
+    int32_t builtin = tm_fb_field_i32(fb, oc, OC_BUILTIN, 0);
+    n->opcode = (int16_t)(builtin > deprecated ? builtin : deprecated);
+    n->version = (uint8_t)tm_fb_field_i32(fb, oc, OC_VERSION, 1);
+    n->options_type = (uint8_t)tm_fb_field_u8(fb, table, OP_OPTIONS_TYPE, 0);
+    n->options = tm_fb_table(fb, table, OP_OPTIONS);
+    n->persistent_offset = -1;
+    n->scratch_offset = -1;
+    if (fb->bad) {
+        return tm_fail(m, "corrupt model: operator %u is unreadable", i);
+    }
+    if (n->opcode == 32 /* CUSTOM */) {
+        return tm_fail(m, "operator %u is a custom op: custom ops are not supported", i);
+    }
+    if (check_indices(m, r, table, OP_INPUTS, &n->in_pos, &n->n_in, 1, "operator inputs") != TM_OK ||
+        check_indices(m, r, table, OP_OUTPUTS, &n->out_pos, &n->n_out, 0, "operator outputs") != TM_OK) {
+        return TM_ERROR;
+    }
+    if (n->n_out == 0) {
+        return tm_fail(m, "corrupt model: operator %u has no output", i);
+    }
+    tm_kernel_t k;
+    n->eval = tm_kernel_lookup(n->opcode, &k) ? k.eval : 0;
+    return TM_OK;
+}
+
+// Nodes must come in execution order, each tensor written once, before it is read: this also rules out cycles.
+static tm_status_t check_graph(tm_model_t *m) {
+    tm_lifetime_t *life = m->lifetimes;
+    for (uint32_t t = 0; t < m->n_tensors; t++) {
+        life[t].first_use = m->tensors[t].is_const ? -1 : -2; // -2: not produced yet
+        life[t].last_use = -1;
+    }
+    for (int i = 0; i < m->n_inputs; i++) {
+        if (m->tensors[m->inputs[i]].is_const) {
+            return tm_fail(m, "model input %d is a constant tensor", i);
+        }
+        life[m->inputs[i]].first_use = -1;
+    }
+    for (uint32_t i = 0; i < m->n_nodes; i++) {
+        tm_node_t *n = &m->nodes[i];
+        for (int k = 0; k < n->n_in; k++) {
+            int32_t t = tm_in_index(m, n, k);
+            if (t < 0) {
+                continue;
+            }
+            if (life[t].first_use == -2) {
+                return tm_fail(m, "corrupt model: operator %u reads tensor %d before any operator writes it "
+                    "(cycle or wrong order)", i, t);
+            }
+            life[t].last_use = (int16_t)i;
+        }
+        for (int k = 0; k < n->n_out; k++) {
+            int32_t t = tm_out_index(m, n, k);
+            if (life[t].first_use != -2) {
+                return tm_fail(m, "corrupt model: operator %u writes tensor %d, which is already written or "
+                    "constant", i, t);
+            }
+            life[t].first_use = (int16_t)i;
+            if (life[t].last_use < (int32_t)i) {
+                life[t].last_use = (int16_t)i;
+            }
+        }
+    }
+    for (int i = 0; i < m->n_outputs; i++) {
+        if (life[m->outputs[i]].first_use == -2) {
+            return tm_fail(m, "corrupt model: model output %d is never written", i);
+        }
+        life[m->outputs[i]].last_use = (int16_t)m->n_nodes;
+    }
+    return TM_OK;
+}
+
+tm_status_t tm_plan_memory(tm_model_t *m); // tm_planner.c
+
+tm_status_t tm_model_load(void *block, uint32_t block_bytes, const uint8_t *buf, size_t len, char *error) {
+    reader_t r;
+    uint32_t need;
+    if (tm_model_measure(buf, len, &need, error) != TM_OK || open_model(&r, buf, len, error) != TM_OK) {
+        return TM_ERROR;
+    }
+    if (block_bytes < need) {
+        tm_format(error, "metadata block too small: %u bytes, need %u", block_bytes, need);
+        return TM_ERROR;
+    }
+    tm_model_t *m = block;
+    memset(m, 0, need);
+    m->buf = buf;
+    m->buf_len = (uint32_t)len;
+    m->n_tensors = r.n_tensors;
+    m->n_nodes = r.n_ops;
+    m->tensors = (tm_tensor_t *)((uint8_t *)block + align8(sizeof(tm_model_t)));
+    m->nodes = (tm_node_t *)((uint8_t *)m->tensors + align8(r.n_tensors * sizeof(tm_tensor_t)));
+    m->metadata_bytes = kept_bytes(&r);
+    m->lifetimes = (tm_lifetime_t *)((uint8_t *)block + m->metadata_bytes);
+    m->requests = (tm_node_request_t *)((uint8_t *)m->lifetimes + align8(r.n_tensors * sizeof(tm_lifetime_t)));
+    m->failed_node = -1;
+    tm_status_t st = TM_OK;
+    for (uint32_t i = 0; i < m->n_tensors && st == TM_OK; i++) {
+        st = load_tensor(m, &r, i);
+    }
+    if (st == TM_OK) {
+        st = read_io(m, &r, SG_INPUTS, m->inputs, &m->n_inputs, "model inputs");
+    }
+    if (st == TM_OK) {
+        st = read_io(m, &r, SG_OUTPUTS, m->outputs, &m->n_outputs, "model outputs");
+    }
+    if (st == TM_OK && (m->n_inputs == 0 || m->n_outputs == 0)) {
+        st = tm_fail(m, "model has no inputs or no outputs");
+    }
+    for (uint32_t i = 0; i < m->n_nodes && st == TM_OK; i++) {
+        st = load_node(m, &r, i);
+    }
+    if (st == TM_OK) {
+        st = check_graph(m);
+    }
+    // Unsupported ops are reported all at once, by name, so a user sees the whole list.
+    if (st == TM_OK) {
+        int missing = 0;
+        for (uint32_t i = 0; i < m->n_nodes; i++) {
+            if (m->nodes[i].eval == 0) {
+                if (!missing) {
+                    tm_fail(m, "unsupported op %s (operator %u, builtin code %d)",
+                        tm_opcode_name(m->nodes[i].opcode), i, m->nodes[i].opcode);
+                }
+                missing++;
+            }
+        }
+        if (missing) {
+            st = TM_ERROR;
+        }
+    }
+    for (uint32_t i = 0; i < m->n_nodes && st == TM_OK; i++) {
+        tm_node_t *n = &m->nodes[i];
+        tm_kernel_t k;
+        tm_kernel_lookup(n->opcode, &k);
+        st = k.init(m, n, &m->requests[i]);
+        if (st != TM_OK) {
+            char detail[TM_ERR_LEN];
+            memcpy(detail, m->error, TM_ERR_LEN);
+            tm_fail(m, "operator %u (%s): %s", i, tm_opcode_name(n->opcode), detail);
+            m->failed_node = (int32_t)i;
+        }
+    }
+    if (st == TM_OK) {
+        st = tm_plan_memory(m);
+    }
+    m->lifetimes = 0;
+    m->requests = 0;
+    if (st != TM_OK) {
+        memcpy(error, m->error, TM_ERR_LEN);
+    }
+    return st;
+}

@@ -1,0 +1,121 @@
+#include "tm_quant.h"
+
+// A finite float32 as mantissa * 2^exp with an integer mantissa (sign separate). Returns 0 for zero.
+static uint32_t decompose(float f, int *exp, int *neg) {
+    union { float f; uint32_t u; } v = { f };
+    uint32_t bits = v.u;
+    *neg = (int)(bits >> 31);
+    int e = (int)((bits >> 23) & 0xff);
+    uint32_t m = bits & 0x7fffff;
+    if (e == 0) {
+        *exp = -149;                // subnormal
+        return m;
+    }
+    *exp = e - 150;
+    return m | 0x800000;
+}
+
+static int top_bit(uint64_t x) {
+    int b = -1;
+    while (x) {
+        x >>= 1;
+        b++;
+    }
+    return b;
+}
+
+int tm_quantize_ratio(float n1, float n2, float d1, float d2, int32_t *multiplier, int *shift) {
+    int e_n1, e_n2, e_d1, e_d2, s_n1, s_n2, s_d1, s_d2;
+    uint64_t num = (uint64_t)decompose(n1, &e_n1, &s_n1) * decompose(n2, &e_n2, &s_n2);
+    uint64_t den = (uint64_t)decompose(d1, &e_d1, &s_d1) * decompose(d2, &e_d2, &s_d2);
+    *multiplier = 0;
+    *shift = 0;
+    if (den == 0) {
+        return 0;
+    }
+    if (num == 0) {
+        return 1;
+    }
+    // value = num/den * 2^exp; bring num and den to the same bit width (bit 50) so 1/2 < num/den < 2.
+    int exp = e_n1 + e_n2 - e_d1 - e_d2;
+    int tn = top_bit(num), td = top_bit(den);
+    num <<= 50 - tn;
+    den <<= 50 - td;
+    exp += tn - td;
+    if (num < den) {
+        num <<= 1;
+        exp -= 1;
+    }
+    // Long division: 54 quotient bits (53 + a guard bit), then round to nearest even with the remainder.
+    uint64_t q = 0, r = num;
+    for (int i = 0; i < 54; i++) {
+        q <<= 1;
+        if (r >= den) {
+            r -= den;
+            q |= 1;
+        }
+        r <<= 1;
+    }
+    uint64_t q53 = q >> 1;
+    if ((q & 1) && (r != 0 || (q53 & 1))) {
+        q53++;
+    }
+    if (q53 >> 53) {
+        q53 >>= 1;
+        exp++;
+    }
+    // value = q53 * 2^(exp-52), q53 in [2^52, 2^53): frexp gives mantissa q53/2^53 and exponent exp+1.
+    int e = exp + 1;
+    uint64_t m = (q53 + ((uint64_t)1 << 21)) >> 22;
+    if (m == ((uint64_t)1 << 31)) {
+        m >>= 1;
+        e++;
+    }
+    if (e < -31) {
+        return 1;                   // TFLM flushes tiny multipliers to zero
+    }
+    int neg = s_n1 ^ s_n2 ^ s_d1 ^ s_d2;
+    *multiplier = neg ? -(int32_t)m : (int32_t)m;
+    *shift = e;
+    return 1;
+}
+
+static int32_t quantize_bound(float f, float scale, int32_t zero_point) {
+    return zero_point + tm_round_f32(f / scale);
+}
+
+static int32_t max_i32(int32_t a, int32_t b) {
+    return a > b ? a : b;
+}
+
+static int32_t min_i32(int32_t a, int32_t b) {
+    return a < b ? a : b;
+}
+
+void tm_activation_range_int8(int activation, float scale, int32_t zero_point, int32_t *lo, int32_t *hi) {
+    *lo = -128;
+    *hi = 127;
+    if (activation == TM_ACT_RELU) {
+        *lo = max_i32(-128, quantize_bound(0.0f, scale, zero_point));
+    } else if (activation == TM_ACT_RELU6) {
+        *lo = max_i32(-128, quantize_bound(0.0f, scale, zero_point));
+        *hi = min_i32(127, quantize_bound(6.0f, scale, zero_point));
+    } else if (activation == TM_ACT_RELU_N1_TO_1) {
+        *lo = max_i32(-128, quantize_bound(-1.0f, scale, zero_point));
+        *hi = min_i32(127, quantize_bound(1.0f, scale, zero_point));
+    }
+}
+
+void tm_activation_range_f32(int activation, float *lo, float *hi) {
+    *lo = -3.402823466e38f;
+    *hi = 3.402823466e38f;
+    if (activation == TM_ACT_RELU) {
+        *lo = 0.0f;
+    } else if (activation == TM_ACT_RELU6) {
+        *lo = 0.0f;
+        *hi = 6.0f;
+    } else if (activation == TM_ACT_RELU_N1_TO_1) {
+        *lo = -1.0f;
+        *hi = 1.0f;
+    }
+}

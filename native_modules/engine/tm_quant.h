@@ -1,0 +1,53 @@
+// TFLite/TFLM int8 quantization arithmetic (double rounding, as TFLM builds it), in integers only:
+// multipliers are derived from the float32 scales exactly as TFLM's double maths would, without using
+// double (Cortex-M4 and ESP32 have single-precision FPUs, Cortex-M0 none, and native modules get no libgcc).
+#ifndef TM_QUANT_H
+#define TM_QUANT_H
+
+#include <stdint.h>
+
+// Saturating rounding doubling high multiply (gemmlowp SRDHM, ARM VQRDMULH).
+static inline int32_t tm_srdhm(int32_t a, int32_t b) {
+    if (a == INT32_MIN && b == INT32_MIN) {
+        return INT32_MAX;
+    }
+    return (int32_t)(((int64_t)a * b + ((int64_t)1 << 30)) >> 31);
+}
+
+// Rounding divide by 2^e, half away from zero.
+static inline int32_t tm_rdbpot(int32_t x, int e) {
+    int32_t mask = (int32_t)((1u << e) - 1);
+    int32_t rem = x & mask;
+    int32_t thr = (mask >> 1) + (x < 0);
+    return (x >> e) + (rem > thr);
+}
+
+// x * M * 2^(s-31), rounded as TFLM's MultiplyByQuantizedMultiplier.
+static inline int32_t tm_mbqm(int32_t x, int32_t M, int s) {
+    int left = s > 0 ? s : 0;
+    int right = s > 0 ? 0 : -s;
+    return tm_rdbpot(tm_srdhm((int32_t)((uint32_t)x << left), M), right);
+}
+
+static inline int32_t tm_clamp(int32_t v, int32_t lo, int32_t hi) {
+    return v < lo ? lo : (v > hi ? hi : v);
+}
+
+// QuantizeMultiplier of the double-precision value (n1*n2)/(d1*d2), computed bit-exactly in integers.
+// Products of two float32 are exact in double; the quotient is rounded to nearest-even at 53 bits like
+// an IEEE double division, then to 31 bits half away from zero. Returns 0 when a denominator is 0.
+int tm_quantize_ratio(float n1, float n2, float d1, float d2, int32_t *multiplier, int *shift);
+
+// Fused activation range of an int8 output (RELU, RELU6, RELU_N1_TO_1, or the full range).
+void tm_activation_range_int8(int activation, float scale, int32_t zero_point, int32_t *lo, int32_t *hi);
+void tm_activation_range_f32(int activation, float *lo, float *hi);
+
+// C roundf (half away from zero) without libm, valid for |x| < 2^31.
+static inline int32_t tm_round_f32(float x) {
+    return x >= 0 ? (int32_t)(x + 0.5f) - ((float)(int32_t)(x + 0.5f) - x > 0.5f)
+                  : (int32_t)(x - 0.5f) + (x - (float)(int32_t)(x - 0.5f) > 0.5f);
+}
+
+enum { TM_ACT_NONE = 0, TM_ACT_RELU = 1, TM_ACT_RELU_N1_TO_1 = 2, TM_ACT_RELU6 = 3 };
+
+#endif
