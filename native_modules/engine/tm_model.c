@@ -196,8 +196,8 @@ static tm_status_t load_tensor(tm_model_t *m, reader_t *r, uint32_t i) {
             }
             t->zero_point = lo;
         }
-        if (n_scales > 1 && (qdim < 0 || qdim >= (int32_t)ndim || (int32_t)n_scales != t->dims[qdim])) {
-            return tm_fail(m, "tensor %u: %u scales do not match its quantized dimension", i, n_scales);
+        if (n_scales > 1 && (qdim < 0 || qdim >= (int32_t)ndim)) {
+            return tm_fail(m, "tensor %u: quantized dimension %d out of range", i, qdim);
         }
     }
     if (buffer >= r->n_buffers) {
@@ -358,8 +358,8 @@ tm_status_t tm_model_load(void *block, uint32_t block_bytes, const uint8_t *buf,
         for (uint32_t i = 0; i < m->n_nodes; i++) {
             if (m->nodes[i].eval == 0) {
                 if (!missing) {
-                    tm_fail(m, "unsupported op %s (operator %u, builtin code %d)",
-                        tm_opcode_name(m->nodes[i].opcode), i, m->nodes[i].opcode);
+                    tm_fail(m, "unsupported op: operator %u is TFLite builtin %d (%s), which this engine build "
+                        "has no kernel for", i, m->nodes[i].opcode, tm_opcode_name(m->nodes[i].opcode));
                 }
                 missing++;
             }

@@ -26,6 +26,6 @@ const char *tm_opcode_name(int opcode) {
         #include TM_OPS_HEADER
         #undef TM_OP
         case 32: return "CUSTOM";
-        default: return "an op this build lacks"; // the host's `tinyml check` names every op
+        default: return "see `tinyml check`"; // names of ops outside this build stay on the host
     }
 }

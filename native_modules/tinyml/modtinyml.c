@@ -82,6 +82,22 @@ static mp_obj_t model_output(size_t n_args, const mp_obj_t *args) {
 }
 static MP_DEFINE_CONST_FUN_OBJ_VAR_BETWEEN(model_output_obj, 1, 2, model_output);
 
+// set_input(i, buf): copy the bytes of any buffer (bytes, bytearray, array, ulab ndarray) into input i.
+static mp_obj_t model_set_input(mp_obj_t self_in, mp_obj_t index, mp_obj_t data) {
+    tm_tensor_t *t = io_tensor(MP_OBJ_TO_PTR(self_in), index, 0);
+    mp_buffer_info_t buf;
+    mp_get_buffer_raise(data, &buf, MP_BUFFER_READ);
+    if (buf.len != t->bytes) {
+        char msg[TM_ERR_LEN];
+        tm_format(msg, "input needs %u bytes (%u x %s), got %u", t->bytes, t->bytes / tm_type_size(t->type),
+            tm_type_name(t->type), (uint32_t)buf.len);
+        raise_str(&mp_type_ValueError, msg);
+    }
+    memcpy(t->data, buf.buf, t->bytes);
+    return mp_const_none;
+}
+static MP_DEFINE_CONST_FUN_OBJ_3(model_set_input_obj, model_set_input);
+
 static mp_obj_t shape_tuple(tm_tensor_t *t) {
     mp_obj_t dims[TM_MAX_DIMS];
     for (int d = 0; d < t->ndim; d++) {
@@ -319,6 +335,7 @@ mp_obj_t mpy_init(mp_obj_fun_bc_t *self, size_t n_args, size_t n_kw, mp_obj_t *a
     mp_obj_t locals = mp_obj_new_dict(6);
     mp_obj_dict_store(locals, MP_OBJ_NEW_QSTR(MP_QSTR_invoke), MP_OBJ_FROM_PTR(&model_invoke_obj));
     mp_obj_dict_store(locals, MP_OBJ_NEW_QSTR(MP_QSTR_input), MP_OBJ_FROM_PTR(&model_input_obj));
+    mp_obj_dict_store(locals, MP_OBJ_NEW_QSTR(MP_QSTR_set_input), MP_OBJ_FROM_PTR(&model_set_input_obj));
     mp_obj_dict_store(locals, MP_OBJ_NEW_QSTR(MP_QSTR_output), MP_OBJ_FROM_PTR(&model_output_obj));
     mp_obj_dict_store(locals, MP_OBJ_NEW_QSTR(MP_QSTR_profile), MP_OBJ_FROM_PTR(&model_profile_obj));
     #if MICROPY_FLOAT_IMPL != MICROPY_FLOAT_IMPL_NONE

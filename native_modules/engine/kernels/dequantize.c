@@ -1,4 +1,5 @@
 // DEQUANTIZE: int8 -> float32, y = S * (x - Z) as a float32 product.
+// tinyml-op: DEQUANTIZE 6
 #include "../tm_internal.h"
 
 static tm_status_t init(tm_model_t *m, tm_node_t *n, tm_node_request_t *req) {

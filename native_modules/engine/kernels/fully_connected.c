@@ -1,4 +1,5 @@
 // FULLY_CONNECTED: int8 (per-channel or per-tensor weights) and float32.
+// tinyml-op: FULLY_CONNECTED 9
 #include "../tm_internal.h"
 #include "../tm_quant.h"
 

@@ -1,4 +1,5 @@
 // QUANTIZE: float32 -> int8 (round half away from zero), and int8 -> int8 requantization.
+// tinyml-op: QUANTIZE 114
 #include "../tm_internal.h"
 #include "../tm_quant.h"
 

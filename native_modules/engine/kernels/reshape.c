@@ -1,4 +1,7 @@
 // RESHAPE (also serves SQUEEZE and EXPAND_DIMS): the same bytes under the model's output shape.
+// tinyml-op: RESHAPE 22
+// tinyml-op: SQUEEZE 43
+// tinyml-op: EXPAND_DIMS 70
 // The planner lets the output share the input's storage, so eval usually has nothing to copy.
 #include "../tm_internal.h"
 

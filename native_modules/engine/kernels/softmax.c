@@ -1,4 +1,5 @@
 // SOFTMAX int8 -> int8, with gemmlowp fixed-point exp and reciprocal exactly as TFLM (no lookup table).
+// tinyml-op: SOFTMAX 25
 #include "../tm_internal.h"
 #include "../tm_fixedpoint.h"
 

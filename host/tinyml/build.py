@@ -1,0 +1,97 @@
+"""Building the engine: native .mpy modules per architecture (MicroPython's dynruntime.mk) and the host
+shared library the fast op tests load with ctypes. Builds are cached by a hash of their inputs."""
+
+import hashlib
+import os
+import subprocess
+from pathlib import Path
+
+from . import TinymlError
+from .ops import KERNELS, kernel_sources, ops_header
+from .paths import BUILD, NATIVE, REPO, VENV_BIN
+from .toolchain import micropython_sources, patched_mpy_ld, require
+
+# Architectures MicroPython's native modules support here, with the compiler prefix dynruntime.mk uses.
+ARCHES = {
+    "x64": {"cross": "", "tool": ("gcc", "gcc")},
+    "armv6m": {"cross": "arm-none-eabi-", "tool": ("arm-none-eabi-gcc", "gcc-arm-none-eabi")},
+    "armv7m": {"cross": "arm-none-eabi-", "tool": ("arm-none-eabi-gcc", "gcc-arm-none-eabi")},
+    "armv7emsp": {"cross": "arm-none-eabi-", "tool": ("arm-none-eabi-gcc", "gcc-arm-none-eabi")},
+    "xtensawin": {"cross": str(REPO / "tools" / "xtensa" / "xtensa-esp32-elf-"), "tool": ("llc-22", "llvm-22 clang-22")},
+}
+
+
+def _sources():
+    return sorted(p for p in NATIVE.rglob("*") if p.suffix in (".c", ".h") or p.name == "Makefile")
+
+
+def _digest(*parts) -> str:
+    h = hashlib.sha256()
+    for p in _sources():
+        h.update(p.name.encode())
+        h.update(p.read_bytes())
+    for part in parts:
+        h.update(repr(part).encode())
+    return h.hexdigest()[:12]
+
+
+def _selected(ops):
+    if ops is None:
+        return sorted(KERNELS)
+    missing = sorted(set(ops) - set(KERNELS))
+    if missing:
+        raise TinymlError(f"no kernel for {', '.join(missing)}")
+    return sorted(set(ops))
+
+
+def build_module(arch: str = "x64", ops=None, name: str = "tinyml", verbose: bool = False) -> Path:
+    """The native module for `arch` with the kernels for `ops` (all when None). Returns the .mpy path."""
+    if arch not in ARCHES:
+        raise TinymlError(f"unknown arch '{arch}': choose one of {', '.join(ARCHES)}")
+    spec = ARCHES[arch]
+    require(*spec["tool"])
+    selected = _selected(ops)
+    out_dir = BUILD / "natmod" / f"{name}-{arch}-{_digest(arch, selected, name)}"
+    mpy = out_dir / f"{name}.mpy"
+    if mpy.exists():
+        return mpy
+    mpy_dir = micropython_sources()
+    out_dir.mkdir(parents=True, exist_ok=True)
+    src_link = out_dir / "src"
+    if not src_link.exists():
+        src_link.symlink_to(NATIVE)
+    (out_dir / "Makefile").write_text("include src/tinyml/Makefile\n")
+    (out_dir / "tm_ops.h").write_text(ops_header(selected))
+    python = str(VENV_BIN / "python")
+    cmd = ["make", f"ARCH={arch}", f"MOD={name}", f"MPY_DIR={mpy_dir}", f"PYTHON={python}",
+           f"MPY_LD={python} {patched_mpy_ld()}", f"KERNELS={' '.join(kernel_sources(selected))}"]
+    if spec["cross"]:
+        cmd.append(f"CROSS={spec['cross']}")
+    proc = subprocess.run(cmd, cwd=out_dir, capture_output=not verbose, text=True)
+    if proc.returncode != 0 or not mpy.exists():
+        log = (proc.stdout or "") + (proc.stderr or "")
+        raise TinymlError(f"building the {arch} module failed:\n{log[-3000:]}")
+    return mpy
+
+
+def build_hostlib(ops=None, sanitize: bool = False) -> Path:
+    """The engine as a host shared library (same C sources, plus tm_host.c), for ctypes-driven tests."""
+    selected = _selected(ops)
+    cc = os.environ.get("CC", "gcc" if not sanitize else "clang")
+    out_dir = BUILD / "hostlib" / f"engine-{_digest(selected, cc, sanitize)}"
+    lib = out_dir / "libtinyml_engine.so"
+    if lib.exists():
+        return lib
+    out_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / "tm_ops.h").write_text(ops_header(selected))
+    engine = NATIVE / "engine"
+    srcs = sorted(engine.glob("tm_*.c")) + [engine / "kernels" / k for k in kernel_sources(selected)]
+    srcs.append(NATIVE / "hostlib" / "tm_host.c")
+    flags = ["-std=c99", "-O2", "-g", "-fPIC", "-shared", "-Wall", "-Werror", "-ffp-contract=off",
+             f"-I{out_dir}", f"-I{engine}"]
+    if sanitize:
+        flags += ["-fsanitize=address,undefined", "-fno-omit-frame-pointer"]
+    proc = subprocess.run([cc, *flags, "-o", str(lib), *map(str, srcs)], capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise TinymlError(f"building the host engine library failed:\n{proc.stderr[-3000:]}")
+    return lib

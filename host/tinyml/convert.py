@@ -1,0 +1,33 @@
+"""Keras -> full-int8 .tflite with the TF Lite converter (post-training quantization)."""
+
+import os
+
+import numpy as np
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+
+def to_int8_tflite(model, representative, int8_io=True) -> bytes:
+    """Quantize weights and activations to int8, calibrated on `representative` (array of samples, or a
+    list of lists of arrays for several inputs). With int8_io the model takes and gives int8 tensors
+    (what microcontrollers want); otherwise float I/O wrapped in QUANTIZE/DEQUANTIZE."""
+    import tensorflow as tf
+
+    def samples():
+        for x in representative:
+            xs = x if isinstance(x, (list, tuple)) else [x]
+            yield [np.asarray(v, dtype=np.float32)[None, ...] for v in xs]
+
+    conv = tf.lite.TFLiteConverter.from_keras_model(model)
+    conv.optimizations = [tf.lite.Optimize.DEFAULT]
+    conv.representative_dataset = samples
+    conv.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+    if int8_io:
+        conv.inference_input_type = tf.int8
+        conv.inference_output_type = tf.int8
+    return conv.convert()
+
+
+def to_float_tflite(model) -> bytes:
+    import tensorflow as tf
+    return tf.lite.TFLiteConverter.from_keras_model(model).convert()

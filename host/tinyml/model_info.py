@@ -1,0 +1,123 @@
+"""Reading a .tflite model on the host: ops, tensors, inputs and outputs, with clear errors for bad files.
+
+Uses the flatbuffer schema module that ships inside the TensorFlow wheel, loaded by path so that inspecting a
+model does not pay for importing TensorFlow itself."""
+
+import importlib.util
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from . import TinymlError
+
+_DTYPES = {0: np.float32, 1: np.float16, 2: np.int32, 3: np.uint8, 4: np.int64, 6: np.bool_, 7: np.int16,
+           9: np.int8}
+
+
+def _schema():
+    spec = importlib.util.find_spec("tensorflow")
+    if spec is None or not spec.submodule_search_locations:
+        raise TinymlError("TensorFlow is not installed: run `make setup`")
+    path = Path(list(spec.submodule_search_locations)[0]) / "lite" / "python" / "schema_py_generated.py"
+    mod_spec = importlib.util.spec_from_file_location("tinyml_tflite_schema", path)
+    module = importlib.util.module_from_spec(mod_spec)
+    mod_spec.loader.exec_module(module)
+    return module
+
+
+_SCHEMA = None
+
+
+def schema():
+    global _SCHEMA
+    if _SCHEMA is None:
+        _SCHEMA = _schema()
+    return _SCHEMA
+
+
+def op_names():
+    """TFLite builtin code -> name, from the schema."""
+    ops = schema().BuiltinOperator
+    return {v: k for k, v in vars(ops).items() if not k.startswith("_")}
+
+
+@dataclass
+class TensorInfo:
+    index: int
+    name: str
+    shape: tuple
+    dtype: type
+    scale: float
+    zero_point: int
+
+    def describe(self):
+        return f"{tuple(self.shape)} {np.dtype(self.dtype).name}"
+
+
+@dataclass
+class ModelInfo:
+    path: str
+    size: int
+    ops: list          # (name, version) per operator, in execution order
+    inputs: list       # TensorInfo
+    outputs: list
+    macs: int
+
+    @property
+    def op_names(self):
+        return sorted({name for name, _ in self.ops})
+
+
+def read_model(path) -> ModelInfo:
+    path = Path(path)
+    if not path.exists():
+        raise TinymlError(f"model file not found: {path}")
+    data = path.read_bytes()
+    if len(data) < 8 or data[4:8] != b"TFL3":
+        raise TinymlError(f"{path} is not a TensorFlow Lite model (no TFL3 identifier): give a .tflite file")
+    try:
+        model = schema().ModelT.InitFromPackedBuf(bytearray(data), 0)
+        graph = model.subgraphs[0]
+        names = op_names()
+        ops = []
+        for op in graph.operators or []:
+            code = model.operatorCodes[op.opcodeIndex]
+            builtin = max(code.builtinCode, code.deprecatedBuiltinCode)
+            ops.append((names.get(builtin, f"BUILTIN_{builtin}"), code.version))
+
+        def tensor(i):
+            t = graph.tensors[i]
+            q = t.quantization
+            scale = float(q.scale[0]) if q is not None and q.scale is not None and len(q.scale) else 0.0
+            zp = int(q.zeroPoint[0]) if q is not None and q.zeroPoint is not None and len(q.zeroPoint) else 0
+            shape = tuple(int(d) for d in (t.shape if t.shape is not None else ()))
+            name = t.name.decode() if isinstance(t.name, bytes) else str(t.name)
+            return TensorInfo(i, name, shape, _DTYPES.get(t.type, None), scale, zp)
+
+        inputs = [tensor(i) for i in graph.inputs]
+        outputs = [tensor(i) for i in graph.outputs]
+        macs = _count_macs(graph, ops)
+    except TinymlError:
+        raise
+    except Exception as exc:  # a corrupt flatbuffer shows up as any of IndexError, struct.error, ...
+        raise TinymlError(f"{path} is truncated or corrupt ({type(exc).__name__}: {exc})") from None
+    return ModelInfo(str(path), len(data), ops, inputs, outputs, macs)
+
+
+def _count_macs(graph, ops):
+    """Multiply-accumulates of the conv/FC layers (what vendors quote per inference)."""
+    total = 0
+    for (name, _), op in zip(ops, graph.operators or []):
+        if name not in ("CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED"):
+            continue
+        out = graph.tensors[op.outputs[0]].shape
+        w = graph.tensors[op.inputs[1]].shape
+        out_elems = int(np.prod(out))
+        if name == "CONV_2D":
+            total += out_elems * int(np.prod(w[1:]))
+        elif name == "DEPTHWISE_CONV_2D":
+            total += out_elems * int(w[1] * w[2])
+        else:
+            total += out_elems * int(w[-1])
+    return total

@@ -1,0 +1,70 @@
+// The engine as a host library, for tests (ctypes) and fuzzing: one opaque handle per model, malloc'd.
+#include <stdlib.h>
+#include "tm_internal.h"
+
+typedef struct {
+    tm_model_t *m;
+    uint8_t *arena;
+    char error[TM_ERR_LEN];
+} tm_host_t;
+
+// Load and prepare a model; returns NULL and fills `error` on failure. `buf` must outlive the handle.
+void *tm_host_open(const uint8_t *buf, size_t len, char *error) {
+    uint32_t block_bytes;
+    if (tm_model_measure(buf, len, &block_bytes, error) != TM_OK) {
+        return NULL;
+    }
+    tm_host_t *h = calloc(1, sizeof(tm_host_t));
+    void *block = malloc(block_bytes);
+    if (!h || !block || tm_model_load(block, block_bytes, buf, len, error) != TM_OK) {
+        free(h);
+        free(block);
+        return NULL;
+    }
+    h->m = block;
+    h->arena = malloc(h->m->arena_bytes ? h->m->arena_bytes : 8);
+    if (tm_model_prepare(h->m, h->arena) != TM_OK) {
+        memcpy(error, h->m->error, TM_ERR_LEN);
+        free(h->arena);
+        free(h->m);
+        free(h);
+        return NULL;
+    }
+    return h;
+}
+
+void tm_host_close(void *handle) {
+    tm_host_t *h = handle;
+    if (h) {
+        free(h->arena);
+        free(h->m);
+        free(h);
+    }
+}
+
+int tm_host_invoke(void *handle, char *error) {
+    tm_host_t *h = handle;
+    if (tm_model_invoke(h->m) != TM_OK) {
+        memcpy(error, h->m->error, TM_ERR_LEN);
+        return 1;
+    }
+    return 0;
+}
+
+// Pointer to input/output tensor i (kind 0 = input, 1 = output) and its size; NULL if out of range.
+uint8_t *tm_host_tensor(void *handle, int kind, int i, uint32_t *bytes) {
+    tm_host_t *h = handle;
+    int n = kind ? h->m->n_outputs : h->m->n_inputs;
+    if (i < 0 || i >= n) {
+        return NULL;
+    }
+    tm_tensor_t *t = &h->m->tensors[kind ? h->m->outputs[i] : h->m->inputs[i]];
+    *bytes = t->bytes;
+    return t->data;
+}
+
+// Arena and descriptor bytes, as the MicroPython module reports them.
+uint32_t tm_host_arena_bytes(void *handle) {
+    tm_host_t *h = handle;
+    return h->m->arena_bytes + h->m->metadata_bytes;
+}
