@@ -68,9 +68,10 @@ def build_module(arch: str = "x64", ops=None, name: str = "tinyml", verbose: boo
     if spec["cross"]:
         cmd.append(f"CROSS={spec['cross']}")
     proc = subprocess.run(cmd, cwd=out_dir, capture_output=not verbose, text=True)
+    log = (proc.stdout or "") + (proc.stderr or "")
     if proc.returncode != 0 or not mpy.exists():
-        log = (proc.stdout or "") + (proc.stderr or "")
         raise TinymlError(f"building the {arch} module failed:\n{log[-3000:]}")
+    (out_dir / "link.log").write_text(log)
     return mpy
 
 
@@ -95,3 +96,14 @@ def build_hostlib(ops=None, sanitize: bool = False) -> Path:
     if proc.returncode != 0:
         raise TinymlError(f"building the host engine library failed:\n{proc.stderr[-3000:]}")
     return lib
+
+
+def module_text_bytes(mpy_path) -> int:
+    """Bytes of native code (text incl. rodata) in a native .mpy, as mpy_ld.py reported when linking."""
+    log = Path(mpy_path).parent / "link.log"
+    if log.exists():
+        import re
+        m = re.search(r"text size:\s+(\d+)", log.read_text())
+        if m:
+            return int(m.group(1))
+    return Path(mpy_path).stat().st_size

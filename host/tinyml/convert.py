@@ -18,6 +18,7 @@ def to_int8_tflite(model, representative, int8_io=True) -> bytes:
             xs = x if isinstance(x, (list, tuple)) else [x]
             yield [np.asarray(v, dtype=np.float32)[None, ...] for v in xs]
 
+    from .quiet import quiet
     conv = tf.lite.TFLiteConverter.from_keras_model(model)
     conv.optimizations = [tf.lite.Optimize.DEFAULT]
     conv.representative_dataset = samples
@@ -25,9 +26,12 @@ def to_int8_tflite(model, representative, int8_io=True) -> bytes:
     if int8_io:
         conv.inference_input_type = tf.int8
         conv.inference_output_type = tf.int8
-    return conv.convert()
+    with quiet():
+        return conv.convert()
 
 
 def to_float_tflite(model) -> bytes:
     import tensorflow as tf
-    return tf.lite.TFLiteConverter.from_keras_model(model).convert()
+    from .quiet import quiet
+    with quiet():
+        return tf.lite.TFLiteConverter.from_keras_model(model).convert()

@@ -60,6 +60,7 @@ class ModelInfo:
     path: str
     size: int
     ops: list          # (name, version) per operator, in execution order
+    op_input_types: list  # numpy dtype of each operator's first input
     inputs: list       # TensorInfo
     outputs: list
     macs: int
@@ -80,11 +81,13 @@ def read_model(path) -> ModelInfo:
         model = schema().ModelT.InitFromPackedBuf(bytearray(data), 0)
         graph = model.subgraphs[0]
         names = op_names()
-        ops = []
+        ops, op_types = [], []
         for op in graph.operators or []:
             code = model.operatorCodes[op.opcodeIndex]
             builtin = max(code.builtinCode, code.deprecatedBuiltinCode)
             ops.append((names.get(builtin, f"BUILTIN_{builtin}"), code.version))
+            first = op.inputs[0] if op.inputs is not None and len(op.inputs) else -1
+            op_types.append(_DTYPES.get(graph.tensors[first].type) if first >= 0 else None)
 
         def tensor(i):
             t = graph.tensors[i]
@@ -102,7 +105,7 @@ def read_model(path) -> ModelInfo:
         raise
     except Exception as exc:  # a corrupt flatbuffer shows up as any of IndexError, struct.error, ...
         raise TinymlError(f"{path} is truncated or corrupt ({type(exc).__name__}: {exc})") from None
-    return ModelInfo(str(path), len(data), ops, inputs, outputs, macs)
+    return ModelInfo(str(path), len(data), ops, op_types, inputs, outputs, macs)
 
 
 def _count_macs(graph, ops):

@@ -2,8 +2,10 @@
 
 from dataclasses import dataclass, field
 
+from .. import TinymlError
 
-class TargetError(Exception):
+
+class TargetError(TinymlError):
     """A target could not run the script: missing tool or firmware, crash, timeout, script error."""
 
 

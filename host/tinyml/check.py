@@ -1,0 +1,89 @@
+"""`tinyml check`: pre-flight before anything touches a board. Will this model run with this engine on that
+board, and how much memory will it take? Names every problem with the fix."""
+
+from pathlib import Path
+
+import numpy as np
+
+from . import TinymlError
+from .boards import get_board
+from .ops import ADVICE, KERNELS
+
+NO_FPU_ARCHES = ("armv6m", "armv7m")
+
+
+def check(model_path, arch=None, board_id=None) -> bool:
+    from .model_info import read_model
+    board = get_board(board_id) if board_id else None
+    arch = arch or (board["arch"] if board else "x64")
+    info = read_model(model_path)
+    problems, notes = [], []
+    print(f"{Path(model_path).name}: {info.size} bytes, {len(info.ops)} ops, {info.macs} MACs; "
+          f"arch {arch}" + (f", board {board['name']}" if board else ""))
+
+    print("  ops:")
+    counts = {}
+    for (name, version), dtype in zip(info.ops, info.op_input_types):
+        key = (name, version, np.dtype(dtype).name if dtype is not None else "-")
+        counts[key] = counts.get(key, 0) + 1
+    for (name, version, dtype), n in sorted(counts.items()):
+        if name not in KERNELS:
+            status = "UNSUPPORTED: " + ADVICE.get(name, "no kernel for this op yet")
+            problems.append(f"unsupported op {name}")
+        elif dtype == "float32" and arch in NO_FPU_ARCHES and name not in ("QUANTIZE",):
+            status = f"float32 needs an FPU, {arch} has none: convert the model to int8"
+            problems.append(f"float32 {name} on {arch}")
+        else:
+            status = "ok"
+        print(f"    {name:<22} v{version}  {dtype:<8} x{n:<3} {status}")
+
+    for kind, tensors in (("input", info.inputs), ("output", info.outputs)):
+        for t in tensors:
+            q = f"scale {t.scale:.6g}, zero point {t.zero_point}" if t.scale else "not quantized"
+            print(f"  {kind}: {t.describe()} ({q})")
+            if np.dtype(t.dtype).kind == "f":
+                notes.append(f"float {kind}: fine with predict(); int8 I/O saves the QUANTIZE/DEQUANTIZE ops "
+                             f"(converter: inference_{kind}_type=tf.int8)")
+
+    arena = None
+    if not problems:
+        from .hostlib import HostEngine
+        try:
+            engine = HostEngine(Path(model_path).read_bytes())
+            arena = engine.arena_bytes
+            engine.close()
+        except TinymlError as exc:
+            problems.append(str(exc))
+    code = None
+    if not problems:
+        try:
+            from .build import build_module, module_text_bytes
+            code = module_text_bytes(build_module(arch, info.op_names))
+        except TinymlError as exc:
+            notes.append(f"engine code size unknown ({str(exc).splitlines()[0]})")
+
+    if arena is not None:
+        print(f"  memory: arena {arena} bytes (tensors, op data and descriptors; measured on the host build, "
+              f"32-bit boards need a little less) + model {info.size} bytes")
+    if code is not None:
+        print(f"  engine code for {arch} with this model's kernels: {code} bytes")
+    if board and arena is not None:
+        ram = arena + info.size
+        if ram > board["heap_bytes"]:
+            problems.append(f"needs {ram} bytes of RAM, {board['name']} has about {board['heap_bytes']} free: "
+                            f"use a smaller model, or keep the model in a ROMFS file and pass a memoryview")
+        else:
+            print(f"  RAM: {ram} of about {board['heap_bytes']} bytes free on {board['id']} "
+                  f"({100 * ram // board['heap_bytes']}%)")
+        if code is not None and code > board["native_code_bytes"]:
+            problems.append(f"engine code {code} bytes exceeds the ~{board['native_code_bytes']} bytes for native "
+                            f"code on {board['id']}: `tinyml pack` includes only the model's kernels")
+    for n in notes:
+        print(f"  note: {n}")
+    if problems:
+        for p in problems:
+            print(f"  PROBLEM: {p}")
+        print("  verdict: will NOT run")
+        return False
+    print("  verdict: ok")
+    return True

@@ -1,0 +1,159 @@
+"""The `tinyml` command line: one subcommand per job, errors as one line and a non-zero exit status."""
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from . import TinymlError
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+
+def _load_inputs(path):
+    path = Path(path)
+    if not path.exists():
+        raise TinymlError(f"input file not found: {path}")
+    try:
+        data = np.load(path, allow_pickle=False)
+    except Exception as exc:
+        raise TinymlError(f"cannot read {path} as .npy/.npz: {exc}") from None
+    if isinstance(data, np.ndarray):
+        return [data]
+    keys = sorted(data.files, key=lambda k: int(k.rsplit("_", 1)[-1]) if k.rsplit("_", 1)[-1].isdigit() else 0)
+    if not all(k.startswith("input_") for k in keys):
+        raise TinymlError(f"{path}: an .npz needs keys input_0, input_1, ...; found {', '.join(data.files)}")
+    return [data[k] for k in keys]
+
+
+def _save_outputs(path, outputs):
+    path = Path(path)
+    if len(outputs) == 1 and path.suffix != ".npz":
+        np.save(path, outputs[0])
+    else:
+        with open(path, "wb") as f:  # keep the exact name given
+            np.savez(f, **{f"output_{i}": o for i, o in enumerate(outputs)})
+
+
+def cmd_invoke(args):
+    from .runner import invoke
+    outputs = invoke(args.model, _load_inputs(args.input), args.target, args.port)
+    _save_outputs(args.output, outputs)
+    print(f"wrote {len(outputs)} output(s) to {args.output}: "
+          + ", ".join(f"{o.shape} {o.dtype}" for o in outputs))
+
+
+def cmd_bench(args):
+    from .runner import bench
+    from . import oracle
+    info, inputs, result = bench(args.model, args.target, args.port, args.runs)
+    tflm_us = oracle.time_invoke(args.model, inputs, runs=max(args.runs, 5))
+    result.update(model=Path(args.model).name, target=args.target if not args.port else args.port,
+                  tflm_us=round(tflm_us, 1), macs=info.macs)
+    result["ratio"] = round(result["engine_us"] / tflm_us, 3) if tflm_us else None
+    if "instructions" in result and info.macs:
+        result["instructions_per_mac"] = round(result["instructions"] / info.macs, 3)
+    if args.json:
+        print(json.dumps(result))
+        return
+    print(f"{result['model']} on {result['target']}: engine {result['engine_us']} us per invoke, "
+          f"TFLM (tflite-micro wheel, this machine) {tflm_us:.0f} us, ratio {result['ratio']}")
+    if "instructions" in result:
+        print(f"  {result['instructions']} instructions per invoke, {info.macs} MACs, "
+              f"{result.get('instructions_per_mac')} instructions/MAC")
+    print(f"  arena {result['arena_bytes']} bytes, module {result['module_bytes']} bytes")
+
+
+def cmd_check(args):
+    from .check import check
+    ok = check(args.model, args.arch, args.board)
+    if not ok:
+        sys.exit(1)
+
+
+def cmd_pack(args):
+    from .pack import pack
+    out = pack(args.model, args.arch, args.output)
+    print(f"wrote {out} ({out.stat().st_size} bytes): on the board, `import {out.stem}; "
+          f"{out.stem}.model.predict(x)`")
+
+
+def cmd_build(args):
+    from .build import build_module
+    import shutil
+    mpy = build_module(args.arch)
+    out = Path(args.output or f"tinyml-{args.arch}.mpy")
+    shutil.copyfile(mpy, out)
+    print(f"wrote {out} ({out.stat().st_size} bytes): copy it to the board as tinyml.mpy")
+
+
+def cmd_demo(args):
+    from .demo import run
+    run(port=args.port)
+
+
+def cmd_boards(args):
+    from .boards import load_boards
+    for b in load_boards().values():
+        print(f"{b['id']:<12} {b['arch']:<10} {b['name']}")
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="tinyml", description="TinyML models on MicroPython boards.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("demo", help="train, quantize, build and run the gesture demo end to end")
+    p.add_argument("--port", help="serial port of a real board (default: the MicroPython unix port)")
+    p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser("invoke", help="one inference of a model inside MicroPython through the native engine")
+    p.add_argument("model")
+    p.add_argument("--input", required=True, help=".npy (one input) or .npz with input_0, input_1, ...")
+    p.add_argument("--output", required=True, help=".npy (one output) or .npz")
+    p.add_argument("--target", default="unix", help="unix (default), qemu-m4, qemu-m7")
+    p.add_argument("--port", help="serial port of a real board instead of --target")
+    p.set_defaults(func=cmd_invoke)
+
+    p = sub.add_parser("bench", help="time per invoke of the engine vs the TFLM runtime")
+    p.add_argument("model")
+    p.add_argument("--target", default="unix")
+    p.add_argument("--port")
+    p.add_argument("--runs", type=int, default=20)
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.set_defaults(func=cmd_bench)
+
+    p = sub.add_parser("check", help="pre-flight: will this model run on that board?")
+    p.add_argument("model")
+    p.add_argument("--arch", help="x64, armv6m, armv7m, armv7emsp, xtensawin")
+    p.add_argument("--board", help="a board id from `tinyml boards` (sets the arch and RAM budget)")
+    p.set_defaults(func=cmd_check)
+
+    p = sub.add_parser("pack", help="one .mpy with the engine (only this model's kernels) and the model")
+    p.add_argument("model")
+    p.add_argument("--arch", required=True)
+    p.add_argument("-o", "--output", required=True, help="NAME.mpy: `import NAME` on the board")
+    p.set_defaults(func=cmd_pack)
+
+    p = sub.add_parser("build", help="the generic engine module (all kernels) for an arch")
+    p.add_argument("--arch", default="x64")
+    p.add_argument("-o", "--output")
+    p.set_defaults(func=cmd_build)
+
+    p = sub.add_parser("boards", help="list the supported boards")
+    p.set_defaults(func=cmd_boards)
+
+    args = parser.parse_args(argv)
+    try:
+        args.func(args)
+    except TinymlError as exc:
+        print(f"tinyml: error: {exc}", file=sys.stderr)
+        sys.exit(1)
+    except KeyboardInterrupt:
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""The TinyML jobs: data, model and training recipe for each (gesture recognition first)."""

