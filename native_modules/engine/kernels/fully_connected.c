@@ -136,11 +136,14 @@ static tm_status_t eval(tm_model_t *m, tm_node_t *n) {
     for (int32_t b = 0; b < s.batches; b++) {
         const int8_t *x = (const int8_t *)s.in->data + b * s.depth;
         for (int32_t o = 0; o < s.units; o++) {
+            // sum(w * (x - zi)) = sum(w * x) - zi * sum(w): two plain reductions the compiler vectorizes.
             const int8_t *wo = w + o * s.depth;
-            int32_t acc = 0;
+            int32_t acc = 0, wsum = 0;
             for (int32_t d = 0; d < s.depth; d++) {
-                acc += (int32_t)wo[d] * (x[d] - zi);
+                acc += (int32_t)wo[d] * x[d];
+                wsum += wo[d];
             }
+            acc = (int32_t)((uint32_t)acc - (uint32_t)zi * (uint32_t)wsum);
             if (bias) {
                 acc += bias[o];
             }
