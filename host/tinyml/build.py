@@ -75,6 +75,46 @@ def build_module(arch: str = "x64", ops=None, name: str = "tinyml", verbose: boo
     return mpy
 
 
+# Native arch in a .mpy header (byte 2 >> 2): MicroPython's MP_NATIVE_ARCH_* numbering.
+MPY_ARCH_CODES = {"x64": 2, "armv6m": 4, "armv7m": 5, "armv7emsp": 7, "xtensawin": 10}
+
+
+def module_sizes(mpy_path) -> dict:
+    """What a native .mpy (as mpy_ld.py writes it) loads on the device: {'arch', 'text', 'rodata', 'bss',
+    'file'} in bytes. `text` is the machine code with its literal pools and GOT; `rodata` is separate only on
+    archs that keep it apart (xtensawin); `bss` is zero-initialised RAM."""
+    data = Path(mpy_path).read_bytes()
+    pos = 4
+
+    def uint():
+        nonlocal pos
+        v = 0
+        while True:
+            b = data[pos]
+            pos += 1
+            v = (v << 7) | (b & 0x7F)
+            if not b & 0x80:
+                return v
+
+    if data[:2] != b"M\x06":
+        raise TinymlError(f"{mpy_path} is not a MicroPython 1.23 .mpy file")
+    codes = {v: k for k, v in MPY_ARCH_CODES.items()}
+    n_qstr, n_obj = uint(), uint()
+    if n_obj:
+        raise TinymlError(f"{mpy_path}: not a native module as mpy_ld.py writes them")
+    for _ in range(n_qstr):
+        v = uint()
+        if not v & 1:
+            pos += (v >> 1) + 1
+    text = uint() >> 3
+    pos += text
+    flags = uint()
+    rodata = uint() if flags & 0x20 else 0
+    bss = uint() if flags & 0x40 else 0
+    return {"arch": codes.get(data[2] >> 2, f"arch{data[2] >> 2}"), "text": text, "rodata": rodata, "bss": bss,
+            "file": len(data)}
+
+
 def build_hostlib(ops=None, sanitize: bool = False) -> Path:
     """The engine as a host shared library (same C sources, plus tm_host.c), for ctypes-driven tests."""
     selected = _selected(ops)
@@ -88,7 +128,7 @@ def build_hostlib(ops=None, sanitize: bool = False) -> Path:
     engine = NATIVE / "engine"
     srcs = sorted(engine.glob("tm_*.c")) + [engine / "kernels" / k for k in kernel_sources(selected)]
     srcs.append(NATIVE / "hostlib" / "tm_host.c")
-    flags = ["-std=c99", "-O2", "-g", "-fPIC", "-shared", "-Wall", "-Werror", "-ffp-contract=off",
+    flags = ["-std=c99", "-O2", "-g", "-fPIC", "-shared", "-Wall", "-Werror", "-ffp-contract=off", "-fwrapv",
              f"-I{out_dir}", f"-I{engine}"]
     if sanitize:
         flags += ["-fsanitize=address,undefined", "-fno-omit-frame-pointer"]

@@ -196,7 +196,10 @@ static tm_status_t load_tensor(tm_model_t *m, reader_t *r, uint32_t i) {
             }
             t->zero_point = lo;
         }
-        if (n_scales > 1 && (qdim < 0 || qdim >= (int32_t)ndim)) {
+        // Older converters copied the filter's quantized dimension (3 for depthwise) onto 1-D biases.
+        if (n_scales > 1 && ndim == 1 && qdim > 0) {
+            t->quant_dim = 0;
+        } else if (n_scales > 1 && (qdim < 0 || qdim >= (int32_t)ndim)) {
             return tm_fail(m, "tensor %u: quantized dimension %d out of range", i, qdim);
         }
     }

@@ -1,5 +1,10 @@
 #include "tm_quant.h"
 
+static int is_finite(float f) {
+    union { float f; uint32_t u; } v = { f };
+    return ((v.u >> 23) & 0xff) != 0xff;
+}
+
 // A finite float32 as mantissa * 2^exp with an integer mantissa (sign separate). Returns 0 for zero.
 static uint32_t decompose(float f, int *exp, int *neg) {
     union { float f; uint32_t u; } v = { f };
@@ -25,12 +30,18 @@ static int top_bit(uint64_t x) {
 }
 
 int tm_quantize_ratio(float n1, float n2, float d1, float d2, int32_t *multiplier, int *shift) {
+    // Valid models give shifts in [-31, 30]; anything else (a corrupt or absurd scale) would make the
+    // int32 shifts of the kernels undefined, so it is refused here for every kernel at once.
+    return tm_quantize_ratio_raw(n1, n2, d1, d2, multiplier, shift) && *shift <= 30 && *shift >= -31;
+}
+
+int tm_quantize_ratio_raw(float n1, float n2, float d1, float d2, int32_t *multiplier, int *shift) {
     int e_n1, e_n2, e_d1, e_d2, s_n1, s_n2, s_d1, s_d2;
     uint64_t num = (uint64_t)decompose(n1, &e_n1, &s_n1) * decompose(n2, &e_n2, &s_n2);
     uint64_t den = (uint64_t)decompose(d1, &e_d1, &s_d1) * decompose(d2, &e_d2, &s_d2);
     *multiplier = 0;
     *shift = 0;
-    if (den == 0) {
+    if (den == 0 || !is_finite(n1) || !is_finite(n2) || !is_finite(d1) || !is_finite(d2)) {
         return 0;
     }
     if (num == 0) {

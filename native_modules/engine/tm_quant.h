@@ -35,8 +35,11 @@ static inline int32_t tm_clamp(int32_t v, int32_t lo, int32_t hi) {
 
 // QuantizeMultiplier of the double-precision value (n1*n2)/(d1*d2), computed bit-exactly in integers.
 // Products of two float32 are exact in double; the quotient is rounded to nearest-even at 53 bits like
-// an IEEE double division, then to 31 bits half away from zero. Returns 0 when a denominator is 0.
+// an IEEE double division, then to 31 bits half away from zero. Returns 0 (kernels then refuse the model)
+// when a scale is 0, infinite or NaN, or the shift falls outside [-31, 30] as in no valid model.
 int tm_quantize_ratio(float n1, float n2, float d1, float d2, int32_t *multiplier, int *shift);
+// The same without the range check, for callers that clamp the value themselves (SOFTMAX).
+int tm_quantize_ratio_raw(float n1, float n2, float d1, float d2, int32_t *multiplier, int *shift);
 
 // Fused activation range of an int8 output (RELU, RELU6, RELU_N1_TO_1, or the full range).
 void tm_activation_range_int8(int activation, float scale, int32_t zero_point, int32_t *lo, int32_t *hi);

@@ -164,9 +164,13 @@ __attribute__((used)) int64_t tm_rt_divmod64(int64_t n, int64_t d, int64_t *rem)
     return (n < 0) != (d < 0) ? -(int64_t)q : (int64_t)q;
 }
 
+// The assembly parts are Thumb code; the C parts also build on a host, where tests check them.
+#if defined(__thumb__)
+
 #define DIVMOD64_WRAPPER(name, impl) \
     __attribute__((naked)) void name(void) { \
         __asm__ volatile ( \
+            ".syntax unified\n" \
             "push {r4, lr}\n" \
             "sub sp, sp, #16\n" \
             "add r4, sp, #8\n" \
@@ -188,6 +192,7 @@ DIVMOD64_WRAPPER(__aeabi_ldivmod, tm_rt_divmod64)
 #define CASE_TABLE_8(name, load) \
     __attribute__((naked)) void name(void) { \
         __asm__ volatile ( \
+            ".syntax unified\n" \
             "push {r1}\n" \
             "mov r1, lr\n" \
             "lsrs r1, r1, #1\n" \
@@ -202,6 +207,7 @@ DIVMOD64_WRAPPER(__aeabi_ldivmod, tm_rt_divmod64)
 #define CASE_TABLE_16(name, load) \
     __attribute__((naked)) void name(void) { \
         __asm__ volatile ( \
+            ".syntax unified\n" \
             "push {r0, r1}\n" \
             "mov r1, lr\n" \
             "lsrs r1, r1, #1\n" \
@@ -222,6 +228,7 @@ CASE_TABLE_16(__gnu_thumb1_case_shi, "ldrsh")
 // Word table (offsets in bytes from the word-aligned table start).
 __attribute__((naked)) void __gnu_thumb1_case_si(void) {
     __asm__ volatile (
+        ".syntax unified\n"
         "push {r0, r1}\n"
         "mov r1, lr\n"
         "adds r1, r1, #2\n"
@@ -234,3 +241,5 @@ __attribute__((naked)) void __gnu_thumb1_case_si(void) {
         "pop {r0, r1}\n"
         "mov pc, lr\n");
 }
+
+#endif // __thumb__

@@ -9,6 +9,9 @@
 
 #include <stdint.h>
 
+// Not every includer uses every function.
+#define SF_FN static __attribute__((unused))
+
 #define SF_SIGN 0x80000000u
 #define SF_INF 0x7f800000u
 #define SF_NAN 0x7fc00000u
@@ -17,7 +20,7 @@
 
 // Finite nonzero a -> significand with the implicit bit at bit 23 and a biased exponent, both normalised
 // (subnormals get an exponent <= 0).
-static inline uint32_t sf_unpack(uint32_t a, int32_t *exp) {
+SF_FN uint32_t sf_unpack(uint32_t a, int32_t *exp) {
     int32_t e = (int32_t)((a >> 23) & 0xff);
     uint32_t m = a & 0x7fffffu;
     if (e == 0) {
@@ -34,7 +37,7 @@ static inline uint32_t sf_unpack(uint32_t a, int32_t *exp) {
 }
 
 // Round and pack: value = sig / 2^26 * 2^(exp - 127), sig in [2^26, 2^27) with bit 0 a sticky bit.
-static uint32_t sf_round_pack(uint32_t sign, int32_t exp, uint32_t sig) {
+SF_FN uint32_t sf_round_pack(uint32_t sign, int32_t exp, uint32_t sig) {
     uint32_t base;
     if (exp >= 0xff) {
         return sign | SF_INF;
@@ -54,7 +57,7 @@ static uint32_t sf_round_pack(uint32_t sign, int32_t exp, uint32_t sig) {
     return sign | (base + sig);     // a carry out of the significand bumps the exponent, up to inf
 }
 
-static uint32_t sf_add(uint32_t a, uint32_t b) {
+SF_FN uint32_t sf_add(uint32_t a, uint32_t b) {
     if (SF_IS_NAN(a) || SF_IS_NAN(b)) {
         return SF_NAN;
     }
@@ -103,7 +106,7 @@ static uint32_t sf_add(uint32_t a, uint32_t b) {
     return sf_round_pack(a & SF_SIGN, ea, m);
 }
 
-static uint32_t sf_mul(uint32_t a, uint32_t b) {
+SF_FN uint32_t sf_mul(uint32_t a, uint32_t b) {
     uint32_t sign = (a ^ b) & SF_SIGN;
     if (SF_IS_NAN(a) || SF_IS_NAN(b)) {
         return SF_NAN;
@@ -127,7 +130,7 @@ static uint32_t sf_mul(uint32_t a, uint32_t b) {
     return sf_round_pack(sign, exp, sig);
 }
 
-static uint32_t sf_div(uint32_t a, uint32_t b) {
+SF_FN uint32_t sf_div(uint32_t a, uint32_t b) {
     uint32_t sign = (a ^ b) & SF_SIGN;
     if (SF_IS_NAN(a) || SF_IS_NAN(b)) {
         return SF_NAN;
@@ -165,7 +168,7 @@ static uint32_t sf_div(uint32_t a, uint32_t b) {
 }
 
 // -1, 0, 1 for a < b, a == b, a > b; 2 when unordered (a NaN).
-static int sf_cmp(uint32_t a, uint32_t b) {
+SF_FN int sf_cmp(uint32_t a, uint32_t b) {
     if (SF_IS_NAN(a) || SF_IS_NAN(b)) {
         return 2;
     }
@@ -174,7 +177,7 @@ static int sf_cmp(uint32_t a, uint32_t b) {
     return ka < kb ? -1 : (ka > kb);
 }
 
-static uint32_t sf_from_u32(uint32_t sign, uint32_t u) {
+SF_FN uint32_t sf_from_u32(uint32_t sign, uint32_t u) {
     if (u == 0) {
         return 0;
     }
@@ -186,12 +189,12 @@ static uint32_t sf_from_u32(uint32_t sign, uint32_t u) {
     return sf_round_pack(sign, 127 + n, sig);
 }
 
-static uint32_t sf_from_i32(int32_t i) {
+SF_FN uint32_t sf_from_i32(int32_t i) {
     return i < 0 ? sf_from_u32(SF_SIGN, 0u - (uint32_t)i) : sf_from_u32(0, (uint32_t)i);
 }
 
 // Truncation toward zero, saturating, NaN -> 0 (as the Cortex-M4 VCVT).
-static int32_t sf_to_i32(uint32_t a) {
+SF_FN int32_t sf_to_i32(uint32_t a) {
     int32_t e = (int32_t)((a >> 23) & 0xff);
     if (SF_IS_NAN(a)) {
         return 0;
@@ -207,7 +210,7 @@ static int32_t sf_to_i32(uint32_t a) {
     return (a & SF_SIGN) ? -(int32_t)v : (int32_t)v;
 }
 
-static uint32_t sf_to_u32(uint32_t a) {
+SF_FN uint32_t sf_to_u32(uint32_t a) {
     int32_t e = (int32_t)((a >> 23) & 0xff);
     if (SF_IS_NAN(a) || e < 127 || (a & SF_SIGN)) {
         return 0;

@@ -152,6 +152,9 @@ static MP_DEFINE_CONST_FUN_OBJ_1(model_invoke_obj, model_invoke);
 static int32_t quantize_value(float v, float scale, int32_t zero_point, int32_t lo, int32_t hi) {
     float q = v / scale;
     q = q > 1e9f ? 1e9f : (q < -1e9f ? -1e9f : q);
+    if (q != q) { // NaN input or scale: no meaningful value, and converting NaN to int is undefined
+        q = 0.0f;
+    }
     int32_t r = (int32_t)(q >= 0 ? q + 0.5f : q - 0.5f);
     if (q >= 0 ? (float)r - q > 0.5f : q - (float)r > 0.5f) {
         r += q >= 0 ? -1 : 1;

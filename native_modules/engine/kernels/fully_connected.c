@@ -86,7 +86,7 @@ static tm_status_t prepare(tm_model_t *m, tm_node_t *n) {
         float w_scale = s.w->n_scales > 1 ? tm_load_f32(s.w->scales + 4 * o) : s.w->scale;
         int shift;
         if (!tm_quantize_ratio(s.in->scale, w_scale, s.out->scale, 1.0f, &p[o].multiplier, &shift)) {
-            return tm_fail(m, "output scale is 0");
+            return tm_fail(m, "quantization scales out of range (zero, infinite, or a multiplier beyond 2^30)");
         }
         p[o].shift = shift;
     }

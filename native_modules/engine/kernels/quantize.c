@@ -21,8 +21,8 @@ static tm_status_t init(tm_model_t *m, tm_node_t *n, tm_node_request_t *req) {
     if (out->n_scales > 1) {
         return tm_fail(m, "per-channel output quantization is not supported");
     }
-    if (out->scale == 0.0f) {
-        return tm_fail(m, "output scale is 0");
+    if (!(out->scale > 0.0f)) { // also catches NaN
+        return tm_fail(m, "output scale must be positive");
     }
     if (tm_elements(in) != tm_elements(out)) {
         return tm_fail(m, "input and output shapes differ");
@@ -36,7 +36,9 @@ static tm_status_t prepare(tm_model_t *m, tm_node_t *n) {
     requant_t *p = tm_persistent(m, n);
     if (in->type == TM_INT8) {
         int shift;
-        tm_quantize_ratio(in->scale, 1.0f, out->scale, 1.0f, &p->multiplier, &shift);
+        if (!tm_quantize_ratio(in->scale, 1.0f, out->scale, 1.0f, &p->multiplier, &shift)) {
+            return tm_fail(m, "input/output scales out of range");
+        }
         p->shift = shift;
     }
     return TM_OK;

@@ -36,7 +36,9 @@ static tm_status_t prepare(tm_model_t *m, tm_node_t *n) {
     float beta = tm_opt_f32(m, n, OPT_BETA, 0.0f);
     int shift;
     // real = min(beta * S_in * 2^26, 2^31 - 1), then QuantizeMultiplierGreaterThanOne.
-    tm_quantize_ratio(beta, in->scale, 1.0f / 67108864.0f, 1.0f, &p->multiplier, &shift);
+    if (!tm_quantize_ratio_raw(beta, in->scale, 1.0f / 67108864.0f, 1.0f, &p->multiplier, &shift)) {
+        return tm_fail(m, "beta or input scale is not a finite number");
+    }
     if (shift > 31) {
         p->multiplier = INT32_MAX;
         shift = 31;
@@ -65,7 +67,7 @@ static tm_status_t eval(tm_model_t *m, tm_node_t *n) {
         for (int32_t c = 0; c < depth; c++) {
             int32_t d = x[c] - mx;
             if (d >= p->diff_min) {
-                int32_t e = tm_exp_neg(tm_srdhm(d << p->left_shift, p->multiplier), 5);
+                int32_t e = tm_exp_neg(tm_srdhm((int32_t)((uint32_t)d << p->left_shift), p->multiplier), 5);
                 sum += (uint32_t)tm_rdbpot(e, 12);
             }
         }
@@ -79,7 +81,7 @@ static tm_status_t eval(tm_model_t *m, tm_node_t *n) {
             int32_t d = x[c] - mx;
             int32_t v = -128;
             if (d >= p->diff_min) {
-                int32_t e = tm_exp_neg(tm_srdhm(d << p->left_shift, p->multiplier), 5);
+                int32_t e = tm_exp_neg(tm_srdhm((int32_t)((uint32_t)d << p->left_shift), p->multiplier), 5);
                 v = tm_clamp(tm_rdbpot(tm_srdhm(rec, e), exp) - 128, -128, 127);
             }
             y[c] = (int8_t)v;

@@ -1,5 +1,5 @@
 // Shared by the windowed kernels (CONV_2D, DEPTHWISE_CONV_2D, the pools): TFLM's padding rule, shape checks
-// against the model's output dims, per-channel requantization, and division without a hardware divider.
+// against the model's output dims, and per-channel requantization.
 #ifndef TM_SPATIAL_COMMON_H
 #define TM_SPATIAL_COMMON_H
 
@@ -13,23 +13,6 @@ typedef struct {
     int32_t batches, in_h, in_w, in_c, out_h, out_w, out_c;
     int32_t k_h, k_w, stride_h, stride_w, dil_h, dil_w, pad_h, pad_w;
 } tm_window_t;
-
-// 32-bit unsigned division; Cortex-M0 has no divide instruction and native modules get no libgcc.
-static inline uint32_t tm_udiv32(uint32_t a, uint32_t b) {
-#if defined(__arm__) && !defined(__ARM_FEATURE_IDIV)
-    uint32_t q = 0, r = 0;
-    for (int i = 31; i >= 0; i--) {
-        r = (r << 1) | ((a >> i) & 1u);
-        if (r >= b) {
-            r -= b;
-            q |= 1u << i;
-        }
-    }
-    return q;
-#else
-    return a / b;
-#endif
-}
 
 // One spatial dimension: checks the model's output size `out` against TFLM's rule and gives the leading pad.
 // TFLM loops over the model's output dims; requiring them to equal the computed ones keeps every tap that
@@ -113,7 +96,7 @@ static inline tm_status_t tm_channel_q_prepare(tm_model_t *m, tm_channel_q_t *q,
         if (!tm_quantize_ratio(in->scale, w_scale, out->scale, 1.0f, &q[c].multiplier, &shift)) {
             return tm_fail(m, "output scale is 0");
         }
-        if (shift > 30) {
+        if (shift > 31) {
             return tm_fail(m, "channel %d: scale ratio S_in*S_w/S_out too large", c);
         }
         q[c].shift = shift;
@@ -151,6 +134,48 @@ static inline tm_status_t tm_check_bias(tm_model_t *m, const tm_tensor_t *bias, 
         return tm_fail(m, "bias data is misaligned in the model buffer");
     }
     return TM_OK;
+}
+
+// Pools: Pool2DOptions, same types in and out, and (int8) TFLM's rule that pooling does not requantize.
+enum { TM_POOL_PADDING = 0, TM_POOL_STRIDE_W = 1, TM_POOL_STRIDE_H = 2, TM_POOL_FILTER_W = 3,
+       TM_POOL_FILTER_H = 4, TM_POOL_ACTIVATION = 5 };
+
+static inline tm_status_t tm_pool_init(tm_model_t *m, tm_node_t *n, tm_window_t *g) {
+    if (tm_expect_io(m, n, 1, 1, 1) != TM_OK) {
+        return TM_ERROR;
+    }
+    tm_tensor_t *in = tm_in(m, n, 0), *out = tm_out(m, n, 0);
+    g->k_h = tm_opt_i32(m, n, TM_POOL_FILTER_H, 0);
+    g->k_w = tm_opt_i32(m, n, TM_POOL_FILTER_W, 0);
+    g->stride_h = tm_opt_i32(m, n, TM_POOL_STRIDE_H, 0);
+    g->stride_w = tm_opt_i32(m, n, TM_POOL_STRIDE_W, 0);
+    g->dil_h = g->dil_w = 1;
+    if (tm_window_init(m, g, in, out, tm_opt_u8(m, n, TM_POOL_PADDING, TM_PAD_SAME)) != TM_OK) {
+        return TM_ERROR;
+    }
+    if (g->out_c != g->in_c) {
+        return tm_fail(m, "output has %d channels, input %d", g->out_c, g->in_c);
+    }
+    if (in->type != out->type || (in->type != TM_INT8 && in->type != TM_FLOAT32)) {
+        return tm_fail(m, "input and output must both be int8 or float32");
+    }
+    if (in->type == TM_INT8) {
+        float d = in->scale - out->scale;
+        if (d > 1e-6f || d < -1e-6f || in->zero_point != out->zero_point) {
+            return tm_fail(m, "int8 input and output must have the same scale and zero point");
+        }
+    }
+    return TM_OK;
+}
+
+// Window of output position `o` along one dimension, clipped to the input: taps [*k0, *k1).
+static inline void tm_pool_range(const tm_window_t *g, int vertical, int32_t o, int32_t *start, int32_t *k0,
+    int32_t *k1) {
+    int32_t size = vertical ? g->in_h : g->in_w, k = vertical ? g->k_h : g->k_w;
+    int32_t s = o * (vertical ? g->stride_h : g->stride_w) - (vertical ? g->pad_h : g->pad_w);
+    *start = s;
+    *k0 = s < 0 ? -s : 0;
+    *k1 = size - s < k ? size - s : k;
 }
 
 #endif

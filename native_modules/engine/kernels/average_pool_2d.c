@@ -1,0 +1,101 @@
+// AVERAGE_POOL_2D: int8 and float32. Border windows average only their in-image values, as TFLM does.
+// tinyml-op: AVERAGE_POOL_2D 1
+#include "spatial_common.h"
+
+static tm_status_t init(tm_model_t *m, tm_node_t *n, tm_node_request_t *req) {
+    tm_window_t g;
+    if (tm_pool_init(m, n, &g) != TM_OK) {
+        return TM_ERROR;
+    }
+    // Sums per channel for one output pixel (int32, or float).
+    req->scratch_bytes = (uint32_t)g.in_c * 4u;
+    return TM_OK;
+}
+
+static tm_status_t eval(tm_model_t *m, tm_node_t *n) {
+    tm_window_t g;
+    tm_pool_init(m, n, &g);
+    tm_tensor_t *in = tm_in(m, n, 0), *out = tm_out(m, n, 0);
+    const int32_t act = tm_opt_u8(m, n, TM_POOL_ACTIVATION, 0);
+    const int32_t ch = g.in_c;
+    const int is_int8 = in->type == TM_INT8;
+    int32_t lo = 0, hi = 0;
+    float flo = 0.0f, fhi = 0.0f;
+    if (is_int8) {
+        tm_activation_range_int8(act, out->scale, out->zero_point, &lo, &hi);
+    } else {
+        tm_activation_range_f32(act, &flo, &fhi);
+    }
+    int32_t *isum = tm_scratch(m, n);
+    float *fsum = tm_scratch(m, n);
+    uint8_t *y = out->data;
+    for (int32_t b = 0; b < g.batches; b++) {
+        for (int32_t oy = 0; oy < g.out_h; oy++) {
+            int32_t y0, ky0, ky1;
+            tm_pool_range(&g, 1, oy, &y0, &ky0, &ky1);
+            for (int32_t ox = 0; ox < g.out_w; ox++) {
+                int32_t x0, kx0, kx1;
+                tm_pool_range(&g, 0, ox, &x0, &kx0, &kx1);
+                const int32_t count = (ky1 > ky0 && kx1 > kx0) ? (ky1 - ky0) * (kx1 - kx0) : 0;
+                if (count == 0) {
+                    return tm_fail(m, "empty pooling window");
+                }
+                // Channels innermost so that the sums vectorize; each channel still adds its taps in TFLM's
+                // row-major order, which keeps the float sums bit-exact.
+                if (is_int8) {
+                    const int8_t *x = (const int8_t *)in->data;
+                    for (int32_t c = 0; c < ch; c++) {
+                        isum[c] = 0;
+                    }
+                    for (int32_t ky = ky0; ky < ky1; ky++) {
+                        for (int32_t kx = kx0; kx < kx1; kx++) {
+                            const int8_t *xp = x + ((b * g.in_h + y0 + ky) * g.in_w + x0 + kx) * ch;
+                            for (int32_t c = 0; c < ch; c++) {
+                                isum[c] += xp[c];
+                            }
+                        }
+                    }
+                    int8_t *yo = (int8_t *)y;
+                    for (int32_t c = 0; c < ch; c++) {
+                        int32_t s = isum[c];
+                        // TFLM rounds half away from zero: (s +- count/2) / count, truncating.
+                        int32_t avg = s > 0 ? (s + count / 2) / count : (s - count / 2) / count;
+                        yo[c] = (int8_t)tm_clamp(avg, lo, hi);
+                    }
+                    y += ch;
+                } else {
+                    const float *x = (const float *)in->data;
+                    for (int32_t c = 0; c < ch; c++) {
+                        fsum[c] = 0.0f;
+                    }
+                    for (int32_t ky = ky0; ky < ky1; ky++) {
+                        for (int32_t kx = kx0; kx < kx1; kx++) {
+                            const float *xp = x + ((b * g.in_h + y0 + ky) * g.in_w + x0 + kx) * ch;
+                            for (int32_t c = 0; c < ch; c++) {
+                                fsum[c] += xp[c];
+                            }
+                        }
+                    }
+                    float *yo = (float *)y;
+                    const float fcount = (float)count;
+                    for (int32_t c = 0; c < ch; c++) {
+                        float v = fsum[c] / fcount;
+                        v = v < flo ? flo : v;
+                        yo[c] = v > fhi ? fhi : v;
+                    }
+                    y += ch * 4;
+                }
+            }
+        }
+    }
+    return TM_OK;
+}
+
+int tm_kernel_average_pool_2d(tm_kernel_t *k) {
+    k->name = "AVERAGE_POOL_2D";
+    k->init = init;
+    k->prepare = 0;
+    k->eval = eval;
+    k->reshapes = 0;
+    return 1;
+}

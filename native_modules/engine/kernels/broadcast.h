@@ -1,0 +1,106 @@
+// numpy broadcasting of two inputs to the model's output shape (ADD, SUB, MUL), up to 6 dims.
+// Output dims of size 1 are dropped and neighbouring dims in which each input either broadcasts in both or in
+// neither are merged, so the innermost loop is as long as possible; each input's inner stride is 0 or 1.
+#ifndef TM_BROADCAST_H
+#define TM_BROADCAST_H
+
+#include "../tm_internal.h"
+
+typedef struct {
+    int32_t ndim;                               // >= 1 after merging
+    int32_t dims[TM_MAX_DIMS];                  // merged output dims, outermost first
+    int32_t st1[TM_MAX_DIMS], st2[TM_MAX_DIMS]; // element strides per merged dim, 0 where the input broadcasts
+} tm_bcast_t;
+
+// Dim d of `t` right-aligned to a shape of `rank` dims (1 for the missing leading dims).
+static inline int32_t tm_bcast_dim(const tm_tensor_t *t, int d, int rank) {
+    int k = d - (rank - t->ndim);
+    return k < 0 ? 1 : t->dims[k];
+}
+
+static inline tm_status_t tm_bcast_init(tm_model_t *m, const tm_tensor_t *a, const tm_tensor_t *b,
+                                        const tm_tensor_t *y, tm_bcast_t *bc) {
+    int rank = y->ndim, n = 0, prev = -1;
+    int flags[TM_MAX_DIMS];
+    if (a->ndim > rank || b->ndim > rank) {
+        return tm_fail(m, "output has fewer dimensions than an input");
+    }
+    for (int d = 0; d < rank; d++) {
+        int32_t od = y->dims[d], da = tm_bcast_dim(a, d, rank), db = tm_bcast_dim(b, d, rank);
+        if ((da != od && da != 1) || (db != od && db != 1) || (da != od && db != od)) {
+            return tm_fail(m, "input shapes do not broadcast to the output shape (dim %d: %d and %d to %d)", d, da,
+                db, od);
+        }
+        if (od == 1) {
+            continue;
+        }
+        int f = (da == od) | (db == od) << 1;   // which inputs walk along this dim
+        if (f == prev) {
+            bc->dims[n - 1] *= od;
+        } else {
+            bc->dims[n] = od;
+            flags[n++] = prev = f;
+        }
+    }
+    if (n == 0) {
+        bc->dims[0] = 1;
+        flags[n++] = 3;
+    }
+    int32_t s1 = 1, s2 = 1;
+    for (int i = n - 1; i >= 0; i--) {
+        bc->st1[i] = flags[i] & 1 ? s1 : 0;
+        bc->st2[i] = flags[i] & 2 ? s2 : 0;
+        s1 *= flags[i] & 1 ? bc->dims[i] : 1;
+        s2 *= flags[i] & 2 ? bc->dims[i] : 1;
+    }
+    bc->ndim = n;
+    return TM_OK;
+}
+
+// Advance to the next row of the innermost dim: idx (ndim counters, start at 0) and the inputs' offsets.
+static inline void tm_bcast_next_row(const tm_bcast_t *bc, int32_t *idx, int32_t *o1, int32_t *o2) {
+    for (int d = bc->ndim - 2; d >= 0; d--) {
+        *o1 += bc->st1[d];
+        *o2 += bc->st2[d];
+        if (++idx[d] < bc->dims[d]) {
+            return;
+        }
+        idx[d] = 0;
+        *o1 -= bc->st1[d] * bc->dims[d];
+        *o2 -= bc->st2[d] * bc->dims[d];
+    }
+}
+
+// Number of innermost rows (0 for an empty output).
+static inline int32_t tm_bcast_rows(const tm_bcast_t *bc) {
+    int32_t rows = 1;
+    for (int d = 0; d < bc->ndim - 1; d++) {
+        rows *= bc->dims[d];
+    }
+    return bc->dims[bc->ndim - 1] ? rows : 0;
+}
+
+// Loop a row `BODY(x, y)` over n elements of inputs a (stride sa) and b (stride sb), each 0 or 1, writing
+// out[i]: three loops so the compiler can vectorize each.
+#define TM_BCAST_ROW(out, a, sa, b, sb, n, BODY)                  \
+    do {                                                          \
+        if ((sa) && (sb)) {                                       \
+            for (int32_t i_ = 0; i_ < (n); i_++) {                \
+                (out)[i_] = BODY((a)[i_], (b)[i_]);               \
+            }                                                     \
+        } else if (sa) {                                          \
+            for (int32_t i_ = 0; i_ < (n); i_++) {                \
+                (out)[i_] = BODY((a)[i_], (b)[0]);                \
+            }                                                     \
+        } else if (sb) {                                          \
+            for (int32_t i_ = 0; i_ < (n); i_++) {                \
+                (out)[i_] = BODY((a)[0], (b)[i_]);                \
+            }                                                     \
+        } else {                                                  \
+            for (int32_t i_ = 0; i_ < (n); i_++) {                \
+                (out)[i_] = BODY((a)[0], (b)[0]);                 \
+            }                                                     \
+        }                                                         \
+    } while (0)
+
+#endif

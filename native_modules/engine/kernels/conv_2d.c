@@ -1,0 +1,254 @@
+// CONV_2D: int8 (per-channel or per-tensor filter) and float32, NHWC, SAME/VALID, strides, dilation, groups.
+// tinyml-op: CONV_2D 3
+//
+// int8: for each output pixel the receptive field is gathered once into an int16 row holding x - Z_in, with
+// zeros for taps outside the image (TFLM skips those taps, which is the same as padding with Z_in). Every
+// output channel is then one contiguous int8 x int16 dot product over KH*KW*Cin_f values, which compilers
+// vectorize; the sums are exact integers, so the order differs from TFLM's but the result does not.
+#include "spatial_common.h"
+
+enum { OPT_PADDING = 0, OPT_STRIDE_W = 1, OPT_STRIDE_H = 2, OPT_ACTIVATION = 3, OPT_DILATION_W = 4,
+       OPT_DILATION_H = 5 };
+
+typedef struct {
+    int32_t act_lo, act_hi;         // int8 fused activation range
+    tm_channel_q_t q[];             // per output channel
+} params_t;
+
+typedef struct {
+    tm_tensor_t *in, *w, *bias, *out;
+    tm_window_t g;
+    int32_t cin_f, groups, cout_g, row_len;
+} conv_t;
+
+static tm_status_t get_conv(tm_model_t *m, tm_node_t *n, conv_t *c) {
+    if (tm_expect_io(m, n, 2, 3, 1) != TM_OK) {
+        return TM_ERROR;
+    }
+    c->in = tm_in(m, n, 0);
+    c->w = tm_in(m, n, 1);
+    c->bias = tm_in(m, n, 2);
+    c->out = tm_out(m, n, 0);
+    if (c->w->ndim != 4) {
+        return tm_fail(m, "filter must be 4-D [Cout, KH, KW, Cin], got %d-D", c->w->ndim);
+    }
+    tm_window_t *g = &c->g;
+    g->k_h = c->w->dims[1];
+    g->k_w = c->w->dims[2];
+    g->stride_h = tm_opt_i32(m, n, OPT_STRIDE_H, 0);
+    g->stride_w = tm_opt_i32(m, n, OPT_STRIDE_W, 0);
+    g->dil_h = tm_opt_i32(m, n, OPT_DILATION_H, 1);
+    g->dil_w = tm_opt_i32(m, n, OPT_DILATION_W, 1);
+    if (tm_window_init(m, g, c->in, c->out, tm_opt_u8(m, n, OPT_PADDING, TM_PAD_SAME)) != TM_OK) {
+        return TM_ERROR;
+    }
+    c->cin_f = c->w->dims[3];
+    if (c->w->dims[0] != g->out_c) {
+        return tm_fail(m, "filter has %d output channels, output has %d", c->w->dims[0], g->out_c);
+    }
+    c->groups = c->cin_f < 1 ? 0 : g->in_c / c->cin_f;
+    if (c->groups < 1 || c->groups * c->cin_f != g->in_c) {
+        return tm_fail(m, "filter depth %d does not divide the input's %d channels", c->cin_f, g->in_c);
+    }
+    c->cout_g = g->out_c / c->groups;
+    if (c->cout_g * c->groups != g->out_c) {
+        return tm_fail(m, "%d output channels cannot be split into %d groups", g->out_c, c->groups);
+    }
+    c->row_len = g->k_h * g->k_w * c->cin_f;   // the filter tensor's size bounds this
+    return TM_OK;
+}
+
+static tm_status_t init(tm_model_t *m, tm_node_t *n, tm_node_request_t *req) {
+    conv_t c;
+    if (get_conv(m, n, &c) != TM_OK || tm_check_bias(m, c.bias, c.g.out_c) != TM_OK) {
+        return TM_ERROR;
+    }
+    if (c.in->type == TM_FLOAT32) {
+        if (tm_expect_type(m, c.w, TM_FLOAT32, "filter") || tm_expect_type(m, c.out, TM_FLOAT32, "output") ||
+            (c.bias && tm_expect_type(m, c.bias, TM_FLOAT32, "bias"))) {
+            return TM_ERROR;
+        }
+        return TM_OK;
+    }
+    if (tm_check_int8_conv(m, c.in, c.w, c.bias, c.out, c.g.out_c) != TM_OK) {
+        return TM_ERROR;
+    }
+    req->persistent_bytes = sizeof(params_t) + (uint32_t)c.g.out_c * sizeof(tm_channel_q_t);
+    req->scratch_bytes = (uint32_t)c.row_len * sizeof(int16_t);
+    return TM_OK;
+}
+
+static tm_status_t prepare(tm_model_t *m, tm_node_t *n) {
+    conv_t c;
+    get_conv(m, n, &c);
+    if (c.in->type == TM_FLOAT32) {
+        return TM_OK;
+    }
+    params_t *p = tm_persistent(m, n);
+    tm_activation_range_int8(tm_opt_u8(m, n, OPT_ACTIVATION, 0), c.out->scale, c.out->zero_point, &p->act_lo,
+        &p->act_hi);
+    return tm_channel_q_prepare(m, p->q, c.in, c.w, c.out, c.g.out_c);
+}
+
+// GCC's -O2 vectorizes only loops it can vectorize without a scalar tail; these dot products are worth
+// the tail (they are the whole cost of a convolution), so they ask for the normal cost model.
+#if defined(__GNUC__) && !defined(__clang__)
+#define VECTORIZE __attribute__((optimize("vect-cost-model=dynamic")))
+#else
+#define VECTORIZE
+#endif
+
+// Four output channels against one row: the row is loaded once per four filters.
+VECTORIZE static void dot4(const int8_t *w, int32_t stride, const int16_t *x, int32_t len, int32_t *out) {
+    const int8_t *w0 = w, *w1 = w + stride, *w2 = w + 2 * stride, *w3 = w + 3 * stride;
+    int32_t s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+    for (int32_t k = 0; k < len; k++) {
+        int32_t xv = x[k];
+        s0 += w0[k] * xv;
+        s1 += w1[k] * xv;
+        s2 += w2[k] * xv;
+        s3 += w3[k] * xv;
+    }
+    out[0] = s0;
+    out[1] = s1;
+    out[2] = s2;
+    out[3] = s3;
+}
+
+VECTORIZE static int32_t dot1(const int8_t *w, const int16_t *x, int32_t len) {
+    int32_t s = 0;
+    for (int32_t k = 0; k < len; k++) {
+        s += w[k] * (int32_t)x[k];
+    }
+    return s;
+}
+
+// The receptive field of output pixel (b, oy, ox), group grp, as x - Z_in (0 outside the image).
+static void gather_row(const conv_t *c, const int8_t *x, int32_t b, int32_t oy, int32_t ox, int32_t grp,
+    int32_t zi, int16_t *row) {
+    const tm_window_t *g = &c->g;
+    const int32_t cin_f = c->cin_f;
+    const int32_t y0 = oy * g->stride_h - g->pad_h, x0 = ox * g->stride_w - g->pad_w;
+    for (int32_t ky = 0; ky < g->k_h; ky++) {
+        const int32_t iy = y0 + ky * g->dil_h;
+        if (iy < 0 || iy >= g->in_h) {
+            memset(row, 0, (size_t)(g->k_w * cin_f) * sizeof(int16_t));
+            row += g->k_w * cin_f;
+            continue;
+        }
+        const int8_t *xrow = x + ((b * g->in_h + iy) * g->in_w) * g->in_c + grp * cin_f;
+        for (int32_t kx = 0; kx < g->k_w; kx++) {
+            const int32_t ix = x0 + kx * g->dil_w;
+            if (ix < 0 || ix >= g->in_w) {
+                for (int32_t i = 0; i < cin_f; i++) {
+                    row[i] = 0;
+                }
+            } else {
+                const int8_t *xp = xrow + ix * g->in_c;
+                for (int32_t i = 0; i < cin_f; i++) {
+                    row[i] = (int16_t)(xp[i] - zi);
+                }
+            }
+            row += cin_f;
+        }
+    }
+}
+
+static tm_status_t eval_int8(tm_model_t *m, tm_node_t *n, const conv_t *c) {
+    const tm_window_t *g = &c->g;
+    const params_t *p = tm_persistent(m, n);
+    int16_t *row = tm_scratch(m, n);
+    const int8_t *x = (const int8_t *)c->in->data;
+    const int8_t *w = (const int8_t *)c->w->data;
+    const int32_t *bias = c->bias ? (const int32_t *)c->bias->data : 0;
+    int8_t *y = (int8_t *)c->out->data;
+    const int32_t zi = c->in->zero_point, zo = c->out->zero_point, lo = p->act_lo, hi = p->act_hi;
+    const int32_t len = c->row_len;
+    for (int32_t b = 0; b < g->batches; b++) {
+        for (int32_t oy = 0; oy < g->out_h; oy++) {
+            for (int32_t ox = 0; ox < g->out_w; ox++) {
+                for (int32_t grp = 0; grp < c->groups; grp++) {
+                    gather_row(c, x, b, oy, ox, grp, zi, row);
+                    const int32_t oc0 = grp * c->cout_g, oc_end = oc0 + c->cout_g;
+                    int32_t acc[4];
+                    for (int32_t oc = oc0; oc < oc_end; oc += 4) {
+                        int32_t count = oc_end - oc < 4 ? oc_end - oc : 4;
+                        if (count == 4) {
+                            dot4(w + oc * len, len, row, len, acc);
+                        } else {
+                            for (int32_t j = 0; j < count; j++) {
+                                acc[j] = dot1(w + (oc + j) * len, row, len);
+                            }
+                        }
+                        for (int32_t j = 0; j < count; j++) {
+                            int32_t a = acc[j] + (bias ? bias[oc + j] : 0);
+                            const tm_channel_q_t *q = &p->q[oc + j];
+                            y[oc + j] = (int8_t)tm_clamp(tm_mbqm(a, q->multiplier, q->shift) + zo, lo, hi);
+                        }
+                    }
+                }
+                y += g->out_c;
+            }
+        }
+    }
+    return TM_OK;
+}
+
+// Float: TFLM's reference order (taps in ky, kx, ic order, then + bias), so results match bit for bit.
+static tm_status_t eval_float(tm_model_t *m, tm_node_t *n, const conv_t *c) {
+    const tm_window_t *g = &c->g;
+    float lo, hi;
+    tm_activation_range_f32(tm_opt_u8(m, n, OPT_ACTIVATION, 0), &lo, &hi);
+    const float *x = (const float *)c->in->data;
+    const float *w = (const float *)c->w->data;
+    const float *bias = c->bias ? (const float *)c->bias->data : 0;
+    float *y = (float *)c->out->data;
+    for (int32_t b = 0; b < g->batches; b++) {
+        for (int32_t oy = 0; oy < g->out_h; oy++) {
+            const int32_t y0 = oy * g->stride_h - g->pad_h;
+            for (int32_t ox = 0; ox < g->out_w; ox++) {
+                const int32_t x0 = ox * g->stride_w - g->pad_w;
+                for (int32_t oc = 0, grp = 0; oc < g->out_c; oc++) {
+                    grp += oc == (grp + 1) * c->cout_g;
+                    float total = 0.0f;
+                    for (int32_t ky = 0; ky < g->k_h; ky++) {
+                        const int32_t iy = y0 + ky * g->dil_h;
+                        if (iy < 0 || iy >= g->in_h) {
+                            continue;
+                        }
+                        for (int32_t kx = 0; kx < g->k_w; kx++) {
+                            const int32_t ix = x0 + kx * g->dil_w;
+                            if (ix < 0 || ix >= g->in_w) {
+                                continue;
+                            }
+                            const float *xp = x + ((b * g->in_h + iy) * g->in_w + ix) * g->in_c + grp * c->cin_f;
+                            const float *wp = w + ((oc * g->k_h + ky) * g->k_w + kx) * c->cin_f;
+                            for (int32_t ic = 0; ic < c->cin_f; ic++) {
+                                total += xp[ic] * wp[ic];
+                            }
+                        }
+                    }
+                    float v = total + (bias ? bias[oc] : 0.0f);
+                    v = v < lo ? lo : v;
+                    *y++ = v > hi ? hi : v;
+                }
+            }
+        }
+    }
+    return TM_OK;
+}
+
+static tm_status_t eval(tm_model_t *m, tm_node_t *n) {
+    conv_t c;
+    get_conv(m, n, &c);
+    return c.in->type == TM_FLOAT32 ? eval_float(m, n, &c) : eval_int8(m, n, &c);
+}
+
+int tm_kernel_conv_2d(tm_kernel_t *k) {
+    k->name = "CONV_2D";
+    k->init = init;
+    k->prepare = prepare;
+    k->eval = eval;
+    k->reshapes = 0;
+    return 1;
+}

@@ -1,0 +1,84 @@
+// MAX_POOL_2D: int8 and float32; the maximum over the in-image part of each window.
+// tinyml-op: MAX_POOL_2D 17
+#include "spatial_common.h"
+
+static tm_status_t init(tm_model_t *m, tm_node_t *n, tm_node_request_t *req) {
+    tm_window_t g;
+    return tm_pool_init(m, n, &g);
+}
+
+static tm_status_t eval(tm_model_t *m, tm_node_t *n) {
+    tm_window_t g;
+    tm_pool_init(m, n, &g);
+    tm_tensor_t *in = tm_in(m, n, 0), *out = tm_out(m, n, 0);
+    const int32_t act = tm_opt_u8(m, n, TM_POOL_ACTIVATION, 0);
+    const int32_t ch = g.in_c;
+    const int is_int8 = in->type == TM_INT8;
+    int32_t lo = 0, hi = 0;
+    float flo = 0.0f, fhi = 0.0f;
+    if (is_int8) {
+        tm_activation_range_int8(act, out->scale, out->zero_point, &lo, &hi);
+    } else {
+        tm_activation_range_f32(act, &flo, &fhi);
+    }
+    uint8_t *y = out->data;
+    for (int32_t b = 0; b < g.batches; b++) {
+        for (int32_t oy = 0; oy < g.out_h; oy++) {
+            int32_t y0, ky0, ky1;
+            tm_pool_range(&g, 1, oy, &y0, &ky0, &ky1);
+            for (int32_t ox = 0; ox < g.out_w; ox++) {
+                int32_t x0, kx0, kx1;
+                tm_pool_range(&g, 0, ox, &x0, &kx0, &kx1);
+                // The output pixel is the running maximum: start at the lowest value, fold in each tap.
+                if (is_int8) {
+                    int8_t *yo = (int8_t *)y;
+                    const int8_t *x = (const int8_t *)in->data;
+                    for (int32_t c = 0; c < ch; c++) {
+                        yo[c] = -128;
+                    }
+                    for (int32_t ky = ky0; ky < ky1; ky++) {
+                        for (int32_t kx = kx0; kx < kx1; kx++) {
+                            const int8_t *xp = x + ((b * g.in_h + y0 + ky) * g.in_w + x0 + kx) * ch;
+                            for (int32_t c = 0; c < ch; c++) {
+                                yo[c] = xp[c] > yo[c] ? xp[c] : yo[c];
+                            }
+                        }
+                    }
+                    for (int32_t c = 0; c < ch; c++) {
+                        yo[c] = (int8_t)tm_clamp(yo[c], lo, hi);
+                    }
+                    y += ch;
+                } else {
+                    float *yo = (float *)y;
+                    const float *x = (const float *)in->data;
+                    for (int32_t c = 0; c < ch; c++) {
+                        yo[c] = -3.402823466e38f;
+                    }
+                    for (int32_t ky = ky0; ky < ky1; ky++) {
+                        for (int32_t kx = kx0; kx < kx1; kx++) {
+                            const float *xp = x + ((b * g.in_h + y0 + ky) * g.in_w + x0 + kx) * ch;
+                            for (int32_t c = 0; c < ch; c++) {
+                                yo[c] = yo[c] < xp[c] ? xp[c] : yo[c]; // std::max(max, x)
+                            }
+                        }
+                    }
+                    for (int32_t c = 0; c < ch; c++) {
+                        float v = yo[c] < flo ? flo : yo[c];
+                        yo[c] = v > fhi ? fhi : v;
+                    }
+                    y += ch * 4;
+                }
+            }
+        }
+    }
+    return TM_OK;
+}
+
+int tm_kernel_max_pool_2d(tm_kernel_t *k) {
+    k->name = "MAX_POOL_2D";
+    k->init = init;
+    k->prepare = 0;
+    k->eval = eval;
+    k->reshapes = 0;
+    return 1;
+}
