@@ -127,3 +127,13 @@ print(anomaly.ops())
 def test_pack_rejects_bad_names(tmp_path):
     res = tinyml("pack", AD01, "--arch", "x64", "-o", tmp_path / "my-model.mpy")
     assert res.returncode == 1 and "cannot be a Python module name" in res.stderr
+
+
+def test_missing_toolchain_is_named_with_the_fix(tmp_path):
+    env = {"PYTHONPATH": str(REPO / "host"), "PATH": str(tmp_path), "HOME": str(Path.home()),
+           "TF_CPP_MIN_LOG_LEVEL": "3"}
+    res = subprocess.run([*TINYML, "build", "--arch", "armv7emsp", "-o", str(tmp_path / "t.mpy")],
+                         capture_output=True, text=True, env=env)
+    assert res.returncode == 1
+    assert res.stderr.strip() == ("tinyml: error: 'arm-none-eabi-gcc' is not installed: run `make setup` "
+                                  "(or apt-get install gcc-arm-none-eabi)")

@@ -1,0 +1,208 @@
+// MEAN: int8 and float32 over any set of axes (Keras GlobalAveragePooling is MEAN over axes 1 and 2).
+// tinyml-op: MEAN 40
+//
+// int8 follows TFLM: sum the raw values, then one requantization in which the division by the element count
+// is folded into the multiplier (so results can differ from a rounded average by one, exactly as in TFLM).
+#include "../tm_internal.h"
+#include "../tm_quant.h"
+
+enum { OPT_KEEP_DIMS = 0 };
+
+typedef struct {
+    int32_t multiplier, shift;  // S_in / S_out with 1/count folded in
+} params_t;
+
+typedef struct {
+    tm_tensor_t *in, *out;
+    int32_t rank, count, outputs;
+    uint8_t reduced[TM_MAX_DIMS];
+} mean_t;
+
+static tm_status_t get_mean(tm_model_t *m, tm_node_t *n, mean_t *r) {
+    if (tm_expect_io(m, n, 2, 2, 1) != TM_OK) {
+        return TM_ERROR;
+    }
+    r->in = tm_in(m, n, 0);
+    r->out = tm_out(m, n, 0);
+    tm_tensor_t *axes = tm_in(m, n, 1);
+    if (tm_expect_type(m, axes, TM_INT32, "axis") || !axes->is_const || axes->ndim > 1) {
+        return tm_fail(m, "axis must be a constant int32 scalar or vector");
+    }
+    r->rank = r->in->ndim;
+    for (int d = 0; d < TM_MAX_DIMS; d++) {
+        r->reduced[d] = 0;
+    }
+    int32_t n_axes = tm_elements(axes);
+    for (int32_t i = 0; i < n_axes; i++) {
+        int32_t a = tm_load_i32(axes->data + 4 * i);
+        if (a < 0) {
+            a += r->rank;
+        }
+        if (a < 0 || a >= r->rank) {
+            return tm_fail(m, "axis %d out of range for a %d-D input", tm_load_i32(axes->data + 4 * i), r->rank);
+        }
+        r->reduced[a] = 1;      // duplicates count once, as in TFLM
+    }
+    r->count = 1;
+    r->outputs = 1;
+    for (int d = 0; d < r->rank; d++) {
+        if (r->reduced[d]) {
+            r->count *= r->in->dims[d];
+        } else {
+            r->outputs *= r->in->dims[d];
+        }
+    }
+    if (r->count == 0 || r->outputs == 0) {
+        return tm_fail(m, "empty input");
+    }
+    if (tm_elements(r->out) != r->outputs) {
+        return tm_fail(m, "output has %d values, reducing the input gives %d", tm_elements(r->out), r->outputs);
+    }
+    return TM_OK;
+}
+
+static tm_status_t init(tm_model_t *m, tm_node_t *n, tm_node_request_t *req) {
+    mean_t r;
+    if (get_mean(m, n, &r) != TM_OK) {
+        return TM_ERROR;
+    }
+    if (r.in->type != r.out->type || (r.in->type != TM_INT8 && r.in->type != TM_FLOAT32)) {
+        return tm_fail(m, "input and output must both be int8 or float32");
+    }
+    if (r.in->type == TM_INT8) {
+        if (r.out->scale == 0.0f) {
+            return tm_fail(m, "output scale is 0");
+        }
+        req->persistent_bytes = sizeof(params_t);
+    }
+    req->scratch_bytes = (uint32_t)r.outputs * 4u;   // one int32 or float sum per output
+    return TM_OK;
+}
+
+// floor(a / b) for a < 2^63, without a 64-bit divide (no libgcc in native modules).
+static uint64_t udiv64(uint64_t a, uint32_t b) {
+    uint64_t q = 0, rem = 0;
+    for (int i = 63; i >= 0; i--) {
+        rem = (rem << 1) | ((a >> i) & 1u);
+        if (rem >= b) {
+            rem -= b;
+            q |= (uint64_t)1 << i;
+        }
+    }
+    return q;
+}
+
+static tm_status_t prepare(tm_model_t *m, tm_node_t *n) {
+    mean_t r;
+    get_mean(m, n, &r);
+    if (r.in->type != TM_INT8) {
+        return TM_OK;
+    }
+    params_t *p = tm_persistent(m, n);
+    int32_t mult;
+    int shift;
+    tm_quantize_ratio(r.in->scale, 1.0f, r.out->scale, 1.0f, &mult, &shift);
+    if (shift > 31) {
+        return tm_fail(m, "input/output scale ratio too large");
+    }
+    // TFLM: k = min(floor(log2 count), 32, 31 + shift); multiplier = (multiplier << k) / count; shift -= k.
+    int k = 0;
+    while (k < 31 && ((uint32_t)r.count >> (k + 1)) != 0) {
+        k++;
+    }
+    if (k > 31 + shift) {
+        k = 31 + shift;
+    }
+    p->multiplier = (int32_t)udiv64((uint64_t)mult << k, (uint32_t)r.count);
+    p->shift = shift - k;
+    return TM_OK;
+}
+
+static tm_status_t eval(tm_model_t *m, tm_node_t *n) {
+    mean_t r;
+    get_mean(m, n, &r);
+    const int is_int8 = r.in->type == TM_INT8;
+    int32_t *isum = tm_scratch(m, n);
+    float *fsum = tm_scratch(m, n);
+    for (int32_t i = 0; i < r.outputs; i++) {
+        if (is_int8) {
+            isum[i] = 0;
+        } else {
+            fsum[i] = 0.0f;
+        }
+    }
+    // Visit the input in row-major order (TFLM's order for the float sums), one innermost run at a time;
+    // `o` is the output index, which only the kept dims move.
+    const int32_t rank = r.rank;
+    int32_t stride[TM_MAX_DIMS], idx[TM_MAX_DIMS];
+    int32_t s = 1;
+    for (int d = rank - 1; d >= 0; d--) {
+        stride[d] = r.reduced[d] ? 0 : s;
+        s *= r.reduced[d] ? 1 : r.in->dims[d];
+        idx[d] = 0;
+    }
+    const int32_t inner = rank ? r.in->dims[rank - 1] : 1;
+    const int inner_reduced = rank ? r.reduced[rank - 1] : 1;
+    const int32_t runs = tm_elements(r.in) / inner;
+    int32_t o = 0;
+    for (int32_t run = 0; run < runs; run++) {
+        const int32_t base = run * inner;
+        if (is_int8) {
+            const int8_t *x = (const int8_t *)r.in->data + base;
+            if (inner_reduced) {
+                int32_t acc = 0;
+                for (int32_t j = 0; j < inner; j++) {
+                    acc += x[j];
+                }
+                isum[o] += acc;
+            } else {
+                for (int32_t j = 0; j < inner; j++) {
+                    isum[o + j] += x[j];
+                }
+            }
+        } else {
+            const float *x = (const float *)r.in->data + base;
+            if (inner_reduced) {
+                for (int32_t j = 0; j < inner; j++) {
+                    fsum[o] += x[j];
+                }
+            } else {
+                for (int32_t j = 0; j < inner; j++) {
+                    fsum[o + j] += x[j];
+                }
+            }
+        }
+        for (int d = rank - 2; d >= 0; d--) {
+            o += stride[d];
+            if (++idx[d] < r.in->dims[d]) {
+                break;
+            }
+            o -= stride[d] * r.in->dims[d];
+            idx[d] = 0;
+        }
+    }
+    if (is_int8) {
+        const params_t *p = tm_persistent(m, n);
+        const int32_t offset = r.in->zero_point * r.count, zo = r.out->zero_point;
+        int8_t *y = (int8_t *)r.out->data;
+        for (int32_t i = 0; i < r.outputs; i++) {
+            y[i] = (int8_t)tm_clamp(tm_mbqm(isum[i] - offset, p->multiplier, p->shift) + zo, -128, 127);
+        }
+    } else {
+        const float count = (float)r.count;
+        float *y = (float *)r.out->data;
+        for (int32_t i = 0; i < r.outputs; i++) {
+            y[i] = fsum[i] / count;
+        }
+    }
+    return TM_OK;
+}
+
+int tm_kernel_mean(tm_kernel_t *k) {
+    k->name = "MEAN";
+    k->init = init;
+    k->prepare = prepare;
+    k->eval = eval;
+    k->reshapes = 0;
+    return 1;
+}

@@ -1,0 +1,113 @@
+"""The engine on emulated Cortex-M cores (this project's MicroPython firmware under qemu-system-arm):
+whole reference models bit-exact against TFLM, the Thumb-1 (armv6m) and no-FPU (armv7m) builds executed on
+the M4 core, modules for another arch refused, and exact instruction counts per inference.
+
+MicroPython loads armv6m and armv7m modules on an armv7emsp firmware (their instruction sets are subsets of
+the M4's), so the Cortex-M0 build's code -- Thumb-1 only, soft-float, its own division and 64-bit helpers --
+really runs here, on the M4 core. Nothing is skipped: a missing QEMU or compiler fails with the apt-get
+command, and a model needing a kernel the engine lacks fails with the engine's message."""
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "host"))
+
+from tinyml import oracle, runner  # noqa: E402
+from tinyml.build import build_module  # noqa: E402
+from tinyml.model_info import read_model  # noqa: E402
+from tinyml.paths import DEVICE  # noqa: E402
+from tinyml.targets import TargetError, get_target  # noqa: E402
+from tinyml.targets import qemu  # noqa: E402
+
+MODELS = REPO.parent / "shared" / "models"
+ALL_MODELS = sorted(p.stem for p in MODELS.glob("*.tflite"))
+SMALL_MODELS = ["ad01_int8", "hello_world"]
+
+
+@pytest.fixture(scope="module", autouse=True)
+def firmware():
+    return qemu.build_firmware()
+
+
+def _model(name):
+    return MODELS / f"{name}.tflite"
+
+
+def _run_module(arch, name, inputs, target="qemu-m4"):
+    """invoke.py on the target with the engine built for `arch` (which need not be the target's own)."""
+    path = _model(name)
+    info = read_model(path)
+    module = build_module(arch, info.op_names)
+    fetch = [f"out{i}.bin" for i in range(len(info.outputs))]
+    result = get_target(target).run((DEVICE / "invoke.py").read_text(),
+                                    runner._device_files(path, module, inputs), fetch)
+    return [np.frombuffer(result.files[f], dtype=t.dtype).reshape(t.shape) for f, t in zip(fetch, info.outputs)]
+
+
+def _assert_same(got, want, what):
+    assert len(got) == len(want)
+    for i, (g, w) in enumerate(zip(got, want)):
+        assert g.dtype == w.dtype and g.shape == w.shape, what
+        diff = np.flatnonzero(g.ravel() != w.ravel())
+        assert diff.size == 0, f"{what}: output {i} differs from TFLM at {diff.size} of {g.size} values"
+
+
+@pytest.mark.parametrize("name", ALL_MODELS)
+def test_reference_model_bit_exact_on_m4(name):
+    """runner.invoke on qemu-m4 (armv7emsp module, hardware float) equals the TFLM wheel, bit for bit."""
+    info = read_model(_model(name))
+    inputs = runner.random_inputs(info, seed=1)
+    got = runner.invoke(_model(name), inputs, "qemu-m4")
+    _assert_same(got, oracle.invoke(_model(name), inputs), f"{name} on qemu-m4")
+
+
+@pytest.mark.parametrize("name", SMALL_MODELS)
+def test_model_on_m7(name):
+    info = read_model(_model(name))
+    inputs = runner.random_inputs(info, seed=2)
+    _assert_same(runner.invoke(_model(name), inputs, "qemu-m7"), oracle.invoke(_model(name), inputs),
+                 f"{name} on qemu-m7")
+
+
+@pytest.mark.parametrize("arch", ["armv6m", "armv7m"])
+@pytest.mark.parametrize("name", SMALL_MODELS)
+def test_no_fpu_builds_run_on_m4(arch, name):
+    """The Cortex-M0 (Thumb-1, soft-float, software division) and Cortex-M3 (soft-float) modules executed
+    on the emulated M4: the same outputs as TFLM."""
+    info = read_model(_model(name))
+    for seed in (3, 4):
+        inputs = runner.random_inputs(info, seed=seed)
+        _assert_same(_run_module(arch, name, inputs), oracle.invoke(_model(name), inputs), f"{name} as {arch}")
+
+
+@pytest.mark.parametrize("arch", ["x64", "xtensawin"])
+def test_module_for_another_arch_is_refused(arch):
+    """MicroPython checks the .mpy header: an x86-64 or ESP32 module never starts executing on the M4."""
+    info = read_model(_model("hello_world"))
+    with pytest.raises(TargetError, match="incompatible .mpy arch"):
+        _run_module(arch, "hello_world", runner.random_inputs(info))
+
+
+def test_bench_counts_instructions_per_inference():
+    """bench on qemu-m4 reports executed instructions per invoke, identical from run to run."""
+    model = _model("ad01_int8")
+    _, _, first = runner.bench(model, "qemu-m4", runs=2)
+    _, _, again = runner.bench(model, "qemu-m4", runs=2)
+    _, _, more = runner.bench(model, "qemu-m4", runs=4)
+    macs = read_model(model).macs
+    assert first["instructions"] == again["instructions"]
+    # The count per invoke includes reading the clocks once per measurement (a few thousand instructions).
+    assert abs(more["instructions"] - first["instructions"]) < 0.005 * first["instructions"]
+    assert 1.0 < first["instructions"] / macs < 20.0
+    assert first["arena_bytes"] > 0
+
+
+def test_missing_firmware_tools_are_named(monkeypatch):
+    """Without qemu-system-arm the target says which package to install (never a silent skip)."""
+    monkeypatch.setattr(qemu.shutil, "which", lambda tool: None)
+    with pytest.raises(TargetError, match="apt-get install qemu-system-arm"):
+        get_target("qemu-m4").run("print(1)", {})
