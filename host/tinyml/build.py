@@ -82,7 +82,8 @@ MPY_ARCH_CODES = {"x64": 2, "armv6m": 4, "armv7m": 5, "armv7emsp": 7, "xtensawin
 def module_sizes(mpy_path) -> dict:
     """What a native .mpy (as mpy_ld.py writes it) loads on the device: {'arch', 'text', 'rodata', 'bss',
     'file'} in bytes. `text` is the machine code with its literal pools and GOT; `rodata` is separate only on
-    archs that keep it apart (xtensawin); `bss` is zero-initialised RAM."""
+    archs that keep it apart (xtensawin); `bss` is zero-initialised RAM. When the build's objects sit next to
+    the .mpy (build_module's output), 'const_in_text' tells how much of a merged text is constant data."""
     data = Path(mpy_path).read_bytes()
     pos = 4
 
@@ -111,8 +112,19 @@ def module_sizes(mpy_path) -> dict:
     flags = uint()
     rodata = uint() if flags & 0x20 else 0
     bss = uint() if flags & 0x40 else 0
-    return {"arch": codes.get(data[2] >> 2, f"arch{data[2] >> 2}"), "text": text, "rodata": rodata, "bss": bss,
-            "file": len(data)}
+    sizes = {"arch": codes.get(data[2] >> 2, f"arch{data[2] >> 2}"), "text": text, "rodata": rodata, "bss": bss,
+             "file": len(data)}
+    objs = sorted((Path(mpy_path).parent / "obj").rglob("*.o"))
+    if objs and not rodata:
+        # mpy_ld.py merges constant data into the text on ARM and x64: measure it in the objects instead.
+        from elftools.elf.elffile import ELFFile
+        const = 0
+        for obj in objs:
+            with open(obj, "rb") as f:
+                const += sum(sec.data_size for sec in ELFFile(f).iter_sections()
+                             if sec.name.startswith((".rodata", ".data.rel.ro")))
+        sizes["const_in_text"] = const
+    return sizes
 
 
 def build_hostlib(ops=None, sanitize: bool = False) -> Path:

@@ -1,14 +1,8 @@
 // TRANSPOSE: output dim j is input dim perm[j] (perm a constant int32 vector); any element type.
 // tinyml-op: TRANSPOSE 39
-#include "../tm_internal.h"
+#include "strided_copy.h"
 
-typedef struct {
-    int32_t ndim;
-    int32_t dims[TM_MAX_DIMS];      // output dims
-    int32_t stride[TM_MAX_DIMS];    // input element stride for a step along each output dim
-} transpose_params_t;
-
-static tm_status_t get_params(tm_model_t *m, tm_node_t *n, transpose_params_t *p) {
+static tm_status_t get_params(tm_model_t *m, tm_node_t *n, tm_strided_t *p) {
     tm_tensor_t *in = tm_in(m, n, 0), *perm = tm_in(m, n, 1), *out = tm_out(m, n, 0);
     int rank = in->ndim;
     if (tm_expect_type(m, perm, TM_INT32, "perm") != TM_OK) {
@@ -22,11 +16,7 @@ static tm_status_t get_params(tm_model_t *m, tm_node_t *n, transpose_params_t *p
             rank, out->ndim);
     }
     int32_t in_stride[TM_MAX_DIMS];
-    int32_t s = 1;
-    for (int d = rank - 1; d >= 0; d--) {
-        in_stride[d] = s;
-        s *= in->dims[d];
-    }
+    tm_input_strides(in, in_stride);
     uint32_t seen = 0;
     for (int j = 0; j < rank; j++) {
         int32_t k = tm_load_i32(perm->data + 4 * j);
@@ -40,21 +30,22 @@ static tm_status_t get_params(tm_model_t *m, tm_node_t *n, transpose_params_t *p
         p->dims[j] = out->dims[j];
         p->stride[j] = in_stride[k];
     }
+    p->base = 0;
+    p->ndim = rank;
     if (rank == 0) {                // a scalar: one element
         p->dims[0] = 1;
         p->stride[0] = 0;
-        rank = 1;
+        p->ndim = 1;
     }
-    p->ndim = rank;
     return TM_OK;
 }
 
 static tm_status_t init(tm_model_t *m, tm_node_t *n, tm_node_request_t *req) {
-    transpose_params_t p;
+    tm_strided_t p;
     if (tm_expect_io(m, n, 2, 2, 1) != TM_OK || get_params(m, n, &p) != TM_OK) {
         return TM_ERROR;
     }
-    req->persistent_bytes = sizeof(transpose_params_t);
+    req->persistent_bytes = sizeof(tm_strided_t);
     return TM_OK;
 }
 
@@ -64,44 +55,7 @@ static tm_status_t prepare(tm_model_t *m, tm_node_t *n) {
 
 static tm_status_t eval(tm_model_t *m, tm_node_t *n) {
     tm_tensor_t *in = tm_in(m, n, 0), *out = tm_out(m, n, 0);
-    const transpose_params_t *p = tm_persistent(m, n);
-    const uint32_t size = tm_type_size(in->type);
-    const int last = p->ndim - 1;
-    const int32_t inner = p->dims[last], step = p->stride[last];
-    int32_t rows = 1, idx[TM_MAX_DIMS] = { 0 }, off = 0;
-    for (int d = 0; d < last; d++) {
-        rows *= p->dims[d];
-    }
-    if (inner == 0) {
-        return TM_OK;
-    }
-    const uint8_t *x = in->data;
-    uint8_t *y = out->data;
-    for (int32_t r = 0; r < rows; r++) {
-        // One output row gathers input elements `step` apart; constant-size copies compile to plain moves.
-#define GATHER(SIZE)                                                                   \
-        for (int32_t i = 0; i < inner; i++) {                                          \
-            memcpy(y + i * (SIZE), x + (uint32_t)(off + i * step) * (SIZE), (SIZE));   \
-        }
-        if (size == 1) {
-            GATHER(1)
-        } else if (size == 2) {
-            GATHER(2)
-        } else if (size == 4) {
-            GATHER(4)
-        } else {
-            GATHER(8)
-        }
-        y += inner * size;
-        for (int d = last - 1; d >= 0; d--) {
-            off += p->stride[d];
-            if (++idx[d] < p->dims[d]) {
-                break;
-            }
-            idx[d] = 0;
-            off -= p->stride[d] * p->dims[d];
-        }
-    }
+    tm_strided_copy(tm_persistent(m, n), in->data, out->data, tm_type_size(in->type));
     return TM_OK;
 }
 
