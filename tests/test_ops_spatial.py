@@ -6,7 +6,11 @@ by the engine's host build and compared with the TFLM runtime byte for byte."""
 import numpy as np
 import pytest
 
-from opcheck import assert_bitexact, cached_model
+from opcheck import cached_model, random_inputs
+
+from tinyml import oracle
+from tinyml.hostlib import HostEngine
+from tinyml.model_info import read_model
 
 ACTIVATIONS = [None, "relu", "relu6"]
 
@@ -26,6 +30,27 @@ def keras_model(build, input_shapes, seed, float_model=False, n_calib=24):
     hi = float(rng.uniform(0.2, 4.0))
     calib = [[rng.uniform(lo, hi, size=s).astype(np.float32) for s in input_shapes] for _ in range(n_calib)]
     return to_int8_tflite(model, calib)
+
+
+def assert_bitexact(path, n_inputs=3, seed=0):
+    """opcheck.assert_bitexact with an engine built from only the model's kernels, so that these tests do not
+    depend on unrelated kernels (fewer builds to break, faster to compile)."""
+    info = read_model(path)
+    engine = HostEngine(path.read_bytes(), ops=info.op_names)
+    interp = oracle.interpreter(path)
+    rng = np.random.default_rng(seed)
+    for trial in range(n_inputs):
+        x = random_inputs(info, rng)
+        want = oracle.invoke(path, x, interp)
+        got = engine.invoke(x)
+        for k, (w, g) in enumerate(zip(want, got)):
+            g = np.frombuffer(g, dtype=w.dtype).reshape(w.shape)
+            if w.tobytes() != g.tobytes():
+                diff = np.flatnonzero(w.reshape(-1).view(np.uint8 if w.dtype.itemsize == 1 else np.uint32) !=
+                                      g.reshape(-1).view(np.uint8 if w.dtype.itemsize == 1 else np.uint32))
+                raise AssertionError(f"{path} ({', '.join(info.op_names)}) output {k}, trial {trial}: "
+                                     f"{len(diff)} of {w.size} differ; first at {diff[0]}: TFLM "
+                                     f"{w.reshape(-1)[diff[0]]} engine {g.reshape(-1)[diff[0]]}")
 
 
 def check(recipe, build, input_shapes, seed, float_model=False, n_inputs=3):
@@ -215,21 +240,27 @@ def test_pad_constant(value, seed):
 
 # ---------------------------------------------------------------------------- SPACE_TO_BATCH / BATCH_TO_SPACE
 
-@pytest.mark.parametrize("h,w,c,k,rate,seed", [(12, 12, 3, 3, 2, 1), (9, 14, 4, 3, 3, 2), (10, 10, 2, 2, 2, 3)])
-def test_dilated_conv_via_space_to_batch(h, w, c, k, rate, seed):
-    """tf.nn.atrous_conv2d written out as SPACE_TO_BATCH_ND -> CONV_2D -> BATCH_TO_SPACE_ND, with block-aligned
-    sizes so no padded position reaches the output (TFLM leaves padded positions uninitialised)."""
+@pytest.mark.parametrize("h,w,c,rate,crops,seed", [(12, 12, 3, 2, ((0, 0), (0, 0)), 1),
+                                                    (9, 15, 4, 3, ((1, 0), (2, 1)), 2),
+                                                    (10, 8, 2, 2, ((0, 3), (1, 1)), 3)])
+def test_space_to_batch_and_back(h, w, c, rate, crops, seed):
+    """SPACE_TO_BATCH_ND -> CONV_2D -> MAX_POOL_2D -> BATCH_TO_SPACE_ND (the pool keeps the converter from
+    fusing the pattern into a dilated CONV_2D). Sizes are multiples of the block, so no padded position
+    exists: TFLM leaves those uninitialised."""
     import tensorflow as tf
-    rng = np.random.default_rng(seed)
-    kernel = rng.normal(0, 0.5, size=(k, k, c, 4)).astype(np.float32)
-    ph, pw = (-h) % rate, (-w) % rate
+    kernel = np.random.default_rng(seed).normal(0, 0.5, size=(3, 3, c, 4)).astype(np.float32)
+
+    def body(t):
+        y = tf.nn.conv2d(tf.compat.v1.space_to_batch_nd(t, [rate, rate], [[0, 0], [0, 0]]), kernel, 1, "SAME")
+        y = tf.nn.max_pool2d(y, 2, 1, "SAME")
+        return tf.compat.v1.batch_to_space_nd(y, [rate, rate], crops)
 
     def build(x):
-        return tf.keras.layers.Lambda(
-            lambda t: tf.nn.relu(tf.compat.v1.batch_to_space_nd(
-                tf.nn.conv2d(tf.compat.v1.space_to_batch_nd(t, [rate, rate], [[0, ph], [0, pw]]), kernel, 1,
-                             "VALID"), [rate, rate], [[0, 0], [0, 0]])))(x)
-    check(f"s2b conv {h} {w} {c} {k} {rate}", build, [(h, w, c)], seed)
+        return tf.keras.layers.Lambda(body)(x)
+    path = cached_model(f"s2b {h} {w} {c} {rate} {crops} {seed}", lambda: keras_model(build, [(h, w, c)], seed))
+    ops = read_model(path).op_names
+    assert "SPACE_TO_BATCH_ND" in ops and "BATCH_TO_SPACE_ND" in ops, ops
+    assert_bitexact(path, seed=seed)
 
 
 # -------------------------------------------------------------------------------------------------- float32

@@ -65,6 +65,32 @@ def test_reference_model_bit_exact_on_m4(name):
     _assert_same(got, oracle.invoke(_model(name), inputs), f"{name} on qemu-m4")
 
 
+def _fc_model(depth, units, act, use_bias_false, seed):
+    """The single-op FULLY_CONNECTED models of test_ops_core.py (same recipes, so the same cached files)."""
+    from opcheck import cached_model, int8_keras_model
+
+    def build(x):
+        import tensorflow as tf
+        return tf.keras.layers.Dense(units, activation=act, use_bias=not use_bias_false)(x)
+    return cached_model(f"fc {depth} {units} {act} {use_bias_false} {seed}",
+                        lambda: int8_keras_model(build, [(depth,)], seed=seed))
+
+
+def _fc_cases():
+    from test_ops_core import fc_cases
+    return list(fc_cases()) + [(64, 7, None, False, 5), (3, 2, "relu", True, 6), (130, 33, None, False, 7)]
+
+
+@pytest.mark.parametrize("depth,units,act,use_bias_false,seed", _fc_cases())
+def test_fully_connected_shapes_bit_exact_on_m4(depth, units, act, use_bias_false, seed):
+    """FULLY_CONNECTED on the M4 (its DSP path: SMLAD over 4 depth steps x 2 units, then tails) for depths
+    and unit counts of every remainder, against TFLM."""
+    path = _fc_model(depth, units, act, use_bias_false, seed)
+    info = read_model(path)
+    inputs = runner.random_inputs(info, seed=seed)
+    _assert_same(runner.invoke(path, inputs, "qemu-m4"), oracle.invoke(path, inputs), f"fc {depth}x{units}")
+
+
 @pytest.mark.parametrize("name", SMALL_MODELS)
 def test_model_on_m7(name):
     info = read_model(_model(name))

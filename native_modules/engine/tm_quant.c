@@ -92,7 +92,11 @@ int tm_quantize_ratio_raw(float n1, float n2, float d1, float d2, int32_t *multi
 }
 
 static int32_t quantize_bound(float f, float scale, int32_t zero_point) {
-    return zero_point + tm_round_f32(f / scale);
+    // Tiny, zero or NaN scales would leave int32 range (undefined in C); such bounds saturate anyway.
+    float q = f / scale;
+    q = q > 1e6f ? 1e6f : (q > -1e6f ? q : -1e6f);
+    zero_point = zero_point > 1000000 ? 1000000 : (zero_point < -1000000 ? -1000000 : zero_point);
+    return zero_point + tm_round_f32(q);
 }
 
 static int32_t max_i32(int32_t a, int32_t b) {

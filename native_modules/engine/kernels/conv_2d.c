@@ -59,7 +59,7 @@ static tm_status_t get_conv(tm_model_t *m, tm_node_t *n, conv_t *c) {
 }
 
 static tm_status_t init(tm_model_t *m, tm_node_t *n, tm_node_request_t *req) {
-    conv_t c;
+    conv_t c = { 0 };
     if (get_conv(m, n, &c) != TM_OK || tm_check_bias(m, c.bias, c.g.out_c) != TM_OK) {
         return TM_ERROR;
     }
@@ -79,7 +79,7 @@ static tm_status_t init(tm_model_t *m, tm_node_t *n, tm_node_request_t *req) {
 }
 
 static tm_status_t prepare(tm_model_t *m, tm_node_t *n) {
-    conv_t c;
+    conv_t c = { 0 };
     get_conv(m, n, &c);
     if (c.in->type == TM_FLOAT32) {
         return TM_OK;
@@ -239,7 +239,7 @@ static tm_status_t eval_float(tm_model_t *m, tm_node_t *n, const conv_t *c) {
 }
 
 static tm_status_t eval(tm_model_t *m, tm_node_t *n) {
-    conv_t c;
+    conv_t c = { 0 };
     get_conv(m, n, &c);
     return c.in->type == TM_FLOAT32 ? eval_float(m, n, &c) : eval_int8(m, n, &c);
 }

@@ -58,7 +58,7 @@ static tm_status_t get_dw(tm_model_t *m, tm_node_t *n, dw_t *c) {
 }
 
 static tm_status_t init(tm_model_t *m, tm_node_t *n, tm_node_request_t *req) {
-    dw_t c;
+    dw_t c = { 0 };
     if (get_dw(m, n, &c) != TM_OK || tm_check_bias(m, c.bias, c.g.out_c) != TM_OK) {
         return TM_ERROR;
     }
@@ -77,7 +77,7 @@ static tm_status_t init(tm_model_t *m, tm_node_t *n, tm_node_request_t *req) {
 }
 
 static tm_status_t prepare(tm_model_t *m, tm_node_t *n) {
-    dw_t c;
+    dw_t c = { 0 };
     get_dw(m, n, &c);
     if (c.in->type == TM_FLOAT32) {
         return TM_OK;
@@ -233,7 +233,7 @@ static tm_status_t eval_float(tm_model_t *m, tm_node_t *n, const dw_t *c) {
 }
 
 static tm_status_t eval(tm_model_t *m, tm_node_t *n) {
-    dw_t c;
+    dw_t c = { 0 };
     get_dw(m, n, &c);
     return c.in->type == TM_FLOAT32 ? eval_float(m, n, &c) : eval_int8(m, n, &c);
 }

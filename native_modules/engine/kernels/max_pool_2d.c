@@ -3,12 +3,12 @@
 #include "spatial_common.h"
 
 static tm_status_t init(tm_model_t *m, tm_node_t *n, tm_node_request_t *req) {
-    tm_window_t g;
+    tm_window_t g = { 0 };
     return tm_pool_init(m, n, &g);
 }
 
 static tm_status_t eval(tm_model_t *m, tm_node_t *n) {
-    tm_window_t g;
+    tm_window_t g = { 0 };
     tm_pool_init(m, n, &g);
     tm_tensor_t *in = tm_in(m, n, 0), *out = tm_out(m, n, 0);
     const int32_t act = tm_opt_u8(m, n, TM_POOL_ACTIVATION, 0);

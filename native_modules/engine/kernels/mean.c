@@ -62,7 +62,7 @@ static tm_status_t get_mean(tm_model_t *m, tm_node_t *n, mean_t *r) {
 }
 
 static tm_status_t init(tm_model_t *m, tm_node_t *n, tm_node_request_t *req) {
-    mean_t r;
+    mean_t r = { 0 };
     if (get_mean(m, n, &r) != TM_OK) {
         return TM_ERROR;
     }
@@ -72,6 +72,10 @@ static tm_status_t init(tm_model_t *m, tm_node_t *n, tm_node_request_t *req) {
     if (r.in->type == TM_INT8) {
         if (r.out->scale == 0.0f) {
             return tm_fail(m, "output scale is 0");
+        }
+        if (r.in->zero_point < -128 || r.in->zero_point > 127 || r.out->zero_point < -128 ||
+            r.out->zero_point > 127) {
+            return tm_fail(m, "int8 zero points must be in -128..127");
         }
         req->persistent_bytes = sizeof(params_t);
     }
@@ -93,7 +97,7 @@ static uint64_t udiv64(uint64_t a, uint32_t b) {
 }
 
 static tm_status_t prepare(tm_model_t *m, tm_node_t *n) {
-    mean_t r;
+    mean_t r = { 0 };
     get_mean(m, n, &r);
     if (r.in->type != TM_INT8) {
         return TM_OK;
@@ -119,7 +123,7 @@ static tm_status_t prepare(tm_model_t *m, tm_node_t *n) {
 }
 
 static tm_status_t eval(tm_model_t *m, tm_node_t *n) {
-    mean_t r;
+    mean_t r = { 0 };
     get_mean(m, n, &r);
     const int is_int8 = r.in->type == TM_INT8;
     int32_t *isum = tm_scratch(m, n);

@@ -68,7 +68,7 @@ static tm_status_t get_pad(tm_model_t *m, tm_node_t *n, pad_t *p) {
 }
 
 static tm_status_t init(tm_model_t *m, tm_node_t *n, tm_node_request_t *req) {
-    pad_t p;
+    pad_t p = { 0 };
     if (get_pad(m, n, &p) != TM_OK) {
         return TM_ERROR;
     }
@@ -80,7 +80,7 @@ static tm_status_t init(tm_model_t *m, tm_node_t *n, tm_node_request_t *req) {
 }
 
 static tm_status_t eval(tm_model_t *m, tm_node_t *n) {
-    pad_t p;
+    pad_t p = { 0 };
     get_pad(m, n, &p);
     // The pad value's bytes: the constant input, else 0 (int8 PAD: the output zero point).
     uint8_t value[8] = { 0 };

@@ -1,7 +1,9 @@
-// SOFTMAX int8 -> int8, with gemmlowp fixed-point exp and reciprocal exactly as TFLM (no lookup table).
+// SOFTMAX int8 -> int8, with gemmlowp fixed-point exp and reciprocal exactly as TFLM (no lookup table), and
+// float32 with glibc's expf (tm_math) as TFLM's reference kernel.
 // tinyml-op: SOFTMAX 25
 #include "../tm_internal.h"
 #include "../tm_fixedpoint.h"
+#include "../tm_math.h"
 
 enum { OPT_BETA = 0 };
 
@@ -15,7 +17,13 @@ static tm_status_t init(tm_model_t *m, tm_node_t *n, tm_node_request_t *req) {
     }
     tm_tensor_t *in = tm_in(m, n, 0), *out = tm_out(m, n, 0);
     if (in->type == TM_FLOAT32) {
-        return tm_fail(m, "float32 SOFTMAX is not supported yet: convert with int8 quantization");
+        if (tm_expect_type(m, out, TM_FLOAT32, "output")) {
+            return TM_ERROR;
+        }
+        if (in->ndim < 1 || tm_elements(in) != tm_elements(out)) {
+            return tm_fail(m, "input and output shapes differ");
+        }
+        return TM_OK;
     }
     if (tm_expect_type(m, in, TM_INT8, "input") || tm_expect_type(m, out, TM_INT8, "output")) {
         return TM_ERROR;
@@ -33,6 +41,9 @@ static tm_status_t init(tm_model_t *m, tm_node_t *n, tm_node_request_t *req) {
 static tm_status_t prepare(tm_model_t *m, tm_node_t *n) {
     tm_tensor_t *in = tm_in(m, n, 0);
     softmax_params_t *p = tm_persistent(m, n);
+    if (in->type == TM_FLOAT32) {
+        return TM_OK;
+    }
     float beta = tm_opt_f32(m, n, OPT_BETA, 0.0f);
     int shift;
     // real = min(beta * S_in * 2^26, 2^31 - 1), then QuantizeMultiplierGreaterThanOne.
@@ -51,11 +62,32 @@ static tm_status_t prepare(tm_model_t *m, tm_node_t *n) {
     return TM_OK;
 }
 
+// Per row: exp((x - max) * beta), then each divided by the row's sum, in TFLM's order.
+static void eval_float(const float *x, float *y, int32_t rows, int32_t depth, float beta) {
+    for (int32_t r = 0; r < rows; r++, x += depth, y += depth) {
+        float mx = -3.402823466e38f, sum = 0.0f;
+        for (int32_t c = 0; c < depth; c++) {
+            mx = mx < x[c] ? x[c] : mx;
+        }
+        for (int32_t c = 0; c < depth; c++) {
+            y[c] = tm_expf((x[c] - mx) * beta);
+            sum += y[c];
+        }
+        for (int32_t c = 0; c < depth; c++) {
+            y[c] = y[c] / sum;
+        }
+    }
+}
+
 static tm_status_t eval(tm_model_t *m, tm_node_t *n) {
     tm_tensor_t *in = tm_in(m, n, 0), *out = tm_out(m, n, 0);
     const softmax_params_t *p = tm_persistent(m, n);
     int32_t depth = in->dims[in->ndim - 1];
     int32_t rows = depth ? tm_elements(in) / depth : 0;
+    if (in->type == TM_FLOAT32) {
+        eval_float((const float *)in->data, (float *)out->data, rows, depth, tm_opt_f32(m, n, OPT_BETA, 0.0f));
+        return TM_OK;
+    }
     const int8_t *x = (const int8_t *)in->data;
     int8_t *y = (int8_t *)out->data;
     for (int32_t r = 0; r < rows; r++, x += depth, y += depth) {

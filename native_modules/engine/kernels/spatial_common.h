@@ -123,6 +123,9 @@ static inline tm_status_t tm_check_int8_conv(tm_model_t *m, const tm_tensor_t *i
     if (out->scale == 0.0f || out->n_scales > 1 || in->n_scales > 1) {
         return tm_fail(m, "input and output need one nonzero scale each");
     }
+    if (in->zero_point < -128 || in->zero_point > 127 || out->zero_point < -128 || out->zero_point > 127) {
+        return tm_fail(m, "int8 zero points must be in -128..127");
+    }
     return TM_OK;
 }
 
@@ -163,6 +166,9 @@ static inline tm_status_t tm_pool_init(tm_model_t *m, tm_node_t *n, tm_window_t 
         float d = in->scale - out->scale;
         if (d > 1e-6f || d < -1e-6f || in->zero_point != out->zero_point) {
             return tm_fail(m, "int8 input and output must have the same scale and zero point");
+        }
+        if (out->zero_point < -128 || out->zero_point > 127) {
+            return tm_fail(m, "int8 zero point must be in -128..127");
         }
     }
     return TM_OK;

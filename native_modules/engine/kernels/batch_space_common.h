@@ -1,0 +1,63 @@
+// Shared by SPACE_TO_BATCH_ND and BATCH_TO_SPACE_ND: 3-D [N, H, C] or 4-D [N, H, W, C] tensors, a constant
+// int32 block shape and a constant int32 [spatial, 2] paddings (or crops) tensor. 3-D is handled as 4-D with
+// W = 1 and block width 1.
+#ifndef TM_BATCH_SPACE_COMMON_H
+#define TM_BATCH_SPACE_COMMON_H
+
+#include "../tm_internal.h"
+
+typedef struct {
+    tm_tensor_t *in, *out;
+    int32_t n, h, w, c;             // the input as 4-D
+    int32_t on, oh, ow;             // the output as 4-D (channels equal)
+    int32_t bh, bw, top, left, bottom, right;   // block shape; paddings or crops
+    uint32_t elem;
+} tm_batch_space_t;
+
+static inline tm_status_t tm_batch_space_read(tm_model_t *m, tm_node_t *n, tm_batch_space_t *s) {
+    if (tm_expect_io(m, n, 3, 3, 1) != TM_OK) {
+        return TM_ERROR;
+    }
+    s->in = tm_in(m, n, 0);
+    s->out = tm_out(m, n, 0);
+    tm_tensor_t *block = tm_in(m, n, 1), *pads = tm_in(m, n, 2);
+    const int rank = s->in->ndim, spatial = rank - 2;
+    if ((rank != 3 && rank != 4) || s->out->ndim != rank) {
+        return tm_fail(m, "input and output must both be 3-D or 4-D");
+    }
+    if (s->in->type != s->out->type) {
+        return tm_fail(m, "input and output types differ");
+    }
+    if (block->type != TM_INT32 || !block->is_const || tm_elements(block) != spatial || pads->type != TM_INT32 ||
+        !pads->is_const || pads->ndim != 2 || pads->dims[0] != spatial || pads->dims[1] != 2) {
+        return tm_fail(m, "block shape and paddings/crops must be constant int32 of shapes [%d] and [%d, 2]",
+            spatial, spatial);
+    }
+    s->elem = tm_type_size(s->in->type);
+    s->n = s->in->dims[0];
+    s->h = s->in->dims[1];
+    s->w = rank == 4 ? s->in->dims[2] : 1;
+    s->c = s->in->dims[rank - 1];
+    s->on = s->out->dims[0];
+    s->oh = s->out->dims[1];
+    s->ow = rank == 4 ? s->out->dims[2] : 1;
+    s->bh = tm_load_i32(block->data);
+    s->bw = rank == 4 ? tm_load_i32(block->data + 4) : 1;
+    s->top = tm_load_i32(pads->data);
+    s->bottom = tm_load_i32(pads->data + 4);
+    s->left = rank == 4 ? tm_load_i32(pads->data + 8) : 0;
+    s->right = rank == 4 ? tm_load_i32(pads->data + 12) : 0;
+    if (s->bh < 1 || s->bw < 1 || s->bh > 0xffff || s->bw > 0xffff) {
+        return tm_fail(m, "block shape must be in 1..65535");
+    }
+    if (s->top < 0 || s->bottom < 0 || s->left < 0 || s->right < 0 || s->top > 0xffffff || s->bottom > 0xffffff ||
+        s->left > 0xffffff || s->right > 0xffffff) {
+        return tm_fail(m, "paddings/crops must be in 0..2^24");
+    }
+    if (s->out->dims[rank - 1] != s->c) {
+        return tm_fail(m, "output has %d channels, input %d", s->out->dims[rank - 1], s->c);
+    }
+    return TM_OK;
+}
+
+#endif

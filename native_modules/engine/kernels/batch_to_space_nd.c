@@ -1,0 +1,51 @@
+// BATCH_TO_SPACE_ND: 3-D or 4-D, any element type; the inverse of SPACE_TO_BATCH_ND, then cropping.
+// tinyml-op: BATCH_TO_SPACE_ND 37
+// Input batch ib holds spatial phase (ib / N_out) of output batch ib % N_out; cropped positions are dropped.
+#include "batch_space_common.h"
+
+static tm_status_t init(tm_model_t *m, tm_node_t *n, tm_node_request_t *req) {
+    tm_batch_space_t s = { 0 };
+    if (tm_batch_space_read(m, n, &s) != TM_OK) {
+        return TM_ERROR;
+    }
+    if ((int64_t)s.bh * s.bw > s.n || s.n % (s.bh * s.bw)) {
+        return tm_fail(m, "input batch %d is not a multiple of the block size %dx%d", s.n, s.bh, s.bw);
+    }
+    if (s.on != s.n / (s.bh * s.bw) || (int64_t)s.oh != (int64_t)s.h * s.bh - s.top - s.bottom ||
+        (int64_t)s.ow != (int64_t)s.w * s.bw - s.left - s.right) {
+        return tm_fail(m, "output shape disagrees with the block shape and crops");
+    }
+    return TM_OK;
+}
+
+static tm_status_t eval(tm_model_t *m, tm_node_t *n) {
+    tm_batch_space_t s = { 0 };
+    tm_batch_space_read(m, n, &s);
+    const uint32_t pixel = (uint32_t)s.c * s.elem;
+    const uint8_t *x = s.in->data;
+    uint8_t *y = s.out->data;
+    for (int32_t ib = 0; ib < s.n; ib++) {
+        const int32_t ob = ib % s.on, phase = ib / s.on;
+        const int32_t sh = phase / s.bw, sw = phase % s.bw;
+        for (int32_t iy = 0; iy < s.h; iy++) {
+            const int32_t oy = iy * s.bh + sh - s.top;
+            for (int32_t ix = 0; ix < s.w; ix++) {
+                const int32_t ox = ix * s.bw + sw - s.left;
+                if (oy >= 0 && oy < s.oh && ox >= 0 && ox < s.ow) {
+                    memcpy(y + (uint32_t)((ob * s.oh + oy) * s.ow + ox) * pixel, x, pixel);
+                }
+                x += pixel;
+            }
+        }
+    }
+    return TM_OK;
+}
+
+int tm_kernel_batch_to_space_nd(tm_kernel_t *k) {
+    k->name = "BATCH_TO_SPACE_ND";
+    k->init = init;
+    k->prepare = 0;
+    k->eval = eval;
+    k->reshapes = 0;
+    return 1;
+}

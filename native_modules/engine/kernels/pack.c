@@ -1,0 +1,65 @@
+// PACK: stacks equally shaped inputs along a new axis of the output (a byte copy). Any element type.
+// tinyml-op: PACK 83
+#include "../tm_internal.h"
+
+enum { OPT_VALUES_COUNT = 0, OPT_AXIS = 1 };
+
+static tm_status_t get_outer(tm_model_t *m, tm_node_t *n, int32_t *outer) {
+    tm_tensor_t *out = tm_out(m, n, 0), *first = tm_in(m, n, 0);
+    int rank = out->ndim;
+    int32_t axis = tm_opt_i32(m, n, OPT_AXIS, 0);
+    axis = axis < 0 ? axis + rank : axis;
+    if (axis < 0 || axis >= rank) {
+        return tm_fail(m, "axis %d out of range for %d output dims", tm_opt_i32(m, n, OPT_AXIS, 0), rank);
+    }
+    if (tm_opt_i32(m, n, OPT_VALUES_COUNT, 0) != n->n_in || out->dims[axis] != n->n_in) {
+        return tm_fail(m, "values_count and the output's axis dim must equal the %d inputs", n->n_in);
+    }
+    for (int i = 0; i < n->n_in; i++) {
+        tm_tensor_t *in = tm_in(m, n, i);
+        if (!in || in->type != out->type || in->ndim != rank - 1) {
+            return tm_fail(m, "input %d is missing or differs from the output in type or rank", i);
+        }
+        for (int d = 0; d < rank - 1; d++) {
+            if (in->dims[d] != out->dims[d < axis ? d : d + 1]) {
+                return tm_fail(m, "input %d has dim %d of %d, which does not fit the output", i, d, in->dims[d]);
+            }
+        }
+    }
+    *outer = 1;
+    for (int d = 0; d < axis; d++) {
+        *outer *= first->dims[d];
+    }
+    return TM_OK;
+}
+
+static tm_status_t init(tm_model_t *m, tm_node_t *n, tm_node_request_t *req) {
+    int32_t outer;
+    if (tm_expect_io(m, n, 1, TM_MAX_IO, 1) != TM_OK) {
+        return TM_ERROR;
+    }
+    return get_outer(m, n, &outer);
+}
+
+static tm_status_t eval(tm_model_t *m, tm_node_t *n) {
+    int32_t outer;
+    get_outer(m, n, &outer);
+    uint8_t *y = tm_out(m, n, 0)->data;
+    uint32_t block = outer ? tm_in(m, n, 0)->bytes / (uint32_t)outer : 0;   // input dims from the axis on
+    for (int32_t o = 0; o < outer; o++) {
+        for (int i = 0; i < n->n_in; i++) {
+            memcpy(y, tm_in(m, n, i)->data + o * block, block);
+            y += block;
+        }
+    }
+    return TM_OK;
+}
+
+int tm_kernel_pack(tm_kernel_t *k) {
+    k->name = "PACK";
+    k->init = init;
+    k->prepare = 0;
+    k->eval = eval;
+    k->reshapes = 0;
+    return 1;
+}

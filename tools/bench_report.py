@@ -1,0 +1,190 @@
+#!/usr/bin/env python3
+"""Benchmark every reference model (/work/shared/models or --models DIR) and write docs/benchmarks.md.
+
+- unix: engine time per invoke in the MicroPython unix port, against the TFLM wheel (tflite-micro, x86-64)
+  on the same inputs (tinyml.oracle.time_invoke).
+- qemu-m4: exact instructions per invoke on the emulated Cortex-M4F (armv7emsp module), per MAC, and
+  against TFLM + CMSIS-NN on the same emulated core (the table in the models' README.md).
+- .mpy sizes per arch: the full engine, and each model's own kernel subset.
+
+Models needing a kernel the engine lacks are listed as "not yet supported".
+
+    .venv/bin/python tools/bench_report.py [--models DIR] [--out docs/benchmarks.md] [--runs-qemu 3]
+"""
+
+import argparse
+import datetime
+import platform
+import re
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "host"))
+
+from tinyml import TinymlError, oracle, runner  # noqa: E402
+from tinyml.build import build_module, module_sizes  # noqa: E402
+from tinyml.model_info import read_model  # noqa: E402
+from tinyml.ops import KERNELS  # noqa: E402
+
+ARCH_NOTES = {
+    "armv6m": "Cortex-M0/M0+ (RP2040): Thumb-1, soft-float and division from native_modules/runtime/",
+    "armv7m": "Cortex-M3: soft-float from native_modules/runtime/",
+    "armv7emsp": "Cortex-M4F/M7 (STM32F4, nRF52, ...): single-precision FPU",
+    "xtensawin": "ESP32: clang/LLVM pipeline, __divsf3 from native_modules/runtime/",
+    "x64": "MicroPython unix port (tests)",
+}
+
+
+def cmsis_reference(readme):
+    """model -> (TFLM+CMSIS-NN instructions per invoke or None, TFLM arena bytes or None), from the README."""
+    out = {}
+    for line in Path(readme).read_text().splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) == 6 and re.match(r"^[\w]+$", cells[0]) and cells[0] != "model":
+            num = lambda c: int(c.replace(",", "")) if re.match(r"^[\d,]+$", c) else None  # noqa: E731
+            out[cells[0]] = (num(cells[2]), num(cells[4]))
+    return out
+
+
+def fmt(n):
+    return f"{n:,}" if isinstance(n, int) else n
+
+
+def short_error(exc):
+    text = str(exc).strip()
+    m = re.search(r"no kernel for ([A-Z0-9_, ]+)", text)
+    if m:
+        return f"not yet supported (no kernel for {m.group(1).strip()})"
+    if "unsupported op" in text.lower():
+        return "not yet supported (" + text.splitlines()[-1][:80] + ")"
+    m = re.search(r"src/engine/(?:kernels/)?(\w+\.[ch])\S*:\d+:\d+: (?:fatal )?error", text)
+    if m:
+        return f"build error in {m.group(1)}"
+    first = next((ln for ln in text.splitlines() if "error" in ln.lower()), text.splitlines()[0] if text else "")
+    return "error: " + first.strip()[:80]
+
+
+def bench_model(path, runs_unix, runs_qemu, cmsis):
+    info = read_model(path)
+    row = {"name": path.stem, "macs": info.macs, "ops": info.op_names}
+    missing = sorted(set(info.op_names) - set(KERNELS))
+    if missing:
+        row["status"] = f"not yet supported (no kernel for {', '.join(missing)})"
+        return row
+    try:
+        _, inputs, unix = runner.bench(path, "unix", runs=runs_unix)
+        row["unix_us"] = unix["engine_us"]
+        row["arena"] = unix["arena_bytes"]
+        row["tflm_us"] = oracle.time_invoke(path, inputs, runs=max(20, runs_unix))
+        t0 = time.monotonic()
+        _, _, m4 = runner.bench(path, "qemu-m4", runs=runs_qemu)
+        row["qemu_wall_s"] = time.monotonic() - t0
+        row["instr"] = m4.get("instructions")
+        row["cmsis_instr"], row["tflm_arena"] = cmsis.get(path.stem, (None, None))
+        row["status"] = "ok"
+    except TinymlError as exc:
+        row["status"] = short_error(exc)
+    return row
+
+
+def size_rows(models):
+    rows = []
+    for arch in ("armv6m", "armv7m", "armv7emsp", "xtensawin", "x64"):
+        try:
+            full = module_sizes(build_module(arch))
+        except TinymlError as exc:
+            full = {"error": short_error(exc)}
+        subsets = {}
+        for path in models:
+            ops = read_model(path).op_names
+            if set(ops) <= set(KERNELS):
+                try:
+                    subsets[path.stem] = module_sizes(build_module(arch, ops))["file"]
+                except TinymlError as exc:
+                    subsets[path.stem] = short_error(exc)
+        rows.append((arch, full, subsets))
+    return rows
+
+
+def write_report(out, rows, sizes, command, models_dir):
+    lines = ["# Benchmarks", "",
+             f"Generated {datetime.date.today().isoformat()} on {platform.machine()} by:", "",
+             f"    {command}", "",
+             f"Models: `{models_dir}` (see its README.md). Inputs are random (seed 0), the same for the engine and "
+             "TFLM. Every supported model's outputs are bit-exact with TFLM (tests/test_qemu_engine.py, "
+             "tests/test_ops_*.py).", "",
+             "## Emulated Cortex-M4F (qemu-m4) and the unix port", "",
+             "- **instr/invoke**: instructions executed per inference on QEMU `mps2-an386` under `-icount` "
+             "(exact, identical run to run; counted with `board.instructions()` around the invoke loop in "
+             "device/bench.py, so it includes a few thousand instructions of clock reading divided by the runs).",
+             "- **vs CMSIS-NN**: our instructions / TFLM+CMSIS-NN's on the same emulated core "
+             "(< 1 means fewer instructions).",
+             "- **unix vs TFLM**: engine time in the MicroPython unix port / the `tflite-micro` wheel's on x86-64 "
+             "(both one core; the engine is built with the module's -O3, TFLM with its wheel's flags).",
+             "- **arena**: RAM the model holds besides its weights (tensor arena + descriptors); TFLM's arena "
+             "for comparison.", "",
+             "| model | MACs | instr/invoke | instr/MAC | TFLM+CMSIS-NN instr | vs CMSIS-NN | unix µs | "
+             "TFLM µs | unix vs TFLM | arena | TFLM arena |",
+             "|---|---|---|---|---|---|---|---|---|---|---|"]
+    for r in rows:
+        if r["status"] != "ok":
+            lines.append(f"| {r['name']} | {fmt(r['macs'])} | {r['status']} | | | | | | | | |")
+            continue
+        instr, cmsis = r.get("instr"), r.get("cmsis_instr")
+        per_mac = f"{instr / r['macs']:.2f}" if instr and r["macs"] else "-"
+        vs = f"{instr / cmsis:.2f}x" if instr and cmsis else "-"
+        ratio = f"{r['unix_us'] / r['tflm_us']:.2f}x" if r["unix_us"] >= 10 else "-"
+        lines.append(f"| {r['name']} | {fmt(r['macs'])} | {fmt(instr) if instr else '-'} | {per_mac} | "
+                     f"{fmt(cmsis) if cmsis else '-'} | {vs} | {fmt(r['unix_us']) if r['unix_us'] else '<1'} | {r['tflm_us']:,.0f} | {ratio} | "
+                     f"{fmt(r['arena'])} | {fmt(r['tflm_arena']) if r['tflm_arena'] else '-'} |")
+    lines += ["", "## Module sizes per arch", "",
+              "Bytes of the native .mpy as MicroPython 1.23 loads it (`tinyml.build.module_sizes`). **text** is "
+              "machine code with literal pools and GOT; on ARM and x64 mpy_ld.py merges constant data into it "
+              "(**of which const** is measured in the objects); xtensawin keeps **rodata** apart. No arch has "
+              "bss. The code is loaded into RAM (the heap; IRAM-capable RAM on ESP32).", "",
+              "| arch | target | text | of which const | rodata | bss | .mpy file |", "|---|---|---|---|---|---|---|"]
+    for arch, full, _ in sizes:
+        if "error" in full:
+            lines.append(f"| {arch} | {ARCH_NOTES[arch]} | {full['error']} | | | | |")
+        else:
+            lines.append(f"| {arch} | {ARCH_NOTES[arch]} | {fmt(full['text'])} | {fmt(full.get('const_in_text', '-'))} "
+                         f"| {fmt(full['rodata'])} | {fmt(full['bss'])} | {fmt(full['file'])} |")
+    names = list(sizes[0][2])
+    lines += ["", "Per-model builds (`tinyml pack`, `build_module(arch, ops)`: only the kernels a model uses), "
+              ".mpy file bytes:", "",
+              "| model | " + " | ".join(arch for arch, _, _ in sizes) + " |", "|---|" + "---|" * len(sizes)]
+    for name in names:
+        lines.append(f"| {name} | " + " | ".join(fmt(sub.get(name, "-")) for _, _, sub in sizes) + " |")
+    Path(out).parent.mkdir(parents=True, exist_ok=True)
+    Path(out).write_text("\n".join(lines) + "\n")
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--models", default=str(REPO.parent / "shared" / "models"))
+    ap.add_argument("--out", default=str(REPO / "docs" / "benchmarks.md"))
+    ap.add_argument("--runs-unix", type=int, default=10)
+    ap.add_argument("--runs-qemu", type=int, default=3)
+    args = ap.parse_args(argv)
+    models = sorted(Path(args.models).glob("*.tflite"))
+    if not models:
+        sys.exit(f"no .tflite models in {args.models}")
+    cmsis = cmsis_reference(Path(args.models) / "README.md")
+    rows = []
+    for path in models:
+        t0 = time.monotonic()
+        row = bench_model(path, args.runs_unix, args.runs_qemu, cmsis)
+        rows.append(row)
+        print(f"{path.stem:24s} {row['status']:40.40s} instr={row.get('instr')} "
+              f"({time.monotonic() - t0:.1f} s)", flush=True)
+    sizes = size_rows(models)
+    command = "make bench    # = .venv/bin/python tools/bench_report.py" + "".join(
+        f" {a}" for a in (argv if argv is not None else sys.argv[1:]))
+    write_report(args.out, rows, sizes, command, args.models)
+    print(f"wrote {args.out}")
+
+
+if __name__ == "__main__":
+    main()
