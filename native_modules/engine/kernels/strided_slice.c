@@ -31,7 +31,6 @@ static tm_status_t get_params(tm_model_t *m, tm_node_t *n, tm_strided_t *p) {
     int32_t shrink_mask = tm_opt_i32(m, n, OPT_SHRINK_MASK, 0);
     int32_t in_stride[TM_MAX_DIMS];
     tm_input_strides(in, in_stride);
-    int32_t total = 1;
     p->base = 0;
     p->ndim = 0;
     for (int d = 0; d < rank; d++) {
@@ -52,7 +51,6 @@ static tm_status_t get_params(tm_model_t *m, tm_node_t *n, tm_strided_t *p) {
         }
         count = st > 0 ? (stop - start + st - 1) / st : (start - stop - st - 1) / -st;
         count = size == 0 || count < 0 ? 0 : count;
-        total *= count;
         p->base += count ? start * in_stride[d] : 0;
         if (!(shrink_mask >> d & 1)) {
             if (p->ndim >= out->ndim || out->dims[p->ndim] != count) {
@@ -72,7 +70,6 @@ static tm_status_t get_params(tm_model_t *m, tm_node_t *n, tm_strided_t *p) {
         p->stride[0] = 0;
         p->ndim = 1;
     }
-    (void)total;
     return TM_OK;
 }
 
