@@ -37,15 +37,10 @@ ARCH_NOTES = {
 }
 
 
-def cmsis_reference(readme):
-    """model -> (TFLM+CMSIS-NN instructions per invoke or None, TFLM arena bytes or None), from the README."""
-    out = {}
-    for line in Path(readme).read_text().splitlines():
-        cells = [c.strip() for c in line.strip().strip("|").split("|")]
-        if len(cells) == 6 and re.match(r"^[\w]+$", cells[0]) and cells[0] != "model":
-            num = lambda c: int(c.replace(",", "")) if re.match(r"^[\d,]+$", c) else None  # noqa: E731
-            out[cells[0]] = (num(cells[2]), num(cells[4]))
-    return out
+def cmsis_reference(readme=None):
+    """model -> (TFLM+CMSIS-NN instructions per invoke or None, TFLM arena bytes or None)."""
+    from tinyml.reference import TFLM_CMSIS_NN_M4
+    return dict(TFLM_CMSIS_NN_M4)
 
 
 def fmt(n):
