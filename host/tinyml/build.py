@@ -2,6 +2,7 @@
 shared library the fast op tests load with ctypes. Builds are cached by a hash of their inputs."""
 
 import hashlib
+import shutil
 import os
 import subprocess
 from pathlib import Path
@@ -130,7 +131,7 @@ def module_sizes(mpy_path) -> dict:
 def build_hostlib(ops=None, sanitize: bool = False) -> Path:
     """The engine as a host shared library (same C sources, plus tm_host.c), for ctypes-driven tests."""
     selected = _selected(ops)
-    cc = os.environ.get("CC", "gcc" if not sanitize else "clang")
+    cc = os.environ.get("CC", "gcc" if not sanitize else (shutil.which("clang-22") or "clang"))
     out_dir = BUILD / "hostlib" / f"engine-{_digest(selected, cc, sanitize)}"
     lib = out_dir / "libtinyml_engine.so"
     if lib.exists():
