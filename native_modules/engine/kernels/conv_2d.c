@@ -6,6 +6,7 @@
 // output channel is then one contiguous int8 x int16 dot product over KH*KW*Cin_f values, which compilers
 // vectorize; the sums are exact integers, so the order differs from TFLM's but the result does not.
 #include "spatial_common.h"
+#include "arm_dsp.h"
 
 enum { OPT_PADDING = 0, OPT_STRIDE_W = 1, OPT_STRIDE_H = 2, OPT_ACTIVATION = 3, OPT_DILATION_W = 4,
        OPT_DILATION_H = 5 };
@@ -74,7 +75,13 @@ static tm_status_t init(tm_model_t *m, tm_node_t *n, tm_node_request_t *req) {
         return TM_ERROR;
     }
     req->persistent_bytes = sizeof(params_t) + (uint32_t)c.g.out_c * sizeof(tm_channel_q_t);
+#if defined(__ARM_FEATURE_DSP)
+    // A staging row of int8 (receptive field with Z_in in the padding) and two pixels' int16 rows.
+    const uint32_t len4 = ((uint32_t)c.row_len + 3u) & ~3u;
+    req->scratch_bytes = len4 + 2u * len4 * sizeof(int16_t);
+#else
     req->scratch_bytes = (uint32_t)c.row_len * sizeof(int16_t);
+#endif
     return TM_OK;
 }
 
@@ -90,6 +97,158 @@ static tm_status_t prepare(tm_model_t *m, tm_node_t *n) {
     return tm_channel_q_prepare(m, p->q, c.in, c.w, c.out, c.g.out_c);
 }
 
+#if defined(__ARM_FEATURE_DSP)
+// Cortex-M4/M7: two output pixels x two output channels per pass over the receptive field, two MACs per
+// SMLAD, so each loaded input word serves two channels and each filter word two pixels.
+//
+// A pixel's receptive field is first staged as int8 with Z_in in place of taps outside the image (they
+// become 0 below), then widened to x - Z_in. The two pixels' int16 rows are interleaved in groups of four
+// values: [a_k, a_k+2] [a_k+1, a_k+3] [b_k, b_k+2] [b_k+1, b_k+3], the pairing in which SXTB16 and SXTB16
+// ROR 8 unpack four filter bytes, so the filter is read in place and never reordered. Rows are padded with
+// zeros to a multiple of four values.
+
+// Receptive field of flat output pixel `pix` (batch, y, x), group grp, as len int8 values.
+static const int8_t *stage_row(const conv_t *c, const int8_t *x, int32_t pix, int32_t grp, int32_t zi,
+    int8_t *stage) {
+    const tm_window_t *g = &c->g;
+    const int32_t cin_f = c->cin_f, ox = pix % g->out_w, t = pix / g->out_w, oy = t % g->out_h;
+    const int32_t b = t / g->out_h;
+    const int32_t y0 = oy * g->stride_h - g->pad_h, x0 = ox * g->stride_w - g->pad_w;
+    if (g->k_h == 1 && g->k_w == 1) {
+        // A 1x1 window is never padded (SAME gives no padding for it): the row is the input pixel itself.
+        return x + ((b * g->in_h + y0) * g->in_w + x0) * g->in_c + grp * cin_f;
+    }
+    int8_t *d = stage;
+    for (int32_t ky = 0; ky < g->k_h; ky++) {
+        const int32_t iy = y0 + ky * g->dil_h;
+        const int8_t *xrow = x + ((b * g->in_h + iy) * g->in_w) * g->in_c + grp * cin_f;
+        for (int32_t kx = 0; kx < g->k_w; kx++) {
+            const int32_t ix = x0 + kx * g->dil_w;
+            if (iy < 0 || iy >= g->in_h || ix < 0 || ix >= g->in_w) {
+                for (int32_t i = 0; i < cin_f; i++) {
+                    d[i] = (int8_t)zi;
+                }
+            } else {
+                const int8_t *xp = xrow + ix * g->in_c;
+                int32_t i = 0;
+                for (; i + 4 <= cin_f; i += 4) {
+                    uint32_t v = tm_ld32(xp + i);
+                    memcpy(d + i, &v, 4);
+                }
+                for (; i < cin_f; i++) {
+                    d[i] = xp[i];
+                }
+            }
+            d += cin_f;
+        }
+    }
+    return stage;
+}
+
+// One pixel's slot of the interleaved rows: len int8 values widened to x - Z_in, zero-padded to 4.
+static void widen_row(const int8_t *src, int32_t len, int32_t zi, uint32_t *dst) {
+    const int32_t off = tm_neg_pair(zi);
+    for (int32_t n = len >> 2; n > 0; n--) {
+        uint32_t v = tm_ld32(src);
+        src += 4;
+        dst[0] = (uint32_t)tm_sxtab16(off, v);
+        dst[1] = (uint32_t)tm_sxtab16_ror8(off, v);
+        dst += 4;
+    }
+    if (len & 3) {
+        uint32_t v = (uint8_t)zi * 0x01010101u;  // Z_in - Z_in = 0 in the padding
+        for (int32_t i = 0; i < (len & 3); i++) {
+            v = (v & ~(0xffu << (8 * i))) | ((uint32_t)(uint8_t)src[i] << (8 * i));
+        }
+        dst[0] = (uint32_t)tm_sxtab16(off, v);
+        dst[1] = (uint32_t)tm_sxtab16_ror8(off, v);
+    }
+}
+
+// The last 1..3 filter bytes of a row as a word (zeros beyond), without reading past the filter.
+static inline uint32_t filter_tail(const int8_t *w, int32_t count) {
+    uint32_t v = 0;
+    for (int32_t i = 0; i < count; i++) {
+        v |= (uint32_t)(uint8_t)w[i] << (8 * i);
+    }
+    return v;
+}
+
+// acc[0..3] = bias + dot products of (pixel a, channel 0), (b, 0), (a, 1), (b, 1).
+static void mac_2x2(const int8_t *w0, const int8_t *w1, const uint32_t *r, int32_t len, int32_t bias0,
+    int32_t bias1, int32_t *acc) {
+    int32_t a0 = bias0, b0 = bias0, a1 = bias1, b1 = bias1;
+    for (int32_t n = len >> 2; n > 0; n--) {
+        const uint32_t xa02 = r[0], xa13 = r[1], xb02 = r[2], xb13 = r[3];
+        r += 4;
+        uint32_t wv = tm_ld32(w0);
+        w0 += 4;
+        int32_t w02 = tm_sxtb16(wv), w13 = tm_sxtb16_ror8(wv);
+        a0 = tm_smlad(w02, xa02, a0);
+        a0 = tm_smlad(w13, xa13, a0);
+        b0 = tm_smlad(w02, xb02, b0);
+        b0 = tm_smlad(w13, xb13, b0);
+        wv = tm_ld32(w1);
+        w1 += 4;
+        w02 = tm_sxtb16(wv);
+        w13 = tm_sxtb16_ror8(wv);
+        a1 = tm_smlad(w02, xa02, a1);
+        a1 = tm_smlad(w13, xa13, a1);
+        b1 = tm_smlad(w02, xb02, b1);
+        b1 = tm_smlad(w13, xb13, b1);
+    }
+    if (len & 3) {
+        uint32_t wv = filter_tail(w0, len & 3);
+        int32_t w02 = tm_sxtb16(wv), w13 = tm_sxtb16_ror8(wv);
+        a0 = tm_smlad(w13, r[1], tm_smlad(w02, r[0], a0));
+        b0 = tm_smlad(w13, r[3], tm_smlad(w02, r[2], b0));
+        wv = filter_tail(w1, len & 3);
+        w02 = tm_sxtb16(wv);
+        w13 = tm_sxtb16_ror8(wv);
+        a1 = tm_smlad(w13, r[1], tm_smlad(w02, r[0], a1));
+        b1 = tm_smlad(w13, r[3], tm_smlad(w02, r[2], b1));
+    }
+    acc[0] = a0;
+    acc[1] = b0;
+    acc[2] = a1;
+    acc[3] = b1;
+}
+
+static tm_status_t eval_int8(tm_model_t *m, tm_node_t *n, const conv_t *c) {
+    const tm_window_t *g = &c->g;
+    const params_t *p = tm_persistent(m, n);
+    const int32_t len = c->row_len, len4 = (len + 3) & ~3;
+    uint32_t *rows = tm_scratch(m, n);
+    int8_t *stage = (int8_t *)(rows + len4);
+    const int8_t *x = (const int8_t *)c->in->data;
+    const int8_t *w = (const int8_t *)c->w->data;
+    const int32_t *bias = c->bias ? (const int32_t *)c->bias->data : 0;
+    const int32_t zi = c->in->zero_point, zo = c->out->zero_point, lo = p->act_lo, hi = p->act_hi;
+    const int32_t npix = g->batches * g->out_h * g->out_w, out_c = g->out_c;
+    for (int32_t pa = 0; pa < npix; pa += 2) {
+        // An odd last pixel is computed twice and stored once.
+        const int32_t pb = pa + 1 < npix ? pa + 1 : pa;
+        int8_t *ya = (int8_t *)c->out->data + pa * out_c, *yb = (int8_t *)c->out->data + pb * out_c;
+        for (int32_t grp = 0; grp < c->groups; grp++) {
+            widen_row(stage_row(c, x, pa, grp, zi, stage), len, zi, rows);
+            widen_row(stage_row(c, x, pb, grp, zi, stage), len, zi, rows + 2);
+            const int32_t oc_end = (grp + 1) * c->cout_g;
+            for (int32_t oc = grp * c->cout_g; oc < oc_end; oc += 2) {
+                // Likewise an odd last channel.
+                const int32_t oc1 = oc + 1 < oc_end ? oc + 1 : oc;
+                int32_t acc[4];
+                mac_2x2(w + oc * len, w + oc1 * len, rows, len, bias ? bias[oc] : 0, bias ? bias[oc1] : 0, acc);
+                const tm_channel_q_t q0 = p->q[oc], q1 = p->q[oc1];
+                ya[oc] = (int8_t)tm_clamp(tm_mbqm_dsp(acc[0], q0.multiplier, q0.shift) + zo, lo, hi);
+                yb[oc] = (int8_t)tm_clamp(tm_mbqm_dsp(acc[1], q0.multiplier, q0.shift) + zo, lo, hi);
+                ya[oc1] = (int8_t)tm_clamp(tm_mbqm_dsp(acc[2], q1.multiplier, q1.shift) + zo, lo, hi);
+                yb[oc1] = (int8_t)tm_clamp(tm_mbqm_dsp(acc[3], q1.multiplier, q1.shift) + zo, lo, hi);
+            }
+        }
+    }
+    return TM_OK;
+}
+#else
 // GCC's -O2 vectorizes only loops it can vectorize without a scalar tail; these dot products are worth
 // the tail (they are the whole cost of a convolution), so they ask for the normal cost model.
 #if defined(__GNUC__) && !defined(__clang__)
@@ -193,6 +352,7 @@ static tm_status_t eval_int8(tm_model_t *m, tm_node_t *n, const conv_t *c) {
     }
     return TM_OK;
 }
+#endif
 
 // Float: TFLM's reference order (taps in ky, kx, ic order, then + bias), so results match bit for bit.
 static tm_status_t eval_float(tm_model_t *m, tm_node_t *n, const conv_t *c) {
