@@ -45,6 +45,11 @@ def check(model_path, arch=None, board_id=None) -> bool:
                 notes.append(f"float {kind}: fine with predict(); int8 I/O saves the QUANTIZE/DEQUANTIZE ops "
                              f"(converter: inference_{kind}_type=tf.int8)")
 
+    if "SPACE_TO_BATCH_ND" in info.op_names:
+        notes.append("SPACE_TO_BATCH_ND (a dilated convolution with Keras' dynamic batch): TFLM computes such "
+                     "models incorrectly; tinyml follows TF Lite. Convert with keras.Input(batch_size=1) to get "
+                     "a plain dilated CONV_2D that both run identically")
+
     arena = None
     if not problems:
         from .hostlib import HostEngine

@@ -49,6 +49,10 @@ struct tm_node;
 // Needed only while planning; lives in the tail of the metadata block, which the caller may free after load.
 typedef struct {
     int16_t first_use, last_use; // node indices; -1 = before the first node, n_nodes = after the last
+    uint8_t dynamic_batch;      // the model's shape_signature has -1 as dimension 0
+    uint8_t reshaped;           // a kernel's init set this tensor's shape (tm_set_shape)
+    int32_t shape_offset;       // arena offset where a reshaped tensor's dims are kept
+    int32_t dims[TM_MAX_DIMS];  // storage for a reshaped tensor's dims until the arena exists
 } tm_lifetime_t;
 
 typedef struct {

@@ -41,6 +41,12 @@ int32_t tm_opt_i32(tm_model_t *m, tm_node_t *n, int field, int32_t dflt);
 int32_t tm_opt_u8(tm_model_t *m, tm_node_t *n, int field, int32_t dflt);
 float tm_opt_f32(tm_model_t *m, tm_node_t *n, int field, float dflt);
 
+// During init only: give tensor `t` a shape computed by the kernel, when the model's stored shape is only a
+// placeholder (a dynamic batch dimension, which the converter stores as 1). Fails for other tensors.
+tm_status_t tm_set_shape(tm_model_t *m, tm_tensor_t *t, const int32_t *dims, int ndim);
+// True during init if `t` has a dynamic batch dimension (shape_signature[0] == -1).
+int tm_dynamic_batch(const tm_model_t *m, const tm_tensor_t *t);
+
 // Common checks with clear messages.
 tm_status_t tm_expect_io(tm_model_t *m, tm_node_t *n, int min_in, int max_in, int n_out);
 tm_status_t tm_expect_type(tm_model_t *m, const tm_tensor_t *t, int type, const char *what);

@@ -11,6 +11,13 @@ static tm_status_t node_error(tm_model_t *m, uint32_t i, const char *stage) {
 tm_status_t tm_model_prepare(tm_model_t *m, uint8_t *arena) {
     m->arena = arena;
     for (uint32_t i = 0; i < m->n_tensors; i++) {
+        if (m->lifetimes && m->lifetimes[i].reshaped) {
+            int32_t *dims = (int32_t *)(arena + m->lifetimes[i].shape_offset);
+            memcpy(dims, m->lifetimes[i].dims, m->tensors[i].ndim * 4u);
+            m->tensors[i].dims = dims;
+        }
+    }
+    for (uint32_t i = 0; i < m->n_tensors; i++) {
         tm_tensor_t *t = &m->tensors[i];
         if (!t->is_const && t->alias < 0 && t->arena_offset >= 0) {
             t->data = arena + t->arena_offset;
@@ -30,6 +37,9 @@ tm_status_t tm_model_prepare(tm_model_t *m, uint8_t *arena) {
             return node_error(m, i, "preparing");
         }
     }
+    // The planning tail of the metadata block is no longer needed: the caller may shrink the block now.
+    m->lifetimes = 0;
+    m->requests = 0;
     return TM_OK;
 }
 

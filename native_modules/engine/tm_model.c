@@ -4,7 +4,7 @@
 // Field numbers in the TFLite schema.
 enum { MODEL_VERSION = 0, MODEL_OPCODES = 1, MODEL_SUBGRAPHS = 2, MODEL_BUFFERS = 4 };
 enum { SG_TENSORS = 0, SG_INPUTS = 1, SG_OUTPUTS = 2, SG_OPERATORS = 3 };
-enum { T_SHAPE = 0, T_TYPE = 1, T_BUFFER = 2, T_QUANT = 4, T_VARIABLE = 5, T_SPARSITY = 6 };
+enum { T_SHAPE = 0, T_TYPE = 1, T_BUFFER = 2, T_QUANT = 4, T_VARIABLE = 5, T_SPARSITY = 6, T_SIGNATURE = 7 };
 enum { Q_SCALE = 2, Q_ZERO_POINT = 3, Q_DIM = 6 };
 enum { OP_OPCODE = 0, OP_INPUTS = 1, OP_OUTPUTS = 2, OP_OPTIONS_TYPE = 3, OP_OPTIONS = 4 };
 enum { OC_DEPRECATED = 0, OC_CUSTOM = 1, OC_VERSION = 2, OC_BUILTIN = 3 };
@@ -163,6 +163,10 @@ static tm_status_t load_tensor(tm_model_t *m, reader_t *r, uint32_t i) {
         }
     }
     t->bytes = (uint32_t)bytes;
+    uint32_t n_sig;
+    uint32_t sig = tm_fb_vector(fb, table, T_SIGNATURE, 4, &n_sig);
+    m->lifetimes[i].dynamic_batch = n_sig == ndim && ndim > 0 && (int32_t)tm_fb_u32(fb, sig) == -1;
+    m->lifetimes[i].reshaped = 0;
     t->scale = 0.0f;
     t->zero_point = 0;
     t->scales = 0;
@@ -314,6 +318,32 @@ static tm_status_t check_graph(tm_model_t *m) {
 
 tm_status_t tm_plan_memory(tm_model_t *m); // tm_planner.c
 
+int tm_dynamic_batch(const tm_model_t *m, const tm_tensor_t *t) {
+    return m->lifetimes && !m->arena && m->lifetimes[t - m->tensors].dynamic_batch;
+}
+
+tm_status_t tm_set_shape(tm_model_t *m, tm_tensor_t *t, const int32_t *dims, int ndim) {
+    if (!tm_dynamic_batch(m, t) || t->is_const || ndim != t->ndim) {
+        return tm_fail(m, "output shape in the model disagrees with the computed one");
+    }
+    tm_lifetime_t *life = &m->lifetimes[t - m->tensors];
+    uint64_t bytes = tm_type_size(t->type);
+    for (int d = 0; d < ndim; d++) {
+        if (dims[d] < 0) {
+            return tm_fail(m, "computed shape has a negative dimension");
+        }
+        life->dims[d] = dims[d];
+        bytes *= (uint32_t)dims[d];
+        if (bytes > MAX_TENSOR_BYTES) {
+            return tm_fail(m, "computed shape is too large");
+        }
+    }
+    t->dims = life->dims;
+    t->bytes = (uint32_t)bytes;
+    life->reshaped = 1;
+    return TM_OK;
+}
+
 tm_status_t tm_model_load(void *block, uint32_t block_bytes, const uint8_t *buf, size_t len, char *error) {
     reader_t r;
     uint32_t need;
@@ -386,8 +416,6 @@ tm_status_t tm_model_load(void *block, uint32_t block_bytes, const uint8_t *buf,
     if (st == TM_OK) {
         st = tm_plan_memory(m);
     }
-    m->lifetimes = 0;
-    m->requests = 0;
     if (st != TM_OK) {
         memcpy(error, m->error, TM_ERR_LEN);
     }

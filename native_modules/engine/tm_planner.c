@@ -125,6 +125,13 @@ tm_status_t tm_plan_memory(tm_model_t *m) {
         m->nodes[i].persistent_offset = bytes ? (int32_t)(total + persistent) : -1;
         persistent += (bytes + 7u) & ~7u;
     }
+    // Shapes set by kernels (tm_set_shape) move from the planning tail into the arena at prepare.
+    for (uint32_t i = 0; i < m->n_tensors; i++) {
+        if (m->lifetimes[i].reshaped) {
+            m->lifetimes[i].shape_offset = (int32_t)(total + persistent);
+            persistent += (m->tensors[i].ndim * 4u + 7u) & ~7u;
+        }
+    }
     m->persistent_bytes = persistent;
     m->arena_bytes = total + persistent;
     return TM_OK;

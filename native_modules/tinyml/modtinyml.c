@@ -262,12 +262,12 @@ static mp_obj_t model_make_new(const mp_obj_type_t *type, size_t n_args, size_t 
     if (tm_model_load(self->m, meta_bytes, buf.buf, buf.len, error) != TM_OK) {
         raise_str(&mp_type_ValueError, error);
     }
-    // Planning state sat in the block's tail: give it back (shrinking never moves a heap block).
-    m_realloc(self->m, self->m->metadata_bytes);
     self->arena = alloc_or_raise(self->m->arena_bytes ? self->m->arena_bytes : 8, "tensor arena");
     if (tm_model_prepare(self->m, self->arena) != TM_OK) {
         raise_str(&mp_type_ValueError, self->m->error);
     }
+    // Planning state sat in the block's tail: give it back (shrinking never moves a heap block).
+    m_realloc(self->m, self->m->metadata_bytes);
     return MP_OBJ_FROM_PTR(self);
 }
 

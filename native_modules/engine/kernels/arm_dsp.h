@@ -49,19 +49,56 @@ static inline int32_t tm_neg_pair(int32_t z) {
     return (int32_t)(((uint32_t)-z & 0xffffu) * 0x10001u);
 }
 
-// Equal to tm_mbqm(x, M, s) (TFLM's MultiplyByQuantizedMultiplier) for M > 0, with both of TFLM's
-// roundings folded into one 64-bit sum. For a right shift e = -s >= 1:
+// Requantization of int32 sums, equal to tm_mbqm(x, M, s) (TFLM's MultiplyByQuantizedMultiplier) for
+// M > 0. For a right shift e = -s >= 1 both of TFLM's roundings fold into one 64-bit sum:
 //   floor((floor((p + 2^30) / 2^31) + 2^(e-1) - [r < 0]) / 2^e) = (p + 2^30 + 2^(30+e) - [r < 0] 2^31) >> (31+e)
 // with p = x * M and r the first rounding's result. r < 0 exactly when p < -2^30; for -2^30 <= p < 0 both
-// forms give 0, so [x < 0] serves. The shift by 31 + e >= 32 is a shift of the high word alone.
-static inline int32_t tm_mbqm_dsp(int32_t x, int32_t M, int32_t s) {
-    if (s >= 0) {
-        int64_t p = (int64_t)(int32_t)((uint32_t)x << s) * M + ((int64_t)1 << 30);
-        return (int32_t)((uint32_t)(p >> 31));
+// forms give 0, so [x < 0] serves, and -[x < 0] 2^31 is one more SMLAL of (x >>> 31) by INT32_MIN. The
+// shift by 31 + e >= 32 is a shift of the high word alone. The constants depend on the channel only.
+typedef struct {
+    int32_t M, s;           // TFLM's multiplier and shift
+    uint32_t k_lo;          // low and high words of 2^30 + 2^(30+e) (right shifts)
+    int32_t k_hi;
+} tm_rq_t;
+
+static inline tm_rq_t tm_rq(int32_t M, int32_t s) {
+    tm_rq_t q;
+    q.M = M;
+    q.s = s;
+    const uint32_t pe = 1u << (s < 0 ? -s : 0);
+    q.k_lo = 0x40000000u | ((pe & 2u) << 30);   // + 2^31 when e == 1
+    q.k_hi = (int32_t)(pe >> 2);                 // 2^(e-2) when e >= 2
+    return q;
+}
+
+static inline int32_t tm_rq_apply(int32_t x, const tm_rq_t *q) {
+    if (q->s >= 0) {
+        int64_t p = (int64_t)(int32_t)((uint32_t)x << q->s) * q->M + ((int64_t)1 << 30);
+        return (int32_t)(p >> 31);
     }
-    const int32_t e = -s;
-    int64_t p = (int64_t)x * M + (((int64_t)1 << 30) + ((int64_t)1 << (30 + e)) + ((int64_t)(x >> 31) << 31));
-    return (int32_t)(p >> 32) >> (e - 1);
+    uint32_t lo = q->k_lo;
+    int32_t hi = q->k_hi;
+    const int32_t sign = (int32_t)((uint32_t)x >> 31);
+    __asm__ ("smlal %0, %1, %2, %3\n\t"
+             "smlal %0, %1, %4, %5"
+             : "+&r" (lo), "+&r" (hi) : "r" (x), "r" (q->M), "r" (sign), "r" (INT32_MIN));
+    return hi >> (-q->s - 1);
+}
+
+// Requantized x + zo clamped to [lo, hi]. `full` (a constant where inlined) says [lo, hi] is all of int8,
+// the common case (no activation, or ReLU with Z_out = -128), where one SSAT clamps.
+__attribute__((always_inline))
+static inline int32_t tm_rq_out(int32_t x, const tm_rq_t *q, int32_t zo, int32_t lo, int32_t hi, int full) {
+    const int32_t v = tm_rq_apply(x, q) + zo;
+    if (full) {
+        return __ssat(v, 8);
+    }
+    return v < lo ? lo : (v > hi ? hi : v);
+}
+
+static inline int32_t tm_mbqm_dsp(int32_t x, int32_t M, int32_t s) {
+    const tm_rq_t q = tm_rq(M, s);
+    return tm_rq_apply(x, &q);
 }
 #endif
 

@@ -60,4 +60,22 @@ static inline tm_status_t tm_batch_space_read(tm_model_t *m, tm_node_t *n, tm_ba
     return TM_OK;
 }
 
+// The output shape the op computes is (on, oh, ow). The converter stores a placeholder when the batch is
+// dynamic (Keras' default): then the computed shape replaces it, as TF Lite does (TFLM keeps the stored
+// shape and computes only part of the output). Any other disagreement is a corrupt model.
+static inline tm_status_t tm_batch_space_output(tm_model_t *m, tm_node_t *n, tm_batch_space_t *s, int32_t on,
+    int32_t oh, int32_t ow) {
+    if (s->on == on && s->oh == oh && s->ow == ow) {
+        return TM_OK;
+    }
+    int32_t dims[4] = { on, oh, ow, s->c };
+    if (s->out->ndim == 3) {
+        dims[2] = s->c;
+    }
+    if (!tm_dynamic_batch(m, s->out) || tm_set_shape(m, s->out, dims, s->out->ndim) != TM_OK) {
+        return tm_fail(m, "output shape disagrees with the block shape, paddings and crops");
+    }
+    return tm_batch_space_read(m, n, s);
+}
+
 #endif

@@ -7,6 +7,7 @@
 // share one input value (dm > 1), so the compiler vectorizes the block. Taps outside the image are skipped,
 // as TFLM does; integer sums make the order irrelevant.
 #include "spatial_common.h"
+#include "arm_dsp.h"
 
 enum { OPT_PADDING = 0, OPT_STRIDE_W = 1, OPT_STRIDE_H = 2, OPT_DEPTH_MULTIPLIER = 3, OPT_ACTIVATION = 4,
        OPT_DILATION_W = 5, OPT_DILATION_H = 6 };
@@ -73,6 +74,14 @@ static tm_status_t init(tm_model_t *m, tm_node_t *n, tm_node_request_t *req) {
         return TM_ERROR;
     }
     req->persistent_bytes = sizeof(params_t) + (uint32_t)c.g.out_c * sizeof(tm_channel_q_t);
+#if defined(__ARM_FEATURE_DSP)
+    // Multiplier 1 or a multiple of 4: the filter widened to int16 pairs, one input pointer per tap, and a row of Z_in.
+    if (c.dm == 1 || (c.dm & 3) == 0) {
+        const uint32_t taps = (uint32_t)(c.g.k_h * c.g.k_w), cout4 = (uint32_t)(c.g.out_c & ~3);
+        req->scratch_bytes = taps * cout4 * sizeof(int16_t) + (uint32_t)c.g.out_c * sizeof(tm_rq_t) +
+                             taps * sizeof(int8_t *) + cout4;
+    }
+#endif
     return TM_OK;
 }
 
@@ -110,6 +119,157 @@ static void requant_store(const params_t *p, const int32_t *bias, int32_t oc, co
     }
 }
 
+#if defined(__ARM_FEATURE_DSP)
+// Cortex-M4/M7, multiplier 1: four channels per pass over the taps. One word of input holds four channels;
+// SXTAB16 splits it into channels (0, 2) and (1, 3) as int16 x - Z_in, and SMLABB/SMLATT accumulate each
+// half against the same split of the filter. The filter is widened once per call into scratch, laid out
+// [channel block][tap][2 words] so that a block's taps are consecutive: each tap then costs one LDR, one
+// LDRD, two SXTAB16 and four multiply-accumulates.
+static void widen_filter(const int8_t *w, int32_t taps, int32_t cout, uint32_t *wide) {
+    for (int32_t c = 0; c + 4 <= cout; c += 4) {
+        for (int32_t t = 0; t < taps; t++) {
+            const uint32_t v = tm_ld32(w + t * cout + c);
+            *wide++ = (uint32_t)tm_sxtb16(v);
+            *wide++ = (uint32_t)tm_sxtb16_ror8(v);
+        }
+    }
+}
+
+// Four channels' products over all taps, from per-tap input pointers (taps outside the image point at a row
+// of Z_in, which contributes 0) and the block's widened filter wp. Nine taps (3x3) are unrolled.
+__attribute__((always_inline))
+static inline void dw_block4(const int8_t *const *tp, int32_t taps, int32_t c0, const uint32_t *wp, int32_t off,
+    int32_t *acc) {
+    int32_t a0 = acc[0], a1 = acc[1], a2 = acc[2], a3 = acc[3];
+#define DW_TAP(k)                                                                                            \
+    do {                                                                                                     \
+        const uint32_t v = tm_ld32(tp[k] + c0);                                                              \
+        const int32_t x02 = tm_sxtab16(off, v), x13 = tm_sxtab16_ror8(off, v);                               \
+        a0 = __smlabb(x02, (int32_t)wp[2 * (k)], a0);                                                        \
+        a2 = __smlatt(x02, (int32_t)wp[2 * (k)], a2);                                                        \
+        a1 = __smlabb(x13, (int32_t)wp[2 * (k) + 1], a1);                                                    \
+        a3 = __smlatt(x13, (int32_t)wp[2 * (k) + 1], a3);                                                    \
+    } while (0)
+    if (taps == 9) {
+        // GCC schedules the unrolled C badly (spills, reloads), so each tap is one block of assembly.
+        uint32_t v, x02, w02, w13;
+#define DW_TAP_ASM(k)                                                                                        \
+        __asm__ ("ldr     %[v], [%[tp], #4*" #k "]\n\t"                                                       \
+                 "ldr     %[v], [%[v], %[c0]]\n\t"                                                           \
+                 "ldrd    %[w02], %[w13], [%[wp], #8*" #k "]\n\t"                                          \
+                 "sxtab16 %[x02], %[off], %[v]\n\t"                                                         \
+                 "sxtab16 %[v], %[off], %[v], ror #8\n\t"                                                   \
+                 "smlabb  %[a0], %[x02], %[w02], %[a0]\n\t"                                                 \
+                 "smlatt  %[a2], %[x02], %[w02], %[a2]\n\t"                                                 \
+                 "smlabb  %[a1], %[v], %[w13], %[a1]\n\t"                                                   \
+                 "smlatt  %[a3], %[v], %[w13], %[a3]"                                                       \
+                 : [a0] "+r" (a0), [a1] "+r" (a1), [a2] "+r" (a2), [a3] "+r" (a3), [v] "=&r" (v),         \
+                   [x02] "=&r" (x02), [w02] "=&r" (w02), [w13] "=&r" (w13)                                 \
+                 : [tp] "r" (tp), [c0] "r" (c0), [wp] "r" (wp), [off] "r" (off)                            \
+                 : "memory")
+        DW_TAP_ASM(0); DW_TAP_ASM(1); DW_TAP_ASM(2); DW_TAP_ASM(3); DW_TAP_ASM(4); DW_TAP_ASM(5);
+        DW_TAP_ASM(6); DW_TAP_ASM(7); DW_TAP_ASM(8);
+#undef DW_TAP_ASM
+    } else {
+        for (int32_t k = 0; k < taps; k++) {
+            DW_TAP(k);
+        }
+    }
+#undef DW_TAP
+    acc[0] = a0;
+    acc[1] = a1;
+    acc[2] = a2;
+    acc[3] = a3;
+}
+
+// Multiplier a multiple of four: the four channels of a block read one input channel ic, so its value
+// x - Z_in goes into both halves of one word and meets the filter's halves as above.
+__attribute__((always_inline))
+static inline void dw_block4_dm(const int8_t *const *tp, int32_t taps, int32_t ic, const uint32_t *wp, int32_t zi,
+    int32_t *acc) {
+    int32_t a0 = acc[0], a1 = acc[1], a2 = acc[2], a3 = acc[3];
+    for (int32_t k = 0; k < taps; k++) {
+        const int32_t v = tp[k][ic] - zi;
+        const int32_t xx = (int32_t)(((uint32_t)v & 0xffffu) | ((uint32_t)v << 16));
+        const int32_t w02 = (int32_t)wp[0], w13 = (int32_t)wp[1];
+        wp += 2;
+        a0 = __smlabb(xx, w02, a0);
+        a2 = __smlatt(xx, w02, a2);
+        a1 = __smlabb(xx, w13, a1);
+        a3 = __smlatt(xx, w13, a3);
+    }
+    acc[0] = a0;
+    acc[1] = a1;
+    acc[2] = a2;
+    acc[3] = a3;
+}
+
+__attribute__((always_inline))
+static inline void dw_pixels_dsp(const dw_t *c, const params_t *p, uint32_t *scratch, int8_t *y, int full) {
+    const tm_window_t *g = &c->g;
+    const int8_t *x = (const int8_t *)c->in->data;
+    const int8_t *w = (const int8_t *)c->w->data;
+    const int32_t *bias = c->bias ? (const int32_t *)c->bias->data : 0;
+    const int32_t zi = c->in->zero_point, zo = c->out->zero_point, lo = p->act_lo, hi = p->act_hi;
+    const int32_t cout = g->out_c, cout4 = cout & ~3, off = tm_neg_pair(zi), taps = g->k_h * g->k_w;
+    const int32_t dm = c->dm;   // 1 or a multiple of 4 (then cout4 == cout, and no channel is left over)
+    const uint32_t *wide = scratch;
+    // Requantization constants per channel, computed once here rather than per output.
+    tm_rq_t *rq = (tm_rq_t *)(scratch + (taps * cout4 >> 1));
+    for (int32_t i = 0; i < cout; i++) {
+        rq[i] = tm_rq(p->q[i].multiplier, p->q[i].shift);
+    }
+    const int8_t **tp = (const int8_t **)(rq + cout);
+    int8_t *zrow = (int8_t *)(tp + taps);
+    for (int32_t i = 0; i < cout4; i++) {
+        zrow[i] = (int8_t)zi;
+    }
+    for (int32_t b = 0; b < g->batches; b++) {
+        for (int32_t oy = 0; oy < g->out_h; oy++) {
+            const int32_t y0 = oy * g->stride_h - g->pad_h;
+            for (int32_t ox = 0; ox < g->out_w; ox++) {
+                const int32_t x0 = ox * g->stride_w - g->pad_w;
+                for (int32_t ky = 0, k = 0; ky < g->k_h; ky++) {
+                    const int32_t iy = y0 + ky * g->dil_h;
+                    for (int32_t kx = 0; kx < g->k_w; kx++, k++) {
+                        const int32_t ix = x0 + kx * g->dil_w;
+                        const int in = iy >= 0 && iy < g->in_h && ix >= 0 && ix < g->in_w;
+                        tp[k] = in ? x + ((b * g->in_h + iy) * g->in_w + ix) * g->in_c : zrow;
+                    }
+                }
+                for (int32_t c0 = 0; c0 < cout4; c0 += 4) {
+                    int32_t acc[4] = { 0, 0, 0, 0 };
+                    if (bias) {
+                        memcpy(acc, bias + c0, sizeof(acc));
+                    }
+                    // Taps pointing at the Z_in row read it at c0 too, so it spans cout4 bytes.
+                    if (dm == 1) {
+                        dw_block4(tp, taps, c0, wide + (c0 >> 1) * taps, off, acc);
+                    } else {
+                        dw_block4_dm(tp, taps, c0 / dm, wide + (c0 >> 1) * taps, zi, acc);
+                    }
+                    y[c0] = (int8_t)tm_rq_out(acc[0], &rq[c0], zo, lo, hi, full);
+                    y[c0 + 1] = (int8_t)tm_rq_out(acc[1], &rq[c0 + 1], zo, lo, hi, full);
+                    y[c0 + 2] = (int8_t)tm_rq_out(acc[2], &rq[c0 + 2], zo, lo, hi, full);
+                    y[c0 + 3] = (int8_t)tm_rq_out(acc[3], &rq[c0 + 3], zo, lo, hi, full);
+                }
+                // Channels past the last multiple of four, one at a time (taps outside are skipped).
+                for (int32_t c1 = cout4; c1 < cout; c1++) {
+                    int32_t a = 0;
+                    for (int32_t k = 0; k < taps; k++) {
+                        if (tp[k] != zrow) {
+                            a += w[k * cout + c1] * (tp[k][c1] - zi);   // multiplier 1 only
+                        }
+                    }
+                    requant_store(p, bias, c1, &a, 1, zo, y);
+                }
+                y += cout;
+            }
+        }
+    }
+}
+#endif
+
 static tm_status_t eval_int8(tm_model_t *m, tm_node_t *n, const dw_t *c) {
     const tm_window_t *g = &c->g;
     const params_t *p = tm_persistent(m, n);
@@ -119,6 +279,18 @@ static tm_status_t eval_int8(tm_model_t *m, tm_node_t *n, const dw_t *c) {
     int8_t *y = (int8_t *)c->out->data;
     const int32_t zi = c->in->zero_point, zo = c->out->zero_point;
     const int32_t cin = g->in_c, cout = g->out_c, dm = c->dm;
+#if defined(__ARM_FEATURE_DSP)
+    if (dm == 1 || (dm & 3) == 0) {
+        uint32_t *wide = tm_scratch(m, n);
+        widen_filter(w, g->k_h * g->k_w, cout, wide);
+        if (p->act_lo == -128 && p->act_hi == 127) {
+            dw_pixels_dsp(c, p, wide, y, 1);
+        } else {
+            dw_pixels_dsp(c, p, wide, y, 0);
+        }
+        return TM_OK;
+    }
+#endif
     for (int32_t b = 0; b < g->batches; b++) {
         for (int32_t oy = 0; oy < g->out_h; oy++) {
             const int32_t y0 = oy * g->stride_h - g->pad_h;

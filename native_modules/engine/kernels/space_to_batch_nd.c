@@ -17,10 +17,10 @@ static tm_status_t init(tm_model_t *m, tm_node_t *n, tm_node_request_t *req) {
         return tm_fail(m, "padded size %dx%d is not a multiple of the block %dx%d", ph, pw, s.bh,
             s.bw);
     }
-    if ((int64_t)s.on != (int64_t)s.n * s.bh * s.bw || s.oh != ph / s.bh || s.ow != pw / s.bw) {
-        return tm_fail(m, "output shape disagrees with the block shape and paddings");
+    if ((int64_t)s.n * s.bh * s.bw > (1 << 24)) {
+        return tm_fail(m, "block too large");
     }
-    return TM_OK;
+    return tm_batch_space_output(m, n, &s, s.n * s.bh * s.bw, ph / s.bh, pw / s.bw);
 }
 
 static tm_status_t eval(tm_model_t *m, tm_node_t *n) {

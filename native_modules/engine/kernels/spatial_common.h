@@ -69,7 +69,11 @@ static inline tm_status_t tm_window_init(tm_model_t *m, tm_window_t *g, const tm
     g->out_w = out->dims[2];
     g->out_c = out->dims[3];
     if (out->dims[0] != g->batches) {
-        return tm_fail(m, "output batch %d differs from input batch %d", out->dims[0], g->batches);
+        // A dynamic batch stored as 1 (Keras' default) that an earlier op resized: follow the input.
+        int32_t dims[4] = { g->batches, out->dims[1], out->dims[2], out->dims[3] };
+        if (!tm_dynamic_batch(m, out) || tm_set_shape(m, (tm_tensor_t *)out, dims, 4) != TM_OK) {
+            return tm_fail(m, "output batch %d differs from input batch %d", out->dims[0], g->batches);
+        }
     }
     if (g->batches < 1 || g->in_c < 1 || g->out_c < 1) {
         return tm_fail(m, "empty input or output");
