@@ -4,14 +4,22 @@
 # Writes the raw int8 outputs to outputs.bin so the host can compare them with TFLM byte for byte.
 from array import array
 import time
+import os
 import tinyml
+
+
+def read_file(name):
+    # f.read() without a size grows its buffer 256 bytes at a time (quadratic on a big model); ask for it all.
+    with open(name, "rb") as f:
+        return f.read(os.stat(name)[6])
+
 
 CLASSES = ("idle", "shake", "wave", "circle")
 WINDOW_VALUES = 50 * 3
 
-model = tinyml.Model(open("model.tflite", "rb").read())
+model = tinyml.Model(read_file("model.tflite"))
 print("loaded", model)
-samples = array("f", open("samples.bin", "rb").read())
+samples = array("f", read_file("samples.bin"))
 n = len(samples) // WINDOW_VALUES
 raw = bytearray()
 t0 = time.ticks_us()

@@ -137,3 +137,42 @@ def test_missing_firmware_tools_are_named(monkeypatch):
     monkeypatch.setattr(qemu.shutil, "which", lambda tool: None)
     with pytest.raises(TargetError, match="apt-get install qemu-system-arm"):
         get_target("qemu-m4").run("print(1)", {})
+
+
+# The Cortex-M4 DSP paths of CONV_2D and DEPTHWISE_CONV_2D (kernels/arm_dsp.h) on their edge cases: odd
+# channel and pixel counts, row lengths not a multiple of 4, padding borders, strides, dilation, groups and
+# depth multipliers 1, 2 (generic loop) and 4 -- small seeded Keras models, bit-exact against TFLM.
+def _dsp_spatial_cases():
+    import tensorflow as tf
+    L = tf.keras.layers
+    return {
+        "conv3x3_same_odd": (lambda x: L.Conv2D(5, 3, padding="same", activation="relu")(x), (7, 9, 3)),
+        "conv1x1_odd_pixels": (lambda x: L.Conv2D(7, 1)(x), (5, 3, 12)),
+        "conv_stride2_valid": (lambda x: L.Conv2D(8, (3, 2), strides=2, activation="relu6")(x), (11, 8, 6)),
+        "conv_dilated": (lambda x: L.Conv2D(4, 3, dilation_rate=2, padding="same")(x), (9, 9, 4)),
+        "conv_groups": (lambda x: L.Conv2D(6, 3, padding="same", groups=2)(x), (6, 6, 4)),
+        "dw3x3_same": (lambda x: L.DepthwiseConv2D(3, padding="same", activation="relu")(x), (6, 5, 12)),
+        "dw3x3_odd_channels": (lambda x: L.DepthwiseConv2D(3, padding="same")(x), (5, 4, 7)),
+        "dw3x3_stride2": (lambda x: L.DepthwiseConv2D(3, strides=2, padding="same")(x), (9, 8, 8)),
+        "dw5x3_valid": (lambda x: L.DepthwiseConv2D((5, 3), activation="relu6")(x), (9, 6, 8)),
+        "dw_dilated": (lambda x: L.DepthwiseConv2D(3, dilation_rate=2, padding="same")(x), (8, 8, 4)),
+        "dw_mult4": (lambda x: L.DepthwiseConv2D((4, 3), strides=2, depth_multiplier=4, padding="same")(x),
+                     (9, 7, 2)),
+        "dw_mult2": (lambda x: L.DepthwiseConv2D(3, depth_multiplier=2, padding="same")(x), (5, 5, 3)),
+    }
+
+
+@pytest.mark.parametrize("case", sorted(["conv3x3_same_odd", "conv1x1_odd_pixels", "conv_stride2_valid",
+                                         "conv_dilated", "conv_groups", "dw3x3_same", "dw3x3_odd_channels",
+                                         "dw3x3_stride2", "dw5x3_valid", "dw_dilated", "dw_mult4", "dw_mult2"]))
+def test_spatial_dsp_paths_bit_exact_on_m4(case):
+    sys.path.insert(0, str(REPO / "tests"))
+    from opcheck import cached_model
+    from test_ops_spatial import keras_model
+    build, shape = _dsp_spatial_cases()[case]
+    for seed in (1, 2):
+        path = cached_model(f"qemu dsp {case} {seed}", lambda: keras_model(build, [shape], seed))
+        info = read_model(path)
+        inputs = runner.random_inputs(info, seed)
+        got = runner.invoke(path, inputs, "qemu-m4")
+        _assert_same(got, oracle.invoke(path, inputs), f"{case} seed {seed} on qemu-m4")

@@ -78,7 +78,12 @@ def cmd_bench(args):
     else:
         print(f"{result['model']} on {result['target']}: engine {result['engine_us']} us per invoke, "
               f"TFLM (tflite-micro wheel, this machine) {tflm_us:.0f} us, ratio {result['ratio']}")
+    unit = "instructions" if "instructions" in result else "us"
+    print(f"  import {result[f'import_{unit}']} {unit}, Model() {result[f'load_{unit}']} {unit}, "
+          f"Python call overhead {result[f'python_call_overhead_{unit}']} {unit} per invoke")
     print(f"  arena {result['arena_bytes']} bytes, module {result['module_bytes']} bytes")
+    for row in result["per_op"]:
+        print(f"    {row['op']:<22} {row[unit]:>10} {unit}  {row['output_bytes']:>8} bytes out")
 
 
 def cmd_check(args):

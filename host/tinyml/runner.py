@@ -70,8 +70,23 @@ def bench(model_path, target="unix", port=None, runs=10):
     m = re.search(r"BENCH (.*)", result.stdout)
     if not m:
         raise TinymlError(f"the benchmark printed no result on {tgt.name}: {result.stdout[-300:]}")
-    values = {k: int(v) for k, v in (kv.split("=") for kv in m.group(1).split())}
-    if not values.get("instructions"):
-        values.pop("instructions", None)
+    fields = dict(kv.split("=") for kv in m.group(1).split())
+    unit = fields.pop("unit")
+    values = {k: int(v) for k, v in fields.items()}
+    per_op = [{"op": name, unit: int(cost), "output_bytes": int(nbytes)}
+              for name, cost, nbytes in re.findall(r"^OP (\S+) (-?\d+) (\d+)$", result.stdout, re.M)]
+    per_invoke = values.pop("per_invoke")
+    if unit == "instructions":
+        values["instructions"] = per_invoke
+        # Instructions spent outside the kernels per invoke() call from Python (call, argument handling,
+        # the interpreter loop and the profiling clock reads).
+        values["python_call_overhead_instructions"] = values.pop("call_overhead")
+        values["import_instructions"] = values.pop("import")
+        values["load_instructions"] = values.pop("load")
+    else:
+        values["python_call_overhead_us"] = values.pop("call_overhead")
+        values["import_us"] = values.pop("import")
+        values["load_us"] = values.pop("load")
+    values["per_op"] = per_op
     values["module_bytes"] = module.stat().st_size
     return info, inputs, values

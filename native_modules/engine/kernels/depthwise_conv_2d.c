@@ -182,21 +182,29 @@ static inline void dw_block4(const int8_t *const *tp, int32_t taps, int32_t c0, 
     acc[3] = a3;
 }
 
-// Multiplier a multiple of four: the four channels of a block read one input channel ic, so its value
-// x - Z_in goes into both halves of one word and meets the filter's halves as above.
-__attribute__((always_inline))
-static inline void dw_block4_dm(const int8_t *const *tp, int32_t taps, int32_t ic, const uint32_t *wp, int32_t zi,
-    int32_t *acc) {
+// Multiplier a multiple of four: the four channels of a block read one input channel, so its value x - Z_in
+// goes into both halves of one word and meets the filter's halves as above. Only the valid taps are visited
+// (nky rows of nkx from xp, the widened filter from wp), without the per-tap pointers, which would cost more
+// than they save for the large windows and few channels such layers have.
+__attribute__((noinline))
+static void dw_block4_dm(const int8_t *xp, const uint32_t *wp, int32_t nky, int32_t nkx, int32_t xstep,
+    int32_t ystep, int32_t wskip, int32_t zi, int32_t *acc) {
     int32_t a0 = acc[0], a1 = acc[1], a2 = acc[2], a3 = acc[3];
-    for (int32_t k = 0; k < taps; k++) {
-        const int32_t v = tp[k][ic] - zi;
-        const int32_t xx = (int32_t)(((uint32_t)v & 0xffffu) | ((uint32_t)v << 16));
-        const int32_t w02 = (int32_t)wp[0], w13 = (int32_t)wp[1];
-        wp += 2;
-        a0 = __smlabb(xx, w02, a0);
-        a2 = __smlatt(xx, w02, a2);
-        a1 = __smlabb(xx, w13, a1);
-        a3 = __smlatt(xx, w13, a3);
+    for (; nky > 0; nky--) {
+        const int8_t *xq = xp;
+        for (int32_t kx = nkx; kx > 0; kx--) {
+            const int32_t v = *xq - zi;
+            xq += xstep;
+            const int32_t xx = (int32_t)(((uint32_t)v & 0xffffu) | ((uint32_t)v << 16));
+            const int32_t w02 = (int32_t)wp[0], w13 = (int32_t)wp[1];
+            wp += 2;
+            a0 = __smlabb(xx, w02, a0);
+            a2 = __smlatt(xx, w02, a2);
+            a1 = __smlabb(xx, w13, a1);
+            a3 = __smlatt(xx, w13, a3);
+        }
+        xp += ystep;
+        wp += wskip;
     }
     acc[0] = a0;
     acc[1] = a1;
@@ -205,14 +213,15 @@ static inline void dw_block4_dm(const int8_t *const *tp, int32_t taps, int32_t i
 }
 
 __attribute__((always_inline))
-static inline void dw_pixels_dsp(const dw_t *c, const params_t *p, uint32_t *scratch, int8_t *y, int full) {
+static inline void dw_pixels_dsp(const dw_t *c, const params_t *p, uint32_t *scratch, int8_t *y, int full,
+    int multi) {
     const tm_window_t *g = &c->g;
     const int8_t *x = (const int8_t *)c->in->data;
     const int8_t *w = (const int8_t *)c->w->data;
     const int32_t *bias = c->bias ? (const int32_t *)c->bias->data : 0;
     const int32_t zi = c->in->zero_point, zo = c->out->zero_point, lo = p->act_lo, hi = p->act_hi;
     const int32_t cout = g->out_c, cout4 = cout & ~3, off = tm_neg_pair(zi), taps = g->k_h * g->k_w;
-    const int32_t dm = c->dm;   // 1 or a multiple of 4 (then cout4 == cout, and no channel is left over)
+    const int32_t dm = c->dm;   // multi: a multiple of 4 (then cout4 == cout, no channel is left over), else 1
     const uint32_t *wide = scratch;
     // Requantization constants per channel, computed once here rather than per output.
     tm_rq_t *rq = (tm_rq_t *)(scratch + (taps * cout4 >> 1));
@@ -229,6 +238,26 @@ static inline void dw_pixels_dsp(const dw_t *c, const params_t *p, uint32_t *scr
             const int32_t y0 = oy * g->stride_h - g->pad_h;
             for (int32_t ox = 0; ox < g->out_w; ox++) {
                 const int32_t x0 = ox * g->stride_w - g->pad_w;
+                if (multi) {
+                    int32_t ky0, ky1, kx0, kx1;
+                    tap_range(y0, g->k_h, g->dil_h, g->in_h, &ky0, &ky1);
+                    tap_range(x0, g->k_w, g->dil_w, g->in_w, &kx0, &kx1);
+                    const int8_t *xt = x + ((b * g->in_h + y0 + ky0 * g->dil_h) * g->in_w + x0 + kx0 * g->dil_w) * g->in_c;
+                    const int32_t t0 = ky0 * g->k_w + kx0, wskip = 2 * (g->k_w - (kx1 - kx0));
+                    for (int32_t c0 = 0; c0 < cout; c0 += 4) {
+                        int32_t acc[4] = { 0, 0, 0, 0 };
+                        if (bias) {
+                            memcpy(acc, bias + c0, sizeof(acc));
+                        }
+                        dw_block4_dm(xt + c0 / dm, wide + (c0 >> 1) * taps + 2 * t0, ky1 - ky0, kx1 - kx0,
+                            g->dil_w * g->in_c, g->dil_h * g->in_w * g->in_c, wskip, zi, acc);
+                        for (int j = 0; j < 4; j++) {
+                            y[c0 + j] = (int8_t)tm_rq_out(acc[j], &rq[c0 + j], zo, lo, hi, full);
+                        }
+                    }
+                    y += cout;
+                    continue;
+                }
                 for (int32_t ky = 0, k = 0; ky < g->k_h; ky++) {
                     const int32_t iy = y0 + ky * g->dil_h;
                     for (int32_t kx = 0; kx < g->k_w; kx++, k++) {
@@ -243,11 +272,7 @@ static inline void dw_pixels_dsp(const dw_t *c, const params_t *p, uint32_t *scr
                         memcpy(acc, bias + c0, sizeof(acc));
                     }
                     // Taps pointing at the Z_in row read it at c0 too, so it spans cout4 bytes.
-                    if (dm == 1) {
-                        dw_block4(tp, taps, c0, wide + (c0 >> 1) * taps, off, acc);
-                    } else {
-                        dw_block4_dm(tp, taps, c0 / dm, wide + (c0 >> 1) * taps, zi, acc);
-                    }
+                    dw_block4(tp, taps, c0, wide + (c0 >> 1) * taps, off, acc);
                     y[c0] = (int8_t)tm_rq_out(acc[0], &rq[c0], zo, lo, hi, full);
                     y[c0 + 1] = (int8_t)tm_rq_out(acc[1], &rq[c0 + 1], zo, lo, hi, full);
                     y[c0 + 2] = (int8_t)tm_rq_out(acc[2], &rq[c0 + 2], zo, lo, hi, full);
@@ -283,10 +308,14 @@ static tm_status_t eval_int8(tm_model_t *m, tm_node_t *n, const dw_t *c) {
     if (dm == 1 || (dm & 3) == 0) {
         uint32_t *wide = tm_scratch(m, n);
         widen_filter(w, g->k_h * g->k_w, cout, wide);
-        if (p->act_lo == -128 && p->act_hi == 127) {
-            dw_pixels_dsp(c, p, wide, y, 1);
+        // Specialised copies (the flags are constants once inlined) for the common cases.
+        const int full = p->act_lo == -128 && p->act_hi == 127;
+        if (dm != 1) {
+            dw_pixels_dsp(c, p, wide, y, full, 1);
+        } else if (full) {
+            dw_pixels_dsp(c, p, wide, y, 1, 0);
         } else {
-            dw_pixels_dsp(c, p, wide, y, 0);
+            dw_pixels_dsp(c, p, wide, y, 0, 0);
         }
         return TM_OK;
     }
