@@ -142,3 +142,9 @@ print(ok, err)
 """ % len(models), files).stdout.split()
     assert int(out[0]) + int(out[1]) == len(models)
     assert int(out[1]) > 0
+
+
+def test_help_and_listing_for_the_repl():
+    out = run_mpy("import tinyml\ntinyml.help()\nprint(sorted(dir(tinyml)))").stdout
+    assert "m.predict(floats)" in out and "tinyml.ops()" in out
+    assert "'Model'" in out and "'help'" in out

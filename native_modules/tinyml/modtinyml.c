@@ -327,6 +327,22 @@ static mp_obj_t mod_ops(void) {
 }
 static MP_DEFINE_CONST_FUN_OBJ_0(mod_ops_obj, mod_ops);
 
+// help(): what this module does, for the REPL (MicroPython builds keep no docstrings).
+static mp_obj_t mod_help(void) {
+    mp_printf(&mp_plat_print,
+        "tinyml: run TensorFlow Lite models (int8, bit-exact with TFLM).\n"
+        "  m = tinyml.Model(open('model.tflite', 'rb').read())\n"
+        "  m.inputs, m.outputs     shapes, dtypes, scales, zero points\n"
+        "  m.predict(floats)       quantize, invoke, dequantize: list of floats\n"
+        "  m.input(i)[:] = data    zero-copy views (also m.set_input(i, buf))\n"
+        "  m.invoke(); m.output(i)\n"
+        "  m.profile()             per-op (name, time, bytes)\n"
+        "  m.arena_bytes           RAM the model holds besides its weights\n"
+        "  tinyml.ops()            kernels in this build\n");
+    return mp_const_none;
+}
+static MP_DEFINE_CONST_FUN_OBJ_0(mod_help_obj, mod_help);
+
 mp_obj_t mpy_init(mp_obj_fun_bc_t *self, size_t n_args, size_t n_kw, mp_obj_t *args) {
     MP_DYNRUNTIME_INIT_ENTRY
 
@@ -350,6 +366,7 @@ mp_obj_t mpy_init(mp_obj_fun_bc_t *self, size_t n_args, size_t n_kw, mp_obj_t *a
     MP_OBJ_TYPE_SET_SLOT(type, locals_dict, MP_OBJ_TO_PTR(locals), 3);
     mp_store_global(MP_QSTR_Model, MP_OBJ_FROM_PTR(type));
     mp_store_global(MP_QSTR_ops, MP_OBJ_FROM_PTR(&mod_ops_obj));
+    mp_store_global(MP_QSTR_help, MP_OBJ_FROM_PTR(&mod_help_obj));
 
     MP_DYNRUNTIME_INIT_EXIT
 }
