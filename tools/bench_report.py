@@ -73,10 +73,12 @@ def bench_model(path, runs_unix, runs_qemu, cmsis):
         row["unix_us"] = unix["engine_us"]
         row["arena"] = unix["arena_bytes"]
         row["tflm_us"] = oracle.time_invoke(path, inputs, runs=max(20, runs_unix))
+        row["tflm_arena_x64"] = oracle.arena_used_bytes(path)
         t0 = time.monotonic()
         _, _, m4 = runner.bench(path, "qemu-m4", runs=runs_qemu)
         row["qemu_wall_s"] = time.monotonic() - t0
         row["instr"] = m4.get("instructions")
+        row["arena_m4"] = m4["arena_bytes"]
         row["cmsis_instr"], row["tflm_arena"] = cmsis.get(path.stem, (None, None))
         row["status"] = "ok"
     except TinymlError as exc:
@@ -118,14 +120,15 @@ def write_report(out, rows, sizes, command, models_dir):
              "(< 1 means fewer instructions).",
              "- **unix vs TFLM**: engine time in the MicroPython unix port / the `tflite-micro` wheel's on x86-64 "
              "(both one core; the engine is built with the module's -O3, TFLM with its wheel's flags).",
-             "- **arena**: RAM the model holds besides its weights (tensor arena + descriptors); TFLM's arena "
-             "for comparison.", "",
+             "- **arena**: RAM the model holds besides its weights (tensor arena, op data and descriptors), "
+             "on the Cortex-M4 (32-bit) and on x64; TFLM's `arena_used_bytes` on the same 32-bit Cortex-M4 "
+             "(TFLM+CMSIS-NN build) and from the `tflite-micro` wheel on x64.", "",
              "| model | MACs | instr/invoke | instr/MAC | TFLM+CMSIS-NN instr | vs CMSIS-NN | unix µs | "
-             "TFLM µs | unix vs TFLM | arena | TFLM arena |",
-             "|---|---|---|---|---|---|---|---|---|---|---|"]
+             "TFLM µs | unix vs TFLM | arena M4 | TFLM arena M4 | arena x64 | TFLM arena x64 |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
         if r["status"] != "ok":
-            lines.append(f"| {r['name']} | {fmt(r['macs'])} | {r['status']} | | | | | | | | |")
+            lines.append(f"| {r['name']} | {fmt(r['macs'])} | {r['status']} | | | | | | | | | | |")
             continue
         instr, cmsis = r.get("instr"), r.get("cmsis_instr")
         per_mac = f"{instr / r['macs']:.2f}" if instr and r["macs"] else "-"
@@ -133,7 +136,8 @@ def write_report(out, rows, sizes, command, models_dir):
         ratio = f"{r['unix_us'] / r['tflm_us']:.2f}x" if r["unix_us"] >= 10 else "-"
         lines.append(f"| {r['name']} | {fmt(r['macs'])} | {fmt(instr) if instr else '-'} | {per_mac} | "
                      f"{fmt(cmsis) if cmsis else '-'} | {vs} | {fmt(r['unix_us']) if r['unix_us'] else '<1'} | {r['tflm_us']:,.0f} | {ratio} | "
-                     f"{fmt(r['arena'])} | {fmt(r['tflm_arena']) if r['tflm_arena'] else '-'} |")
+                     f"{fmt(r['arena_m4'])} | {fmt(r['tflm_arena']) if r['tflm_arena'] else '-'} | "
+                     f"{fmt(r['arena'])} | {fmt(r['tflm_arena_x64'])} |")
     lines += ["", "## Module sizes per arch", "",
               "Bytes of the native .mpy as MicroPython 1.23 loads it (`tinyml.build.module_sizes`). **text** is "
               "machine code with literal pools and GOT; on ARM and x64 mpy_ld.py merges constant data into it "
