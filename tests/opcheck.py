@@ -27,18 +27,34 @@ def cached_model(recipe: str, make) -> Path:
     return path
 
 
+def _keras_model(build, input_shapes, seed):
+    import tensorflow as tf
+    tf.keras.utils.set_random_seed(seed)
+    inputs = [tf.keras.Input(shape=s, batch_size=1) for s in input_shapes]
+    return tf.keras.Model(inputs, build(*inputs))
+
+
 def int8_keras_model(build, input_shapes, seed=0, n_calib=32, int8_io=True):
     """Bytes of a full-int8 model from `build(inputs) -> outputs` (Keras functional), calibrated on
     seeded random data."""
-    import tensorflow as tf
     from tinyml.convert import to_int8_tflite
-    tf.keras.utils.set_random_seed(seed)
-    inputs = [tf.keras.Input(shape=s, batch_size=1) for s in input_shapes]
-    outputs = build(*inputs)
-    model = tf.keras.Model(inputs, outputs)
+    model = _keras_model(build, input_shapes, seed)
     rng = np.random.default_rng(seed)
     calib = [[rng.uniform(-2, 2, size=s).astype(np.float32) for s in input_shapes] for _ in range(n_calib)]
     return to_int8_tflite(model, calib, int8_io=int8_io)
+
+
+def float_keras_model(build, input_shapes, seed=0):
+    """Bytes of a float32 model from `build(inputs) -> outputs` (Keras functional)."""
+    from tinyml.convert import to_float_tflite
+    return to_float_tflite(_keras_model(build, input_shapes, seed))
+
+
+def keras_model(build, input_shapes, seed, dtype):
+    """float32 (dtype "float") or full-int8 model bytes from `build`."""
+    if dtype == "float":
+        return float_keras_model(build, input_shapes, seed)
+    return int8_keras_model(build, input_shapes, seed=seed)
 
 
 def random_inputs(info, rng):

@@ -5,21 +5,7 @@ the TFLM runtime byte for byte."""
 import numpy as np
 import pytest
 
-from opcheck import assert_bitexact, cached_model, int8_keras_model
-
-
-def float_keras_model(build, input_shapes, seed=0):
-    import tensorflow as tf
-    from tinyml.convert import to_float_tflite
-    tf.keras.utils.set_random_seed(seed)
-    inputs = [tf.keras.Input(shape=s, batch_size=1) for s in input_shapes]
-    return to_float_tflite(tf.keras.Model(inputs, build(*inputs)))
-
-
-def make(build, input_shapes, seed, dtype):
-    if dtype == "float":
-        return float_keras_model(build, input_shapes, seed)
-    return int8_keras_model(build, input_shapes, seed=seed)
+from opcheck import assert_bitexact, cached_model, keras_model
 
 
 def function_model(fn, specs, int8, seed=0):
@@ -69,7 +55,7 @@ def test_concatenation(dtype, case):
         # a TANH input has a fixed output scale: the converter requantizes it to the concat's scale
         xs = [tf.keras.layers.Activation("tanh")(xs[0])] + list(xs[1:]) if with_tanh else xs
         return tf.keras.layers.Concatenate(axis=axis)(list(xs))
-    path = cached_model(f"concat {dtype} {case}", lambda: make(build, shapes, seed, dtype))
+    path = cached_model(f"concat {dtype} {case}", lambda: keras_model(build, shapes, seed, dtype))
     assert_bitexact(path, n_inputs=2, seed=seed)
 
 

@@ -5,24 +5,9 @@ engine's host build against the TFLM runtime byte for byte."""
 import numpy as np
 import pytest
 
-from opcheck import assert_bitexact, cached_model, int8_keras_model
+from opcheck import assert_bitexact, cached_model, keras_model
 
 ACTIVATIONS = [None, "relu", "relu6", None]
-
-
-def float_keras_model(build, input_shapes, seed=0):
-    """Bytes of a float32 model from `build(inputs) -> outputs` (Keras functional)."""
-    import tensorflow as tf
-    from tinyml.convert import to_float_tflite
-    tf.keras.utils.set_random_seed(seed)
-    inputs = [tf.keras.Input(shape=s, batch_size=1) for s in input_shapes]
-    return to_float_tflite(tf.keras.Model(inputs, build(*inputs)))
-
-
-def make(build, input_shapes, seed, dtype):
-    if dtype == "float":
-        return float_keras_model(build, input_shapes, seed)
-    return int8_keras_model(build, input_shapes, seed=seed)
 
 
 def binary_cases(n, seed):
@@ -50,7 +35,7 @@ def binary_model(op, s1, s2, const, act, seed, dtype):
         y = fn(xs[0], b)
         return tf.keras.layers.Activation(act)(y) if act else y
     shapes = [s1] if s2 is None else [s1, s2]
-    return cached_model(f"{op} {dtype} {s1} {s2} {const} {act} {seed}", lambda: make(build, shapes, seed, dtype))
+    return cached_model(f"{op} {dtype} {s1} {s2} {const} {act} {seed}", lambda: keras_model(build, shapes, seed, dtype))
 
 
 @pytest.mark.parametrize("op", ["add", "sub", "mul"])
@@ -77,7 +62,7 @@ def unary_cases(n, seed):
 def unary_model(name, layer, shape, mult, seed, dtype):
     def build(x):
         return layer()(x * mult if mult != 1 else x)
-    return cached_model(f"{name} {dtype} {shape} {mult} {seed}", lambda: make(build, [shape], seed, dtype))
+    return cached_model(f"{name} {dtype} {shape} {mult} {seed}", lambda: keras_model(build, [shape], seed, dtype))
 
 
 def layers():

@@ -78,4 +78,38 @@ static inline tm_status_t tm_batch_space_output(tm_model_t *m, tm_node_t *n, tm_
     return tm_batch_space_read(m, n, s);
 }
 
+// The two ops move the same pixels in opposite directions. The batch-side tensor (SPACE_TO_BATCH_ND's output,
+// BATCH_TO_SPACE_ND's input) is walked in memory order: its batch b holds spatial phase b / N of space-side
+// batch b % N (N the space-side batch), shifted by the top/left paddings or crops. to_batch copies space
+// pixels in and `fill`s those in the padding; otherwise pixels are copied out and the cropped ones dropped.
+static inline void tm_batch_space_copy(const tm_batch_space_t *s, int to_batch, uint8_t fill) {
+    const uint32_t pixel = (uint32_t)s->c * s->elem;
+    const int32_t nb = to_batch ? s->on : s->n, hb = to_batch ? s->oh : s->h, wb = to_batch ? s->ow : s->w;
+    const int32_t ns = to_batch ? s->n : s->on, hs = to_batch ? s->h : s->oh, ws = to_batch ? s->w : s->ow;
+    uint8_t *batch = to_batch ? s->out->data : s->in->data;
+    uint8_t *space = to_batch ? s->in->data : s->out->data;
+    for (int32_t b = 0; b < nb; b++) {
+        const int32_t sb = b % ns, phase = b / ns;
+        const int32_t py = phase / s->bw, px = phase % s->bw;
+        for (int32_t by = 0; by < hb; by++) {
+            const int32_t sy = by * s->bh + py - s->top;
+            for (int32_t bx = 0; bx < wb; bx++, batch += pixel) {
+                const int32_t sx = bx * s->bw + px - s->left;
+                if (sy < 0 || sy >= hs || sx < 0 || sx >= ws) {
+                    if (to_batch) {
+                        memset(batch, fill, pixel);     // padding (a cropped pixel is dropped)
+                    }
+                    continue;
+                }
+                uint8_t *p = space + (uint32_t)((sb * hs + sy) * ws + sx) * pixel;
+                if (to_batch) {
+                    memcpy(batch, p, pixel);
+                } else {
+                    memcpy(p, batch, pixel);
+                }
+            }
+        }
+    }
+}
+
 #endif

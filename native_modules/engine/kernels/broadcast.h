@@ -1,10 +1,11 @@
-// numpy broadcasting of two inputs to the model's output shape (ADD, SUB, MUL), up to 6 dims.
+// numpy broadcasting of two inputs to the model's output shape (up to 6 dims), and the checks and state ADD,
+// SUB and MUL share.
 // Output dims of size 1 are dropped and neighbouring dims in which each input either broadcasts in both or in
 // neither are merged, so the innermost loop is as long as possible; each input's inner stride is 0 or 1.
 #ifndef TM_BROADCAST_H
 #define TM_BROADCAST_H
 
-#include "../tm_internal.h"
+#include "elementwise_common.h"
 
 typedef struct {
     int32_t ndim;                               // >= 1 after merging
@@ -102,5 +103,55 @@ static inline int32_t tm_bcast_rows(const tm_bcast_t *bc) {
             }                                                     \
         }                                                         \
     } while (0)
+
+// out = BODY(a, b) over the whole broadcast shape of `bc`, one innermost row at a time (a macro, so BODY
+// inlines into each row loop for every element type).
+#define TM_BCAST_LOOP(bc, out, a, b, BODY)                                                            \
+    do {                                                                                              \
+        const int32_t rows_ = tm_bcast_rows(bc), inner_ = (bc)->dims[(bc)->ndim - 1];                 \
+        const int sa_ = (bc)->st1[(bc)->ndim - 1] != 0, sb_ = (bc)->st2[(bc)->ndim - 1] != 0;         \
+        int32_t idx_[TM_MAX_DIMS] = { 0 }, o1_ = 0, o2_ = 0;                                          \
+        for (int32_t r_ = 0; r_ < rows_; r_++) {                                                      \
+            TM_BCAST_ROW((out) + r_ * inner_, (a) + o1_, sa_, (b) + o2_, sb_, inner_, BODY);          \
+            tm_bcast_next_row(bc, idx_, &o1_, &o2_);                                                  \
+        }                                                                                             \
+    } while (0)
+
+// What ADD, SUB and MUL share: the broadcast, the zero points and the fused activation's ranges.
+typedef struct {
+    tm_bcast_t bc;
+    int32_t z1, z2, zo, lo, hi;     // int8 only
+    float flo, fhi;
+} tm_binary_t;
+
+// Two inputs and one output, all float32 or all per-tensor int8, the inputs broadcasting to the output.
+static inline tm_status_t tm_check_binary(tm_model_t *m, tm_node_t *n) {
+    if (tm_expect_io(m, n, 2, 2, 1) != TM_OK) {
+        return TM_ERROR;
+    }
+    tm_tensor_t *a = tm_in(m, n, 0), *b = tm_in(m, n, 1), *y = tm_out(m, n, 0);
+    if (a->type == TM_FLOAT32) {
+        if (tm_expect_type(m, b, TM_FLOAT32, "input 2") || tm_expect_type(m, y, TM_FLOAT32, "output")) {
+            return TM_ERROR;
+        }
+    } else if (tm_check_int8(m, a, "input 1") || tm_check_int8(m, b, "input 2") || tm_check_int8(m, y, "output")) {
+        return TM_ERROR;
+    }
+    tm_bcast_t bc;
+    return tm_bcast_init(m, a, b, y, &bc);
+}
+
+// Fills `t` at prepare time (the node passed tm_check_binary); act is the fused activation.
+static inline void tm_binary_prepare(tm_model_t *m, tm_node_t *n, int act, tm_binary_t *t) {
+    tm_tensor_t *a = tm_in(m, n, 0), *b = tm_in(m, n, 1), *y = tm_out(m, n, 0);
+    tm_bcast_init(m, a, b, y, &t->bc);
+    tm_activation_range_f32(act, &t->flo, &t->fhi);
+    if (a->type != TM_FLOAT32) {
+        t->z1 = a->zero_point;
+        t->z2 = b->zero_point;
+        t->zo = y->zero_point;
+        tm_activation_range_int8(act, y->scale, y->zero_point, &t->lo, &t->hi);
+    }
+}
 
 #endif

@@ -35,20 +35,27 @@ static inline tm_status_t tm_multiplier(tm_model_t *m, float n1, float n2, float
     return TM_OK;
 }
 
-// One input, one output of the same element count and the given types (int8 ones checked as above).
-static inline tm_status_t tm_check_unary(tm_model_t *m, tm_node_t *n, int type) {
+// One input, one output of the same element count, both float32 or both int8 (checked as above), typed by the
+// input: what every unary elementwise kernel accepts.
+static inline tm_status_t tm_check_unary(tm_model_t *m, tm_node_t *n) {
     if (tm_expect_io(m, n, 1, 1, 1) != TM_OK) {
         return TM_ERROR;
     }
     tm_tensor_t *in = tm_in(m, n, 0), *out = tm_out(m, n, 0);
-    if (type == TM_INT8 ? tm_check_int8(m, in, "input") || tm_check_int8(m, out, "output")
-                        : tm_expect_type(m, in, type, "input") || tm_expect_type(m, out, type, "output")) {
+    if (in->type == TM_FLOAT32 ? tm_expect_type(m, out, TM_FLOAT32, "output")
+                               : tm_check_int8(m, in, "input") || tm_check_int8(m, out, "output")) {
         return TM_ERROR;
     }
     if (tm_elements(in) != tm_elements(out)) {
         return tm_fail(m, "input has %d values, output %d", tm_elements(in), tm_elements(out));
     }
     return TM_OK;
+}
+
+// TFLM's min(max(v, lo), hi) for a fused float32 activation: NaN passes through.
+static inline float tm_clamp_f32(float v, float lo, float hi) {
+    v = v < lo ? lo : v;
+    return v > hi ? hi : v;
 }
 
 #endif

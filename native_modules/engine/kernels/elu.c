@@ -5,11 +5,10 @@
 #include "../tm_math.h"
 
 static tm_status_t init(tm_model_t *m, tm_node_t *n, tm_node_request_t *req) {
-    int type = tm_in(m, n, 0) && tm_in(m, n, 0)->type == TM_FLOAT32 ? TM_FLOAT32 : TM_INT8;
-    if (tm_check_unary(m, n, type) != TM_OK) {
+    if (tm_check_unary(m, n) != TM_OK) {
         return TM_ERROR;
     }
-    req->persistent_bytes = type == TM_INT8 ? 256 : 0;
+    req->persistent_bytes = tm_in(m, n, 0)->type == TM_INT8 ? 256 : 0;  // the int8 lookup table
     return TM_OK;
 }
 

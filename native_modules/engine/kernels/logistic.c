@@ -13,14 +13,10 @@ typedef struct {
 } sigmoid_params_t;
 
 static tm_status_t init(tm_model_t *m, tm_node_t *n, tm_node_request_t *req) {
-    if (tm_expect_io(m, n, 1, 1, 1) != TM_OK) {
+    if (tm_check_unary(m, n) != TM_OK) {
         return TM_ERROR;
     }
-    int type = tm_in(m, n, 0)->type == TM_FLOAT32 ? TM_FLOAT32 : TM_INT8;
-    if (tm_check_unary(m, n, type) != TM_OK) {
-        return TM_ERROR;
-    }
-    if (type == TM_INT8 && n->opcode != OP_TANH && tm_out(m, n, 0)->zero_point != -128) {
+    if (tm_in(m, n, 0)->type == TM_INT8 && n->opcode != OP_TANH && tm_out(m, n, 0)->zero_point != -128) {
         return tm_fail(m, "int8 output must have zero point -128");
     }
     req->persistent_bytes = sizeof(sigmoid_params_t);

@@ -11,8 +11,7 @@ typedef struct {
 } relu_params_t;
 
 static tm_status_t init(tm_model_t *m, tm_node_t *n, tm_node_request_t *req) {
-    if (tm_expect_io(m, n, 1, 1, 1) != TM_OK ||
-        tm_check_unary(m, n, tm_in(m, n, 0)->type == TM_FLOAT32 ? TM_FLOAT32 : TM_INT8) != TM_OK) {
+    if (tm_check_unary(m, n) != TM_OK) {
         return TM_ERROR;
     }
     req->persistent_bytes = sizeof(relu_params_t);

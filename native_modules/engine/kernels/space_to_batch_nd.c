@@ -26,26 +26,7 @@ static tm_status_t init(tm_model_t *m, tm_node_t *n, tm_node_request_t *req) {
 static tm_status_t eval(tm_model_t *m, tm_node_t *n) {
     tm_batch_space_t s = { 0 };
     tm_batch_space_read(m, n, &s);
-    const uint32_t pixel = (uint32_t)s.c * s.elem;
-    const uint8_t fill = s.in->type == TM_INT8 ? (uint8_t)(int8_t)s.out->zero_point : 0;
-    const uint8_t *x = s.in->data;
-    uint8_t *y = s.out->data;
-    for (int32_t ob = 0; ob < s.on; ob++) {
-        const int32_t ib = ob % s.n, phase = ob / s.n;
-        const int32_t sh = phase / s.bw, sw = phase % s.bw;
-        for (int32_t oy = 0; oy < s.oh; oy++) {
-            const int32_t iy = oy * s.bh + sh - s.top;
-            for (int32_t ox = 0; ox < s.ow; ox++) {
-                const int32_t ix = ox * s.bw + sw - s.left;
-                if (iy >= 0 && iy < s.h && ix >= 0 && ix < s.w) {
-                    memcpy(y, x + (uint32_t)((ib * s.h + iy) * s.w + ix) * pixel, pixel);
-                } else {
-                    memset(y, fill, pixel);
-                }
-                y += pixel;
-            }
-        }
-    }
+    tm_batch_space_copy(&s, 1, s.in->type == TM_INT8 ? (uint8_t)(int8_t)s.out->zero_point : 0);
     return TM_OK;
 }
 

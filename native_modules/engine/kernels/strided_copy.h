@@ -58,4 +58,11 @@ static inline void tm_strided_copy(const tm_strided_t *p, const uint8_t *x, uint
     }
 }
 
+// The eval of TRANSPOSE and STRIDED_SLICE: the view is the node's persistent tm_strided_t, set at prepare time.
+static inline tm_status_t tm_strided_eval(tm_model_t *m, tm_node_t *n) {
+    tm_tensor_t *in = tm_in(m, n, 0), *out = tm_out(m, n, 0);
+    tm_strided_copy(tm_persistent(m, n), in->data, out->data, tm_type_size(in->type));
+    return TM_OK;
+}
+
 #endif

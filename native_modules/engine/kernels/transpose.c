@@ -53,17 +53,11 @@ static tm_status_t prepare(tm_model_t *m, tm_node_t *n) {
     return get_params(m, n, tm_persistent(m, n));
 }
 
-static tm_status_t eval(tm_model_t *m, tm_node_t *n) {
-    tm_tensor_t *in = tm_in(m, n, 0), *out = tm_out(m, n, 0);
-    tm_strided_copy(tm_persistent(m, n), in->data, out->data, tm_type_size(in->type));
-    return TM_OK;
-}
-
 int tm_kernel_transpose(tm_kernel_t *k) {
     k->name = "TRANSPOSE";
     k->init = init;
     k->prepare = prepare;
-    k->eval = eval;
+    k->eval = tm_strided_eval;
     k->reshapes = 0;
     return 1;
 }
