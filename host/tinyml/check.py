@@ -31,8 +31,9 @@ def check(model_path, arch=None, board_id=None) -> bool:
             status = "UNSUPPORTED: " + ADVICE.get(name, "no kernel for this op yet")
             problems.append(f"unsupported op {name}")
         elif dtype == "float32" and arch in NO_FPU_ARCHES and name not in ("QUANTIZE",):
-            status = f"float32 needs an FPU, {arch} has none: convert the model to int8"
-            problems.append(f"float32 {name} on {arch}")
+            status = f"ok, but {arch} has no FPU: software floating point, slow"
+            notes.append(f"float32 {name} on {arch} runs in software floating point: convert the model to "
+                         f"int8 (TF Lite converter with a representative dataset) for speed")
         else:
             status = "ok"
         print(f"    {name:<22} v{version}  {dtype:<8} x{n:<3} {status}")
