@@ -51,13 +51,10 @@ def check(model_path, arch=None, board_id=None) -> bool:
                      "models incorrectly; tinyml follows TF Lite. Convert with keras.Input(batch_size=1) to get "
                      "a plain dilated CONV_2D that both run identically")
 
-    arena = None
+    arena, arena_where = None, ""
     if not problems:
-        from .hostlib import HostEngine
         try:
-            engine = HostEngine(Path(model_path).read_bytes())
-            arena = engine.arena_bytes
-            engine.close()
+            arena, arena_where = measure_arena(model_path, arch, info.op_names)
         except TinymlError as exc:
             problems.append(str(exc))
     code = None
@@ -69,8 +66,8 @@ def check(model_path, arch=None, board_id=None) -> bool:
             notes.append(f"engine code size unknown ({str(exc).splitlines()[0]})")
 
     if arena is not None:
-        print(f"  memory: arena {arena} bytes (tensors, op data and descriptors; measured on the host build, "
-              f"32-bit boards need a little less) + model {info.size} bytes")
+        print(f"  memory: arena {arena} bytes (tensors, op data and descriptors; {arena_where}) "
+              f"+ model {info.size} bytes")
     if code is not None:
         print(f"  engine code for {arch} with this model's kernels: {code} bytes")
     if board and arena is not None:
@@ -93,3 +90,29 @@ def check(model_path, arch=None, board_id=None) -> bool:
         return False
     print("  verdict: ok")
     return True
+
+
+ARM_ARCHES = ("armv6m", "armv7m", "armv7emsp")
+
+
+def measure_arena(model_path, arch, ops):
+    """Arena bytes as the engine for `arch` needs them: loaded on the emulated Cortex-M4 for Arm archs (it runs
+    armv6m and armv7m code too, and kernels plan per-arch scratch), else on the host build."""
+    data = Path(model_path).read_bytes()
+    if arch in ARM_ARCHES:
+        from .build import build_module
+        from .targets.qemu import QemuTarget
+        try:
+            result = QemuTarget("qemu-m4").run(
+                "import tinyml\nprint('ARENA', tinyml.Model(open('m.tflite', 'rb').read()).arena_bytes)\n",
+                {"m.tflite": data, "tinyml.mpy": build_module(arch, ops).read_bytes()})
+            return int(result.stdout.split("ARENA")[1].split()[0]), f"measured by the {arch} engine on an emulated Cortex-M4"
+        except TinymlError as exc:
+            if "ValueError" in str(exc) or "MemoryError" in str(exc):
+                raise
+    from .hostlib import HostEngine
+    engine = HostEngine(data)
+    arena = engine.arena_bytes
+    engine.close()
+    where = "measured on the x64 build" + ("" if arch == "x64" else f"; {arch} differs a little (32-bit descriptors)")
+    return arena, where
