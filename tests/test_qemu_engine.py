@@ -132,6 +132,17 @@ def test_bench_counts_instructions_per_inference():
     assert first["arena_bytes"] > 0
 
 
+@pytest.mark.parametrize("name", ALL_MODELS)
+def test_m4_arena_not_above_tflm(name):
+    """The model's RAM on the M4 (arena plus descriptors, as m.arena_bytes reports it, DSP scratch included)
+    is at most TFLM's arena with CMSIS-NN on the same core (host/tinyml/reference.py)."""
+    from tinyml.reference import TFLM_CMSIS_NN_M4
+    _, _, result = runner.bench(_model(name), "qemu-m4", runs=1)
+    tflm = TFLM_CMSIS_NN_M4[name][1]
+    print(f"{name}: M4 arena {result['arena_bytes']} bytes, TFLM+CMSIS-NN {tflm} bytes")
+    assert result["arena_bytes"] <= tflm
+
+
 def test_missing_firmware_tools_are_named(monkeypatch):
     """Without qemu-system-arm the target says which package to install (never a silent skip)."""
     monkeypatch.setattr(qemu.shutil, "which", lambda tool: None)
@@ -159,12 +170,18 @@ def _dsp_spatial_cases():
         "dw_mult4": (lambda x: L.DepthwiseConv2D((4, 3), strides=2, depth_multiplier=4, padding="same")(x),
                      (9, 7, 2)),
         "dw_mult2": (lambda x: L.DepthwiseConv2D(3, depth_multiplier=2, padding="same")(x), (5, 5, 3)),
+        # one input channel, rows of a multiple of 4 taps: the SMLAD tap-pair path (micro_speech's layer)
+        "dw_cin1_mult8": (lambda x: L.DepthwiseConv2D((5, 8), strides=2, depth_multiplier=8, padding="same",
+                                                      activation="relu")(x), (13, 11, 1)),
+        "dw_cin1_dilated": (lambda x: L.DepthwiseConv2D((3, 4), dilation_rate=(2, 1), depth_multiplier=4,
+                                                        padding="same")(x), (9, 10, 1)),
     }
 
 
 @pytest.mark.parametrize("case", sorted(["conv3x3_same_odd", "conv1x1_odd_pixels", "conv_stride2_valid",
                                          "conv_dilated", "conv_groups", "dw3x3_same", "dw3x3_odd_channels",
-                                         "dw3x3_stride2", "dw5x3_valid", "dw_dilated", "dw_mult4", "dw_mult2"]))
+                                         "dw3x3_stride2", "dw5x3_valid", "dw_dilated", "dw_mult4", "dw_mult2",
+                                         "dw_cin1_mult8", "dw_cin1_dilated"]))
 def test_spatial_dsp_paths_bit_exact_on_m4(case):
     sys.path.insert(0, str(REPO / "tests"))
     from opcheck import cached_model
