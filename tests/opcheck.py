@@ -29,8 +29,11 @@ def cached_model(recipe: str, make) -> Path:
 
 def _keras_model(build, input_shapes, seed):
     import tensorflow as tf
+    tf.keras.backend.clear_session()  # a conversion depends only on its recipe, not on earlier models
     tf.keras.utils.set_random_seed(seed)
-    inputs = [tf.keras.Input(shape=s, batch_size=1) for s in input_shapes]
+    # Names that sort in input order: the converter orders a model's inputs by name, and the
+    # calibration samples follow our order (automatic names like input_layer_10 < input_layer_9 did not).
+    inputs = [tf.keras.Input(shape=s, batch_size=1, name=f"input_{i:02d}") for i, s in enumerate(input_shapes)]
     return tf.keras.Model(inputs, build(*inputs))
 
 

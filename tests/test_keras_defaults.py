@@ -14,6 +14,7 @@ def keras_default_model(recipe, layers, input_shape):
     def make():
         import tensorflow as tf
         from tinyml.convert import to_int8_tflite
+        tf.keras.backend.clear_session()  # a conversion depends only on its recipe, not on earlier models
         tf.keras.utils.set_random_seed(0)
         model = tf.keras.Sequential([tf.keras.Input(shape=input_shape)] + layers())
         rep = np.random.default_rng(0).uniform(-1, 1, (32, *input_shape)).astype(np.float32)

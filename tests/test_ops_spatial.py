@@ -20,8 +20,11 @@ def keras_model(build, input_shapes, seed, float_model=False, n_calib=24):
     seeded random range, so that input scales and zero points differ from seed to seed."""
     import tensorflow as tf
     from tinyml.convert import to_float_tflite, to_int8_tflite
+    tf.keras.backend.clear_session()  # a conversion depends only on its recipe, not on earlier models
     tf.keras.utils.set_random_seed(seed)
-    inputs = [tf.keras.Input(shape=s, batch_size=1) for s in input_shapes]
+    # Names that sort in input order: the converter orders a model's inputs by name, and the
+    # calibration samples follow our order (automatic names like input_layer_10 < input_layer_9 did not).
+    inputs = [tf.keras.Input(shape=s, batch_size=1, name=f"input_{i:02d}") for i, s in enumerate(input_shapes)]
     model = tf.keras.Model(inputs, build(*inputs))
     if float_model:
         return to_float_tflite(model)

@@ -9,14 +9,19 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 def to_int8_tflite(model, representative, int8_io=True) -> bytes:
     """Quantize weights and activations to int8, calibrated on `representative` (array of samples, or a
-    list of lists of arrays for several inputs). With int8_io the model takes and gives int8 tensors
+    list of lists of arrays for several inputs, in the Keras model's input order; the .tflite orders its
+    inputs by name). With int8_io the model takes and gives int8 tensors
     (what microcontrollers want); otherwise float I/O wrapped in QUANTIZE/DEQUANTIZE."""
     import tensorflow as tf
+
+    # The converter orders a model's inputs by name; give it each sample's arrays in that order (Keras'
+    # automatic names such as input_layer_10 and input_layer_9 do not sort in creation order).
+    order = sorted(range(len(model.inputs)), key=lambda i: model.inputs[i].name)
 
     def samples():
         for x in representative:
             xs = x if isinstance(x, (list, tuple)) else [x]
-            yield [np.asarray(v, dtype=np.float32)[None, ...] for v in xs]
+            yield [np.asarray(xs[i], dtype=np.float32)[None, ...] for i in order]
 
     from .quiet import quiet
     conv = tf.lite.TFLiteConverter.from_keras_model(model)
