@@ -148,3 +148,42 @@ def test_help_and_listing_for_the_repl():
     out = run_mpy("import tinyml\ntinyml.help()\nprint(sorted(dir(tinyml)))").stdout
     assert "m.predict(floats)" in out and "tinyml.ops()" in out
     assert "'Model'" in out and "'help'" in out
+
+
+def test_out_of_memory_is_a_clear_memory_error():
+    """A model too big for the board's heap: MemoryError naming what did not fit, and MicroPython goes on."""
+    from tinyml.build import build_module
+    from tinyml.targets.unix import UnixTarget
+    small_board = UnixTarget()
+    small_board.heap = "420K"   # room for the 333 KB model file, not for its 92 KB arena
+    vww = (MODELS / "vww_96_int8.tflite").read_bytes()
+    ops = ["CONV_2D", "DEPTHWISE_CONV_2D", "AVERAGE_POOL_2D", "RESHAPE", "FULLY_CONNECTED", "SOFTMAX",
+           "QUANTIZE", "DEQUANTIZE"]
+    out = small_board.run("""
+import os, tinyml
+with open('m.tflite', 'rb') as f:
+    buf = f.read(os.stat('m.tflite')[6])
+try:
+    tinyml.Model(buf)
+except MemoryError as e:
+    print('MemoryError:', e)
+print('still running')
+""", {"m.tflite": vww, "tinyml.mpy": build_module("x64", ops).read_bytes()}).stdout
+    assert "MemoryError: not enough memory for the tensor arena" in out, out
+    assert "still running" in out
+
+
+def test_model_from_a_memoryview_is_read_in_place():
+    out = run_mpy("""
+import tinyml
+buf = bytearray(8) + open('m.tflite', 'rb').read()
+m = tinyml.Model(memoryview(buf)[8:])    # e.g. a file mapped from ROMFS
+m.invoke()
+print(m.model_bytes)
+try:
+    tinyml.Model(memoryview(buf)[1:])
+except ValueError as e:
+    print(e)
+""", {"m.tflite": AD01}).stdout.splitlines()
+    assert out[0] == str(len(AD01))
+    assert out[1].startswith("model buffer is not 4-byte aligned")
