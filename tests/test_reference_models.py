@@ -13,9 +13,7 @@ from tinyml.hostlib import HostEngine
 from tinyml.model_info import read_model
 
 MODELS_DIR = Path(os.environ.get("TINYML_MODELS", Path(__file__).resolve().parents[2] / "shared" / "models"))
-MODELS = sorted(p.name for p in MODELS_DIR.glob("*.tflite")) if MODELS_DIR.is_dir() else []
-
-pytestmark = pytest.mark.skipif(not MODELS, reason=f"no reference models in {MODELS_DIR}")
+MODELS = sorted(p.name for p in MODELS_DIR.glob("*.tflite"))  # conftest fails the run when there are none
 
 
 def engine_for(path):

@@ -1,4 +1,4 @@
-// Calls xtfix.c's plain C helpers on the emulated Xtensa CPU (see qemu_start.S). Returns a bit mask
+// Calls xtfix.c's plain C helpers on the emulated Xtensa CPU (start-up code: tests/xtensa_engine/start.S). Returns a bit mask
 // of the failed checks (0 = all passed); every check's expected value is computed by hand.
 #include <stddef.h>
 #include <stdint.h>
