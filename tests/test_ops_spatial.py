@@ -95,14 +95,16 @@ def conv_cases(n, seed):
     return cases
 
 
-@pytest.mark.parametrize("h,w,cin,cout,kh,kw,stride,dil,padding,act,bias,seed", conv_cases(26, 11))
-def test_conv2d(h, w, cin, cout, kh, kw, stride, dil, padding, act, bias, seed):
+@pytest.mark.parametrize("float_model,h,w,cin,cout,kh,kw,stride,dil,padding,act,bias,seed",
+                         [(False, *c) for c in conv_cases(26, 11)] + [(True, *c) for c in conv_cases(5, 21)])
+def test_conv2d(float_model, h, w, cin, cout, kh, kw, stride, dil, padding, act, bias, seed):
     import tensorflow as tf
 
     def build(x):
         return tf.keras.layers.Conv2D(cout, (kh, kw), strides=stride, dilation_rate=dil, padding=padding,
                                       activation=act, use_bias=bias, **init(seed))(x)
-    check(f"conv {h} {w} {cin} {cout} {kh} {kw} {stride} {dil} {padding} {act} {bias}", build, [(h, w, cin)], seed)
+    check(f"conv {h} {w} {cin} {cout} {kh} {kw} {stride} {dil} {padding} {act} {bias}", build, [(h, w, cin)],
+          seed, float_model=float_model)
 
 
 @pytest.mark.parametrize("groups,cin,cout", [(2, 4, 6), (3, 6, 3)])
@@ -145,8 +147,9 @@ def depthwise_cases(n, seed):
     return cases
 
 
-@pytest.mark.parametrize("h,w,cin,kh,kw,dm,stride,dil,padding,act,seed", depthwise_cases(24, 12))
-def test_depthwise(h, w, cin, kh, kw, dm, stride, dil, padding, act, seed):
+@pytest.mark.parametrize("float_model,h,w,cin,kh,kw,dm,stride,dil,padding,act,seed",
+                         [(False, *c) for c in depthwise_cases(24, 12)] + [(True, *c) for c in depthwise_cases(5, 22)])
+def test_depthwise(float_model, h, w, cin, kh, kw, dm, stride, dil, padding, act, seed):
     import tensorflow as tf
 
     def build(x):
@@ -155,7 +158,8 @@ def test_depthwise(h, w, cin, kh, kw, dm, stride, dil, padding, act, seed):
                                                padding=padding, activation=act,
                                                depthwise_initializer=i["kernel_initializer"],
                                                bias_initializer=i["bias_initializer"])(x)
-    check(f"dw {h} {w} {cin} {kh} {kw} {dm} {stride} {dil} {padding} {act}", build, [(h, w, cin)], seed)
+    check(f"dw {h} {w} {cin} {kh} {kw} {dm} {stride} {dil} {padding} {act}", build, [(h, w, cin)], seed,
+          float_model=float_model)
 
 
 # ----------------------------------------------------------------------------------------------- the pools
@@ -267,31 +271,6 @@ def test_space_to_batch_and_back(h, w, c, rate, crops, seed):
 
 
 # -------------------------------------------------------------------------------------------------- float32
-
-@pytest.mark.parametrize("h,w,cin,cout,kh,kw,stride,dil,padding,act,bias,seed", conv_cases(5, 21))
-def test_conv2d_float(h, w, cin, cout, kh, kw, stride, dil, padding, act, bias, seed):
-    import tensorflow as tf
-
-    def build(x):
-        return tf.keras.layers.Conv2D(cout, (kh, kw), strides=stride, dilation_rate=dil, padding=padding,
-                                      activation=act, use_bias=bias, **init(seed))(x)
-    check(f"conv {h} {w} {cin} {cout} {kh} {kw} {stride} {dil} {padding} {act} {bias}", build, [(h, w, cin)],
-          seed, float_model=True)
-
-
-@pytest.mark.parametrize("h,w,cin,kh,kw,dm,stride,dil,padding,act,seed", depthwise_cases(5, 22))
-def test_depthwise_float(h, w, cin, kh, kw, dm, stride, dil, padding, act, seed):
-    import tensorflow as tf
-
-    def build(x):
-        i = init(seed)
-        return tf.keras.layers.DepthwiseConv2D((kh, kw), strides=stride, depth_multiplier=dm, dilation_rate=dil,
-                                               padding=padding, activation=act,
-                                               depthwise_initializer=i["kernel_initializer"],
-                                               bias_initializer=i["bias_initializer"])(x)
-    check(f"dw {h} {w} {cin} {kh} {kw} {dm} {stride} {dil} {padding} {act}", build, [(h, w, cin)], seed,
-          float_model=True)
-
 
 @pytest.mark.parametrize("seed", [1, 2])
 def test_pools_mean_pad_float(seed):
