@@ -1,12 +1,15 @@
 """The engine on emulated Cortex-M cores (this project's MicroPython firmware under qemu-system-arm):
-whole reference models bit-exact against TFLM, the Thumb-1 (armv6m) and no-FPU (armv7m) builds executed on
-the M4 core, modules for another arch refused, and exact instruction counts per inference.
+whole reference models bit-exact against TFLM, the Thumb-1 (armv6m) and no-FPU (armv7m) builds on a
+soft-float Cortex-M3 board, a firmware without floats, modules for another arch refused, and exact
+instruction counts per inference.
 
-MicroPython loads armv6m and armv7m modules on an armv7emsp firmware (their instruction sets are subsets of
-the M4's), so the Cortex-M0 build's code -- Thumb-1 only, soft-float, its own division and 64-bit helpers --
-really runs here, on the M4 core. Nothing is skipped: a missing QEMU or compiler fails with the apt-get
-command, and a model needing a kernel the engine lacks fails with the engine's message."""
+MicroPython loads armv6m and armv7m modules on an armv7m firmware (Thumb-1 is a subset of the M3's Thumb-2),
+so the Cortex-M0 build's code -- Thumb-1 only, soft-float, its own division and 64-bit helpers -- really
+runs on the emulated M3, with the float ABI it was built for. Nothing is skipped: a missing QEMU or compiler
+fails with the apt-get command, and a model needing a kernel the engine lacks fails with the engine's
+message."""
 
+import re
 import sys
 from pathlib import Path
 
@@ -100,14 +103,82 @@ def test_model_on_m7(name):
 
 
 @pytest.mark.parametrize("arch", ["armv6m", "armv7m"])
-@pytest.mark.parametrize("name", SMALL_MODELS)
-def test_no_fpu_builds_run_on_m4(arch, name):
-    """The Cortex-M0 (Thumb-1, soft-float, software division) and Cortex-M3 (soft-float) modules executed
-    on the emulated M4: the same outputs as TFLM."""
+@pytest.mark.parametrize("name", SMALL_MODELS + ["micro_speech"])
+def test_no_fpu_builds_run_on_m3(arch, name):
+    """The Cortex-M0 (Thumb-1, soft-float, software division) and Cortex-M3 (soft-float) modules on the
+    emulated Cortex-M3 board (mps2-an385, soft-float firmware: an armv7m board loads both): TFLM's outputs."""
     info = read_model(_model(name))
     for seed in (3, 4):
         inputs = runner.random_inputs(info, seed=seed)
-        _assert_same(_run_module(arch, name, inputs), oracle.invoke(_model(name), inputs), f"{name} as {arch}")
+        _assert_same(_run_module(arch, name, inputs, "qemu-m3"), oracle.invoke(_model(name), inputs),
+                     f"{name} as {arch} on qemu-m3")
+
+
+PREDICT_SCRIPT = """
+import tinyml
+m = tinyml.Model(open("model.tflite", "rb").read())
+print("scale", m.inputs[0]["scale"], "predict", m.predict([1.5]), m.predict([4.0]))
+"""
+
+
+def _printed_floats(out):
+    """The numbers of the script's "scale ..." line, as float32 (the unix port prints doubles)."""
+    line = [line for line in out.splitlines() if line.startswith("scale")][0]
+    return np.array(re.findall(r"-?\d+\.\d+(?:e-?\d+)?", line), dtype=np.float64).astype(np.float32)
+
+
+def _predict_floats(arch, target):
+    path = _model("hello_world")
+    files = {"tinyml.mpy": build_module(arch, read_model(path).op_names).read_bytes(),
+             "model.tflite": path.read_bytes()}
+    return _printed_floats(qemu.QemuTarget(target).run(PREDICT_SCRIPT, files).stdout)
+
+
+def test_predict_passes_floats_in_each_arch_abi():
+    """predict() and the input scale go through MicroPython's float API: hard-float registers on the M4
+    (armv7emsp), core registers on soft-float boards (armv7m, armv6m on the M3). All agree with the
+    unix port's x64 module, and predict(sin's argument) is near sin."""
+    from micropython_run import run_mpy
+    path = _model("hello_world")
+    unix = _printed_floats(run_mpy(PREDICT_SCRIPT, {"model.tflite": path.read_bytes()},
+                                   ops=read_model(path).op_names).stdout)
+    assert len(unix) == 3 and abs(unix[1] - np.sin(1.5)) < 0.1 and abs(unix[2] - np.sin(4.0)) < 0.1, unix
+    for arch, target in (("armv7emsp", "qemu-m4"), ("armv7m", "qemu-m3"), ("armv6m", "qemu-m3")):
+        # MicroPython's float repr keeps 7 significant digits; a wrong float ABI gives 0.0 or garbage.
+        np.testing.assert_allclose(_predict_floats(arch, target), unix, rtol=1e-6, err_msg=f"{arch} on {target}")
+
+
+def test_firmware_without_float_support():
+    """On MicroPython built without floats (MICROPY_FLOAT_IMPL_NONE) int8 models run bit-exact; scales read
+    None; predict() and float tensors say what to do instead of a bare 'float unsupported' or wrong data."""
+    nofloat = qemu.QemuTarget("qemu-m4", float_support=False)
+    name = "ad01_int8"
+    info = read_model(_model(name))
+    inputs = runner.random_inputs(info, seed=5)
+    module = build_module("armv7emsp", info.op_names)
+    fetch = ["out0.bin"]
+    result = nofloat.run((DEVICE / "invoke.py").read_text(), runner._device_files(_model(name), module, inputs),
+                         fetch)
+    got = [np.frombuffer(result.files["out0.bin"], dtype=np.int8).reshape(info.outputs[0].shape)]
+    _assert_same(got, oracle.invoke(_model(name), inputs), f"{name} on a firmware without floats")
+
+    with pytest.raises(TargetError, match=r"predict\(\) needs floats, which this firmware lacks"):
+        nofloat.run(PREDICT_SCRIPT.replace("1.5", "1").replace("4.0", "4"), {"tinyml.mpy": build_module("armv7emsp", ["FULLY_CONNECTED", "QUANTIZE",
+                                     "DEQUANTIZE"]).read_bytes(), "model.tflite": _model("hello_world").read_bytes()})
+
+    # A float32 input is handed over as its raw bytes (4 per value), never as a truncated view.
+    from opcheck import cached_model, float_keras_model
+    import tensorflow as tf
+    path = cached_model("nofloat dense 3x2", lambda: float_keras_model(lambda x: tf.keras.layers.Dense(2)(x), [(3,)]))
+    script = """
+import tinyml
+m = tinyml.Model(open("model.tflite", "rb").read())
+print("info", m.inputs[0]["scale"], m.inputs[0]["dtype"], len(m.input(0)), len(m.output(0)))
+"""
+    files = {"tinyml.mpy": build_module("armv7emsp", read_model(path).op_names).read_bytes(),
+             "model.tflite": path.read_bytes()}
+    out = nofloat.run(script, files).stdout
+    assert "info None float32 12 8" in out, out
 
 
 @pytest.mark.parametrize("arch", ["x64", "xtensawin"])

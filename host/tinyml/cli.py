@@ -132,7 +132,7 @@ def main(argv=None):
     p.add_argument("model")
     p.add_argument("--input", required=True, help=".npy (one input) or .npz with input_0, input_1, ...")
     p.add_argument("--output", required=True, help=".npy (one output) or .npz")
-    p.add_argument("--target", default="unix", help="unix (default), qemu-m4, qemu-m7")
+    p.add_argument("--target", default="unix", help="unix (default), qemu-m4, qemu-m7, qemu-m3")
     p.add_argument("--port", help="serial port of a real board instead of --target")
     p.set_defaults(func=cmd_invoke)
 

@@ -36,27 +36,44 @@ static void *alloc_or_raise(size_t bytes, const char *what) {
 // ---------------------------------------------------------------------------------------------------------
 // Tensor views
 
+// A firmware built without floats (MICROPY_FLOAT_IMPL_NONE, as on some small boards) has no `float` builtin,
+// and its float entry points raise a bare "float unsupported". Asking first gives a better message.
+static bool firmware_has_float(void) {
+    mp_obj_t dest[2];
+    mp_load_method_maybe(mp_import_name(MP_QSTR_builtins, mp_const_none, MP_OBJ_NEW_SMALL_INT(0)), MP_QSTR_float, dest);
+    return dest[0] != MP_OBJ_NULL;
+}
+
+static void require_float(const char *what) {
+    if (!firmware_has_float()) {
+        char msg[TM_ERR_LEN];
+        tm_format(msg, "%s needs floats, which this firmware lacks: use int8 data in m.input(i), m.output(i)", what);
+        raise_str(&mp_type_RuntimeError, msg);
+    }
+}
+
 static char typecode(int type) {
     switch (type) {
         case TM_INT8: return 'b';
-        case TM_UINT8: case TM_BOOL: return 'B';
         case TM_INT16: return 'h';
         case TM_INT32: return 'i';
-        #if MICROPY_FLOAT_IMPL != MICROPY_FLOAT_IMPL_NONE
         case TM_FLOAT32: return 'f';
-        #endif
         default: return 'B';
     }
 }
 
 // A writable memoryview of a tensor's bytes in the arena, typed by the tensor's dtype (zero copy).
-// Valid while the model object lives.
+// Valid while the model object lives. Without float support a float32 tensor is viewed as its raw bytes.
 static mp_obj_t tensor_view(tm_tensor_t *t) {
+    char code = typecode(t->type);
+    if (code == 'f' && !firmware_has_float()) {
+        code = 'B';
+    }
     mp_obj_array_t *view = alloc_or_raise(sizeof(mp_obj_array_t), "tensor view");
     view->base.type = MP_OBJ_TO_PTR(mp_load_global(MP_QSTR_memoryview));
-    view->typecode = (size_t)(typecode(t->type) | MP_OBJ_ARRAY_TYPECODE_FLAG_RW);
+    view->typecode = (size_t)(code | MP_OBJ_ARRAY_TYPECODE_FLAG_RW);
     view->free = 0;
-    view->len = t->bytes / tm_type_size(t->type);
+    view->len = code == 'B' ? t->bytes : t->bytes / tm_type_size(t->type);
     view->items = t->data;
     return MP_OBJ_FROM_PTR(view);
 }
@@ -115,9 +132,9 @@ static mp_obj_t tensor_info(tm_tensor_t *t) {
     }
     mp_obj_dict_store(info, MP_OBJ_NEW_QSTR(MP_QSTR_shape), shape_tuple(t));
     mp_obj_dict_store(info, MP_OBJ_NEW_QSTR(MP_QSTR_dtype), mp_obj_new_str(dtype, len));
-    #if MICROPY_FLOAT_IMPL != MICROPY_FLOAT_IMPL_NONE
-    mp_obj_dict_store(info, MP_OBJ_NEW_QSTR(MP_QSTR_scale), mp_obj_new_float_from_f(t->scale));
-    #endif
+    // None where the firmware has no floats (the zero point and the model's own metadata still tell all).
+    mp_obj_dict_store(info, MP_OBJ_NEW_QSTR(MP_QSTR_scale),
+        firmware_has_float() ? mp_obj_new_float_from_f(t->scale) : mp_const_none);
     mp_obj_dict_store(info, MP_OBJ_NEW_QSTR(MP_QSTR_zero_point), mp_obj_new_int(t->zero_point));
     return info;
 }
@@ -147,7 +164,6 @@ static mp_obj_t model_invoke(mp_obj_t self_in) {
 }
 static MP_DEFINE_CONST_FUN_OBJ_1(model_invoke_obj, model_invoke);
 
-#if MICROPY_FLOAT_IMPL != MICROPY_FLOAT_IMPL_NONE
 // Same rounding as the QUANTIZE kernel (float32 division, half away from zero).
 static int32_t quantize_value(float v, float scale, int32_t zero_point, int32_t lo, int32_t hi) {
     float q = v / scale;
@@ -167,6 +183,7 @@ static int32_t quantize_value(float v, float scale, int32_t zero_point, int32_t 
 // are quantized when the model takes int8. Returns the first output's values as a list of floats,
 // dequantized when the model gives int8.
 static mp_obj_t model_predict(mp_obj_t self_in, mp_obj_t x) {
+    require_float("predict()");
     model_obj_t *self = MP_OBJ_TO_PTR(self_in);
     tm_tensor_t *in = &self->m->tensors[self->m->inputs[0]];
     tm_tensor_t *out = &self->m->tensors[self->m->outputs[0]];
@@ -202,7 +219,6 @@ static mp_obj_t model_predict(mp_obj_t self_in, mp_obj_t x) {
     return result;
 }
 static MP_DEFINE_CONST_FUN_OBJ_2(model_predict_obj, model_predict);
-#endif
 
 // profile(): run once with a clock around every operator. Returns a list of (op, ticks, output bytes) with
 // ticks from time.ticks_us(), or from the callable given.
@@ -357,9 +373,7 @@ mp_obj_t mpy_init(mp_obj_fun_bc_t *self, size_t n_args, size_t n_kw, mp_obj_t *a
     mp_obj_dict_store(locals, MP_OBJ_NEW_QSTR(MP_QSTR_set_input), MP_OBJ_FROM_PTR(&model_set_input_obj));
     mp_obj_dict_store(locals, MP_OBJ_NEW_QSTR(MP_QSTR_output), MP_OBJ_FROM_PTR(&model_output_obj));
     mp_obj_dict_store(locals, MP_OBJ_NEW_QSTR(MP_QSTR_profile), MP_OBJ_FROM_PTR(&model_profile_obj));
-    #if MICROPY_FLOAT_IMPL != MICROPY_FLOAT_IMPL_NONE
     mp_obj_dict_store(locals, MP_OBJ_NEW_QSTR(MP_QSTR_predict), MP_OBJ_FROM_PTR(&model_predict_obj));
-    #endif
     MP_OBJ_TYPE_SET_SLOT(type, make_new, model_make_new, 0);
     MP_OBJ_TYPE_SET_SLOT(type, print, model_print, 1);
     MP_OBJ_TYPE_SET_SLOT(type, attr, model_attr, 2);

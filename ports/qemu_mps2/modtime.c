@@ -33,7 +33,11 @@ static mp_obj_t time_sleep_ms(mp_obj_t ms) {
 static MP_DEFINE_CONST_FUN_OBJ_1(time_sleep_ms_obj, time_sleep_ms);
 
 static mp_obj_t time_sleep(mp_obj_t s) {
+    #if MICROPY_PY_BUILTINS_FLOAT
     mp_hal_delay_us((mp_uint_t)(mp_obj_get_float(s) * 1000000));
+    #else
+    mp_hal_delay_ms(mp_obj_get_int(s) * 1000);
+    #endif
     return mp_const_none;
 }
 static MP_DEFINE_CONST_FUN_OBJ_1(time_sleep_obj, time_sleep);

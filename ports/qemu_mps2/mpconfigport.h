@@ -12,7 +12,9 @@
 #define MICROPY_HAS_FILE_READER             (1)     // our semihosting reader (main.c)
 #define MICROPY_ENABLE_EXTERNAL_IMPORT      (1)
 
+#ifndef MICROPY_FLOAT_IMPL                  // the Makefile's FLOAT=0 builds a firmware without floats
 #define MICROPY_FLOAT_IMPL                  (MICROPY_FLOAT_IMPL_FLOAT)
+#endif
 #define MICROPY_LONGINT_IMPL                (MICROPY_LONGINT_IMPL_MPZ)
 #define MICROPY_ENABLE_GC                   (1)
 #define MICROPY_STACK_CHECK                 (1)

@@ -13,14 +13,16 @@ uint32_t mp_hal_stdout_tx_strn(const char *str, size_t len);
 void Reset_Handler(void) __attribute__((naked, noreturn));
 void Reset_Handler(void) {
     // GCC emits FPU instructions even in integer code (register spills, memcpy...), so the FPU
-    // must be on (CPACR: full access to CP10/CP11) before any C runs.
+    // must be on (CPACR: full access to CP10/CP11) before any C runs. The M3 has none.
     __asm volatile (
+        #if defined(__ARM_FP)
         "ldr r0, =0xe000ed88\n"
         "ldr r1, [r0]\n"
         "orr r1, r1, #(0xf << 20)\n"
         "str r1, [r0]\n"
         "dsb\n"
         "isb\n"
+        #endif
         "ldr r0, =_estack\n"
         "mov sp, r0\n"
         "b reset_c\n"

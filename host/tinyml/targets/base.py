@@ -31,7 +31,7 @@ class Target:
         raise NotImplementedError
 
 
-TARGET_NAMES = ("unix", "qemu-m4", "qemu-m7")
+TARGET_NAMES = ("unix", "qemu-m4", "qemu-m7", "qemu-m3")
 
 
 def get_target(name: str, port: str | None = None) -> Target:
@@ -42,7 +42,7 @@ def get_target(name: str, port: str | None = None) -> Target:
     if name == "unix":
         from .unix import UnixTarget
         return UnixTarget()
-    if name in ("qemu-m4", "qemu-m7"):
+    if name.startswith("qemu-"):
         from .qemu import QemuTarget
         return QemuTarget(name)
     raise TargetError(f"unknown target '{name}': choose one of {', '.join(TARGET_NAMES)} or give --port")

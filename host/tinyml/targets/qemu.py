@@ -1,9 +1,10 @@
 """Emulated Cortex-M boards: this project's MicroPython firmware (ports/qemu_mps2) under qemu-system-arm.
 
 'qemu-m4' is QEMU's mps2-an386 (Cortex-M4F), 'qemu-m7' its mps2-an500 (Cortex-M7); one firmware serves
-both and loads armv7emsp native modules. A run happens in a fresh temporary directory that the firmware
-sees as its filesystem (semihosting): the files are written there, the script runs as main.py, and the
-files asked for are read back afterwards.
+both and loads armv7emsp native modules. 'qemu-m3' is mps2-an385 (Cortex-M3, no FPU) with a soft-float
+firmware: an armv7m board, which loads armv7m and armv6m (Thumb-1) modules with their own float ABI.
+A run happens in a fresh temporary directory that the firmware sees as its filesystem (semihosting): the
+files are written there, the script runs as main.py, and the files asked for are read back afterwards.
 
 Instruction counts: QEMU runs with `-icount shift=6`, so virtual time follows the instruction count
 exactly. The firmware writes the number of instructions the whole script took (compiling it included) to
@@ -26,7 +27,9 @@ from .base import RunResult, Target, TargetError
 REPO = Path(__file__).resolve().parents[3]
 PORT_DIR = REPO / "ports" / "qemu_mps2"
 FIRMWARE = REPO / "build" / "qemu_mps2" / "firmware.elf"
-MACHINES = {"qemu-m4": "mps2-an386", "qemu-m7": "mps2-an500"}
+# QEMU machine, the firmware's CPU build (ports/qemu_mps2 CPU=) and the native-module arch it loads.
+MACHINES = {"qemu-m4": ("mps2-an386", "m4", "armv7emsp"), "qemu-m7": ("mps2-an500", "m4", "armv7emsp"),
+            "qemu-m3": ("mps2-an385", "m3", "armv7m")}
 ICOUNT_SHIFT = 6            # 64 ns per instruction: the 25 MHz timer ticks 1.6 times per instruction
 SCRIPT = "main.py"
 COUNT_FILE = ".instructions"
@@ -40,31 +43,38 @@ def _require(tool: str) -> str:
     return path
 
 
-def build_firmware(force: bool = False) -> Path:
-    """The firmware image, built with the port's Makefile when missing (or always with `force`)."""
-    if FIRMWARE.exists() and not force:
-        return FIRMWARE
+def firmware_path(cpu: str = "m4", float_support: bool = True) -> Path:
+    variant = ("_m3" if cpu == "m3" else "") + ("" if float_support else "_nofloat")
+    return FIRMWARE.parent.parent / f"qemu_mps2{variant}" / "firmware.elf"
+
+
+def build_firmware(force: bool = False, float_support: bool = True, cpu: str = "m4") -> Path:
+    """The firmware image, built with the port's Makefile when missing (or always with `force`).
+    float_support=False builds MicroPython without float objects, as some small boards ship it;
+    cpu="m3" the soft-float Cortex-M3 (armv7m) firmware."""
+    firmware = firmware_path(cpu, float_support)
+    if firmware.exists() and not force:
+        return firmware
     _require("arm-none-eabi-gcc")
     env = dict(os.environ)
     pip = Path(sys.executable).parent / "pip"       # tools/fetch_micropython.sh may need pip
     if pip.exists():
         env.setdefault("PIP", str(pip))
-    proc = subprocess.run(["make", "-C", str(PORT_DIR), f"-j{os.cpu_count() or 2}"],
+    proc = subprocess.run(["make", "-C", str(PORT_DIR), f"-j{os.cpu_count() or 2}", f"FLOAT={int(float_support)}", f"CPU={cpu}"],
                           capture_output=True, text=True, env=env)
-    if proc.returncode != 0 or not FIRMWARE.exists():
+    if proc.returncode != 0 or not firmware.exists():
         lines = (proc.stderr or proc.stdout).strip().splitlines()
         raise TargetError("firmware build failed: " + (lines[-1] if lines else f"make exited {proc.returncode}"))
-    return FIRMWARE
+    return firmware
 
 
 class QemuTarget(Target):
-    arch = "armv7emsp"
-
-    def __init__(self, name: str = "qemu-m4"):
+    def __init__(self, name: str = "qemu-m4", float_support: bool = True):
         if name not in MACHINES:
             raise TargetError(f"unknown QEMU target '{name}': choose one of {', '.join(MACHINES)}")
         self.name = name
-        self.machine = MACHINES[name]
+        self.machine, self.cpu, self.arch = MACHINES[name]
+        self.float_support = float_support
 
     def _command(self, firmware: Path, *extra: str) -> list:
         return [_require("qemu-system-arm"), "-M", self.machine, "-semihosting-config", "enable=on,target=native",
@@ -72,7 +82,7 @@ class QemuTarget(Target):
 
     def run(self, script: str, files: dict, fetch=(), timeout: float = 300) -> RunResult:
         _require("qemu-system-arm")
-        firmware = build_firmware()
+        firmware = build_firmware(float_support=self.float_support, cpu=self.cpu)
         with tempfile.TemporaryDirectory(prefix="tinyml-qemu-") as tmp:
             work = Path(tmp)
             for name, data in files.items():
@@ -102,7 +112,7 @@ class QemuTarget(Target):
     def serve_pty(self, workdir, timeout: float = 10):
         """Start the firmware's REPL on a pseudo-terminal (as a real board over USB serial) with `workdir`
         as its filesystem; yields the /dev/pts path for mpremote. QEMU is stopped on exit."""
-        firmware = build_firmware()
+        firmware = build_firmware(float_support=self.float_support, cpu=self.cpu)
         cmd = self._command(firmware, "-display", "none", "-monitor", "none", "-serial", "pty")
         proc = subprocess.Popen(cmd, cwd=workdir, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                 stderr=subprocess.STDOUT)
