@@ -123,7 +123,7 @@ static tm_status_t prepare(tm_model_t *m, tm_node_t *n) {
 // The sum with c saturates (QADD) where it would leave int32; the output saturates there anyway, as
 // |c| < 2^23 and e <= 16 put the true value beyond int8. prepare() packs each channel's 8 bytes as
 // { 2M mod 2^32, c << 8 | e } (ASR by register reads only e, the low byte); other channels keep
-// { M, s << 8 | 0x80 } and take the 64-bit path of arm_dsp.h.
+// { M, s << 16 | (uint8_t)Z_out << 8 | 0x80 } and take the 64-bit path of arm_dsp.h.
 enum { RQ_SLOW = 0x80 };
 
 static void pack_requant(tm_channel_q_t *q, int32_t channels, int32_t zo) {
@@ -134,7 +134,7 @@ static void pack_requant(tm_channel_q_t *q, int32_t channels, int32_t zo) {
             q[ch].multiplier = (int32_t)((uint32_t)M << 1);
             q[ch].shift = (int32_t)((uint32_t)cst << 8) | e;
         } else {
-            q[ch].shift = (int32_t)((uint32_t)q[ch].shift << 8) | RQ_SLOW;
+            q[ch].shift = (int32_t)((uint32_t)q[ch].shift << 16 | ((uint32_t)zo & 0xffu) << 8) | RQ_SLOW;
         }
     }
 }
@@ -153,7 +153,7 @@ static inline void store_pair(int32_t xa, int32_t xb, const tm_channel_q_t *q, c
     const int32_t m = q->multiplier, ew = q->shift;
     int32_t va, vb;
     if (__builtin_expect(ew & RQ_SLOW, 0)) {
-        const tm_rq_t rq = tm_rq(m, ew >> 8);
+        const tm_rq_t rq = tm_rq(m, ew >> 16);
         va = tm_rq_apply(xa, &rq) + zo;
         vb = tm_rq_apply(xb, &rq) + zo;
     } else {
@@ -256,6 +256,121 @@ static inline void channels_2x2(const conv_t *c, const uint32_t *rows, int32_t o
         store_pair(acc[2], acc[3], &p->q[oc1], p, zo, ya + oc1, yb + oc1, full);
         store_pair(acc[0], acc[1], &p->q[oc], p, zo, ya + oc, yb + oc, full);
     }
+}
+
+// What passes_2x2 reads: the first pair's pointers, and where to stop. Its layout is the assembly's frame.
+typedef struct {
+    const int32_t *bias;            // bias of the first pair's first channel
+    const int8_t *w;                // its filter row
+    int32_t len;                    // filter row length (row stride)
+    const uint32_t *rows, *rows_end;    // the interleaved rows, len4 values per pixel
+    const tm_channel_q_t *q;        // packed requantization of the first pair
+    int8_t *ya, *yb;                // outputs of pixels a and b at the first pair's first channel
+    const tm_channel_q_t *q_end;    // after the last pair
+} passes_t;
+
+// The four sums of a pair that has a slow channel, pushed below passes_2x2's frame.
+typedef struct {
+    int32_t acc[4];                 // (a, oc), (b, oc), (a, oc + 1), (b, oc + 1)
+    passes_t a;                     // q, ya, yb still at this pair
+} slow_frame_t;
+
+// Called from passes_2x2 (hence `used`, and no IPA changes to its name or arguments).
+__attribute__((used, noipa))
+static void slow_pair(const slow_frame_t *f) {
+    for (int32_t j = 0; j < 2; j++) {
+        const tm_channel_q_t *q = &f->a.q[j];
+        store_pair(f->acc[2 * j], f->acc[2 * j + 1], q, 0, (int8_t)(q->shift >> 8), f->a.ya + j, f->a.yb + j,
+            1);
+    }
+}
+
+// Consecutive channel pairs of pixels a and b, all in assembly: the pointers live in a stack frame loaded
+// and stored with LDM/STM (one instruction each) around the MAC loop, which needs all 14 registers. For
+// each pair: the MAC loop (as mac_2x2, 18 instructions per 16 MACs, filter words read up to len4, so the
+// caller keeps the last pair of the tensor out), then the fast requantization (rq_fast) of the four sums,
+// SSAT (full activation range only) and the stores; about 41 instructions besides the MAC loop. A pair
+// with a slow channel calls slow_pair instead.
+__attribute__((naked, noinline))
+static void passes_2x2(const passes_t *a) {
+    __asm__ volatile (
+        "push   {r4-r11, lr}\n\t"
+        "ldm    r0, {r1-r9}\n\t"            // the frame: a copy of *a
+        "push   {r1-r9}\n\t"
+        "2:\n\t"                            // a pair: bias (r4), w (r6), len (r7), rows (r8), rows_end (r9)
+        "ldm    sp, {r4, r6, r7, r8, r9}\n\t"
+        "ldrd   r0, r2, [r4], #8\n\t"       // a0 = b0 = bias[oc], a1 = b1 = bias[oc + 1]
+        "add    lr, r6, r7\n\t"             // filter row of oc + 1
+        "add    r10, lr, r7\n\t"            // the next pair's
+        "stm    sp, {r4, r10}\n\t"
+        "mov    r1, r0\n\t"
+        "mov    r3, r2\n\t"
+        "1:\n\t"
+        "ldrd   r7, r10, [r8, #8]\n\t"
+        "ldrd   r4, r5, [r8], #16\n\t"
+        "ldr    r11, [r6], #4\n\t"
+        "sxtb16 r12, r11\n\t"
+        "sxtb16 r11, r11, ror #8\n\t"
+        "smlad  r0, r12, r4, r0\n\t"
+        "smlad  r1, r12, r7, r1\n\t"
+        "smlad  r0, r11, r5, r0\n\t"
+        "smlad  r1, r11, r10, r1\n\t"
+        "ldr    r11, [lr], #4\n\t"
+        "sxtb16 r12, r11\n\t"
+        "sxtb16 r11, r11, ror #8\n\t"
+        "smlad  r2, r12, r4, r2\n\t"
+        "smlad  r3, r12, r7, r3\n\t"
+        "smlad  r2, r11, r5, r2\n\t"
+        "smlad  r3, r11, r10, r3\n\t"
+        "cmp    r8, r9\n\t"
+        "bne    1b\n\t"
+        "add    r11, sp, #20\n\t"           // q (r4), ya (r5), yb (r6), q_end (r12)
+        "ldm    r11, {r4, r5, r6, r12}\n\t"
+        "ldm    r4!, {r7, r8, r9, r10}\n\t" // m, ew of oc and oc + 1
+        "orr    lr, r8, r10\n\t"
+        "tst    lr, #0x80\n\t"             // RQ_SLOW
+        "bne    3f\n\t"
+        "smmlar r0, r0, r7, r0\n\t"
+        "smmlar r1, r1, r7, r1\n\t"
+        "asr    lr, r8, #8\n\t"
+        "add    r0, r0, r0, asr #31\n\t"
+        "add    r1, r1, r1, asr #31\n\t"
+        "qadd   r0, r0, lr\n\t"
+        "qadd   r1, r1, lr\n\t"
+        "asr    r0, r0, r8\n\t"
+        "asr    r1, r1, r8\n\t"
+        "ssat   r0, #8, r0\n\t"
+        "ssat   r1, #8, r1\n\t"
+        "smmlar r2, r2, r9, r2\n\t"
+        "smmlar r3, r3, r9, r3\n\t"
+        "asr    lr, r10, #8\n\t"
+        "add    r2, r2, r2, asr #31\n\t"
+        "add    r3, r3, r3, asr #31\n\t"
+        "qadd   r2, r2, lr\n\t"
+        "qadd   r3, r3, lr\n\t"
+        "asr    r2, r2, r10\n\t"
+        "asr    r3, r3, r10\n\t"
+        "ssat   r2, #8, r2\n\t"
+        "ssat   r3, #8, r3\n\t"
+        "strb   r0, [r5], #1\n\t"
+        "strb   r2, [r5], #1\n\t"
+        "strb   r1, [r6], #1\n\t"
+        "strb   r3, [r6], #1\n\t"
+        "4:\n\t"
+        "stm    r11, {r4, r5, r6}\n\t"
+        "cmp    r4, r12\n\t"
+        "bne    2b\n\t"
+        "add    sp, sp, #36\n\t"
+        "pop    {r4-r11, pc}\n\t"
+        "3:\n\t"                            // a pair with a slow channel: slow_pair(sums, frame)
+        "push   {r0-r3}\n\t"
+        "mov    r0, sp\n\t"
+        "bl     slow_pair\n\t"
+        "add    sp, sp, #16\n\t"
+        "adds   r5, r5, #2\n\t"
+        "adds   r6, r6, #2\n\t"
+        "ldr    r12, [r11, #12]\n\t"
+        "b      4b\n\t");
 }
 
 // n groups of four int8 values at src, widened to x - Z_in (off = -Z_in in both halves) into one pixel's
@@ -372,6 +487,24 @@ static void row_staged(const conv_t *c, window_t win, int32_t zi, int8_t *stage,
     widen_groups(stage, (c->row_len + 3) >> 2, tm_neg_pair(zi), slot);
 }
 
+// Output channels [oc, oc_end) with a bias and the full int8 range: whole pairs in passes_2x2, except the
+// tensor's last channel when rows are not whole words (no over-read past the filter) and an odd channel.
+static void channels_fast(const conv_t *c, const uint32_t *rows, int32_t oc, int32_t oc_end, const params_t *p,
+    int32_t zo, int8_t *ya, int8_t *yb) {
+    const int32_t len = c->row_len, len4 = (len + 3) & ~3;
+    int32_t pairs = (oc_end - oc) >> 1;
+    if ((len & 3) && oc + 2 * pairs == c->g.out_c) {
+        pairs--;
+    }
+    const int32_t done = oc + 2 * pairs;
+    if (pairs > 0) {
+        const passes_t a = { (const int32_t *)c->bias->data + oc, (const int8_t *)c->w->data + oc * len, len,
+                             rows, rows + len4, p->q + oc, ya + oc, yb + oc, p->q + done };
+        passes_2x2(&a);
+    }
+    channels_2x2(c, rows, done, oc_end, p, zo, ya, yb, 1);
+}
+
 static tm_status_t eval_int8(tm_model_t *m, tm_node_t *n, const conv_t *c) {
     const tm_window_t *g = &c->g;
     const params_t *p = tm_persistent(m, n);
@@ -401,7 +534,9 @@ static tm_status_t eval_int8(tm_model_t *m, tm_node_t *n, const conv_t *c) {
                 row_staged(c, wb, zi, stage, rows + 2);
             }
             const int32_t oc0 = grp * c->cout_g, oc_end = oc0 + c->cout_g;
-            if (full) {
+            if (full && c->bias) {
+                channels_fast(c, rows, oc0, oc_end, p, zo, ya, yb);
+            } else if (full) {
                 channels_2x2(c, rows, oc0, oc_end, p, zo, ya, yb, 1);
             } else {
                 channels_2x2(c, rows, oc0, oc_end, p, zo, ya, yb, 0);
