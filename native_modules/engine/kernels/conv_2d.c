@@ -76,9 +76,10 @@ static tm_status_t init(tm_model_t *m, tm_node_t *n, tm_node_request_t *req) {
     }
     req->persistent_bytes = sizeof(params_t) + (uint32_t)c.g.out_c * sizeof(tm_channel_q_t);
 #if defined(__ARM_FEATURE_DSP)
-    // A staging row of int8 (receptive field with Z_in in the padding) and two pixels' int16 rows.
+    // Two pixels' int16 rows, a staging row of int8 (receptive field with Z_in in the padding) and, for
+    // rows that are not whole words, a zero-padded copy of the filter's last two rows.
     const uint32_t len4 = ((uint32_t)c.row_len + 3u) & ~3u;
-    req->scratch_bytes = len4 + 2u * len4 * sizeof(int16_t);
+    req->scratch_bytes = 2u * len4 * sizeof(int16_t) + len4 + ((c.row_len & 3) ? 2u * len4 + 4u : 0u);
 #else
     req->scratch_bytes = (uint32_t)c.row_len * sizeof(int16_t);
 #endif
@@ -503,11 +504,23 @@ static void row_taps(const conv_t *c, window_t win, int32_t zi, uint32_t *slot) 
     }
 }
 
+// A window wholly inside the image: k_h runs of len bytes, `stride` apart in the input, one after another.
+static void stage_runs(int8_t *d, const int8_t *src, int32_t k_h, int32_t len, int32_t stride) {
+    for (; k_h > 0; k_h--, src += stride, d += len) {
+        copy_bytes(d, src, len);
+    }
+}
+
 // Other filter depths: the receptive field is staged as int8 (Z_in for taps outside the image; the stage's
 // padding to len4 holds Z_in too), then widened.
 static void row_staged(const conv_t *c, window_t win, int32_t zi, int8_t *stage, uint32_t *slot) {
     const tm_window_t *g = &c->g;
     const int32_t cin = c->cin_f, len = g->k_w * cin, run = run_inside(c, win);
+    if (run && win.y0 >= 0 && win.y0 + (g->k_h - 1) * g->dil_h < g->in_h) {
+        stage_runs(stage, win.x + (win.y0 * g->in_w + win.x0) * g->in_c, g->k_h, len, g->dil_h * g->in_w * g->in_c);
+        widen_groups(stage, (c->row_len + 3) >> 2, tm_neg_pair(zi), slot);
+        return;
+    }
     int8_t *d = stage;
     for (int32_t ky = 0, iy = win.y0; ky < g->k_h; ky++, iy += g->dil_h, d += len) {
         if (iy < 0 || iy >= g->in_h) {
@@ -535,17 +548,34 @@ static void row_staged(const conv_t *c, window_t win, int32_t zi, int8_t *stage,
 static void channels_fast(const conv_t *c, const uint32_t *rows, int32_t oc, int32_t oc_end, const params_t *p,
     int32_t zo, int8_t *ya, int8_t *yb) {
     const int32_t len = c->row_len, len4 = (len + 3) & ~3;
+    const int32_t *bias = (const int32_t *)c->bias->data;
+    const int8_t *w = (const int8_t *)c->w->data;
     int32_t pairs = (oc_end - oc) >> 1;
-    if ((len & 3) && oc + 2 * pairs == c->g.out_c) {
-        pairs--;
-    }
-    const int32_t done = oc + 2 * pairs;
+    const int last = (len & 3) && oc + 2 * pairs == c->g.out_c;
+    pairs -= last;
+    int32_t done = oc + 2 * pairs;
     if (pairs > 0) {
-        const passes_t a = { (const int32_t *)c->bias->data + oc, (const int8_t *)c->w->data + oc * len, len,
-                             rows, rows + len4, p->q + oc, ya + oc, yb + oc, p->q + done };
+        const passes_t a = { bias + oc, w + oc * len, len, rows, rows + len4, p->q + oc, ya + oc, yb + oc,
+                             p->q + done };
         passes_2x2(&a);
     }
+    if (last) {
+        // The tensor's last pair, from its zero-padded copy (last_rows).
+        const passes_t a = { bias + done, (const int8_t *)(rows + len4) + len4, len, rows, rows + len4,
+                             p->q + done, ya + done, yb + done, p->q + done + 2 };
+        passes_2x2(&a);
+        done += 2;
+    }
     channels_2x2(c, rows, done, oc_end, p, zo, ya, yb, 1);
+}
+
+// The filter's last two rows, zero-padded past their end, after the stage in scratch (rows not whole words).
+static void last_rows(const conv_t *c, int8_t *copy) {
+    const int32_t len = c->row_len;
+    if (len & 3 && c->g.out_c >= 2) {
+        memcpy(copy, (const int8_t *)c->w->data + (c->g.out_c - 2) * len, (size_t)(2 * len));
+        memset(copy + 2 * len, 0, 4);
+    }
 }
 
 static tm_status_t eval_int8(tm_model_t *m, tm_node_t *n, const conv_t *c) {
@@ -560,6 +590,7 @@ static tm_status_t eval_int8(tm_model_t *m, tm_node_t *n, const conv_t *c) {
     const int pointwise = g->k_h == 1 && g->k_w == 1, taps = (c->cin_f & 3) == 0;
     const int32_t npix = g->batches * g->out_h * g->out_w, out_c = g->out_c;
     memset(stage + len, zi, (size_t)(len4 - len));
+    last_rows(c, stage + len4);
     for (int32_t pa = 0; pa < npix; pa += 2) {
         // An odd last pixel is computed twice and stored once.
         const int32_t pb = pa + 1 < npix ? pa + 1 : pa;
