@@ -224,6 +224,18 @@ def test_missing_firmware_tools_are_named(monkeypatch):
 # The Cortex-M4 DSP paths of CONV_2D and DEPTHWISE_CONV_2D (kernels/arm_dsp.h) on their edge cases: odd
 # channel and pixel counts, row lengths not a multiple of 4, padding borders, strides, dilation, groups and
 # depth multipliers 1, 2 (generic loop) and 4 -- small seeded Keras models, bit-exact against TFLM.
+def _mixed_scale_kernel(cin, cout):
+    import tensorflow as tf
+    scale = np.array([1.0, 1e-3, 1e-5, 1.0, 0.0, 1e-6, 1.0, 1.0][:cout], np.float32)
+    w = np.random.default_rng(7).normal(size=(1, 1, cin, cout)).astype(np.float32) * scale
+    return tf.keras.initializers.Constant(w)
+
+
+def _mixed_scale_bias(cout):
+    import tensorflow as tf
+    return tf.keras.initializers.Constant(np.array([0.1, 2.0, 30.0, -0.2, 5.0, -40.0, 0.0, 0.3][:cout], np.float32))
+
+
 def _dsp_spatial_cases():
     import tensorflow as tf
     L = tf.keras.layers
@@ -233,6 +245,13 @@ def _dsp_spatial_cases():
         "conv_stride2_valid": (lambda x: L.Conv2D(8, (3, 2), strides=2, activation="relu6")(x), (11, 8, 6)),
         "conv_dilated": (lambda x: L.Conv2D(4, 3, dilation_rate=2, padding="same")(x), (9, 9, 4)),
         "conv_groups": (lambda x: L.Conv2D(6, 3, padding="same", groups=2)(x), (6, 6, 4)),
+        # rows of 27 values (not whole words): the filter's last pair runs from its padded copy
+        "conv3x3_cin3_stride2": (lambda x: L.Conv2D(8, 3, strides=2, padding="same", activation="relu")(x),
+                                 (9, 9, 3)),
+        # channels with tiny or zero weights (huge shifts, M = 0, big biases) next to normal ones: the
+        # requantization's slow channels, alone and paired with fast ones
+        "conv1x1_mixed_scales": (lambda x: L.Conv2D(8, 1, kernel_initializer=_mixed_scale_kernel(16, 8),
+                                                    bias_initializer=_mixed_scale_bias(8))(x), (5, 3, 16)),
         "dw3x3_same": (lambda x: L.DepthwiseConv2D(3, padding="same", activation="relu")(x), (6, 5, 12)),
         "dw3x3_odd_channels": (lambda x: L.DepthwiseConv2D(3, padding="same")(x), (5, 4, 7)),
         "dw3x3_stride2": (lambda x: L.DepthwiseConv2D(3, strides=2, padding="same")(x), (9, 8, 8)),
@@ -250,7 +269,8 @@ def _dsp_spatial_cases():
 
 
 @pytest.mark.parametrize("case", sorted(["conv3x3_same_odd", "conv1x1_odd_pixels", "conv_stride2_valid",
-                                         "conv_dilated", "conv_groups", "dw3x3_same", "dw3x3_odd_channels",
+                                         "conv_dilated", "conv_groups", "conv3x3_cin3_stride2",
+                                         "conv1x1_mixed_scales", "dw3x3_same", "dw3x3_odd_channels",
                                          "dw3x3_stride2", "dw5x3_valid", "dw_dilated", "dw_mult4", "dw_mult2",
                                          "dw_cin1_mult8", "dw_cin1_dilated"]))
 def test_spatial_dsp_paths_bit_exact_on_m4(case):

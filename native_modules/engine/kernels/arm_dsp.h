@@ -102,4 +102,21 @@ static inline int32_t tm_mbqm_dsp(int32_t x, int32_t M, int32_t s) {
 }
 #endif
 
+// CONV_2D (conv_2d.c): the primitives of its short requantization.
+#if defined(__ARM_FEATURE_DSP)
+// acc + the high word of a * b, rounded: (acc * 2^32 + a * b + 2^31) >> 32 computed in 64 bits.
+static inline int32_t tm_smmlar(int32_t a, int32_t b, int32_t acc) {
+    int32_t r;
+    __asm__ ("smmlar %0, %1, %2, %3" : "=r" (r) : "r" (a), "r" (b), "r" (acc));
+    return r;
+}
+
+// v >> (s & 0xff), arithmetic: ASR by register uses only the low byte of s, so s may carry other bits.
+static inline int32_t tm_asr_low_byte(int32_t v, int32_t s) {
+    int32_t r;
+    __asm__ ("asr %0, %1, %2" : "=r" (r) : "r" (v), "r" (s));
+    return r;
+}
+#endif
+
 #endif

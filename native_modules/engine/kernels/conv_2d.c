@@ -76,14 +76,19 @@ static tm_status_t init(tm_model_t *m, tm_node_t *n, tm_node_request_t *req) {
     }
     req->persistent_bytes = sizeof(params_t) + (uint32_t)c.g.out_c * sizeof(tm_channel_q_t);
 #if defined(__ARM_FEATURE_DSP)
-    // A staging row of int8 (receptive field with Z_in in the padding) and two pixels' int16 rows.
+    // Two pixels' int16 rows, a staging row of int8 (receptive field with Z_in in the padding) and, for
+    // rows that are not whole words, a zero-padded copy of the filter's last two rows.
     const uint32_t len4 = ((uint32_t)c.row_len + 3u) & ~3u;
-    req->scratch_bytes = len4 + 2u * len4 * sizeof(int16_t);
+    req->scratch_bytes = 2u * len4 * sizeof(int16_t) + len4 + ((c.row_len & 3) ? 2u * len4 + 4u : 0u);
 #else
     req->scratch_bytes = (uint32_t)c.row_len * sizeof(int16_t);
 #endif
     return TM_OK;
 }
+
+#if defined(__ARM_FEATURE_DSP)
+static void pack_requant(tm_channel_q_t *q, int32_t channels, int32_t zo);
+#endif
 
 static tm_status_t prepare(tm_model_t *m, tm_node_t *n) {
     conv_t c = { 0 };
@@ -94,74 +99,75 @@ static tm_status_t prepare(tm_model_t *m, tm_node_t *n) {
     params_t *p = tm_persistent(m, n);
     tm_activation_range_int8(tm_opt_u8(m, n, OPT_ACTIVATION, 0), c.out->scale, c.out->zero_point, &p->act_lo,
         &p->act_hi);
-    return tm_channel_q_prepare(m, p->q, c.in, c.w, c.out, c.g.out_c);
+    if (tm_channel_q_prepare(m, p->q, c.in, c.w, c.out, c.g.out_c) != TM_OK) {
+        return TM_ERROR;
+    }
+#if defined(__ARM_FEATURE_DSP)
+    pack_requant(p->q, c.g.out_c, c.out->zero_point);
+#endif
+    return TM_OK;
 }
 
 #if defined(__ARM_FEATURE_DSP)
 // Cortex-M4/M7: two output pixels x two output channels per pass over the receptive field, two MACs per
 // SMLAD, so each loaded input word serves two channels and each filter word two pixels.
 //
-// A pixel's receptive field is first staged as int8 with Z_in in place of taps outside the image (they
-// become 0 below), then widened to x - Z_in. The two pixels' int16 rows are interleaved in groups of four
-// values: [a_k, a_k+2] [a_k+1, a_k+3] [b_k, b_k+2] [b_k+1, b_k+3], the pairing in which SXTB16 and SXTB16
-// ROR 8 unpack four filter bytes, so the filter is read in place and never reordered. Rows are padded with
-// zeros to a multiple of four values.
+// The two pixels' receptive fields are widened to int16 x - Z_in (0 for taps outside the image) and
+// interleaved in groups of four values: [a_k, a_k+2] [a_k+1, a_k+3] [b_k, b_k+2] [b_k+1, b_k+3], the pairing
+// in which SXTB16 and SXTB16 ROR 8 unpack four filter bytes, so the filter is read in place and never
+// reordered. Rows are padded with zeros to a multiple of four values.
+//
+// Requantization, per channel with M >= 2^30 and a right shift 1 <= e = -s <= 16 (all but odd channels):
+//   SRDHM(x, M) = floor((x M + 2^30) / 2^31) = SMMLAR(x, 2M - 2^32, x): the 64-bit x 2^32 + x (2M - 2^32)
+//   is 2 x M exactly, so r = SRDHM(x, M) in one instruction.
+//   RDBPOT(r, e) + Z_out = (r - [r < 0] + c) >> e with c = 2^(e-1) + Z_out 2^e.
+// The sum with c saturates (QADD) where it would leave int32; the output saturates there anyway, as
+// |c| < 2^23 and e <= 16 put the true value beyond int8. prepare() packs each channel's 8 bytes as
+// { 2M mod 2^32, c << 8 | e } (ASR by register reads only e, the low byte); other channels keep
+// { M, s << 16 | (uint8_t)Z_out << 8 | 0x80 } and take the 64-bit path of arm_dsp.h.
+enum { RQ_SLOW = 0x80 };
 
-// Receptive field of flat output pixel `pix` (batch, y, x), group grp, as len int8 values.
-static const int8_t *stage_row(const conv_t *c, const int8_t *x, int32_t pix, int32_t grp, int32_t zi,
-    int8_t *stage) {
-    const tm_window_t *g = &c->g;
-    const int32_t cin_f = c->cin_f, ox = pix % g->out_w, t = pix / g->out_w, oy = t % g->out_h;
-    const int32_t b = t / g->out_h;
-    const int32_t y0 = oy * g->stride_h - g->pad_h, x0 = ox * g->stride_w - g->pad_w;
-    if (g->k_h == 1 && g->k_w == 1) {
-        // A 1x1 window is never padded (SAME gives no padding for it): the row is the input pixel itself.
-        return x + ((b * g->in_h + y0) * g->in_w + x0) * g->in_c + grp * cin_f;
-    }
-    int8_t *d = stage;
-    for (int32_t ky = 0; ky < g->k_h; ky++) {
-        const int32_t iy = y0 + ky * g->dil_h;
-        const int8_t *xrow = x + ((b * g->in_h + iy) * g->in_w) * g->in_c + grp * cin_f;
-        for (int32_t kx = 0; kx < g->k_w; kx++) {
-            const int32_t ix = x0 + kx * g->dil_w;
-            if (iy < 0 || iy >= g->in_h || ix < 0 || ix >= g->in_w) {
-                for (int32_t i = 0; i < cin_f; i++) {
-                    d[i] = (int8_t)zi;
-                }
-            } else {
-                const int8_t *xp = xrow + ix * g->in_c;
-                int32_t i = 0;
-                for (; i + 4 <= cin_f; i += 4) {
-                    uint32_t v = tm_ld32(xp + i);
-                    memcpy(d + i, &v, 4);
-                }
-                for (; i < cin_f; i++) {
-                    d[i] = xp[i];
-                }
-            }
-            d += cin_f;
+static void pack_requant(tm_channel_q_t *q, int32_t channels, int32_t zo) {
+    for (int32_t ch = 0; ch < channels; ch++) {
+        const int32_t M = q[ch].multiplier, e = -q[ch].shift;
+        if (M >= 0x40000000 && e >= 1 && e <= 16) {
+            const int32_t cst = (int32_t)(1u << (e - 1)) + (int32_t)((uint32_t)zo << e);
+            q[ch].multiplier = (int32_t)((uint32_t)M << 1);
+            q[ch].shift = (int32_t)((uint32_t)cst << 8) | e;
+        } else {
+            q[ch].shift = (int32_t)((uint32_t)q[ch].shift << 16 | ((uint32_t)zo & 0xffu) << 8) | RQ_SLOW;
         }
     }
-    return stage;
 }
 
-// One pixel's slot of the interleaved rows: len int8 values widened to x - Z_in, zero-padded to 4.
-static void widen_row(const int8_t *src, int32_t len, int32_t zi, uint32_t *dst) {
-    const int32_t off = tm_neg_pair(zi);
-    for (int32_t n = len >> 2; n > 0; n--) {
-        uint32_t v = tm_ld32(src);
-        src += 4;
-        dst[0] = (uint32_t)tm_sxtab16(off, v);
-        dst[1] = (uint32_t)tm_sxtab16_ror8(off, v);
-        dst += 4;
+// Requantized x + Z_out (not yet clamped) for a fast channel: m2 = 2M mod 2^32, cst = c, ew = its packed word.
+__attribute__((always_inline))
+static inline int32_t rq_fast(int32_t x, int32_t m2, int32_t cst, int32_t ew) {
+    const int32_t r = tm_smmlar(x, m2, x);
+    return tm_asr_low_byte(__qadd(r + (r >> 31), cst), ew);
+}
+
+// Two outputs (pixels a and b) of one channel, requantized, clamped and stored.
+__attribute__((always_inline))
+static inline void store_pair(int32_t xa, int32_t xb, const tm_channel_q_t *q, const params_t *p, int32_t zo,
+    int8_t *ya, int8_t *yb, int full) {
+    const int32_t m = q->multiplier, ew = q->shift;
+    int32_t va, vb;
+    if (__builtin_expect(ew & RQ_SLOW, 0)) {
+        const tm_rq_t rq = tm_rq(m, ew >> 16);
+        va = tm_rq_apply(xa, &rq) + zo;
+        vb = tm_rq_apply(xb, &rq) + zo;
+    } else {
+        const int32_t cst = ew >> 8;
+        va = rq_fast(xa, m, cst, ew);
+        vb = rq_fast(xb, m, cst, ew);
     }
-    if (len & 3) {
-        uint32_t v = (uint8_t)zi * 0x01010101u;  // Z_in - Z_in = 0 in the padding
-        for (int32_t i = 0; i < (len & 3); i++) {
-            v = (v & ~(0xffu << (8 * i))) | ((uint32_t)(uint8_t)src[i] << (8 * i));
-        }
-        dst[0] = (uint32_t)tm_sxtab16(off, v);
-        dst[1] = (uint32_t)tm_sxtab16_ror8(off, v);
+    if (full) {
+        *ya = (int8_t)__ssat(va, 8);
+        *yb = (int8_t)__ssat(vb, 8);
+    } else {
+        *ya = (int8_t)tm_clamp(va, p->act_lo, p->act_hi);
+        *yb = (int8_t)tm_clamp(vb, p->act_lo, p->act_hi);
     }
 }
 
@@ -174,14 +180,14 @@ static inline uint32_t filter_tail(const int8_t *w, int32_t count) {
     return v;
 }
 
-// acc[0..3] = bias + dot products of (pixel a, channel 0), (b, 0), (a, 1), (b, 1). The loop is written in
-// assembly because it needs 14 registers (4 sums, 4 row words, 2 filter words, 4 pointers), which GCC
-// does not manage without spilling: 18 instructions per 16 MACs.
+// acc[0..3] += dot products of (pixel a, channel 0), (b, 0), (a, 1), (b, 1) over n4 values (a multiple of
+// 4), then over `tail` (0..3) more. The loop is written in assembly because it needs 14 registers (4 sums,
+// 4 row words, 2 filter words, 4 pointers), which GCC does not manage without spilling: 18 instructions
+// per 16 MACs.
 __attribute__((always_inline))
-static inline void mac_2x2(const int8_t *w0, const int8_t *w1, const uint32_t *r, int32_t len, int32_t bias0,
-    int32_t bias1, int32_t *acc) {
-    int32_t a0 = bias0, b0 = bias0, a1 = bias1, b1 = bias1;
-    const int32_t n4 = len & ~3;
+static inline void mac_2x2(const int8_t *w0, const int8_t *w1, const uint32_t *r, int32_t n4, int32_t tail,
+    int32_t *acc) {
+    int32_t a0 = acc[0], b0 = acc[1], a1 = acc[2], b1 = acc[3];
     if (n4) {
         // i runs from -n4 up to 0 against the ends of both filter rows; ADDS ends the loop by itself.
         const int8_t *e0 = w0 + n4, *e1 = w1 + n4;
@@ -215,12 +221,12 @@ static inline void mac_2x2(const int8_t *w0, const int8_t *w1, const uint32_t *r
         w0 = e0;
         w1 = e1;
     }
-    if (len & 3) {
-        uint32_t wv = filter_tail(w0, len & 3);
+    if (tail) {
+        uint32_t wv = filter_tail(w0, tail);
         int32_t w02 = tm_sxtb16(wv), w13 = tm_sxtb16_ror8(wv);
         a0 = tm_smlad(w13, r[1], tm_smlad(w02, r[0], a0));
         b0 = tm_smlad(w13, r[3], tm_smlad(w02, r[2], b0));
-        wv = filter_tail(w1, len & 3);
+        wv = filter_tail(w1, tail);
         w02 = tm_sxtb16(wv);
         w13 = tm_sxtb16_ror8(wv);
         a1 = tm_smlad(w13, r[1], tm_smlad(w02, r[0], a1));
@@ -233,21 +239,342 @@ static inline void mac_2x2(const int8_t *w0, const int8_t *w1, const uint32_t *r
 }
 
 // Output channels [oc, oc_end) of pixels a and b (rows widened in `rows`), two channels per pass. An odd
-// last channel is computed twice and stored once.
+// last channel is computed twice and stored once. Rows are zero-padded to len4, so the filter is read in
+// whole words past each row's end (into the next row), except at the very end of the filter tensor.
 __attribute__((always_inline))
-static inline void channels_2x2(const int8_t *w, const uint32_t *rows, int32_t len, int32_t oc, int32_t oc_end,
-    const int32_t *bias, const params_t *p, int32_t zo, int8_t *ya, int8_t *yb, int full) {
-    const int32_t lo = p->act_lo, hi = p->act_hi;
+static inline void channels_2x2(const conv_t *c, const uint32_t *rows, int32_t oc, int32_t oc_end,
+    const params_t *p, int32_t zo, int8_t *ya, int8_t *yb, int full) {
+    const int8_t *w = (const int8_t *)c->w->data;
+    const int32_t *bias = c->bias ? (const int32_t *)c->bias->data : 0;
+    const int32_t len = c->row_len, len4 = (len + 3) & ~3, last = c->g.out_c - 1;
     for (; oc < oc_end; oc += 2) {
         const int32_t oc1 = oc + 1 < oc_end ? oc + 1 : oc;
+        const int32_t n4 = oc1 == last ? len & ~3 : len4;
         int32_t acc[4];
-        mac_2x2(w + oc * len, w + oc1 * len, rows, len, bias ? bias[oc] : 0, bias ? bias[oc1] : 0, acc);
-        tm_rq_t q = tm_rq(p->q[oc1].multiplier, p->q[oc1].shift);
-        ya[oc1] = (int8_t)tm_rq_out(acc[2], &q, zo, lo, hi, full);
-        yb[oc1] = (int8_t)tm_rq_out(acc[3], &q, zo, lo, hi, full);
-        q = tm_rq(p->q[oc].multiplier, p->q[oc].shift);
-        ya[oc] = (int8_t)tm_rq_out(acc[0], &q, zo, lo, hi, full);
-        yb[oc] = (int8_t)tm_rq_out(acc[1], &q, zo, lo, hi, full);
+        acc[0] = acc[1] = bias ? bias[oc] : 0;
+        acc[2] = acc[3] = bias ? bias[oc1] : 0;
+        mac_2x2(w + oc * len, w + oc1 * len, rows, n4, len - n4, acc);
+        store_pair(acc[2], acc[3], &p->q[oc1], p, zo, ya + oc1, yb + oc1, full);
+        store_pair(acc[0], acc[1], &p->q[oc], p, zo, ya + oc, yb + oc, full);
+    }
+}
+
+// What passes_2x2 reads: the first pair's pointers, and where to stop. Its layout is the assembly's frame.
+typedef struct {
+    const int32_t *bias;            // bias of the first pair's first channel
+    const int8_t *w;                // its filter row
+    int32_t len;                    // filter row length (row stride)
+    const uint32_t *rows, *rows_end;    // the interleaved rows, len4 values per pixel
+    const tm_channel_q_t *q;        // packed requantization of the first pair
+    int8_t *ya, *yb;                // outputs of pixels a and b at the first pair's first channel
+    const tm_channel_q_t *q_end;    // after the last pair
+} passes_t;
+
+// The four sums of a pair that has a slow channel, pushed below passes_2x2's frame.
+typedef struct {
+    int32_t acc[4];                 // (a, oc), (b, oc), (a, oc + 1), (b, oc + 1)
+    passes_t a;                     // q, ya, yb still at this pair
+} slow_frame_t;
+
+// Called from passes_2x2 (hence `used`, and no IPA changes to its name or arguments).
+__attribute__((used, noipa))
+static void slow_pair(const slow_frame_t *f) {
+    for (int32_t j = 0; j < 2; j++) {
+        const tm_channel_q_t *q = &f->a.q[j];
+        store_pair(f->acc[2 * j], f->acc[2 * j + 1], q, 0, (int8_t)(q->shift >> 8), f->a.ya + j, f->a.yb + j,
+            1);
+    }
+}
+
+// Consecutive channel pairs of pixels a and b, all in assembly: the pointers live in a stack frame loaded
+// and stored with LDM/STM (one instruction each) around the MAC loop, which needs all 14 registers. For
+// each pair: the MAC loop (as mac_2x2, 18 instructions per 16 MACs, filter words read up to len4, so the
+// caller keeps the last pair of the tensor out), then the fast requantization (rq_fast) of the four sums,
+// SSAT (full activation range only) and the stores; about 41 instructions besides the MAC loop. A pair
+// with a slow channel calls slow_pair instead.
+__attribute__((naked, noinline))
+static void passes_2x2(const passes_t *a) {
+    __asm__ volatile (
+        "push   {r4-r11, lr}\n\t"
+        "ldm    r0, {r1-r9}\n\t"            // the frame: a copy of *a
+        "push   {r1-r9}\n\t"
+        "2:\n\t"                            // a pair: bias (r4), w (r6), len (r7), rows (r8), rows_end (r9)
+        "ldm    sp, {r4, r6, r7, r8, r9}\n\t"
+        "ldrd   r0, r2, [r4], #8\n\t"       // a0 = b0 = bias[oc], a1 = b1 = bias[oc + 1]
+        "add    lr, r6, r7\n\t"             // filter row of oc + 1
+        "add    r10, lr, r7\n\t"            // the next pair's
+        "stm    sp, {r4, r10}\n\t"
+        "mov    r1, r0\n\t"
+        "mov    r3, r2\n\t"
+        "1:\n\t"
+        "ldrd   r7, r10, [r8, #8]\n\t"
+        "ldrd   r4, r5, [r8], #16\n\t"
+        "ldr    r11, [r6], #4\n\t"
+        "sxtb16 r12, r11\n\t"
+        "sxtb16 r11, r11, ror #8\n\t"
+        "smlad  r0, r12, r4, r0\n\t"
+        "smlad  r1, r12, r7, r1\n\t"
+        "smlad  r0, r11, r5, r0\n\t"
+        "smlad  r1, r11, r10, r1\n\t"
+        "ldr    r11, [lr], #4\n\t"
+        "sxtb16 r12, r11\n\t"
+        "sxtb16 r11, r11, ror #8\n\t"
+        "smlad  r2, r12, r4, r2\n\t"
+        "smlad  r3, r12, r7, r3\n\t"
+        "smlad  r2, r11, r5, r2\n\t"
+        "smlad  r3, r11, r10, r3\n\t"
+        "cmp    r8, r9\n\t"
+        "bne    1b\n\t"
+        "add    r11, sp, #20\n\t"           // q (r4), ya (r5), yb (r6), q_end (r12)
+        "ldm    r11, {r4, r5, r6, r12}\n\t"
+        "ldm    r4!, {r7, r8, r9, r10}\n\t" // m, ew of oc and oc + 1
+        "orr    lr, r8, r10\n\t"
+        "tst    lr, #0x80\n\t"             // RQ_SLOW
+        "bne    3f\n\t"
+        "smmlar r0, r0, r7, r0\n\t"
+        "smmlar r1, r1, r7, r1\n\t"
+        "asr    lr, r8, #8\n\t"
+        "add    r0, r0, r0, asr #31\n\t"
+        "add    r1, r1, r1, asr #31\n\t"
+        "qadd   r0, r0, lr\n\t"
+        "qadd   r1, r1, lr\n\t"
+        "asr    r0, r0, r8\n\t"
+        "asr    r1, r1, r8\n\t"
+        "ssat   r0, #8, r0\n\t"
+        "ssat   r1, #8, r1\n\t"
+        "smmlar r2, r2, r9, r2\n\t"
+        "smmlar r3, r3, r9, r3\n\t"
+        "asr    lr, r10, #8\n\t"
+        "add    r2, r2, r2, asr #31\n\t"
+        "add    r3, r3, r3, asr #31\n\t"
+        "qadd   r2, r2, lr\n\t"
+        "qadd   r3, r3, lr\n\t"
+        "asr    r2, r2, r10\n\t"
+        "asr    r3, r3, r10\n\t"
+        "ssat   r2, #8, r2\n\t"
+        "ssat   r3, #8, r3\n\t"
+        "strb   r0, [r5], #1\n\t"
+        "strb   r2, [r5], #1\n\t"
+        "strb   r1, [r6], #1\n\t"
+        "strb   r3, [r6], #1\n\t"
+        "4:\n\t"
+        "stm    r11, {r4, r5, r6}\n\t"
+        "cmp    r4, r12\n\t"
+        "bne    2b\n\t"
+        "add    sp, sp, #36\n\t"
+        "pop    {r4-r11, pc}\n\t"
+        "3:\n\t"                            // a pair with a slow channel: slow_pair(sums, frame)
+        "push   {r0-r3}\n\t"
+        "mov    r0, sp\n\t"
+        "bl     slow_pair\n\t"
+        "add    sp, sp, #16\n\t"
+        "adds   r5, r5, #2\n\t"
+        "adds   r6, r6, #2\n\t"
+        "ldr    r12, [r11, #12]\n\t"
+        "b      4b\n\t");
+}
+
+// n >= 0 groups of four int8 values at src, widened to x - Z_in (off = -Z_in in both halves) into one
+// pixel's slot of the interleaved rows; returns the slot's next group. Two groups per loop: 5 instructions
+// a group.
+static inline uint32_t *widen_groups(const int8_t *src, int32_t n, int32_t off, uint32_t *dst) {
+    uint32_t v, u, lo, hi;
+    // volatile: the stores are the point, even where the returned pointer is unused.
+    if (n & 1) {
+        __asm__ volatile ("ldr     %[v], [%[s]], #4\n\t"
+                 "sxtab16 %[lo], %[off], %[v]\n\t"
+                 "sxtab16 %[hi], %[off], %[v], ror #8\n\t"
+                 "strd    %[lo], %[hi], [%[d]], #16\n\t"
+                 : [v] "=&r" (v), [lo] "=&r" (lo), [hi] "=&r" (hi), [s] "+r" (src), [d] "+r" (dst)
+                 : [off] "r" (off) : "memory");
+    }
+    if (n >>= 1) {
+        __asm__ volatile ("1:\n\t"
+                 "ldr     %[v], [%[s]], #4\n\t"
+                 "ldr     %[u], [%[s]], #4\n\t"
+                 "sxtab16 %[lo], %[off], %[v]\n\t"
+                 "sxtab16 %[hi], %[off], %[v], ror #8\n\t"
+                 "strd    %[lo], %[hi], [%[d]], #16\n\t"
+                 "sxtab16 %[lo], %[off], %[u]\n\t"
+                 "sxtab16 %[hi], %[off], %[u], ror #8\n\t"
+                 "strd    %[lo], %[hi], [%[d]], #16\n\t"
+                 "subs    %[n], %[n], #1\n\t"
+                 "bne     1b\n\t"
+                 : [v] "=&r" (v), [u] "=&r" (u), [lo] "=&r" (lo), [hi] "=&r" (hi), [s] "+r" (src), [d] "+r" (dst),
+                   [n] "+r" (n)
+                 : [off] "r" (off) : "cc", "memory");
+    }
+    return dst;
+}
+
+static inline uint32_t *zero_groups(int32_t n, uint32_t *dst) {
+    for (; n > 0; n--) {
+        dst[0] = 0;
+        dst[1] = 0;
+        dst += 4;
+    }
+    return dst;
+}
+
+// len int8 values (any count) widened into a slot, the last group padded with Z_in (which becomes 0).
+static void widen_row(const int8_t *src, int32_t len, int32_t zi, uint32_t *dst) {
+    dst = widen_groups(src, len >> 2, tm_neg_pair(zi), dst);
+    if (len & 3) {
+        uint32_t v = (uint8_t)zi * 0x01010101u;
+        for (int32_t i = 0; i < (len & 3); i++) {
+            v = (v & ~(0xffu << (8 * i))) | ((uint32_t)(uint8_t)src[(len & ~3) + i] << (8 * i));
+        }
+        widen_groups((const int8_t *)&v, 1, tm_neg_pair(zi), dst);
+    }
+}
+
+// n bytes from src to dst, in words where possible (Cortex-M4 allows unaligned LDR/STR).
+static inline void copy_bytes(int8_t *dst, const int8_t *src, int32_t n) {
+    for (; n >= 4; n -= 4, src += 4, dst += 4) {
+        const uint32_t v = tm_ld32(src);
+        memcpy(dst, &v, 4);
+    }
+    if (n & 2) {
+        uint16_t h;
+        memcpy(&h, src, 2);
+        memcpy(dst, &h, 2);
+        src += 2;
+        dst += 2;
+    }
+    if (n & 1) {
+        *dst = *src;
+    }
+}
+
+static inline void fill_bytes(int8_t *dst, int32_t v, int32_t n) {
+    for (; n > 0; n--) {
+        *dst++ = (int8_t)v;
+    }
+}
+
+// Where output pixel `pix` (flat: batch, y, x) of group grp reads: the input at its window's top-left tap
+// (possibly outside the image) and the window's top-left coordinates.
+typedef struct {
+    const int8_t *x;      // input of the batch and group, at (0, 0)
+    int32_t y0, x0;
+} window_t;
+
+static inline window_t window_at(const conv_t *c, const int8_t *x, int32_t pix, int32_t grp) {
+    const tm_window_t *g = &c->g;
+    const int32_t ox = pix % g->out_w, t = pix / g->out_w, oy = t % g->out_h, b = t / g->out_h;
+    window_t r = { x + b * g->in_h * g->in_w * g->in_c + grp * c->cin_f, oy * g->stride_h - g->pad_h,
+                   ox * g->stride_w - g->pad_w };
+    return r;
+}
+
+// A 1x1 window is never padded (SAME gives no padding for it): the row is the input pixel itself.
+static void row_1x1(const conv_t *c, window_t win, int32_t zi, uint32_t *slot) {
+    const int8_t *src = win.x + (win.y0 * c->g.in_w + win.x0) * c->g.in_c;
+    if ((c->cin_f & 3) == 0) {
+        widen_groups(src, c->cin_f >> 2, tm_neg_pair(zi), slot);
+    } else {
+        widen_row(src, c->cin_f, zi, slot);
+    }
+}
+
+// A window row lies in one contiguous run of the input: dilation 1, one group, and inside the image.
+static inline int run_inside(const conv_t *c, window_t win) {
+    const tm_window_t *g = &c->g;
+    return g->dil_w == 1 && c->cin_f == g->in_c && win.x0 >= 0 && win.x0 + g->k_w <= g->in_w;
+}
+
+// Filter depth a multiple of 4: every tap is whole groups, widened straight from the input.
+static void row_taps(const conv_t *c, window_t win, int32_t zi, uint32_t *slot) {
+    const tm_window_t *g = &c->g;
+    const int32_t n = c->cin_f >> 2, off = tm_neg_pair(zi), run = run_inside(c, win);
+    const int32_t row_stride = g->in_w * g->in_c;
+    for (int32_t ky = 0, iy = win.y0; ky < g->k_h; ky++, iy += g->dil_h) {
+        if (iy < 0 || iy >= g->in_h) {
+            slot = zero_groups(n * g->k_w, slot);
+            continue;
+        }
+        const int8_t *xrow = win.x + iy * row_stride;
+        if (run) {
+            slot = widen_groups(xrow + win.x0 * g->in_c, n * g->k_w, off, slot);
+            continue;
+        }
+        for (int32_t kx = 0, ix = win.x0; kx < g->k_w; kx++, ix += g->dil_w) {
+            slot = ix < 0 || ix >= g->in_w ? zero_groups(n, slot) : widen_groups(xrow + ix * g->in_c, n, off, slot);
+        }
+    }
+}
+
+// A window wholly inside the image: k_h runs of len bytes, `stride` apart in the input, one after another.
+static void stage_runs(int8_t *d, const int8_t *src, int32_t k_h, int32_t len, int32_t stride) {
+    for (; k_h > 0; k_h--, src += stride, d += len) {
+        copy_bytes(d, src, len);
+    }
+}
+
+// Other filter depths: the receptive field is staged as int8 (Z_in for taps outside the image; the stage's
+// padding to len4 holds Z_in too), then widened.
+static void row_staged(const conv_t *c, window_t win, int32_t zi, int8_t *stage, uint32_t *slot) {
+    const tm_window_t *g = &c->g;
+    const int32_t cin = c->cin_f, len = g->k_w * cin, run = run_inside(c, win);
+    if (run && win.y0 >= 0 && win.y0 + (g->k_h - 1) * g->dil_h < g->in_h) {
+        stage_runs(stage, win.x + (win.y0 * g->in_w + win.x0) * g->in_c, g->k_h, len, g->dil_h * g->in_w * g->in_c);
+        widen_groups(stage, (c->row_len + 3) >> 2, tm_neg_pair(zi), slot);
+        return;
+    }
+    int8_t *d = stage;
+    for (int32_t ky = 0, iy = win.y0; ky < g->k_h; ky++, iy += g->dil_h, d += len) {
+        if (iy < 0 || iy >= g->in_h) {
+            fill_bytes(d, zi, len);
+            continue;
+        }
+        const int8_t *xrow = win.x + iy * g->in_w * g->in_c;
+        if (run) {
+            copy_bytes(d, xrow + win.x0 * g->in_c, len);
+            continue;
+        }
+        for (int32_t kx = 0, ix = win.x0; kx < g->k_w; kx++, ix += g->dil_w) {
+            if (ix < 0 || ix >= g->in_w) {
+                fill_bytes(d + kx * cin, zi, cin);
+            } else {
+                copy_bytes(d + kx * cin, xrow + ix * g->in_c, cin);
+            }
+        }
+    }
+    widen_groups(stage, (c->row_len + 3) >> 2, tm_neg_pair(zi), slot);
+}
+
+// Output channels [oc, oc_end) with a bias and the full int8 range: whole pairs in passes_2x2, except the
+// tensor's last channel when rows are not whole words (no over-read past the filter) and an odd channel.
+static void channels_fast(const conv_t *c, const uint32_t *rows, int32_t oc, int32_t oc_end, const params_t *p,
+    int32_t zo, int8_t *ya, int8_t *yb) {
+    const int32_t len = c->row_len, len4 = (len + 3) & ~3;
+    const int32_t *bias = (const int32_t *)c->bias->data;
+    const int8_t *w = (const int8_t *)c->w->data;
+    int32_t pairs = (oc_end - oc) >> 1;
+    const int last = (len & 3) && oc + 2 * pairs == c->g.out_c;
+    pairs -= last;
+    int32_t done = oc + 2 * pairs;
+    if (pairs > 0) {
+        const passes_t a = { bias + oc, w + oc * len, len, rows, rows + len4, p->q + oc, ya + oc, yb + oc,
+                             p->q + done };
+        passes_2x2(&a);
+    }
+    if (last) {
+        // The tensor's last pair, from its zero-padded copy (last_rows).
+        const passes_t a = { bias + done, (const int8_t *)(rows + len4) + len4, len, rows, rows + len4,
+                             p->q + done, ya + done, yb + done, p->q + done + 2 };
+        passes_2x2(&a);
+        done += 2;
+    }
+    channels_2x2(c, rows, done, oc_end, p, zo, ya, yb, 1);
+}
+
+// The filter's last two rows, zero-padded past their end, after the stage in scratch (rows not whole words).
+static void last_rows(const conv_t *c, int8_t *copy) {
+    const int32_t len = c->row_len;
+    if (len & 3 && c->g.out_c >= 2) {
+        memcpy(copy, (const int8_t *)c->w->data + (c->g.out_c - 2) * len, (size_t)(2 * len));
+        memset(copy + 2 * len, 0, 4);
     }
 }
 
@@ -258,23 +585,35 @@ static tm_status_t eval_int8(tm_model_t *m, tm_node_t *n, const conv_t *c) {
     uint32_t *rows = tm_scratch(m, n);
     int8_t *stage = (int8_t *)(rows + len4);
     const int8_t *x = (const int8_t *)c->in->data;
-    const int8_t *w = (const int8_t *)c->w->data;
-    const int32_t *bias = c->bias ? (const int32_t *)c->bias->data : 0;
     const int32_t zi = c->in->zero_point, zo = c->out->zero_point;
     const int full = p->act_lo == -128 && p->act_hi == 127;
+    const int pointwise = g->k_h == 1 && g->k_w == 1, taps = (c->cin_f & 3) == 0;
     const int32_t npix = g->batches * g->out_h * g->out_w, out_c = g->out_c;
+    memset(stage + len, zi, (size_t)(len4 - len));
+    last_rows(c, stage + len4);
     for (int32_t pa = 0; pa < npix; pa += 2) {
         // An odd last pixel is computed twice and stored once.
         const int32_t pb = pa + 1 < npix ? pa + 1 : pa;
         int8_t *ya = (int8_t *)c->out->data + pa * out_c, *yb = (int8_t *)c->out->data + pb * out_c;
         for (int32_t grp = 0; grp < c->groups; grp++) {
-            widen_row(stage_row(c, x, pa, grp, zi, stage), len, zi, rows);
-            widen_row(stage_row(c, x, pb, grp, zi, stage), len, zi, rows + 2);
-            const int32_t oc0 = grp * c->cout_g, oc_end = oc0 + c->cout_g;
-            if (full) {
-                channels_2x2(w, rows, len, oc0, oc_end, bias, p, zo, ya, yb, 1);
+            const window_t wa = window_at(c, x, pa, grp), wb = window_at(c, x, pb, grp);
+            if (pointwise) {
+                row_1x1(c, wa, zi, rows);
+                row_1x1(c, wb, zi, rows + 2);
+            } else if (taps) {
+                row_taps(c, wa, zi, rows);
+                row_taps(c, wb, zi, rows + 2);
             } else {
-                channels_2x2(w, rows, len, oc0, oc_end, bias, p, zo, ya, yb, 0);
+                row_staged(c, wa, zi, stage, rows);
+                row_staged(c, wb, zi, stage, rows + 2);
+            }
+            const int32_t oc0 = grp * c->cout_g, oc_end = oc0 + c->cout_g;
+            if (full && c->bias) {
+                channels_fast(c, rows, oc0, oc_end, p, zo, ya, yb);
+            } else if (full) {
+                channels_2x2(c, rows, oc0, oc_end, p, zo, ya, yb, 1);
+            } else {
+                channels_2x2(c, rows, oc0, oc_end, p, zo, ya, yb, 0);
             }
         }
     }
