@@ -193,3 +193,37 @@ def test_spatial_dsp_paths_bit_exact_on_m4(case):
         inputs = runner.random_inputs(info, seed)
         got = runner.invoke(path, inputs, "qemu-m4")
         _assert_same(got, oracle.invoke(path, inputs), f"{case} seed {seed} on qemu-m4")
+
+
+# ADD and SUB on the M4 (add.c's DSP path: same-shape inputs, the larger-scale input rescaled exactly and the
+# other by SMMLAR; which input is larger, equal scales, clamped activations) and the broadcasting fallback.
+def _add_sub_cases():
+    import tensorflow as tf
+    act = tf.keras.layers.Activation
+    return {
+        "add_same_relu": (lambda a, b: act("relu")(a + b), [(6, 5, 8), (6, 5, 8)]),
+        "add_first_larger": (lambda a, b: a * 3.0 + b, [(4, 9, 7), (4, 9, 7)]),
+        "sub_first_larger": (lambda a, b: a * 3.0 - b, [(4, 9, 7), (4, 9, 7)]),
+        "sub_second_larger_relu6": (lambda a, b: act("relu6")(a - b * 3.0), [(37,), (37,)]),
+        "add_equal_scales": (lambda a: a + a, [(5, 13)]),
+        "sub_equal_scales": (lambda a: a[:, :, :6] - a[:, :, 7:], [(5, 13)]),
+        "add_broadcast": (lambda a, b: act("relu")(a + b), [(6, 1, 8), (1, 5, 8)]),
+        # the concatenation gives the ADD its own scale and a zero point above -128: a ReLU that clamps
+        "add_relu_clamped": (lambda a, b: tf.keras.layers.Concatenate()([act("relu")(a + b), a]),
+                             [(3, 11), (3, 11)]),
+    }
+
+
+@pytest.mark.parametrize("case", sorted(["add_same_relu", "add_first_larger", "sub_first_larger",
+                                         "sub_second_larger_relu6", "add_equal_scales", "sub_equal_scales",
+                                         "add_broadcast", "add_relu_clamped"]))
+def test_add_sub_dsp_paths_bit_exact_on_m4(case):
+    sys.path.insert(0, str(REPO / "tests"))
+    from opcheck import cached_model, int8_keras_model
+    build, shapes = _add_sub_cases()[case]
+    for seed in (1, 2):
+        path = cached_model(f"qemu add {case} {seed}", lambda: int8_keras_model(build, shapes, seed=seed))
+        info = read_model(path)
+        inputs = runner.random_inputs(info, seed)
+        got = runner.invoke(path, inputs, "qemu-m4")
+        _assert_same(got, oracle.invoke(path, inputs), f"{case} seed {seed} on qemu-m4")
