@@ -133,6 +133,17 @@ static inline int32_t tm_rq2_apply(int32_t x2, const tm_rq2_t *q) {
     __asm__ ("smmlar %0, %1, %2, %3" : "=r" (h) : "r" (x2), "r" (q->M), "r" (q->c + (x2 >> 31)));
     return h >> q->e;
 }
+
+// tm_mbqm(x, M, s) + zo for |x| < 2^30 (the doubling in the same asm: LSL, ADD with ASR #31, SMMLAR).
+__attribute__((always_inline))
+static inline int32_t tm_rq2_apply_sum(int32_t x, const tm_rq2_t *q) {
+    int32_t x2, ra, h;
+    __asm__ ("lsl    %[x2], %[x], #1\n\t"
+             "add    %[ra], %[c], %[x2], asr #31\n\t"
+             "smmlar %[h], %[x2], %[M], %[ra]"
+             : [x2] "=&r" (x2), [ra] "=&r" (ra), [h] "=r" (h) : [x] "r" (x), [c] "r" (q->c), [M] "r" (q->M));
+    return h >> q->e;
+}
 #endif
 
 #endif
