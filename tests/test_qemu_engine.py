@@ -284,3 +284,66 @@ def test_spatial_dsp_paths_bit_exact_on_m4(case):
         inputs = runner.random_inputs(info, seed)
         got = runner.invoke(path, inputs, "qemu-m4")
         _assert_same(got, oracle.invoke(path, inputs), f"{case} seed {seed} on qemu-m4")
+
+
+# ADD and SUB on the M4 (add.c's DSP path: same-shape inputs, the larger-scale input rescaled exactly and the
+# other by SMMLAR; which input is larger, equal scales, clamped activations) and the broadcasting fallback.
+def _add_sub_cases():
+    import tensorflow as tf
+    act = tf.keras.layers.Activation
+    return {
+        "add_same_relu": (lambda a, b: act("relu")(a + b), [(6, 5, 8), (6, 5, 8)]),
+        "add_first_larger": (lambda a, b: a * 3.0 + b, [(4, 9, 7), (4, 9, 7)]),
+        "sub_first_larger": (lambda a, b: a * 3.0 - b, [(4, 9, 7), (4, 9, 7)]),
+        "sub_second_larger_relu6": (lambda a, b: act("relu6")(a - b * 3.0), [(37,), (37,)]),
+        "add_equal_scales": (lambda a: a + a, [(5, 13)]),
+        "sub_equal_scales": (lambda a: a[:, :, :6] - a[:, :, 7:], [(5, 13)]),
+        "add_broadcast": (lambda a, b: act("relu")(a + b), [(6, 1, 8), (1, 5, 8)]),
+        # the concatenation gives the ADD its own scale and a zero point above -128: a ReLU that clamps
+        "add_relu_clamped": (lambda a, b: tf.keras.layers.Concatenate()([act("relu")(a + b), a]),
+                             [(3, 11), (3, 11)]),
+    }
+
+
+@pytest.mark.parametrize("case", sorted(["add_same_relu", "add_first_larger", "sub_first_larger",
+                                         "sub_second_larger_relu6", "add_equal_scales", "sub_equal_scales",
+                                         "add_broadcast", "add_relu_clamped"]))
+def test_add_sub_dsp_paths_bit_exact_on_m4(case):
+    sys.path.insert(0, str(REPO / "tests"))
+    from opcheck import cached_model, int8_keras_model
+    build, shapes = _add_sub_cases()[case]
+    for seed in (1, 2):
+        path = cached_model(f"qemu add {case} {seed}", lambda: int8_keras_model(build, shapes, seed=seed))
+        info = read_model(path)
+        inputs = runner.random_inputs(info, seed)
+        got = runner.invoke(path, inputs, "qemu-m4")
+        _assert_same(got, oracle.invoke(path, inputs), f"{case} seed {seed} on qemu-m4")
+
+
+# FULLY_CONNECTED with per-tensor weights (as in every reference model; Keras' converter quantizes Dense per
+# channel unless told not to): the M4 fast path's remainders -- 1 to 3 units after groups of 4, depths with
+# single and double 4-input steps, a byte tail, and multiples of 16.
+@pytest.mark.parametrize("depth,units,act,seed", [(20, 7, None, 1), (27, 6, "relu", 2), (48, 5, "relu", 3),
+                                                  (13, 9, None, 4), (8, 2, None, 5)])
+def test_fully_connected_per_tensor_bit_exact_on_m4(depth, units, act, seed, monkeypatch):
+    sys.path.insert(0, str(REPO / "tests"))
+    import tensorflow as tf
+    from opcheck import cached_model, int8_keras_model
+    from_keras = tf.lite.TFLiteConverter.from_keras_model
+
+    def per_tensor(model):
+        conv = from_keras(model)
+        conv._experimental_disable_per_channel = True
+        return conv
+    monkeypatch.setattr(tf.lite.TFLiteConverter, "from_keras_model", staticmethod(per_tensor))
+
+    def build(x):
+        return tf.keras.layers.Dense(units, activation=act)(x)
+    path = cached_model(f"fc per-tensor {depth} {units} {act} {seed}",
+                        lambda: int8_keras_model(build, [(depth,)], seed=seed))
+    interp = tf.lite.Interpreter(model_path=str(path))
+    assert all(len(t["quantization_parameters"]["scales"]) <= 1 for t in interp.get_tensor_details())
+    info = read_model(path)
+    for trial in (seed, seed + 10):
+        inputs = runner.random_inputs(info, seed=trial)
+        _assert_same(runner.invoke(path, inputs, "qemu-m4"), oracle.invoke(path, inputs), f"fc {depth}x{units}")

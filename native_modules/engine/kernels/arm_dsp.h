@@ -100,6 +100,50 @@ static inline int32_t tm_mbqm_dsp(int32_t x, int32_t M, int32_t s) {
     const tm_rq_t q = tm_rq(M, s);
     return tm_rq_apply(x, &q);
 }
+
+// ---- FULLY_CONNECTED and ADD: requantization of a doubled sum with one SMMLAR ----
+// For a right shift e = -s in [1, 22] and |x| < 2^30, tm_mbqm(x, M, s) + zo (see tm_rq_apply) is
+//   floor((p + 2^30 + 2^(30+e) + zo 2^(31+e) - [x < 0] 2^31) / 2^(31+e)),  p = x M.
+// Doubled, the part of the constant below 2^32 is exactly SMMLAR's rounding 2^31, so
+//   = floor(SMMLAR(2x, M, c - [x < 0]) / 2^e)  with c = 2^(e-1) + zo 2^e
+// (SMMLAR: (Ra 2^32 + Rn Rm + 2^31) >> 32, exact in 64 bits). e <= 22 keeps c and the result inside int32.
+typedef struct {
+    int32_t M;              // TFLM's multiplier
+    int32_t c;              // 2^(e-1) + zo 2^e
+    int32_t e;              // right shift, 1..22
+} tm_rq2_t;
+
+// 1 if tm_rq2 can represent (M, s): M > 0 and a right shift of 1 to 22.
+static inline int tm_rq2_ok(int32_t M, int32_t s) {
+    return M > 0 && s <= -1 && s >= -22;
+}
+
+static inline tm_rq2_t tm_rq2(int32_t M, int32_t s, int32_t zo) {
+    tm_rq2_t q;
+    q.M = M;
+    q.e = -s;
+    q.c = (int32_t)((1u << (q.e - 1)) + ((uint32_t)zo << q.e));
+    return q;
+}
+
+// tm_mbqm(x, M, s) + zo from x2 = 2x.
+__attribute__((always_inline))
+static inline int32_t tm_rq2_apply(int32_t x2, const tm_rq2_t *q) {
+    int32_t h;
+    __asm__ ("smmlar %0, %1, %2, %3" : "=r" (h) : "r" (x2), "r" (q->M), "r" (q->c + (x2 >> 31)));
+    return h >> q->e;
+}
+
+// tm_mbqm(x, M, s) + zo for |x| < 2^30 (the doubling in the same asm: LSL, ADD with ASR #31, SMMLAR).
+__attribute__((always_inline))
+static inline int32_t tm_rq2_apply_sum(int32_t x, const tm_rq2_t *q) {
+    int32_t x2, ra, h;
+    __asm__ ("lsl    %[x2], %[x], #1\n\t"
+             "add    %[ra], %[c], %[x2], asr #31\n\t"
+             "smmlar %[h], %[x2], %[M], %[ra]"
+             : [x2] "=&r" (x2), [ra] "=&r" (ra), [h] "=r" (h) : [x] "r" (x), [c] "r" (q->c), [M] "r" (q->M));
+    return h >> q->e;
+}
 #endif
 
 // CONV_2D (conv_2d.c): the primitives of its short requantization.
