@@ -78,6 +78,8 @@ def bench_model(path, runs_unix, runs_qemu, cmsis):
         _, _, m4 = runner.bench(path, "qemu-m4", runs=runs_qemu)
         row["qemu_wall_s"] = time.monotonic() - t0
         row["instr"] = m4.get("instructions")
+        row["per_op_m4"] = list(zip([name for name, _ in info.ops], info.op_macs,
+                                    [op["instructions"] for op in m4.get("per_op", [])]))
         row["arena_m4"] = m4["arena_bytes"]
         row["cmsis_instr"], row["tflm_arena"] = cmsis.get(path.stem, (None, None))
         row["status"] = "ok"
@@ -103,6 +105,30 @@ def size_rows(models):
                     subsets[path.stem] = short_error(exc)
         rows.append((arch, full, subsets))
     return rows
+
+
+OP_COLUMNS = ("CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "ADD")
+
+
+def per_op_table(rows):
+    """Instructions per op type on the M4 (and per MAC where the op has MACs): where the time goes."""
+    lines = ["", "### Where the instructions go (qemu-m4)", "",
+             "Instructions per inference summed by op type, with instructions per MAC for the MAC-bearing ops. "
+             "One model at a time, per op in graph order: "
+             "`.venv/bin/tinyml bench MODEL.tflite --target qemu-m4 --json` (`per_op`).", "",
+             "| model | " + " | ".join(OP_COLUMNS) + " | other ops |", "|---|" + "---|" * (len(OP_COLUMNS) + 1)]
+    for r in rows:
+        per_op = r.get("per_op_m4")
+        if r["status"] != "ok" or not per_op:
+            continue
+        cells = []
+        for kind in OP_COLUMNS:
+            instr = sum(i for name, _, i in per_op if name == kind)
+            macs = sum(m for name, m, _ in per_op if name == kind)
+            cells.append("-" if not instr else fmt(instr) + (f" ({instr / macs:.2f}/MAC)" if macs else ""))
+        other = sum(i for name, _, i in per_op if name not in OP_COLUMNS)
+        lines.append(f"| {r['name']} | " + " | ".join(cells) + f" | {fmt(other)} |")
+    return lines
 
 
 def write_report(out, rows, sizes, command, models_dir):
@@ -138,6 +164,7 @@ def write_report(out, rows, sizes, command, models_dir):
                      f"{fmt(cmsis) if cmsis else '-'} | {vs} | {fmt(r['unix_us']) if r['unix_us'] else '<1'} | {r['tflm_us']:,.0f} | {ratio} | "
                      f"{fmt(r['arena_m4'])} | {fmt(r['tflm_arena']) if r['tflm_arena'] else '-'} | "
                      f"{fmt(r['arena'])} | {fmt(r['tflm_arena_x64'])} |")
+    lines += per_op_table(rows)
     lines += ["", "## Module sizes per arch", "",
               "Bytes of the native .mpy as MicroPython 1.23 loads it (`tinyml.build.module_sizes`). **text** is "
               "machine code with literal pools and GOT; on ARM and x64 mpy_ld.py merges constant data into it "

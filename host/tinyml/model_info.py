@@ -64,6 +64,7 @@ class ModelInfo:
     inputs: list       # TensorInfo
     outputs: list
     macs: int
+    op_macs: list = None   # multiply-accumulates of each operator (0 for ops without any)
 
     @property
     def op_names(self):
@@ -100,27 +101,28 @@ def read_model(path) -> ModelInfo:
 
         inputs = [tensor(i) for i in graph.inputs]
         outputs = [tensor(i) for i in graph.outputs]
-        macs = _count_macs(graph, ops)
+        op_macs = _count_macs(graph, ops)
     except TinymlError:
         raise
     except Exception as exc:  # a corrupt flatbuffer shows up as any of IndexError, struct.error, ...
         raise TinymlError(f"{path} is truncated or corrupt ({type(exc).__name__}: {exc})") from None
-    return ModelInfo(str(path), len(data), ops, op_types, inputs, outputs, macs)
+    return ModelInfo(str(path), len(data), ops, op_types, inputs, outputs, sum(op_macs), op_macs)
 
 
 def _count_macs(graph, ops):
-    """Multiply-accumulates of the conv/FC layers (what vendors quote per inference)."""
-    total = 0
+    """Multiply-accumulates per operator: those of the conv/FC layers (what vendors quote), 0 elsewhere."""
+    macs = []
     for (name, _), op in zip(ops, graph.operators or []):
+        macs.append(0)
         if name not in ("CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED"):
             continue
         out = graph.tensors[op.outputs[0]].shape
         w = graph.tensors[op.inputs[1]].shape
         out_elems = int(np.prod(out))
         if name == "CONV_2D":
-            total += out_elems * int(np.prod(w[1:]))
+            macs[-1] = out_elems * int(np.prod(w[1:]))
         elif name == "DEPTHWISE_CONV_2D":
-            total += out_elems * int(w[1] * w[2])
+            macs[-1] = out_elems * int(w[1] * w[2])
         else:
-            total += out_elems * int(w[-1])
-    return total
+            macs[-1] = out_elems * int(w[-1])
+    return macs
