@@ -617,27 +617,51 @@ static inline int32_t dw3_pkhtb(int32_t hi, int32_t lo) {   // (lo.top, hi.top)
     return r;
 }
 
-// n pixels (ps bytes apart) of four channels at x into four planes d + j * pp, as x - Z_in (off: -Z_in
-// in both halves). Two pixels per step: SXTAB16 widens channels (0, 2) and (1, 3) of each, PKH pairs them.
+// nrows rows (x_row bytes apart; plane rows wp apart) of n pixels (ps bytes apart) of four channels at x
+// into four planes d + j * pp, as x - Z_in (off: -Z_in in both halves). Two pixels per step: SXTAB16
+// widens channels (0, 2) and (1, 3) of each, PKH pairs the two pixels of each channel.
 __attribute__((noinline))
-static void dw3_widen4(const int8_t *x, int32_t ps, int32_t n, int32_t off, int16_t *d, int32_t pp) {
-    int32_t i = 0;
-    for (; i + 2 <= n; i += 2, x += 2 * ps, d += 2) {
-        const uint32_t v0 = tm_ld32(x), v1 = tm_ld32(x + ps);
-        const int32_t a = tm_sxtab16(off, v0), b = tm_sxtab16_ror8(off, v0);
-        const int32_t e = tm_sxtab16(off, v1), f = tm_sxtab16_ror8(off, v1);
-        dw3_st32(d, dw3_pkhbt(a, e));
-        dw3_st32(d + pp, dw3_pkhbt(b, f));
-        dw3_st32(d + 2 * pp, dw3_pkhtb(e, a));
-        dw3_st32(d + 3 * pp, dw3_pkhtb(f, b));
-    }
-    if (i < n) {
-        const uint32_t v = tm_ld32(x);
-        const int32_t a = tm_sxtab16(off, v), b = tm_sxtab16_ror8(off, v);
-        d[0] = (int16_t)a;
-        d[pp] = (int16_t)b;
-        d[2 * pp] = (int16_t)(a >> 16);
-        d[3 * pp] = (int16_t)(b >> 16);
+static void dw3_widen4(const int8_t *x, int32_t x_row, int32_t ps, int32_t n, int32_t nrows, int32_t off,
+    int16_t *d, int32_t wp, int32_t pp) {
+    for (; nrows > 0; nrows--, x += x_row, d += wp) {
+        const int8_t *xp = x;
+        int16_t *d0 = d, *d1 = d + pp, *d2 = d + 2 * pp, *d3 = d + 3 * pp;
+        int32_t pairs = n >> 1;
+        if (pairs > 0) {
+            uint32_t v0, v1, a, e, t;
+            __asm__ volatile (
+                "1:\n\t"
+                "ldr     %[v1], [%[xp], %[ps]]\n\t"
+                "ldr     %[v0], [%[xp]]\n\t"
+                "add     %[xp], %[xp], %[ps], lsl #1\n\t"
+                "sxtab16 %[a], %[off], %[v0]\n\t"
+                "sxtab16 %[v0], %[off], %[v0], ror #8\n\t"
+                "sxtab16 %[e], %[off], %[v1]\n\t"
+                "sxtab16 %[v1], %[off], %[v1], ror #8\n\t"
+                "pkhbt   %[t], %[a], %[e], lsl #16\n\t"
+                "str     %[t], [%[d0]], #4\n\t"
+                "pkhtb   %[t], %[e], %[a], asr #16\n\t"
+                "str     %[t], [%[d2]], #4\n\t"
+                "pkhbt   %[t], %[v0], %[v1], lsl #16\n\t"
+                "str     %[t], [%[d1]], #4\n\t"
+                "pkhtb   %[t], %[v1], %[v0], asr #16\n\t"
+                "str     %[t], [%[d3]], #4\n\t"
+                "subs    %[pairs], %[pairs], #1\n\t"
+                "bne     1b"
+                : [xp] "+r" (xp), [d0] "+r" (d0), [d1] "+r" (d1), [d2] "+r" (d2), [d3] "+r" (d3),
+                  [pairs] "+r" (pairs), [v0] "=&r" (v0), [v1] "=&r" (v1), [a] "=&r" (a), [e] "=&r" (e),
+                  [t] "=&r" (t)
+                : [ps] "r" (ps), [off] "r" (off)
+                : "cc", "memory");
+        }
+        if (n & 1) {
+            const uint32_t v = tm_ld32(xp);
+            const int32_t a = tm_sxtab16(off, v), b = tm_sxtab16_ror8(off, v);
+            *d0 = (int16_t)a;
+            *d1 = (int16_t)b;
+            *d2 = (int16_t)(a >> 16);
+            *d3 = (int16_t)(b >> 16);
+        }
     }
 }
 
@@ -662,46 +686,97 @@ static void dw3_widen1(const int8_t *x, int32_t ps, int32_t n, int32_t zi, int16
 // The recs of channels [oc0, oc0 + nc): per channel 2 * bias (four times), k, M, e, hi, then the filter
 // rows 0, 1, 2, 0, 1 (any rotation of the ring is three consecutive rows). e = 0 marks a channel for the C
 // loop: the SMMLAR form could overflow, or the shift is not negative. Returns whether any is so marked.
+static inline int32_t dw3_dbl(int32_t v) {   // both int16 halves doubled
+    int32_t r;
+    __asm__ ("sadd16 %0, %1, %1" : "=r" (r) : "r" (v));
+    return r;
+}
+
+// Filter words of two channels at once, from taps t[9] holding the pair as (bottom, top) int16 halves:
+// rows 0, 1, 2 and (for a ring's rotations) 0, 1 again, rw words per row.
+__attribute__((always_inline))
+static inline void dw3_rec_pair(const int32_t *t, int32_t *bot, int32_t *top, int rw, int nrows) {
+    for (int r = 0; r < nrows; r++, bot += rw, top += rw) {
+        const int32_t a = t[3 * (r % 3)], b = t[3 * (r % 3) + 1], c = t[3 * (r % 3) + 2];
+        bot[0] = dw3_pkhbt(a, b);
+        top[0] = dw3_pkhtb(b, a);
+        if (rw == 3) {
+            bot[1] = dw3_pkhbt(b, c);
+            top[1] = dw3_pkhtb(c, b);
+            bot[2] = dw3_pkhbt(c, a);
+            top[2] = dw3_pkhtb(a, c);
+        } else {
+            bot[1] = c;         // w2 in the bottom half (the top one is never read)
+            top[1] = c >> 16;
+        }
+    }
+}
+
+// Filter words of the four channels from w (rw, nrows constant where inlined).
+__attribute__((always_inline))
+static inline void dw3_rec_four(int32_t *rec, const int8_t *w, const int32_t *toff, int rw, int nrows) {
+    const int32_t nrec = DW3_HDR + 5 * rw;
+    int32_t lo[9], hi[9];
+    for (int k = 0; k < 9; k++) {
+        const uint32_t v = tm_ld32(w + toff[k]);
+        lo[k] = dw3_dbl(tm_sxtb16(v));        // channels 0, 2
+        hi[k] = dw3_dbl(tm_sxtb16_ror8(v));   // channels 1, 3
+    }
+    dw3_rec_pair(lo, rec + DW3_HDR, rec + 2 * nrec + DW3_HDR, rw, nrows);
+    dw3_rec_pair(hi, rec + nrec + DW3_HDR, rec + 3 * nrec + DW3_HDR, rw, nrows);
+}
+
+// The recs of channels [oc0, oc0 + nc): per channel 2 * bias (four times), k, M, e, hi, then the filter
+// rows 0, 1, 2, 0, 1 (any rotation of the ring is three consecutive rows; the last two only for a ring).
+// e = 0 marks a channel for the C loop: the SMMLAR form could overflow, or the shift is not negative.
+// Returns whether any is so marked.
 __attribute__((noinline))
 static int dw3_recs(const dw_t *c, const params_t *p, const dw3_geom_t *d, int32_t oc0, int32_t nc,
     int32_t *rec) {
-    const int32_t cout = c->g.out_c, rw = d->rw, zo = c->out->zero_point;
+    const int32_t cout = c->g.out_c, rw = d->rw, nrec = DW3_HDR + 5 * rw, zo = c->out->zero_point;
     const int32_t *bias = c->bias ? (const int32_t *)c->bias->data + oc0 : 0;
+    const tm_channel_q_t *q = p->q + oc0;
+    const int8_t *w = (const int8_t *)c->w->data + oc0;
     int32_t toff[9];
-    for (int32_t r = 0, t = 0; r < 3; r++) {
-        for (int32_t k = 0; k < 3; k++, t++) {
-            toff[t] = (r * d->w_row + k * d->w_col) * cout;
+    for (int32_t k = 0; k < 9; k++) {
+        toff[k] = ((k / 3) * d->w_row + (k % 3) * d->w_col) * cout;
+    }
+    int32_t j = 0;
+    for (; j + 4 <= nc; j += 4) {
+        int32_t *r4 = rec + j * nrec;
+        if (rw == 3) {
+            if (d->nbuf == 3) {
+                dw3_rec_four(r4, w + j, toff, 3, 5);
+            } else {
+                dw3_rec_four(r4, w + j, toff, 3, 3);
+            }
+        } else if (d->nbuf == 3) {
+            dw3_rec_four(r4, w + j, toff, 2, 5);
+        } else {
+            dw3_rec_four(r4, w + j, toff, 2, 3);
         }
     }
+    for (; j < nc; j++) {   // (one input channel, multiplier not a multiple of four)
+        int32_t t[9];
+        for (int32_t k = 0; k < 9; k++) {
+            t[k] = w[j + toff[k]] * 2 & 0xffff;
+        }
+        int32_t top[15];
+        dw3_rec_pair(t, rec + j * nrec + DW3_HDR, top, rw, 5);
+    }
     int any_c = 0;
-    for (int32_t j = 0; j < nc; j++, rec += DW3_HDR + 5 * rw) {
-        const int8_t *w = (const int8_t *)c->w->data + oc0 + j;
-        int32_t *row = rec + DW3_HDR;
-        for (int32_t r = 0; r < 3; r++, row += rw) {
-            const uint32_t w0 = (uint32_t)(2 * w[toff[3 * r]]) & 0xffffu;
-            const uint32_t w1 = (uint32_t)(2 * w[toff[3 * r + 1]]) & 0xffffu;
-            const uint32_t w2 = (uint32_t)(2 * w[toff[3 * r + 2]]) & 0xffffu;
-            row[0] = (int32_t)(w0 | w1 << 16);
-            if (rw == 3) {
-                row[1] = (int32_t)(w1 | w2 << 16);
-                row[2] = (int32_t)(w2 | w0 << 16);
-            } else {
-                row[1] = (int32_t)w2;
-            }
-        }
-        for (int32_t k = 0; k < 2 * rw; k++) {
-            row[k] = rec[DW3_HDR + k];
-        }
-        const int32_t b = bias ? bias[j] : 0, e = -p->q[oc0 + j].shift;
+    for (j = 0; j < nc; j++, rec += nrec) {
+        const int32_t b = bias ? bias[j] : 0, e = -q[j].shift;
         rec[0] = rec[1] = rec[2] = rec[3] = (int32_t)((uint32_t)b << 1);
-        rec[5] = p->q[oc0 + j].multiplier;
+        rec[5] = q[j].multiplier;
         rec[6] = 0;
         rec[7] = p->act_hi;
-        if (e >= 1 && e <= 31) {
-            const int64_t k = ((int64_t)1 << (e - 1)) + (int64_t)zo * ((int64_t)1 << e);
-            const int64_t acc_max = (b < 0 ? -(int64_t)b : b) + 9 * 128 * 255;
-            if (acc_max < ((int64_t)1 << 30) && acc_max + (k < 0 ? -k : k) + 2 < ((int64_t)1 << 31)) {
-                rec[4] = (int32_t)k;
+        // |acc| <= |bias| + 9 * 128 * 255 < 2^30, and |r + c| < 2^31 (|r| <= |acc|).
+        const uint32_t acc_max = (uint32_t)(b < 0 ? -b : b) + 9u * 128u * 255u;
+        if (e >= 1 && e <= 24 && acc_max < (1u << 30) && b != INT32_MIN) {   // (no uint32 overflow below)
+            const uint32_t k_abs = (1u << (e - 1)) + (uint32_t)(zo < 0 ? -zo : zo) * (1u << e);
+            if (acc_max + k_abs + 2u < (1u << 31)) {
+                rec[4] = (int32_t)(1u << (e - 1)) + zo * (int32_t)(1u << e);
                 rec[6] = e;
             }
         }
@@ -738,9 +813,10 @@ static void dw3_zero(int16_t *p, int32_t n) {
     }
 }
 
-// Plane row `slot` of every plane in the block gets input row r (zeros outside the image).
-static void dw3_fill_row(const dw_t *c, const dw3_geom_t *d, int16_t *planes, int32_t slot, int32_t r,
-    const int8_t *x) {
+// Plane rows [slot, slot + nrows) of every plane in the block get input rows [r, r + nrows) (zeros for
+// rows outside the image; a ring fills one row at a time).
+static void dw3_fill_rows(const dw_t *c, const dw3_geom_t *d, int16_t *planes, int32_t slot, int32_t r,
+    int32_t nrows, const int8_t *x) {
     const int32_t zi = c->in->zero_point, pp = d->nbuf * d->wp;
     int16_t *dst = planes + slot * d->wp;
     if (r < 0 || r >= d->rows_in) {
@@ -754,9 +830,11 @@ static void dw3_fill_row(const dw_t *c, const dw3_geom_t *d, int16_t *planes, in
     x += r * d->x_row;
     dst += d->pad_c;
     if (d->planes == 4) {
-        dw3_widen4(x, d->x_col, n, tm_neg_pair(zi), dst, pp);
+        dw3_widen4(x, d->x_row, d->x_col, n, nrows, tm_neg_pair(zi), dst, d->wp, pp);
     } else {
-        dw3_widen1(x, d->x_col, n, zi, dst);
+        for (; nrows > 0; nrows--, x += d->x_row, dst += d->wp) {
+            dw3_widen1(x, d->x_col, n, zi, dst);
+        }
     }
 }
 
@@ -811,9 +889,7 @@ static void dw3_eval(const dw_t *c, const params_t *p, const dw3_geom_t *d, void
             if (d->nbuf != 3) {
                 // Plane row i holds input row i - pad (the padding rows were zeroed above).
                 const int32_t hi = d->nbuf - d->pad_r < d->rows_in ? d->nbuf - d->pad_r : d->rows_in;
-                for (int32_t r = 0; r < hi; r++) {
-                    dw3_fill_row(c, d, planes, r + d->pad_r, r, x);
-                }
+                dw3_fill_rows(c, d, planes, d->pad_r, 0, hi, x);
                 dw3_out_rows(c, p, d, kernel, planes, recs, nc, oc0, 0, d->rows_out, 0, any_c, y);
                 continue;
             }
@@ -823,7 +899,7 @@ static void dw3_eval(const dw_t *c, const params_t *p, const dw3_geom_t *d, void
                 const int32_t r0 = orow * d->stride_r - d->pad_r, ring0 = (r0 % 3 + 3) % 3;
                 for (int32_t r = r0 > next ? r0 : next, i = (r % 3 + 3) % 3; r < r0 + 3;
                      r++, i = i == 2 ? 0 : i + 1) {
-                    dw3_fill_row(c, d, planes, i, r, x);
+                    dw3_fill_rows(c, d, planes, i, r, 1, x);
                 }
                 next = r0 + 3;
                 dw3_out_rows(c, p, d, kernel, planes, recs, nc, oc0, 0, 1, (3 - ring0) % 3, any_c, y);
