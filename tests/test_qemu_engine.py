@@ -265,6 +265,18 @@ def _dsp_spatial_cases():
                                                       activation="relu")(x), (13, 11, 1)),
         "dw_cin1_dilated": (lambda x: L.DepthwiseConv2D((3, 4), dilation_rate=(2, 1), depth_multiplier=4,
                                                         padding="same")(x), (9, 10, 1)),
+        # 3x3 on int16 planes: a ring of rows (wide), a tail of 3, the clamp at ReLU6's top
+        "dw3_ring_relu6": (lambda x: L.DepthwiseConv2D(3, padding="same", activation="relu6")(x), (7, 19, 8)),
+        # swept along the height (tall and narrow), stride 2, VALID
+        "dw3_tall_valid_s2": (lambda x: L.DepthwiseConv2D(3, strides=2, activation="relu")(x), (21, 7, 4)),
+        "dw3_strides_1x2": (lambda x: L.DepthwiseConv2D(3, strides=(1, 2), padding="same")(x), (6, 11, 8)),
+        # one input channel (person_detection's first layer), and a multiplier not a multiple of four
+        "dw3_cin1_mult8": (lambda x: L.DepthwiseConv2D(3, strides=2, depth_multiplier=8, padding="same",
+                                                       activation="relu6")(x), (11, 14, 1)),
+        "dw3_cin1_mult3": (lambda x: L.DepthwiseConv2D(3, depth_multiplier=3, padding="same")(x), (7, 9, 1)),
+        # biases so large that SMMLAR's sums could overflow: those channels take the C loop
+        "dw3_big_bias": (lambda x: L.DepthwiseConv2D(
+            3, padding="same", bias_initializer=tf.keras.initializers.RandomUniform(-1e5, 1e5))(x), (5, 6, 8)),
     }
 
 
@@ -272,7 +284,8 @@ def _dsp_spatial_cases():
                                          "conv_dilated", "conv_groups", "conv3x3_cin3_stride2",
                                          "conv1x1_mixed_scales", "dw3x3_same", "dw3x3_odd_channels",
                                          "dw3x3_stride2", "dw5x3_valid", "dw_dilated", "dw_mult4", "dw_mult2",
-                                         "dw_cin1_mult8", "dw_cin1_dilated"]))
+                                         "dw_cin1_mult8", "dw_cin1_dilated", "dw3_ring_relu6", "dw3_tall_valid_s2",
+                                         "dw3_strides_1x2", "dw3_cin1_mult8", "dw3_cin1_mult3", "dw3_big_bias"]))
 def test_spatial_dsp_paths_bit_exact_on_m4(case):
     sys.path.insert(0, str(REPO / "tests"))
     from opcheck import cached_model

@@ -64,6 +64,98 @@ static int dw_cin1_ok(const dw_t *c) {
     return c->g.in_c == 1 && c->g.dil_w == 1 && (c->g.k_w & 3) == 0 && (c->g.out_c & 3) == 0;
 }
 
+// 3x3 windows, undilated, sweep stride 1 or 2 (most depthwise layers): a faster path on planes.
+// Multiplier 1 with channels in fours, or one input channel with any multiplier. The input rows a
+// window needs are widened into int16 planes, one per input channel, with x - Z_in and zero columns for
+// the padding (zero contributes nothing, as TFLM's skipped taps), held in a ring of three rows. In a plane,
+// a word holds two horizontally adjacent values, so SMLAD multiplies a pair of taps, and four adjacent
+// outputs of one channel share the words they read (8 multiplies for 12 products per filter row).
+// No border tests are left. One assembly routine does a row of outputs of one channel, requantization
+// included. Layers that are long and narrow (kws: 25 x 5) are swept along their long side ("transposed":
+// rows and columns swap roles), so that fewer outputs fall in groups of less than four.
+//
+// Requantization with SMMLAR: with acc2 = 2 * acc (filter and bias are doubled for free),
+//   SMMLAR(acc2, M, c) = floor((acc2 * M + c * 2^32 + 2^31) / 2^32) = floor((acc * M + 2^30) / 2^31) + c
+// which is TFLM's first rounding plus c. With c = 2^(e-1) - [acc < 0] + Z_out * 2^e, an arithmetic shift
+// by e = -shift gives both roundings and Z_out (see tm_rq_t in arm_dsp.h for why [acc < 0] serves).
+// Valid while no int32 overflows: checked per channel (|acc| < 2^30, |r + c| < 2^31); a channel that fails,
+// or whose shift is not negative, takes a plain C loop over the same planes.
+
+enum { DW3_HDR = 8 };   // rec words before the filter rows: 2 * bias four times, k, M, e, hi
+
+typedef struct {
+    int32_t rows_in, cols_in, rows_out, cols_out;   // "rows": the ring's dimension; "cols": the sweep
+    int32_t stride_r, stride_c, pad_r, pad_c;
+    int32_t x_row, x_col, y_row, y_col, w_row, w_col;   // byte steps (input, output), tap steps (filter)
+    int32_t planes, chans, rw;   // planes and output channels per block, filter words per row in a rec
+    int32_t wp;                  // plane row length (int16, even): every column a group reads
+    int32_t nbuf;                // rows per plane: 3 (a ring) or all a block needs
+    uint32_t scratch;
+} dw3_geom_t;
+
+// One output row of a block for the assembly (it advances b, y, rec and nc channel by channel).
+typedef struct {
+    const int16_t *b;   // the channel's plane, ring row 0, column 0
+    int8_t *y;          // the channel's first output
+    const int32_t *rec; // the channel's rec (see dw3_rec)
+    int32_t nc;         // channels left
+    int32_t db;         // bytes between the channels' planes (0: they share one)
+    int32_t ys;         // bytes between outputs
+    int32_t end;        // bytes of plane the groups of four cover
+    int32_t tail;       // outputs left after them (0..3)
+    int32_t wofs;       // bytes from a rec to its filter words for ring row 0
+    int32_t nrows;      // output rows
+    int32_t rstep;      // bytes of plane between output rows
+    int32_t ystep;      // bytes between output rows
+} dw3_row_t;
+
+// Extra assembly cost of a line of n outputs when groups of four do not fit (instructions, measured).
+static int32_t dw3_line_cost(int32_t n) {
+    return 64 * (n >> 2) + ((n & 2) ? 40 : 0) + ((n & 1) ? 30 : 0) + 20;
+}
+
+static int dw3_plan(const dw_t *c, dw3_geom_t *d) {
+    const tm_window_t *g = &c->g;
+    if (g->k_h != 3 || g->k_w != 3 || g->dil_h != 1 || g->dil_w != 1) {
+        return 0;
+    }
+    if (!((c->dm == 1 && (g->in_c & 3) == 0) || g->in_c == 1)) {
+        return 0;
+    }
+    const int32_t cin = g->in_c, cout = g->out_c;
+    // Sweep along the width unless the height gives fewer short groups (and its stride fits).
+    int transposed = (g->stride_h == 1 || g->stride_h == 2) &&
+                     g->out_w * dw3_line_cost(g->out_h) < g->out_h * dw3_line_cost(g->out_w);
+    if (!transposed && g->stride_w != 1 && g->stride_w != 2) {
+        return 0;
+    }
+    if (!transposed) {
+        d->rows_in = g->in_h; d->cols_in = g->in_w; d->rows_out = g->out_h; d->cols_out = g->out_w;
+        d->stride_r = g->stride_h; d->stride_c = g->stride_w; d->pad_r = g->pad_h; d->pad_c = g->pad_w;
+        d->x_row = g->in_w * cin; d->x_col = cin; d->y_row = g->out_w * cout; d->y_col = cout;
+        d->w_row = 3; d->w_col = 1;
+    } else {
+        d->rows_in = g->in_w; d->cols_in = g->in_h; d->rows_out = g->out_w; d->cols_out = g->out_h;
+        d->stride_r = g->stride_w; d->stride_c = g->stride_h; d->pad_r = g->pad_w; d->pad_c = g->pad_h;
+        d->x_row = cin; d->x_col = g->in_w * cin; d->y_row = cout; d->y_col = g->out_w * cout;
+        d->w_row = 1; d->w_col = 3;
+    }
+    d->planes = cin == 1 ? 1 : 4;
+    d->chans = cin == 1 ? (c->dm < 8 ? c->dm : 8) : 4;
+    d->rw = d->stride_c == 1 ? 3 : 2;
+    // The last output starting at column j, a group reads up to column j + 3 (a word past a single
+    // output; the column past a window is read but never multiplied).
+    int32_t wp = d->stride_c * (d->cols_out - 1) + 4;
+    wp = (wp + 1) & ~1;
+    d->wp = wp;
+    // Narrow layers hold every input row a block needs (when that is small), so that one call of the
+    // assembly does all output rows and the padding rows are zeroed once; the others a ring of three.
+    const int32_t all = (d->rows_out - 1) * d->stride_r + 3;
+    d->nbuf = d->cols_out <= 12 && d->planes * all * wp * 2 <= 2048 ? all : 3;
+    d->scratch = (uint32_t)d->chans * (DW3_HDR + 5 * d->rw) * 4u + (uint32_t)(d->planes * d->nbuf * wp) * 2u;
+    return 1;
+}
+
 #endif
 
 static tm_status_t init(tm_model_t *m, tm_node_t *n, tm_node_request_t *req) {
@@ -89,6 +181,10 @@ static tm_status_t init(tm_model_t *m, tm_node_t *n, tm_node_request_t *req) {
     } else if ((c.dm & 3) == 0 && dw_cin1_ok(&c)) {
         // Two channels' widened filter and a staged window.
         req->scratch_bytes = (uint32_t)(c.g.k_h * c.g.k_w) * (2u * sizeof(int16_t) + 1u);
+    }
+    dw3_geom_t d3;
+    if (dw3_plan(&c, &d3) && d3.scratch > req->scratch_bytes) {
+        req->scratch_bytes = d3.scratch;   // (the path above serves activations clamped above -128)
     }
 #endif
     return TM_OK;
@@ -380,6 +476,438 @@ static void dw_cin1_dsp(const dw_t *c, const params_t *p, void *scratch) {
     }
 }
 
+// The assembly: output rows of a block (a: the dw3_row_t), channel after channel, row after row. b (r0)
+// is the first output's column in the first plane row of the window, rs (r1) the bytes between plane rows,
+// W (r2) the filter words of window rows 0-2 (rw words per row). Frame: [sp] 2 * bias four times (one LDM
+// fills four sums), [sp + 16] k, M, e, hi, [sp + 32] y, ys, end of the groups of four, tail, [sp + 48] a,
+// [sp + 52] the row's b and y, rows left. In a group:
+// sums r3-r6, input words r7-r9 (stride 1) or r7-r11 (stride 2), filter words r10-r12 or r12/lr.
+// Stride 1, with filter words W01 = (w0, w1), W12 = (w1, w2), Wr = (w2, w0), input words (x0, x1), ...:
+//   y0 = SMLAD(x01, W01) + x2 w2    y1 = x1 w0 + SMLAD(x23, W12)
+//   y2 = SMLAD(x23, W01) + x4 w2    y3 = x3 w0 + SMLAD(x45, W12)
+// Stride 2, with W01 and w2: yi = SMLAD(x(2i, 2i+1), W01) + x(2i+2) w2.
+#define DW3_S1_MUL2 "smlad r3, r7, r10, r3\n\t" "smlabb r3, r8, r12, r3\n\t"
+#define DW3_S1_MUL4 DW3_S1_MUL2 "smlatt r4, r7, r12, r4\n\t" "smlad r4, r8, r11, r4\n\t"
+#define DW3_S1_MUL8 DW3_S1_MUL4 "smlad r5, r8, r10, r5\n\t" "smlabb r5, r9, r12, r5\n\t" \
+                                "smlatt r6, r8, r12, r6\n\t" "smlad r6, r9, r11, r6\n\t"
+#define DW3_S2_MUL2 "smlad r3, r7, r12, r3\n\t" "smlabb r3, r8, lr, r3\n\t"
+#define DW3_S2_MUL4 DW3_S2_MUL2 "smlad r4, r8, r12, r4\n\t" "smlabb r4, r9, lr, r4\n\t"
+#define DW3_S2_MUL8 DW3_S2_MUL4 "smlad r5, r9, r12, r5\n\t" "smlabb r5, r10, lr, r5\n\t" \
+                                "smlad r6, r10, r12, r6\n\t" "smlabb r6, r11, lr, r6\n\t"
+// The sums over three filter rows: X is the input words' register list, MUL the multiplies.
+#define DW3_S1_ROWS(X, MUL)                                                                                  \
+    "ldm sp, {r3-r6}\n\t"                                                                                    \
+    "ldm r0, {" X "}\n\t" "ldm r2!, {r10-r12}\n\t" MUL                                                     \
+    "add lr, r0, r1\n\t" "ldm lr, {" X "}\n\t" "ldm r2!, {r10-r12}\n\t" MUL                                \
+    "add lr, r0, r1, lsl #1\n\t" "ldm lr, {" X "}\n\t" "ldm r2!, {r10-r12}\n\t" MUL                        \
+    "sub r2, r2, #36\n\t"
+#define DW3_S2_ROWS(X, MUL)                                                                                  \
+    "ldm sp, {r3-r6}\n\t"                                                                                    \
+    "ldm r0, {" X "}\n\t" "ldm r2!, {r12, lr}\n\t" MUL                                                     \
+    "add r12, r0, r1\n\t" "ldm r12, {" X "}\n\t" "ldm r2!, {r12, lr}\n\t" MUL                              \
+    "add r12, r0, r1, lsl #1\n\t" "ldm r12, {" X "}\n\t" "ldm r2!, {r12, lr}\n\t" MUL                      \
+    "sub r2, r2, #24\n\t"
+// Requantize sum A (k r7, M r8, e r9, hi r10): SMMLAR, shift, saturate to int8 (and clamp at hi).
+#define DW3_RQ_FULL(A) "add lr, r7, " A ", asr #31\n\t" "smmlar " A ", " A ", r8, lr\n\t"                   \
+                       "asr " A ", " A ", r9\n\t" "ssat " A ", #8, " A "\n\t"
+#define DW3_RQ_HI(A) DW3_RQ_FULL(A) "cmp " A ", r10\n\t" "it gt\n\t" "movgt " A ", r10\n\t"
+// Store 1, 2 or 4 sums (y r11, step r12), keeping y in the frame.
+#define DW3_OUT_LOAD "add lr, sp, #16\n\t" "ldm lr, {r7-r12}\n\t"
+#define DW3_OUT1(RQ) DW3_OUT_LOAD RQ("r3") "strb r3, [r11]\n\t"
+#define DW3_OUT2(RQ) DW3_OUT_LOAD RQ("r3") "strb r3, [r11]\n\t" RQ("r4") "strb r4, [r11, r12]\n\t"          \
+    "add r11, r11, r12, lsl #1\n\t" "str r11, [sp, #32]\n\t"
+#define DW3_OUT4(RQ) DW3_OUT_LOAD RQ("r3") "strb r3, [r11]\n\t" RQ("r4") "strb r4, [r11, r12]\n\t"          \
+    "add r11, r11, r12, lsl #1\n\t"                                                                          \
+    RQ("r5") "strb r5, [r11]\n\t" RQ("r6") "strb r6, [r11, r12]\n\t"                                      \
+    "add r11, r11, r12, lsl #1\n\t" "str r11, [sp, #32]\n\t"
+// Per channel: groups of four until the end, then a pair and a single as the tail asks. Channels whose
+// rec has e = 0 are left to C.
+#define DW3_KERNEL(name, ROWS, X4, M8, X2, M4, X1, M2, STEP, NREC, RQ)                                    \
+    __attribute__((naked, noinline))                                                                         \
+    static void name(int32_t rs, dw3_row_t *a) {                                                            \
+        __asm__ volatile (                                                                                   \
+            "push {r4-r11, lr}\n\t"                                                                          \
+            "sub sp, sp, #64\n\t"                                                                            \
+            "mov r3, r1\n\t"                                                                                 \
+            "mov r1, r0\n\t"                                                                                 \
+            "str r3, [sp, #48]\n"                                                                            \
+            "5:\n\t"                                                                                         \
+            "ldr r8, [r3, #8]\n\t"                                                                           \
+            "ldr r2, [r3, #32]\n\t"                                                                          \
+            "add r2, r2, r8\n\t"                                                                             \
+            "ldm r8, {r4-r11}\n\t"                                                                           \
+            "stm sp, {r4-r11}\n\t"                                                                           \
+            "cmp r10, #0\n\t"                                                                                \
+            "beq 6f\n\t"                                                                                     \
+            "ldm r3, {r0, r4}\n\t"                                                                           \
+            "ldr r5, [r3, #36]\n\t"                                                                          \
+            "add r12, sp, #52\n\t"                                                                           \
+            "stm r12, {r0, r4, r5}\n"                                                                        \
+            "7:\n\t"                                                                                         \
+            "add r12, r3, #20\n\t"                                                                           \
+            "ldm r12, {r5-r7}\n\t"                                                                           \
+            "add r6, r6, r0\n\t"                                                                             \
+            "add r12, sp, #32\n\t"                                                                           \
+            "stm r12, {r4-r7}\n\t"                                                                           \
+            "cmp r0, r6\n\t"                                                                                 \
+            "beq 2f\n"                                                                                       \
+            "1:\n\t"                                                                                         \
+            ROWS(X4, M8) DW3_OUT4(RQ)                                                                        \
+            "add r0, r0, #" #STEP "\n\t"                                                                     \
+            "ldr lr, [sp, #40]\n\t"                                                                          \
+            "cmp r0, lr\n\t"                                                                                 \
+            "bne 1b\n"                                                                                       \
+            "2:\n\t"                                                                                         \
+            "ldr lr, [sp, #44]\n\t"                                                                          \
+            "tst lr, #2\n\t"                                                                                 \
+            "beq 3f\n\t"                                                                                     \
+            ROWS(X2, M4) DW3_OUT2(RQ)                                                                        \
+            "add r0, r0, #" #STEP "/2\n"                                                                     \
+            "3:\n\t"                                                                                         \
+            "ldr lr, [sp, #44]\n\t"                                                                          \
+            "tst lr, #1\n\t"                                                                                 \
+            "beq 8f\n\t"                                                                                     \
+            ROWS(X1, M2) DW3_OUT1(RQ)                                                                        \
+            "8:\n\t"                                                                                         \
+            "ldr r3, [sp, #48]\n\t"                                                                          \
+            "ldrd r5, r6, [r3, #40]\n\t"                                                                     \
+            "add r12, sp, #52\n\t"                                                                           \
+            "ldm r12, {r0, r4, r7}\n\t"                                                                      \
+            "add r0, r0, r5\n\t"                                                                             \
+            "add r4, r4, r6\n\t"                                                                             \
+            "subs r7, r7, #1\n\t"                                                                            \
+            "stm r12, {r0, r4, r7}\n\t"                                                                      \
+            "bne 7b\n"                                                                                       \
+            "6:\n\t"                                                                                         \
+            "ldr r3, [sp, #48]\n\t"                                                                          \
+            "ldm r3, {r0, r4, r8, r9, r10}\n\t"                                                              \
+            "add r0, r0, r10\n\t"                                                                            \
+            "add r4, r4, #1\n\t"                                                                             \
+            "add r8, r8, #" #NREC "\n\t"                                                                     \
+            "subs r9, r9, #1\n\t"                                                                            \
+            "stm r3, {r0, r4, r8, r9}\n\t"                                                                   \
+            "bne 5b\n\t"                                                                                     \
+            "add sp, sp, #64\n\t"                                                                            \
+            "pop {r4-r11, pc}\n\t");                                                                         \
+    }
+
+DW3_KERNEL(dw3_s1_full, DW3_S1_ROWS, "r7-r9", DW3_S1_MUL8, "r7, r8", DW3_S1_MUL4, "r7, r8", DW3_S1_MUL2, 8, 92,
+           DW3_RQ_FULL)
+DW3_KERNEL(dw3_s1_hi, DW3_S1_ROWS, "r7-r9", DW3_S1_MUL8, "r7, r8", DW3_S1_MUL4, "r7, r8", DW3_S1_MUL2, 8, 92,
+           DW3_RQ_HI)
+DW3_KERNEL(dw3_s2_full, DW3_S2_ROWS, "r7-r11", DW3_S2_MUL8, "r7-r9", DW3_S2_MUL4, "r7, r8", DW3_S2_MUL2, 16,
+           72, DW3_RQ_FULL)
+DW3_KERNEL(dw3_s2_hi, DW3_S2_ROWS, "r7-r11", DW3_S2_MUL8, "r7-r9", DW3_S2_MUL4, "r7, r8", DW3_S2_MUL2, 16,
+           72, DW3_RQ_HI)
+
+typedef void (*dw3_kernel_t)(int32_t, dw3_row_t *);
+static inline void dw3_st32(int16_t *p, int32_t v) {
+    memcpy(p, &v, 4);   // one STR (unaligned stores are allowed)
+}
+
+static inline int32_t dw3_pkhbt(int32_t lo, int32_t hi) {   // (lo.bottom, hi.bottom)
+    int32_t r;
+    __asm__ ("pkhbt %0, %1, %2, lsl #16" : "=r" (r) : "r" (lo), "r" (hi));
+    return r;
+}
+
+static inline int32_t dw3_pkhtb(int32_t hi, int32_t lo) {   // (lo.top, hi.top)
+    int32_t r;
+    __asm__ ("pkhtb %0, %1, %2, asr #16" : "=r" (r) : "r" (hi), "r" (lo));
+    return r;
+}
+
+// nrows rows (x_row bytes apart; plane rows wp apart) of n pixels (ps bytes apart) of four channels at x
+// into four planes d + j * pp, as x - Z_in (off: -Z_in in both halves). Two pixels per step: SXTAB16
+// widens channels (0, 2) and (1, 3) of each, PKH pairs the two pixels of each channel.
+__attribute__((noinline))
+static void dw3_widen4(const int8_t *x, int32_t x_row, int32_t ps, int32_t n, int32_t nrows, int32_t off,
+    int16_t *d, int32_t wp, int32_t pp) {
+    for (; nrows > 0; nrows--, x += x_row, d += wp) {
+        const int8_t *xp = x;
+        int16_t *d0 = d, *d1 = d + pp, *d2 = d + 2 * pp, *d3 = d + 3 * pp;
+        int32_t pairs = n >> 1;
+        if (pairs > 0) {
+            uint32_t v0, v1, a, e, t;
+            __asm__ volatile (
+                "1:\n\t"
+                "ldr     %[v1], [%[xp], %[ps]]\n\t"
+                "ldr     %[v0], [%[xp]]\n\t"
+                "add     %[xp], %[xp], %[ps], lsl #1\n\t"
+                "sxtab16 %[a], %[off], %[v0]\n\t"
+                "sxtab16 %[v0], %[off], %[v0], ror #8\n\t"
+                "sxtab16 %[e], %[off], %[v1]\n\t"
+                "sxtab16 %[v1], %[off], %[v1], ror #8\n\t"
+                "pkhbt   %[t], %[a], %[e], lsl #16\n\t"
+                "str     %[t], [%[d0]], #4\n\t"
+                "pkhtb   %[t], %[e], %[a], asr #16\n\t"
+                "str     %[t], [%[d2]], #4\n\t"
+                "pkhbt   %[t], %[v0], %[v1], lsl #16\n\t"
+                "str     %[t], [%[d1]], #4\n\t"
+                "pkhtb   %[t], %[v1], %[v0], asr #16\n\t"
+                "str     %[t], [%[d3]], #4\n\t"
+                "subs    %[pairs], %[pairs], #1\n\t"
+                "bne     1b"
+                : [xp] "+r" (xp), [d0] "+r" (d0), [d1] "+r" (d1), [d2] "+r" (d2), [d3] "+r" (d3),
+                  [pairs] "+r" (pairs), [v0] "=&r" (v0), [v1] "=&r" (v1), [a] "=&r" (a), [e] "=&r" (e),
+                  [t] "=&r" (t)
+                : [ps] "r" (ps), [off] "r" (off)
+                : "cc", "memory");
+        }
+        if (n & 1) {
+            const uint32_t v = tm_ld32(xp);
+            const int32_t a = tm_sxtab16(off, v), b = tm_sxtab16_ror8(off, v);
+            *d0 = (int16_t)a;
+            *d1 = (int16_t)b;
+            *d2 = (int16_t)(a >> 16);
+            *d3 = (int16_t)(b >> 16);
+        }
+    }
+}
+
+// n pixels of one channel into one plane (contiguous pixels four at a time).
+__attribute__((noinline))
+static void dw3_widen1(const int8_t *x, int32_t ps, int32_t n, int32_t zi, int16_t *d) {
+    int32_t i = 0;
+    if (ps == 1) {
+        const int32_t off = tm_neg_pair(zi);
+        for (; i + 4 <= n; i += 4) {
+            const uint32_t v = tm_ld32(x + i);
+            const int32_t a = tm_sxtab16(off, v), b = tm_sxtab16_ror8(off, v);
+            dw3_st32(d + i, dw3_pkhbt(a, b));
+            dw3_st32(d + i + 2, dw3_pkhtb(b, a));
+        }
+    }
+    for (; i < n; i++) {
+        d[i] = (int16_t)(x[i * ps] - zi);
+    }
+}
+
+// The recs of channels [oc0, oc0 + nc): per channel 2 * bias (four times), k, M, e, hi, then the filter
+// rows 0, 1, 2, 0, 1 (any rotation of the ring is three consecutive rows). e = 0 marks a channel for the C
+// loop: the SMMLAR form could overflow, or the shift is not negative. Returns whether any is so marked.
+static inline int32_t dw3_dbl(int32_t v) {   // both int16 halves doubled
+    int32_t r;
+    __asm__ ("sadd16 %0, %1, %1" : "=r" (r) : "r" (v));
+    return r;
+}
+
+// Filter words of two channels at once, from taps t[9] holding the pair as (bottom, top) int16 halves:
+// rows 0, 1, 2 and (for a ring's rotations) 0, 1 again, rw words per row.
+__attribute__((always_inline))
+static inline void dw3_rec_pair(const int32_t *t, int32_t *bot, int32_t *top, int rw, int nrows) {
+    for (int r = 0; r < nrows; r++, bot += rw, top += rw) {
+        const int32_t a = t[3 * (r % 3)], b = t[3 * (r % 3) + 1], c = t[3 * (r % 3) + 2];
+        bot[0] = dw3_pkhbt(a, b);
+        top[0] = dw3_pkhtb(b, a);
+        if (rw == 3) {
+            bot[1] = dw3_pkhbt(b, c);
+            top[1] = dw3_pkhtb(c, b);
+            bot[2] = dw3_pkhbt(c, a);
+            top[2] = dw3_pkhtb(a, c);
+        } else {
+            bot[1] = c;         // w2 in the bottom half (the top one is never read)
+            top[1] = c >> 16;
+        }
+    }
+}
+
+// Filter words of the four channels from w (rw, nrows constant where inlined).
+__attribute__((always_inline))
+static inline void dw3_rec_four(int32_t *rec, const int8_t *w, const int32_t *toff, int rw, int nrows) {
+    const int32_t nrec = DW3_HDR + 5 * rw;
+    int32_t lo[9], hi[9];
+    for (int k = 0; k < 9; k++) {
+        const uint32_t v = tm_ld32(w + toff[k]);
+        lo[k] = dw3_dbl(tm_sxtb16(v));        // channels 0, 2
+        hi[k] = dw3_dbl(tm_sxtb16_ror8(v));   // channels 1, 3
+    }
+    dw3_rec_pair(lo, rec + DW3_HDR, rec + 2 * nrec + DW3_HDR, rw, nrows);
+    dw3_rec_pair(hi, rec + nrec + DW3_HDR, rec + 3 * nrec + DW3_HDR, rw, nrows);
+}
+
+// The recs of channels [oc0, oc0 + nc): per channel 2 * bias (four times), k, M, e, hi, then the filter
+// rows 0, 1, 2, 0, 1 (any rotation of the ring is three consecutive rows; the last two only for a ring).
+// e = 0 marks a channel for the C loop: the SMMLAR form could overflow, or the shift is not negative.
+// Returns whether any is so marked.
+__attribute__((noinline))
+static int dw3_recs(const dw_t *c, const params_t *p, const dw3_geom_t *d, int32_t oc0, int32_t nc,
+    int32_t *rec) {
+    const int32_t cout = c->g.out_c, rw = d->rw, nrec = DW3_HDR + 5 * rw, zo = c->out->zero_point;
+    const int32_t *bias = c->bias ? (const int32_t *)c->bias->data + oc0 : 0;
+    const tm_channel_q_t *q = p->q + oc0;
+    const int8_t *w = (const int8_t *)c->w->data + oc0;
+    int32_t toff[9];
+    for (int32_t k = 0; k < 9; k++) {
+        toff[k] = ((k / 3) * d->w_row + (k % 3) * d->w_col) * cout;
+    }
+    int32_t j = 0;
+    for (; j + 4 <= nc; j += 4) {
+        int32_t *r4 = rec + j * nrec;
+        if (rw == 3) {
+            if (d->nbuf == 3) {
+                dw3_rec_four(r4, w + j, toff, 3, 5);
+            } else {
+                dw3_rec_four(r4, w + j, toff, 3, 3);
+            }
+        } else if (d->nbuf == 3) {
+            dw3_rec_four(r4, w + j, toff, 2, 5);
+        } else {
+            dw3_rec_four(r4, w + j, toff, 2, 3);
+        }
+    }
+    for (; j < nc; j++) {   // (one input channel, multiplier not a multiple of four)
+        int32_t t[9];
+        for (int32_t k = 0; k < 9; k++) {
+            t[k] = w[j + toff[k]] * 2 & 0xffff;
+        }
+        int32_t top[15];
+        dw3_rec_pair(t, rec + j * nrec + DW3_HDR, top, rw, 5);
+    }
+    int any_c = 0;
+    for (j = 0; j < nc; j++, rec += nrec) {
+        const int32_t b = bias ? bias[j] : 0, e = -q[j].shift;
+        rec[0] = rec[1] = rec[2] = rec[3] = (int32_t)((uint32_t)b << 1);
+        rec[5] = q[j].multiplier;
+        rec[6] = 0;
+        rec[7] = p->act_hi;
+        // |acc| <= |bias| + 9 * 128 * 255 < 2^30, and |r + c| < 2^31 (|r| <= |acc|).
+        const uint32_t acc_max = (uint32_t)(b < 0 ? -b : b) + 9u * 128u * 255u;
+        if (e >= 1 && e <= 24 && acc_max < (1u << 30) && b != INT32_MIN) {   // (no uint32 overflow below)
+            const uint32_t k_abs = (1u << (e - 1)) + (uint32_t)(zo < 0 ? -zo : zo) * (1u << e);
+            if (acc_max + k_abs + 2u < (1u << 31)) {
+                rec[4] = (int32_t)(1u << (e - 1)) + zo * (int32_t)(1u << e);
+                rec[6] = e;
+            }
+        }
+        any_c |= rec[6] == 0;
+    }
+    return any_c;
+}
+
+// A row of outputs of a channel whose rec failed dw3_rec: plain C over the same planes (w: its rows for
+// ring rows 0-2).
+static void dw3_row_c(const dw_t *c, const params_t *p, const dw3_geom_t *d, const int16_t *b, int32_t oc,
+    const int32_t *w, int8_t *y) {
+    const int32_t bias = c->bias ? ((const int32_t *)c->bias->data)[oc] : 0;
+    const int32_t zo = c->out->zero_point;
+    for (int32_t o = 0; o < d->cols_out; o++, y += d->y_col) {
+        int32_t acc = bias;
+        for (int32_t i = 0; i < 3; i++) {
+            const int32_t *row = w + i * d->rw;
+            const int16_t *x = b + i * d->wp + o * d->stride_c;   // (b: the window's first plane row)
+            const int32_t w0 = (int16_t)row[0] >> 1, w1 = row[0] >> 17;
+            const int32_t w2 = (d->rw == 3 ? row[1] >> 16 : (int16_t)row[1]) >> 1;
+            acc += w0 * x[0] + w1 * x[1] + w2 * x[2];
+        }
+        *y = (int8_t)tm_clamp(tm_mbqm(acc, p->q[oc].multiplier, p->q[oc].shift) + zo, p->act_lo, p->act_hi);
+    }
+}
+
+// n (even) int16 zeros at a word-aligned p. (memset is a call into MicroPython here, slow for a few words.)
+__attribute__((optimize("no-tree-loop-distribute-patterns")))
+static void dw3_zero(int16_t *p, int32_t n) {
+    uint32_t *w = (uint32_t *)p;
+    for (int32_t k = 0; k < n >> 1; k++) {
+        w[k] = 0;
+    }
+}
+
+// Plane rows [slot, slot + nrows) of every plane in the block get input rows [r, r + nrows) (zeros for
+// rows outside the image; a ring fills one row at a time).
+static void dw3_fill_rows(const dw_t *c, const dw3_geom_t *d, int16_t *planes, int32_t slot, int32_t r,
+    int32_t nrows, const int8_t *x) {
+    const int32_t zi = c->in->zero_point, pp = d->nbuf * d->wp;
+    int16_t *dst = planes + slot * d->wp;
+    if (r < 0 || r >= d->rows_in) {
+        for (int32_t j = 0; j < d->planes; j++) {
+            dw3_zero(dst + j * pp, d->wp);
+        }
+        return;
+    }
+    int32_t n = d->wp - d->pad_c;
+    n = n < d->cols_in ? n : d->cols_in;
+    x += r * d->x_row;
+    dst += d->pad_c;
+    if (d->planes == 4) {
+        dw3_widen4(x, d->x_row, d->x_col, n, nrows, tm_neg_pair(zi), dst, d->wp, pp);
+    } else {
+        for (; nrows > 0; nrows--, x += d->x_row, dst += d->wp) {
+            dw3_widen1(x, d->x_col, n, zi, dst);
+        }
+    }
+}
+
+// Output rows [orow, orow + nrows) of the block's nc channels (first output y), the window of the first
+// starting at plane row `row`, whose filter rows begin at `start` (a ring's rotation).
+__attribute__((noinline))
+static void dw3_out_rows(const dw_t *c, const params_t *p, const dw3_geom_t *d, dw3_kernel_t kernel,
+    const int16_t *planes, const int32_t *recs, int32_t nc, int32_t oc0, int32_t row, int32_t nrows,
+    int32_t start, int any_c, int8_t *y) {
+    const int32_t nrec = DW3_HDR + 5 * d->rw, db = d->planes == 1 ? 0 : d->nbuf * d->wp;
+    dw3_row_t a;
+    a.b = planes + row * d->wp;
+    a.y = y;
+    a.rec = recs;
+    a.nc = nc;
+    a.db = 2 * db;
+    a.ys = d->y_col;
+    a.end = (d->cols_out >> 2) * 8 * d->stride_c;
+    a.tail = d->cols_out & 3;
+    a.wofs = (DW3_HDR + start * d->rw) * 4;
+    a.nrows = nrows;
+    a.rstep = 2 * d->stride_r * d->wp;
+    a.ystep = d->y_row;
+    kernel(2 * d->wp, &a);
+    for (int32_t j = 0; any_c && j < nc; j++) {
+        const int32_t *rec = recs + j * nrec;
+        if (rec[6] == 0) {
+            for (int32_t i = 0; i < nrows; i++) {
+                dw3_row_c(c, p, d, planes + j * db + (row + i * d->stride_r) * d->wp, oc0 + j,
+                    rec + DW3_HDR + start * d->rw, y + j + i * d->y_row);
+            }
+        }
+    }
+}
+
+// The layer, block by block (four channels, or up to eight output channels of the one input channel).
+static void dw3_eval(const dw_t *c, const params_t *p, const dw3_geom_t *d, void *scratch) {
+    const tm_window_t *g = &c->g;
+    const int32_t nrec = DW3_HDR + 5 * d->rw;
+    int32_t *recs = scratch;
+    int16_t *planes = (int16_t *)(recs + d->chans * nrec);
+    const int full = p->act_hi == 127;
+    const dw3_kernel_t kernel =
+        d->stride_c == 1 ? (full ? dw3_s1_full : dw3_s1_hi) : (full ? dw3_s2_full : dw3_s2_hi);
+    dw3_zero(planes, d->planes * d->nbuf * d->wp);   // padding stays zero
+    for (int32_t oc0 = 0; oc0 < g->out_c; oc0 += d->chans) {
+        const int32_t nc = g->out_c - oc0 < d->chans ? g->out_c - oc0 : d->chans;
+        const int any_c = dw3_recs(c, p, d, oc0, nc, recs);
+        for (int32_t bt = 0; bt < g->batches; bt++) {
+            const int8_t *x = (const int8_t *)c->in->data + bt * g->in_h * g->in_w * g->in_c + oc0 / c->dm;
+            int8_t *y = (int8_t *)c->out->data + bt * g->out_h * g->out_w * g->out_c + oc0;
+            if (d->nbuf != 3) {
+                // Plane row i holds input row i - pad (the padding rows were zeroed above).
+                const int32_t hi = d->nbuf - d->pad_r < d->rows_in ? d->nbuf - d->pad_r : d->rows_in;
+                dw3_fill_rows(c, d, planes, d->pad_r, 0, hi, x);
+                dw3_out_rows(c, p, d, kernel, planes, recs, nc, oc0, 0, d->rows_out, 0, any_c, y);
+                continue;
+            }
+            int32_t next = -0x7fffffff;   // first input row not yet in the ring
+            for (int32_t orow = 0; orow < d->rows_out; orow++, y += d->y_row) {
+                // Input row r lives in ring row r mod 3; ring row i then meets filter row (i - r0) mod 3.
+                const int32_t r0 = orow * d->stride_r - d->pad_r, ring0 = (r0 % 3 + 3) % 3;
+                for (int32_t r = r0 > next ? r0 : next, i = (r % 3 + 3) % 3; r < r0 + 3;
+                     r++, i = i == 2 ? 0 : i + 1) {
+                    dw3_fill_rows(c, d, planes, i, r, 1, x);
+                }
+                next = r0 + 3;
+                dw3_out_rows(c, p, d, kernel, planes, recs, nc, oc0, 0, 1, (3 - ring0) % 3, any_c, y);
+            }
+        }
+    }
+}
+
 // Multiplier 1 or a multiple of four: the pixels inside the image block by block, then the others pixel by
 // pixel. Channels past the last multiple of four (multiplier 1 only) are left to the portable loop.
 static void dw_eval_dsp(const dw_t *c, const params_t *p, void *scratch) {
@@ -443,6 +971,11 @@ static tm_status_t eval_int8(tm_model_t *m, tm_node_t *n, const dw_t *c) {
     const int32_t cin = g->in_c, cout = g->out_c, dm = c->dm;
     int32_t c_lo = 0;   // channels the DSP path leaves (past the last multiple of four)
 #if defined(__ARM_FEATURE_DSP)
+    dw3_geom_t d3;
+    if (p->act_lo == -128 && dw3_plan(c, &d3)) {
+        dw3_eval(c, p, &d3, tm_scratch(m, n));
+        return TM_OK;
+    }
     if (dm == 1 || (dm & 3) == 0) {
         dw_eval_dsp(c, p, tm_scratch(m, n));
         if (dm != 1 || (cout & 3) == 0) {
