@@ -93,6 +93,19 @@ def test_check_ok_and_not_ok():
     assert too_big.returncode == 1 and "needs" in too_big.stdout and "RAM" in too_big.stdout
 
 
+def test_check_counts_native_code_where_the_board_loads_it():
+    """Arm ports load native code into the heap, so it counts with the arena and the model; the ESP32's
+    goes to IRAM, a budget of its own."""
+    import re
+    pico = tinyml("check", MODELS / "micro_speech.tflite", "--board", "pico")
+    code = int(re.search(r"engine code for armv6m with this model's kernels: (\d+) bytes", pico.stdout)[1])
+    arena = int(re.search(r"arena (\d+) bytes", pico.stdout)[1])
+    ram = int(re.search(r"RAM: (\d+) bytes", pico.stdout)[1])
+    assert pico.returncode == 0 and ram == arena + (MODELS / "micro_speech.tflite").stat().st_size + code
+    esp = tinyml("check", MODELS / "micro_speech.tflite", "--board", "esp32")
+    assert esp.returncode == 0 and "engine code" not in re.search(r"RAM: .*", esp.stdout)[0], esp.stdout
+
+
 def test_check_names_unsupported_ops():
     # A model using an op the engine does not have, made with the real converter.
     from opcheck import cached_model, int8_keras_model

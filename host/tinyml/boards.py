@@ -1,4 +1,5 @@
-"""Board descriptions from boards/*.json: arch, RAM budget (typical free MicroPython heap), code budget."""
+"""Board descriptions from boards/*.json: arch, RAM budget (typical free MicroPython heap), and where native
+code goes: "heap" (Arm ports: it shares the heap) or "iram" (ESP32: native_code_bytes of its own)."""
 
 import json
 

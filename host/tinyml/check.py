@@ -71,14 +71,18 @@ def check(model_path, arch=None, board_id=None) -> bool:
     if code is not None:
         print(f"  engine code for {arch} with this model's kernels: {code} bytes")
     if board and arena is not None:
-        ram = arena + info.size
+        # Arm ports load native code into the MicroPython heap, next to the arena and the model; the ESP32
+        # copies it into IRAM, a budget of its own.
+        code_in_heap = board.get("native_code_in", "heap") == "heap"
+        ram = arena + info.size + ((code or 0) if code_in_heap else 0)
+        what = (f"arena {arena}, model {info.size}" + (f", engine code {code}" if code_in_heap and code else ""))
         if ram > board["heap_bytes"]:
-            problems.append(f"needs {ram} bytes of RAM, {board['name']} has about {board['heap_bytes']} free: "
-                            f"use a smaller model, or keep the model in a ROMFS file and pass a memoryview")
+            problems.append(f"needs {ram} bytes of RAM ({what}), {board['name']} has about {board['heap_bytes']} "
+                            f"free: use a smaller model, or keep the model in a ROMFS file and pass a memoryview")
         else:
-            print(f"  RAM: {ram} of about {board['heap_bytes']} bytes free on {board['id']} "
+            print(f"  RAM: {ram} bytes ({what}) of about {board['heap_bytes']} free on {board['id']} "
                   f"({100 * ram // board['heap_bytes']}%)")
-        if code is not None and code > board["native_code_bytes"]:
+        if code is not None and not code_in_heap and code > board["native_code_bytes"]:
             problems.append(f"engine code {code} bytes exceeds the ~{board['native_code_bytes']} bytes for native "
                             f"code on {board['id']}: `tinyml pack` includes only the model's kernels")
     for n in notes:
