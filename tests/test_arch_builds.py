@@ -73,6 +73,22 @@ def test_per_model_kernel_subsets_build(arch):
         assert sizes["text"] <= full, (name, have)
 
 
+@pytest.mark.parametrize("arch", ["xtensawin", "armv6m"])
+def test_int8_model_builds_leave_float_paths_and_libm_out(arch):
+    """An all-int8 model's module (model_module: tinyml pack, invoke, bench) has neither the kernels' float32
+    paths nor tm_math.c (glibc-exact expf & co.): on ESP32 each KB of native code is IRAM."""
+    from tinyml.build import model_module, module_text_bytes
+    from tinyml.model_info import read_model
+    info = read_model(MODELS / "kws_ref_model.tflite")
+    assert not info.computes_in_float
+    with_float = module_text_bytes(build_module(arch, info.op_names))
+    int8_only = module_text_bytes(model_module(arch, info))
+    print(f"kws on {arch}: {with_float} -> {int8_only} bytes")
+    assert int8_only < with_float - 4000
+    link_log = (model_module(arch, info).parent / "link.log").read_text()
+    assert "tm_math" not in link_log and "tm_math" in (build_module(arch, info.op_names).parent / "link.log").read_text()
+
+
 def test_armv6m_module_is_thumb1_only():
     """Cortex-M0/M0+ execute only 16-bit Thumb instructions plus BL (and DMB/DSB/ISB/MRS/MSR, unused here):
     disassemble every object of the armv6m module and look at each instruction's width and mnemonic."""

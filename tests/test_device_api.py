@@ -99,6 +99,21 @@ def test_unsupported_op_is_named():
                 ops=["FULLY_CONNECTED"])
 
 
+def test_int8_only_build_names_a_float_op():
+    """A module packed for an int8 model (no float32 kernel paths) refuses a float32 model at load, naming
+    the operator, instead of computing garbage."""
+    import tensorflow as tf
+    from opcheck import cached_model, float_keras_model
+    from tinyml.build import build_module
+    from tinyml.targets import get_target
+    path = cached_model("float dense 3x2 for int8-only build",
+                        lambda: float_keras_model(lambda x: tf.keras.layers.Dense(2)(x), [(3,)]))
+    files = {"m.tflite": path.read_bytes(),
+             "tinyml.mpy": build_module("x64", ["FULLY_CONNECTED"], float_kernels=False).read_bytes()}
+    with pytest.raises(TargetError, match=r"operator 0 \(FULLY_CONNECTED\) is float32, and this int8-only build"):
+        get_target("unix").run("import tinyml\ntinyml.Model(open('m.tflite', 'rb').read())", files)
+
+
 def test_models_are_freed_by_the_gc():
     out = run_mpy("""
 import gc, tinyml

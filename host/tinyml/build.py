@@ -8,7 +8,7 @@ import subprocess
 from pathlib import Path
 
 from . import TinymlError
-from .ops import KERNELS, kernel_sources, ops_header
+from .ops import KERNELS, engine_extras, kernel_sources, ops_header
 from .paths import BUILD, NATIVE, REPO, VENV_BIN
 from .toolchain import micropython_sources, patched_mpy_ld, require
 
@@ -45,14 +45,22 @@ def _selected(ops):
     return sorted(set(ops))
 
 
-def build_module(arch: str = "x64", ops=None, name: str = "tinyml", verbose: bool = False) -> Path:
-    """The native module for `arch` with the kernels for `ops` (all when None). Returns the .mpy path."""
+def model_module(arch: str, info, name: str = "tinyml") -> Path:
+    """The module for one model (tinyml pack, invoke, bench): only its kernels, and float32 paths only when
+    the model computes in float32 (QUANTIZE's float input aside)."""
+    return build_module(arch, info.op_names, name=name, float_kernels=info.computes_in_float)
+
+
+def build_module(arch: str = "x64", ops=None, name: str = "tinyml", verbose: bool = False,
+                 float_kernels: bool = True) -> Path:
+    """The native module for `arch` with the kernels for `ops` (all when None), with or without the kernels'
+    float32 paths. Returns the .mpy path."""
     if arch not in ARCHES:
         raise TinymlError(f"unknown arch '{arch}': choose one of {', '.join(ARCHES)}")
     spec = ARCHES[arch]
     require(*spec["tool"])
     selected = _selected(ops)
-    out_dir = BUILD / "natmod" / f"{name}-{arch}-{_digest(arch, selected, name)}"
+    out_dir = BUILD / "natmod" / f"{name}-{arch}-{_digest(arch, selected, name, float_kernels)}"
     mpy = out_dir / f"{name}.mpy"
     if mpy.exists():
         return mpy
@@ -65,7 +73,9 @@ def build_module(arch: str = "x64", ops=None, name: str = "tinyml", verbose: boo
     (out_dir / "tm_ops.h").write_text(ops_header(selected))
     python = str(VENV_BIN / "python")
     cmd = ["make", f"ARCH={arch}", f"MOD={name}", f"MPY_DIR={mpy_dir}", f"PYTHON={python}",
-           f"MPY_LD={python} {patched_mpy_ld()}", f"KERNELS={' '.join(kernel_sources(selected))}"]
+           f"MPY_LD={python} {patched_mpy_ld()}", f"KERNELS={' '.join(kernel_sources(selected))}",
+           f"FLOAT_KERNELS={int(float_kernels)}",
+           f"ENGINE_EXTRA={' '.join(engine_extras(selected, float_kernels))}"]
     if spec["cross"]:
         cmd.append(f"CROSS={spec['cross']}")
     proc = subprocess.run(cmd, cwd=out_dir, capture_output=not verbose, text=True)

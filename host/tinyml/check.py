@@ -54,14 +54,14 @@ def check(model_path, arch=None, board_id=None) -> bool:
     arena, arena_where = None, ""
     if not problems:
         try:
-            arena, arena_where = measure_arena(model_path, arch, info.op_names)
+            arena, arena_where = measure_arena(model_path, arch, info)
         except TinymlError as exc:
             problems.append(str(exc))
     code = None
     if not problems:
         try:
-            from .build import build_module, module_text_bytes
-            code = module_text_bytes(build_module(arch, info.op_names))
+            from .build import model_module, module_text_bytes
+            code = module_text_bytes(model_module(arch, info))
         except TinymlError as exc:
             notes.append(f"engine code size unknown ({str(exc).splitlines()[0]})")
 
@@ -99,17 +99,17 @@ def check(model_path, arch=None, board_id=None) -> bool:
 ARM_ARCHES = ("armv6m", "armv7m", "armv7emsp")
 
 
-def measure_arena(model_path, arch, ops):
+def measure_arena(model_path, arch, info):
     """Arena bytes as the engine for `arch` needs them: loaded on the emulated Cortex-M4 for Arm archs (it runs
     armv6m and armv7m code too, and kernels plan per-arch scratch), else on the host build."""
     data = Path(model_path).read_bytes()
     if arch in ARM_ARCHES:
-        from .build import build_module
+        from .build import model_module
         from .targets.qemu import QemuTarget
         try:
             result = QemuTarget("qemu-m4").run(
                 "import tinyml\nprint('ARENA', tinyml.Model(open('m.tflite', 'rb').read()).arena_bytes)\n",
-                {"m.tflite": data, "tinyml.mpy": build_module(arch, ops).read_bytes()})
+                {"m.tflite": data, "tinyml.mpy": model_module(arch, info).read_bytes()})
             return int(result.stdout.split("ARENA")[1].split()[0]), f"measured by the {arch} engine on an emulated Cortex-M4"
         except TinymlError as exc:
             if "ValueError" in str(exc) or "MemoryError" in str(exc):

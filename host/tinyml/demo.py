@@ -24,7 +24,7 @@ def quantize_like_tflm(x, scale, zero_point):
 
 def run(port=None, n_train=3000, n_test=200, epochs=15):
     from .jobs import gesture
-    from .build import build_module
+    from .build import model_module
     from .model_info import read_model
     from . import oracle
     from .targets import TargetError, get_target
@@ -62,7 +62,7 @@ def run(port=None, n_train=3000, n_test=200, epochs=15):
     except TargetError as exc:
         raise TinymlError(f"board on {port}: {exc}") from None
     _step(4, total, f"Building the inference engine as a native .mpy for {arch} (only the kernels this model uses)")
-    module = build_module(arch, info.op_names)
+    module = model_module(arch, info)
     print(f"      {module} ({module.stat().st_size} bytes)")
 
     _step(5, total, f"Running the model inside MicroPython on {where}")

@@ -70,6 +70,13 @@ class ModelInfo:
     def op_names(self):
         return sorted({name for name, _ in self.ops})
 
+    @property
+    def computes_in_float(self):
+        """True when an operator other than QUANTIZE (which converts float input by definition) takes
+        float32 input: the engine build then needs its kernels' float32 paths."""
+        return any(name != "QUANTIZE" and dtype == np.float32
+                   for (name, _), dtype in zip(self.ops, self.op_input_types))
+
 
 def read_model(path) -> ModelInfo:
     path = Path(path)

@@ -1,25 +1,33 @@
 """The engine's operators, discovered from the kernel sources: each file in native_modules/engine/kernels/
 declares the TFLite builtin ops it implements with lines `// tinyml-op: NAME CODE` and defines
 `int tm_kernel_<file stem>(tm_kernel_t *k)`. Adding a kernel is adding a file. The build, `tinyml check` and
-`tinyml pack` all read this table."""
+`tinyml pack` all read this table.
+
+Optional engine sources a kernel calls into are declared with `// tinyml-uses: FILE` (always) or
+`// tinyml-uses-float: FILE` (only its float32 path): mpy_ld.py links every object it is given, so a
+per-model build leaves out what none of its kernels calls (tm_math.c: 4.7 KB of ESP32 IRAM)."""
 
 import re
 
 from .paths import NATIVE
 
 _DECL = re.compile(r"^// tinyml-op: ([A-Z0-9_]+) (\d+)\s*$", re.M)
+_USES = re.compile(r"^// tinyml-uses(-float)?: (\S+)\s*$", re.M)
+OPTIONAL_ENGINE_SOURCES = ("tm_math.c",)
 
 
 def _scan():
-    table = {}
+    table, uses = {}, {}
     for path in sorted((NATIVE / "engine" / "kernels").glob("*.c")):
-        for name, code in _DECL.findall(path.read_text()):
+        text = path.read_text()
+        for name, code in _DECL.findall(text):
             table[name] = (int(code), path.stem, path.name)
-    return table
+        uses[path.name] = [(bool(float_only), src) for float_only, src in _USES.findall(text)]
+    return table, uses
 
 
 # TFLite builtin op name -> (builtin code, kernel function suffix, kernel source file)
-KERNELS = _scan()
+KERNELS, _KERNEL_USES = _scan()
 
 # What to tell a user whose model uses an op the engine lacks.
 ADVICE = {
@@ -32,6 +40,14 @@ ADVICE = {
 def kernel_sources(op_names):
     """Kernel source files needed for these ops (sorted, unique)."""
     return sorted({KERNELS[op][2] for op in op_names if op in KERNELS})
+
+
+def engine_extras(op_names=None, float_kernels=True):
+    """The optional engine sources (OPTIONAL_ENGINE_SOURCES) the kernels for these ops call (all when None)."""
+    if op_names is None:
+        return list(OPTIONAL_ENGINE_SOURCES)
+    return sorted({src for f in kernel_sources(op_names) for float_only, src in _KERNEL_USES[f]
+                   if float_kernels or not float_only})
 
 
 def ops_header(op_names=None):

@@ -10,7 +10,7 @@ import tempfile
 from pathlib import Path
 
 from . import TinymlError
-from .build import build_module
+from .build import model_module
 from .model_info import read_model
 from .ops import KERNELS
 from .paths import venv_tool
@@ -40,7 +40,7 @@ def pack(model_path, arch, output) -> Path:
     missing = sorted(set(info.op_names) - set(KERNELS))
     if missing:
         raise TinymlError(f"the engine has no kernel for {', '.join(missing)}: run `tinyml check {model_path}`")
-    native = build_module(arch, info.op_names, name=name)
+    native = model_module(arch, info, name=name)
     data = Path(model_path).read_bytes()
     with tempfile.TemporaryDirectory(prefix="tinyml-pack-") as tmp:
         wrapper = Path(tmp) / f"{name}.py"

@@ -5,7 +5,7 @@ import re
 import numpy as np
 
 from . import TinymlError
-from .build import build_module
+from .build import model_module
 from .model_info import read_model
 from .paths import DEVICE
 from .targets import TargetError, get_target
@@ -39,7 +39,7 @@ def invoke(model_path, inputs, target="unix", port=None):
     info = read_model(model_path)
     check_inputs(info, inputs)
     tgt = get_target(target, port)
-    module = build_module(tgt.arch, info.op_names)
+    module = model_module(tgt.arch, info)
     fetch = [f"out{i}.bin" for i in range(len(info.outputs))]
     result = _run(tgt, (DEVICE / "invoke.py").read_text(), _device_files(model_path, module, inputs), fetch)
     return [np.frombuffer(result.files[name], dtype=t.dtype).reshape(t.shape)
@@ -64,7 +64,7 @@ def bench(model_path, target="unix", port=None, runs=10):
     info = read_model(model_path)
     inputs = random_inputs(info)
     tgt = get_target(target, port)
-    module = build_module(tgt.arch, info.op_names)
+    module = model_module(tgt.arch, info)
     script = (DEVICE / "bench.py").read_text().replace("RUNS = 10", f"RUNS = {int(runs)}")
     result = _run(tgt, script, _device_files(model_path, module, inputs))
     m = re.search(r"BENCH (.*)", result.stdout)

@@ -47,6 +47,14 @@ tm_status_t tm_set_shape(tm_model_t *m, tm_tensor_t *t, const int32_t *dims, int
 // True during init if `t` has a dynamic batch dimension (shape_signature[0] == -1).
 int tm_dynamic_batch(const tm_model_t *m, const tm_tensor_t *t);
 
+// Per-model builds (tinyml pack) of an all-int8 model leave out the kernels' float32 paths: on the ESP32
+// every byte of native code takes scarce IRAM. Kernels test float32 inputs with tm_is_f32, which is a
+// constant 0 then, so the compiler drops those paths; tm_model_load refuses float32 ops in such a build.
+#ifndef TM_FLOAT_KERNELS
+#define TM_FLOAT_KERNELS 1
+#endif
+#define tm_is_f32(t) (TM_FLOAT_KERNELS && (t)->type == TM_FLOAT32)
+
 // Common checks with clear messages.
 tm_status_t tm_expect_io(tm_model_t *m, tm_node_t *n, int min_in, int max_in, int n_out);
 tm_status_t tm_expect_type(tm_model_t *m, const tm_tensor_t *t, int type, const char *what);

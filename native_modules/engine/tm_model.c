@@ -1,6 +1,8 @@
 // Loading a .tflite model: verify the flatbuffer, build tensor and node descriptors, check the graph.
 #include "tm_internal.h"
 
+enum { BUILTIN_QUANTIZE = 114 };   // converts float32 input by definition, so every build keeps it
+
 // Field numbers in the TFLite schema.
 enum { MODEL_VERSION = 0, MODEL_OPCODES = 1, MODEL_SUBGRAPHS = 2, MODEL_BUFFERS = 4 };
 enum { SG_TENSORS = 0, SG_INPUTS = 1, SG_OUTPUTS = 2, SG_OPERATORS = 3 };
@@ -405,6 +407,13 @@ tm_status_t tm_model_load(void *block, uint32_t block_bytes, const uint8_t *buf,
         tm_node_t *n = &m->nodes[i];
         tm_kernel_t k;
         tm_kernel_lookup(n->opcode, &k);
+        const tm_tensor_t *first = tm_in(m, n, 0);
+        if (!TM_FLOAT_KERNELS && n->opcode != BUILTIN_QUANTIZE && first && first->type == TM_FLOAT32) {
+            m->failed_node = (int32_t)i;
+            st = tm_fail(m, "operator %u (%s) is float32, and this int8-only build has no float kernels: "
+                "pack this model", i, tm_opcode_name(n->opcode));
+            break;
+        }
         st = k.init(m, n, &m->requests[i]);
         if (st != TM_OK) {
             char detail[TM_ERR_LEN];

@@ -24,7 +24,7 @@ static tm_status_t prepare(tm_model_t *m, tm_node_t *n) {
     tm_tensor_t *a = tm_in(m, n, 0), *b = tm_in(m, n, 1), *y = tm_out(m, n, 0);
     add_params_t *p = tm_persistent(m, n);
     tm_binary_prepare(m, n, tm_opt_u8(m, n, OPT_ACTIVATION, 0), &p->t);
-    if (a->type == TM_FLOAT32) {
+    if (tm_is_f32(a)) {
         return TM_OK;
     }
     // Both inputs go to the scale twice = 2 * max(S1, S2) with 20 bits of headroom, then to the output scale:
@@ -148,7 +148,7 @@ static tm_status_t eval(tm_model_t *m, tm_node_t *n) {
     tm_tensor_t *a = tm_in(m, n, 0), *b = tm_in(m, n, 1), *y = tm_out(m, n, 0);
     const add_params_t *p = tm_persistent(m, n);
     const int sub = n->opcode == OP_SUB;
-    if (a->type == TM_FLOAT32) {
+    if (tm_is_f32(a)) {
         const float *x1 = (const float *)a->data, *x2 = (const float *)b->data;
         float *out = (float *)y->data;
         const float lo = p->t.flo, hi = p->t.fhi;

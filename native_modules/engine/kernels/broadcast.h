@@ -130,7 +130,7 @@ static inline tm_status_t tm_check_binary(tm_model_t *m, tm_node_t *n) {
         return TM_ERROR;
     }
     tm_tensor_t *a = tm_in(m, n, 0), *b = tm_in(m, n, 1), *y = tm_out(m, n, 0);
-    if (a->type == TM_FLOAT32) {
+    if (tm_is_f32(a)) {
         if (tm_expect_type(m, b, TM_FLOAT32, "input 2") || tm_expect_type(m, y, TM_FLOAT32, "output")) {
             return TM_ERROR;
         }

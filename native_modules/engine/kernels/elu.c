@@ -2,6 +2,7 @@
 // with expf(x) - 1); float32 with expm1f (TFLM's TfLiteExpm1).
 // tinyml-op: ELU 111
 #include "elementwise_common.h"
+// tinyml-uses: tm_math.c
 #include "../tm_math.h"
 
 static tm_status_t init(tm_model_t *m, tm_node_t *n, tm_node_request_t *req) {
@@ -14,7 +15,7 @@ static tm_status_t init(tm_model_t *m, tm_node_t *n, tm_node_request_t *req) {
 
 static tm_status_t prepare(tm_model_t *m, tm_node_t *n) {
     tm_tensor_t *in = tm_in(m, n, 0), *out = tm_out(m, n, 0);
-    if (in->type == TM_FLOAT32) {
+    if (tm_is_f32(in)) {
         return TM_OK;
     }
     int8_t *lut = tm_persistent(m, n);
@@ -32,7 +33,7 @@ static tm_status_t prepare(tm_model_t *m, tm_node_t *n) {
 static tm_status_t eval(tm_model_t *m, tm_node_t *n) {
     tm_tensor_t *in = tm_in(m, n, 0), *out = tm_out(m, n, 0);
     int32_t count = tm_elements(in);
-    if (in->type == TM_FLOAT32) {
+    if (tm_is_f32(in)) {
         const float *x = (const float *)in->data;
         float *y = (float *)out->data;
         for (int32_t i = 0; i < count; i++) {

@@ -57,7 +57,7 @@ static tm_status_t init(tm_model_t *m, tm_node_t *n, tm_node_request_t *req) {
     if (get_shape(m, n, &s) != TM_OK) {
         return TM_ERROR;
     }
-    if (s.in->type == TM_FLOAT32) {
+    if (tm_is_f32(s.in)) {
         if (tm_expect_type(m, s.w, TM_FLOAT32, "weights") || tm_expect_type(m, s.out, TM_FLOAT32, "output") ||
             (s.bias && tm_expect_type(m, s.bias, TM_FLOAT32, "bias"))) {
             return TM_ERROR;
@@ -84,7 +84,7 @@ static tm_status_t init(tm_model_t *m, tm_node_t *n, tm_node_request_t *req) {
 static tm_status_t prepare(tm_model_t *m, tm_node_t *n) {
     shape_t s;
     get_shape(m, n, &s);
-    if (s.in->type == TM_FLOAT32) {
+    if (tm_is_f32(s.in)) {
         return TM_OK;
     }
     fc_params_t *fp = tm_persistent(m, n);
@@ -343,7 +343,7 @@ static void fc_rows_general(const int8_t *w, const int32_t *bias, const int8_t *
 static tm_status_t eval(tm_model_t *m, tm_node_t *n) {
     shape_t s;
     get_shape(m, n, &s);
-    if (s.in->type == TM_FLOAT32) {
+    if (tm_is_f32(s.in)) {
         return eval_float(m, n, &s);
     }
     int32_t lo, hi;

@@ -24,7 +24,7 @@ static int32_t to_int16_multiplier(int32_t m32) {
 static tm_status_t prepare(tm_model_t *m, tm_node_t *n) {
     tm_tensor_t *in = tm_in(m, n, 0), *out = tm_out(m, n, 0);
     hard_swish_params_t *p = tm_persistent(m, n);
-    if (in->type == TM_FLOAT32) {
+    if (tm_is_f32(in)) {
         return TM_OK;
     }
     // The input on a 7-bit finer scale ("hires"), to the output scale and to the reluish scale 3/32768.
@@ -62,7 +62,7 @@ static inline int16_t sat_shl16(int16_t v, int e) {
 static tm_status_t eval(tm_model_t *m, tm_node_t *n) {
     tm_tensor_t *in = tm_in(m, n, 0), *out = tm_out(m, n, 0);
     int32_t count = tm_elements(in);
-    if (in->type == TM_FLOAT32) {
+    if (tm_is_f32(in)) {
         const float *x = (const float *)in->data;
         float *y = (float *)out->data;
         for (int32_t i = 0; i < count; i++) {

@@ -20,7 +20,7 @@ static tm_status_t init(tm_model_t *m, tm_node_t *n, tm_node_request_t *req) {
 static tm_status_t prepare(tm_model_t *m, tm_node_t *n) {
     tm_tensor_t *in = tm_in(m, n, 0), *out = tm_out(m, n, 0);
     leaky_params_t *p = tm_persistent(m, n);
-    if (in->type == TM_FLOAT32) {
+    if (tm_is_f32(in)) {
         return TM_OK;
     }
     p->zi = in->zero_point;
@@ -40,7 +40,7 @@ static tm_status_t prepare(tm_model_t *m, tm_node_t *n) {
 static tm_status_t eval(tm_model_t *m, tm_node_t *n) {
     tm_tensor_t *in = tm_in(m, n, 0), *out = tm_out(m, n, 0);
     int32_t count = tm_elements(in);
-    if (in->type == TM_FLOAT32) {
+    if (tm_is_f32(in)) {
         const float *x = (const float *)in->data;
         float *y = (float *)out->data;
         const float alpha = tm_opt_f32(m, n, OPT_ALPHA, 0.0f);

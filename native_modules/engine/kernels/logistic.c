@@ -4,6 +4,7 @@
 // tinyml-op: TANH 28
 #include "elementwise_common.h"
 #include "../tm_fixedpoint.h"
+// tinyml-uses-float: tm_math.c
 #include "../tm_math.h"
 
 enum { OP_TANH = 28 };
@@ -26,7 +27,7 @@ static tm_status_t init(tm_model_t *m, tm_node_t *n, tm_node_request_t *req) {
 static tm_status_t prepare(tm_model_t *m, tm_node_t *n) {
     tm_tensor_t *in = tm_in(m, n, 0);
     sigmoid_params_t *p = tm_persistent(m, n);
-    if (in->type == TM_FLOAT32) {
+    if (tm_is_f32(in)) {
         return TM_OK;
     }
     // frexp(S_in * 2^27): the float mantissa is exact in 31 bits, so no rounding (QuantizeMultiplier unused).
@@ -68,7 +69,7 @@ static tm_status_t eval(tm_model_t *m, tm_node_t *n) {
     tm_tensor_t *in = tm_in(m, n, 0), *out = tm_out(m, n, 0);
     const int tanh = n->opcode == OP_TANH;
     int32_t count = tm_elements(in);
-    if (in->type == TM_FLOAT32) {
+    if (tm_is_f32(in)) {
         const float *x = (const float *)in->data;
         float *y = (float *)out->data;
         for (int32_t i = 0; i < count; i++) {

@@ -13,7 +13,7 @@ static tm_status_t eval(tm_model_t *m, tm_node_t *n) {
     tm_tensor_t *in = tm_in(m, n, 0), *out = tm_out(m, n, 0);
     const int32_t act = tm_opt_u8(m, n, TM_POOL_ACTIVATION, 0);
     const int32_t ch = g.in_c;
-    const int is_int8 = in->type == TM_INT8;
+    const int is_int8 = !tm_is_f32(in);
     int32_t lo = 0, hi = 0;
     float flo = 0.0f, fhi = 0.0f;
     if (is_int8) {

@@ -99,7 +99,7 @@ static uint64_t udiv64(uint64_t a, uint32_t b) {
 static tm_status_t prepare(tm_model_t *m, tm_node_t *n) {
     mean_t r = { 0 };
     get_mean(m, n, &r);
-    if (r.in->type != TM_INT8) {
+    if (tm_is_f32(r.in)) {
         return TM_OK;
     }
     params_t *p = tm_persistent(m, n);
@@ -125,7 +125,7 @@ static tm_status_t prepare(tm_model_t *m, tm_node_t *n) {
 static tm_status_t eval(tm_model_t *m, tm_node_t *n) {
     mean_t r = { 0 };
     get_mean(m, n, &r);
-    const int is_int8 = r.in->type == TM_INT8;
+    const int is_int8 = !tm_is_f32(r.in);
     int32_t *isum = tm_scratch(m, n);
     float *fsum = tm_scratch(m, n);
     for (int32_t i = 0; i < r.outputs; i++) {

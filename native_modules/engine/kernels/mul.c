@@ -23,7 +23,7 @@ static tm_status_t prepare(tm_model_t *m, tm_node_t *n) {
     tm_tensor_t *a = tm_in(m, n, 0), *b = tm_in(m, n, 1), *y = tm_out(m, n, 0);
     mul_params_t *p = tm_persistent(m, n);
     tm_binary_prepare(m, n, tm_opt_u8(m, n, OPT_ACTIVATION, 0), &p->t);
-    if (a->type == TM_FLOAT32) {
+    if (tm_is_f32(a)) {
         return TM_OK;
     }
     if (tm_multiplier(m, a->scale, b->scale, y->scale, 1.0f, &p->mult, &p->shift)) {
@@ -44,7 +44,7 @@ static inline int8_t mul_i8(int32_t x1, int32_t x2, const mul_params_t *p) {
 static tm_status_t eval(tm_model_t *m, tm_node_t *n) {
     tm_tensor_t *a = tm_in(m, n, 0), *b = tm_in(m, n, 1), *y = tm_out(m, n, 0);
     const mul_params_t *p = tm_persistent(m, n);
-    if (a->type == TM_FLOAT32) {
+    if (tm_is_f32(a)) {
         const float *x1 = (const float *)a->data, *x2 = (const float *)b->data;
         float *out = (float *)y->data;
         const float lo = p->t.flo, hi = p->t.fhi;

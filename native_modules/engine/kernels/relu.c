@@ -21,7 +21,7 @@ static tm_status_t init(tm_model_t *m, tm_node_t *n, tm_node_request_t *req) {
 static tm_status_t prepare(tm_model_t *m, tm_node_t *n) {
     tm_tensor_t *in = tm_in(m, n, 0), *out = tm_out(m, n, 0);
     relu_params_t *p = tm_persistent(m, n);
-    if (in->type == TM_FLOAT32) {
+    if (tm_is_f32(in)) {
         return TM_OK;
     }
     p->zi = in->zero_point;
@@ -41,7 +41,7 @@ static tm_status_t eval(tm_model_t *m, tm_node_t *n) {
     tm_tensor_t *in = tm_in(m, n, 0), *out = tm_out(m, n, 0);
     int32_t count = tm_elements(in);
     const int relu6 = n->opcode == OP_RELU6;
-    if (in->type == TM_FLOAT32) {
+    if (tm_is_f32(in)) {
         const float *x = (const float *)in->data;
         float *y = (float *)out->data;
         const float hi = relu6 ? 6.0f : 3.402823466e38f;

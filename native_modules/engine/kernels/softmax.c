@@ -3,6 +3,7 @@
 // tinyml-op: SOFTMAX 25
 #include "../tm_internal.h"
 #include "../tm_fixedpoint.h"
+// tinyml-uses-float: tm_math.c
 #include "../tm_math.h"
 
 enum { OPT_BETA = 0 };
@@ -16,7 +17,7 @@ static tm_status_t init(tm_model_t *m, tm_node_t *n, tm_node_request_t *req) {
         return TM_ERROR;
     }
     tm_tensor_t *in = tm_in(m, n, 0), *out = tm_out(m, n, 0);
-    if (in->type == TM_FLOAT32) {
+    if (tm_is_f32(in)) {
         if (tm_expect_type(m, out, TM_FLOAT32, "output")) {
             return TM_ERROR;
         }
@@ -41,7 +42,7 @@ static tm_status_t init(tm_model_t *m, tm_node_t *n, tm_node_request_t *req) {
 static tm_status_t prepare(tm_model_t *m, tm_node_t *n) {
     tm_tensor_t *in = tm_in(m, n, 0);
     softmax_params_t *p = tm_persistent(m, n);
-    if (in->type == TM_FLOAT32) {
+    if (tm_is_f32(in)) {
         return TM_OK;
     }
     float beta = tm_opt_f32(m, n, OPT_BETA, 0.0f);
@@ -84,7 +85,7 @@ static tm_status_t eval(tm_model_t *m, tm_node_t *n) {
     const softmax_params_t *p = tm_persistent(m, n);
     int32_t depth = in->dims[in->ndim - 1];
     int32_t rows = depth ? tm_elements(in) / depth : 0;
-    if (in->type == TM_FLOAT32) {
+    if (tm_is_f32(in)) {
         eval_float((const float *)in->data, (float *)out->data, rows, depth, tm_opt_f32(m, n, OPT_BETA, 0.0f));
         return TM_OK;
     }
