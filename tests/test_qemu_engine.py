@@ -20,7 +20,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "host"))
 
 from tinyml import oracle, runner  # noqa: E402
-from tinyml.build import build_module  # noqa: E402
+from tinyml.build import build_module, model_module  # noqa: E402
 from tinyml.model_info import read_model  # noqa: E402
 from tinyml.paths import DEVICE  # noqa: E402
 from tinyml.targets import TargetError, get_target  # noqa: E402
@@ -179,6 +179,36 @@ print("info", m.inputs[0]["scale"], m.inputs[0]["dtype"], len(m.input(0)), len(m
              "model.tflite": path.read_bytes()}
     out = nofloat.run(script, files).stdout
     assert "info None float32 12 8" in out, out
+
+
+def test_out_of_memory_on_the_board_is_a_clear_memory_error():
+    """The emulated M4 with its heap nearly full: loading vww (91 KB arena) raises MemoryError naming the
+    arena, and the firmware goes on running (no fault, no reset)."""
+    name = "vww_96_int8"
+    info = read_model(_model(name))
+    files = {"tinyml.mpy": model_module("armv7emsp", info).read_bytes(), "m.tflite": _model(name).read_bytes()}
+    out = get_target("qemu-m4").run("""
+import gc, os, tinyml
+with open('m.tflite', 'rb') as f:
+    buf = f.read(os.stat('m.tflite')[6])
+hog = []
+try:
+    while True:                 # fill the heap with 8 KB blocks ...
+        hog.append(bytearray(8192))
+except MemoryError:
+    pass
+del hog[-6:]                    # ... and give 48 KB back: room for descriptors, not for the arena
+gc.collect()
+try:
+    tinyml.Model(buf)
+except MemoryError as e:
+    print('MemoryError:', e)
+del hog
+gc.collect()
+print('still running, arena', tinyml.Model(buf).arena_bytes)
+""", files).stdout
+    assert "MemoryError: not enough memory for the tensor arena" in out, out
+    assert "still running, arena" in out
 
 
 @pytest.mark.parametrize("arch", ["x64", "xtensawin"])
