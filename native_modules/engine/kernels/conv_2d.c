@@ -259,9 +259,51 @@ static inline void channels_2x2(const conv_t *c, const uint32_t *rows, int32_t o
     }
 }
 
+// One group of four row values of both pixels against both channels' filter words, in passes_2x2 and
+// passes_live: rows at r8 (one LDM: a02 r4, a13 r5, b02 r7, b13 r10), filters at r6 and lr, sums in r0-r3.
+#define MAC_GROUP \
+    "ldm    r8!, {r4, r5, r7, r10}\n\t" \
+    "ldr    r11, [r6], #4\n\t" \
+    "sxtb16 r12, r11\n\t" \
+    "sxtb16 r11, r11, ror #8\n\t" \
+    "smlad  r0, r12, r4, r0\n\t" \
+    "smlad  r1, r12, r7, r1\n\t" \
+    "smlad  r0, r11, r5, r0\n\t" \
+    "smlad  r1, r11, r10, r1\n\t" \
+    "ldr    r11, [lr], #4\n\t" \
+    "sxtb16 r12, r11\n\t" \
+    "sxtb16 r11, r11, ror #8\n\t" \
+    "smlad  r2, r12, r4, r2\n\t" \
+    "smlad  r3, r12, r7, r3\n\t" \
+    "smlad  r2, r11, r5, r2\n\t" \
+    "smlad  r3, r11, r10, r3\n\t"
+
+// The MAC loop over rows [r8, r9), two groups per turn (16 instructions per 16 MACs); an odd group count
+// enters at label 5 (the caller branches there).
+#define MAC_LOOP \
+    "1:\n\t" MAC_GROUP "5:\n\t" MAC_GROUP \
+    "cmp    r8, r9\n\t" \
+    "bne    1b\n\t"
+
+// Requantization of sums A and B of one channel (rq_fast), packed words M and EW, then SSAT; M is free
+// after the SMMLARs and holds the constant c.
+#define RQ_FAST_2(A, B, M, EW) \
+    "smmlar " A ", " A ", " M ", " A "\n\t" \
+    "smmlar " B ", " B ", " M ", " B "\n\t" \
+    "asr    " M ", " EW ", #8\n\t" \
+    "add    " A ", " A ", " A ", asr #31\n\t" \
+    "add    " B ", " B ", " B ", asr #31\n\t" \
+    "qadd   " A ", " A ", " M "\n\t" \
+    "qadd   " B ", " B ", " M "\n\t" \
+    "asr    " A ", " A ", " EW "\n\t" \
+    "asr    " B ", " B ", " EW "\n\t" \
+    "ssat   " A ", #8, " A "\n\t" \
+    "ssat   " B ", #8, " B "\n\t"
+
 // What passes_2x2 reads: the first pair's pointers, and where to stop. Its layout is the assembly's frame.
 typedef struct {
     const int32_t *bias;            // bias of the first pair's first channel
+    int32_t odd;                    // nonzero if len4 / 4 (the number of groups) is odd
     const int8_t *w;                // its filter row
     int32_t len;                    // filter row length (row stride)
     const uint32_t *rows, *rows_end;    // the interleaved rows, len4 values per pixel
@@ -288,71 +330,33 @@ static void slow_pair(const slow_frame_t *f) {
 
 // Consecutive channel pairs of pixels a and b, all in assembly: the pointers live in a stack frame loaded
 // and stored with LDM/STM (one instruction each) around the MAC loop, which needs all 14 registers. For
-// each pair: the MAC loop (as mac_2x2, 18 instructions per 16 MACs, filter words read up to len4, so the
-// caller keeps the last pair of the tensor out), then the fast requantization (rq_fast) of the four sums,
-// SSAT (full activation range only) and the stores; about 41 instructions besides the MAC loop. A pair
-// with a slow channel calls slow_pair instead.
+// each pair: MAC_LOOP (filter words read up to len4, so the caller keeps the last pair of the tensor out),
+// then the fast requantization of the four sums, SSAT (full activation range only) and the stores; about
+// 42 instructions besides the MAC loop. A pair with a slow channel calls slow_pair instead.
 __attribute__((naked, noinline))
 static void passes_2x2(const passes_t *a) {
     __asm__ volatile (
         "push   {r4-r11, lr}\n\t"
-        "ldm    r0, {r1-r9}\n\t"            // the frame: a copy of *a
-        "push   {r1-r9}\n\t"
-        "2:\n\t"                            // a pair: bias (r4), w (r6), len (r7), rows (r8), rows_end (r9)
-        "ldm    sp, {r4, r6, r7, r8, r9}\n\t"
+        "ldm    r0, {r1-r10}\n\t"           // the frame: a copy of *a
+        "push   {r1-r10}\n\t"
+        "2:\n\t"                            // a pair: bias (r4), odd (r5), w (r6), len (r7), rows (r8), rows_end (r9)
+        "ldm    sp, {r4, r5, r6, r7, r8, r9}\n\t"
         "ldrd   r0, r2, [r4], #8\n\t"       // a0 = b0 = bias[oc], a1 = b1 = bias[oc + 1]
         "add    lr, r6, r7\n\t"             // filter row of oc + 1
         "add    r10, lr, r7\n\t"            // the next pair's
-        "stm    sp, {r4, r10}\n\t"
+        "stm    sp, {r4, r5, r10}\n\t"
         "mov    r1, r0\n\t"
         "mov    r3, r2\n\t"
-        "1:\n\t"
-        "ldrd   r7, r10, [r8, #8]\n\t"
-        "ldrd   r4, r5, [r8], #16\n\t"
-        "ldr    r11, [r6], #4\n\t"
-        "sxtb16 r12, r11\n\t"
-        "sxtb16 r11, r11, ror #8\n\t"
-        "smlad  r0, r12, r4, r0\n\t"
-        "smlad  r1, r12, r7, r1\n\t"
-        "smlad  r0, r11, r5, r0\n\t"
-        "smlad  r1, r11, r10, r1\n\t"
-        "ldr    r11, [lr], #4\n\t"
-        "sxtb16 r12, r11\n\t"
-        "sxtb16 r11, r11, ror #8\n\t"
-        "smlad  r2, r12, r4, r2\n\t"
-        "smlad  r3, r12, r7, r3\n\t"
-        "smlad  r2, r11, r5, r2\n\t"
-        "smlad  r3, r11, r10, r3\n\t"
-        "cmp    r8, r9\n\t"
-        "bne    1b\n\t"
-        "add    r11, sp, #20\n\t"           // q (r4), ya (r5), yb (r6), q_end (r12)
+        "cbnz   r5, 5f\n\t"
+        MAC_LOOP
+        "add    r11, sp, #24\n\t"           // q (r4), ya (r5), yb (r6), q_end (r12)
         "ldm    r11, {r4, r5, r6, r12}\n\t"
         "ldm    r4!, {r7, r8, r9, r10}\n\t" // m, ew of oc and oc + 1
         "orr    lr, r8, r10\n\t"
         "tst    lr, #0x80\n\t"             // RQ_SLOW
         "bne    3f\n\t"
-        "smmlar r0, r0, r7, r0\n\t"
-        "smmlar r1, r1, r7, r1\n\t"
-        "asr    lr, r8, #8\n\t"
-        "add    r0, r0, r0, asr #31\n\t"
-        "add    r1, r1, r1, asr #31\n\t"
-        "qadd   r0, r0, lr\n\t"
-        "qadd   r1, r1, lr\n\t"
-        "asr    r0, r0, r8\n\t"
-        "asr    r1, r1, r8\n\t"
-        "ssat   r0, #8, r0\n\t"
-        "ssat   r1, #8, r1\n\t"
-        "smmlar r2, r2, r9, r2\n\t"
-        "smmlar r3, r3, r9, r3\n\t"
-        "asr    lr, r10, #8\n\t"
-        "add    r2, r2, r2, asr #31\n\t"
-        "add    r3, r3, r3, asr #31\n\t"
-        "qadd   r2, r2, lr\n\t"
-        "qadd   r3, r3, lr\n\t"
-        "asr    r2, r2, r10\n\t"
-        "asr    r3, r3, r10\n\t"
-        "ssat   r2, #8, r2\n\t"
-        "ssat   r3, #8, r3\n\t"
+        RQ_FAST_2("r0", "r1", "r7", "r8")
+        RQ_FAST_2("r2", "r3", "r9", "r10")
         "strb   r0, [r5], #1\n\t"
         "strb   r2, [r5], #1\n\t"
         "strb   r1, [r6], #1\n\t"
@@ -361,7 +365,7 @@ static void passes_2x2(const passes_t *a) {
         "stm    r11, {r4, r5, r6}\n\t"
         "cmp    r4, r12\n\t"
         "bne    2b\n\t"
-        "add    sp, sp, #36\n\t"
+        "add    sp, sp, #40\n\t"
         "pop    {r4-r11, pc}\n\t"
         "3:\n\t"                            // a pair with a slow channel: slow_pair(sums, frame)
         "push   {r0-r3}\n\t"
@@ -547,7 +551,7 @@ static void row_staged(const conv_t *c, window_t win, int32_t zi, int8_t *stage,
 // tensor's last channel when rows are not whole words (no over-read past the filter) and an odd channel.
 static void channels_fast(const conv_t *c, const uint32_t *rows, int32_t oc, int32_t oc_end, const params_t *p,
     int32_t zo, int8_t *ya, int8_t *yb) {
-    const int32_t len = c->row_len, len4 = (len + 3) & ~3;
+    const int32_t len = c->row_len, len4 = (len + 3) & ~3, odd = len4 & 4;
     const int32_t *bias = (const int32_t *)c->bias->data;
     const int8_t *w = (const int8_t *)c->w->data;
     int32_t pairs = (oc_end - oc) >> 1;
@@ -555,13 +559,13 @@ static void channels_fast(const conv_t *c, const uint32_t *rows, int32_t oc, int
     pairs -= last;
     int32_t done = oc + 2 * pairs;
     if (pairs > 0) {
-        const passes_t a = { bias + oc, w + oc * len, len, rows, rows + len4, p->q + oc, ya + oc, yb + oc,
+        const passes_t a = { bias + oc, odd, w + oc * len, len, rows, rows + len4, p->q + oc, ya + oc, yb + oc,
                              p->q + done };
         passes_2x2(&a);
     }
     if (last) {
         // The tensor's last pair, from its zero-padded copy (last_rows).
-        const passes_t a = { bias + done, (const int8_t *)(rows + len4) + len4, len, rows, rows + len4,
+        const passes_t a = { bias + done, odd, (const int8_t *)(rows + len4) + len4, len, rows, rows + len4,
                              p->q + done, ya + done, yb + done, p->q + done + 2 };
         passes_2x2(&a);
         done += 2;
