@@ -675,23 +675,33 @@ static void row_taps(const conv_t *c, window_t win, int32_t zi, uint32_t *slot) 
     }
 }
 
-// A window wholly inside the image: k_h runs of len bytes, `stride` apart in the input, one after another.
-static void stage_runs(int8_t *d, const int8_t *src, int32_t k_h, int32_t len, int32_t stride) {
+// A window wholly inside the image: k_h runs of len >= 4 bytes, `stride` apart in the input, one after
+// another: each run as words, the last one overlapping the one before (no byte loads, no write past the
+// run). Not vectorized: GCC's versioned copies cost more than they save on runs this short.
+__attribute__((optimize("no-tree-vectorize")))
+static inline void stage_runs(int8_t *d, const int8_t *src, int32_t k_h, int32_t len, int32_t stride) {
+    const int32_t last = len - 4;
     for (; k_h > 0; k_h--, src += stride, d += len) {
-        copy_bytes(d, src, len);
+        for (int32_t i = 0; i < last; i += 4) {
+            const uint32_t v = tm_ld32(src + i);
+            memcpy(d + i, &v, 4);
+        }
+        const uint32_t v = tm_ld32(src + last);
+        memcpy(d + last, &v, 4);
     }
 }
 
-// Other filter depths: the receptive field is staged as int8 (Z_in for taps outside the image; the stage's
-// padding to len4 holds Z_in too), then widened.
-static void row_staged(const conv_t *c, window_t win, int32_t zi, int8_t *stage, uint32_t *slot) {
+// A window whose runs lie inside the image (see run_inside), rows too, and runs of at least 4 bytes.
+static inline int window_inside(const conv_t *c, window_t win) {
+    const tm_window_t *g = &c->g;
+    return run_inside(c, win) && g->k_w * c->cin_f >= 4 && win.y0 >= 0 && win.y0 + (g->k_h - 1) * g->dil_h < g->in_h;
+}
+
+// The receptive field of any other window staged as int8, Z_in for taps outside the image, then widened.
+__attribute__((noinline))
+static void row_border(const conv_t *c, window_t win, int32_t zi, int8_t *stage, uint32_t *slot) {
     const tm_window_t *g = &c->g;
     const int32_t cin = c->cin_f, len = g->k_w * cin, run = run_inside(c, win);
-    if (run && win.y0 >= 0 && win.y0 + (g->k_h - 1) * g->dil_h < g->in_h) {
-        stage_runs(stage, win.x + (win.y0 * g->in_w + win.x0) * g->in_c, g->k_h, len, g->dil_h * g->in_w * g->in_c);
-        widen_groups(stage, (c->row_len + 3) >> 2, tm_neg_pair(zi), slot);
-        return;
-    }
     int8_t *d = stage;
     for (int32_t ky = 0, iy = win.y0; ky < g->k_h; ky++, iy += g->dil_h, d += len) {
         if (iy < 0 || iy >= g->in_h) {
@@ -712,6 +722,19 @@ static void row_staged(const conv_t *c, window_t win, int32_t zi, int8_t *stage,
         }
     }
     widen_groups(stage, (c->row_len + 3) >> 2, tm_neg_pair(zi), slot);
+}
+
+// Other filter depths: the receptive field is staged as int8 (Z_in for taps outside the image; the stage's
+// padding to len4 holds Z_in too), then widened.
+static inline void row_staged(const conv_t *c, window_t win, int32_t zi, int8_t *stage, uint32_t *slot) {
+    const tm_window_t *g = &c->g;
+    const int32_t len = g->k_w * c->cin_f;
+    if (window_inside(c, win)) {
+        stage_runs(stage, win.x + (win.y0 * g->in_w + win.x0) * g->in_c, g->k_h, len, g->dil_h * g->in_w * g->in_c);
+        widen_groups(stage, (c->row_len + 3) >> 2, tm_neg_pair(zi), slot);
+        return;
+    }
+    row_border(c, win, zi, stage, slot);
 }
 
 // The template (n bytes) into both pixels' outputs: four words per LDM and STM where aligned.
@@ -815,10 +838,8 @@ static tm_status_t eval_int8(tm_model_t *m, tm_node_t *n, const conv_t *c) {
                 channels_live(c, rows, p, ya, yb);
             } else if (full && c->bias) {
                 channels_fast(c, rows, oc0, oc_end, p, zo, ya, yb);
-            } else if (full) {
-                channels_2x2(c, rows, oc0, oc_end, p, zo, ya, yb, 1);
             } else {
-                channels_2x2(c, rows, oc0, oc_end, p, zo, ya, yb, 0);
+                channels_2x2(c, rows, oc0, oc_end, p, zo, ya, yb, full);
             }
         }
     }
