@@ -266,6 +266,19 @@ def _mixed_scale_bias(cout):
     return tf.keras.initializers.Constant(np.array([0.1, 2.0, 30.0, -0.2, 5.0, -40.0, 0.0, 0.3][:cout], np.float32))
 
 
+def _dead_channel_conv(cout, kernel, cin, live, **options):
+    """Conv2D whose channels outside `live` have filters ~1e-7 of the others (constant outputs) and biases
+    that put those outputs inside the int8 range, at 0 and far beyond it."""
+    import tensorflow as tf
+    scale = np.array([1.0 if c in live else 1e-7 for c in range(cout)], np.float32)
+    w = np.random.default_rng(11).normal(size=(kernel, kernel, cin, cout)).astype(np.float32) * scale
+    dead = [0.0, 2.5, -1.5, 100.0, -100.0, 0.7]
+    bias = np.array([0.1 * (c % 3) if c in live else dead[c % len(dead)] for c in range(cout)], np.float32)
+    const = tf.keras.initializers.Constant
+    return tf.keras.layers.Conv2D(cout, kernel, kernel_initializer=const(w), bias_initializer=const(bias),
+                                  **options)
+
+
 def _dsp_spatial_cases():
     import tensorflow as tf
     L = tf.keras.layers
@@ -282,6 +295,11 @@ def _dsp_spatial_cases():
         # requantization's slow channels, alone and paired with fast ones
         "conv1x1_mixed_scales": (lambda x: L.Conv2D(8, 1, kernel_initializer=_mixed_scale_kernel(16, 8),
                                                     bias_initializer=_mixed_scale_bias(8))(x), (5, 3, 16)),
+        # channels whose output is constant (filters ~1e-7 of the others): only the live ones are computed,
+        # over a template of the constants; an odd number of live channels, 16 (word copies) and 10 channels
+        "conv1x1_dead_channels": (lambda x: _dead_channel_conv(16, 1, 24, {0, 3, 4, 9, 13})(x), (5, 3, 24)),
+        "conv3x3_dead_channels": (lambda x: _dead_channel_conv(10, 3, 4, {1, 2, 6, 7}, padding="same",
+                                                               activation="relu")(x), (6, 5, 4)),
         "dw3x3_same": (lambda x: L.DepthwiseConv2D(3, padding="same", activation="relu")(x), (6, 5, 12)),
         "dw3x3_odd_channels": (lambda x: L.DepthwiseConv2D(3, padding="same")(x), (5, 4, 7)),
         "dw3x3_stride2": (lambda x: L.DepthwiseConv2D(3, strides=2, padding="same")(x), (9, 8, 8)),
@@ -312,7 +330,8 @@ def _dsp_spatial_cases():
 
 @pytest.mark.parametrize("case", sorted(["conv3x3_same_odd", "conv1x1_odd_pixels", "conv_stride2_valid",
                                          "conv_dilated", "conv_groups", "conv3x3_cin3_stride2",
-                                         "conv1x1_mixed_scales", "dw3x3_same", "dw3x3_odd_channels",
+                                         "conv1x1_mixed_scales", "conv1x1_dead_channels",
+                                         "conv3x3_dead_channels", "dw3x3_same", "dw3x3_odd_channels",
                                          "dw3x3_stride2", "dw5x3_valid", "dw_dilated", "dw_mult4", "dw_mult2",
                                          "dw_cin1_mult8", "dw_cin1_dilated", "dw3_ring_relu6", "dw3_tall_valid_s2",
                                          "dw3_strides_1x2", "dw3_cin1_mult8", "dw3_cin1_mult3", "dw3_big_bias"]))

@@ -13,6 +13,9 @@ enum { OPT_PADDING = 0, OPT_STRIDE_W = 1, OPT_STRIDE_H = 2, OPT_ACTIVATION = 3, 
 
 typedef struct {
     int32_t act_lo, act_hi;         // int8 fused activation range
+#if defined(__ARM_FEATURE_DSP)
+    int32_t live_pairs;             // > 0: q[] holds constant channels' template and live pairs (plan_live)
+#endif
     tm_channel_q_t q[];             // per output channel
 } params_t;
 
@@ -88,6 +91,7 @@ static tm_status_t init(tm_model_t *m, tm_node_t *n, tm_node_request_t *req) {
 
 #if defined(__ARM_FEATURE_DSP)
 static void pack_requant(tm_channel_q_t *q, int32_t channels, int32_t zo);
+static int32_t plan_live(const conv_t *c, params_t *p);
 #endif
 
 static tm_status_t prepare(tm_model_t *m, tm_node_t *n) {
@@ -103,7 +107,10 @@ static tm_status_t prepare(tm_model_t *m, tm_node_t *n) {
         return TM_ERROR;
     }
 #if defined(__ARM_FEATURE_DSP)
-    pack_requant(p->q, c.g.out_c, c.out->zero_point);
+    p->live_pairs = plan_live(&c, p);
+    if (!p->live_pairs) {
+        pack_requant(p->q, c.g.out_c, c.out->zero_point);
+    }
 #endif
     return TM_OK;
 }
@@ -127,17 +134,129 @@ static tm_status_t prepare(tm_model_t *m, tm_node_t *n) {
 // { M, s << 16 | (uint8_t)Z_out << 8 | 0x80 } and take the 64-bit path of arm_dsp.h.
 enum { RQ_SLOW = 0x80 };
 
+static int rq_is_fast(tm_channel_q_t q) {
+    return q.multiplier >= 0x40000000 && q.shift <= -1 && q.shift >= -16;
+}
+
+static tm_channel_q_t rq_pack_fast(tm_channel_q_t q, int32_t zo) {
+    const int32_t e = -q.shift, cst = (int32_t)(1u << (e - 1)) + (int32_t)((uint32_t)zo << e);
+    const tm_channel_q_t r = { (int32_t)((uint32_t)q.multiplier << 1), (int32_t)((uint32_t)cst << 8) | e };
+    return r;
+}
+
 static void pack_requant(tm_channel_q_t *q, int32_t channels, int32_t zo) {
     for (int32_t ch = 0; ch < channels; ch++) {
-        const int32_t M = q[ch].multiplier, e = -q[ch].shift;
-        if (M >= 0x40000000 && e >= 1 && e <= 16) {
-            const int32_t cst = (int32_t)(1u << (e - 1)) + (int32_t)((uint32_t)zo << e);
-            q[ch].multiplier = (int32_t)((uint32_t)M << 1);
-            q[ch].shift = (int32_t)((uint32_t)cst << 8) | e;
+        if (rq_is_fast(q[ch])) {
+            q[ch] = rq_pack_fast(q[ch], zo);
         } else {
             q[ch].shift = (int32_t)((uint32_t)q[ch].shift << 16 | ((uint32_t)zo & 0xffu) << 8) | RQ_SLOW;
         }
     }
+}
+
+// ---- Constant channels ----
+// A channel whose output is the same for every input (vww's deep layers: 70-90% of the channels have bias
+// 2^30 and scales that shift it by 17-36 bits) needs no MACs. Proof of constancy: the sum is
+// bias + sum(w (x - Z_in)) with x in [-128, 127] (taps outside the image count as x = Z_in), so it lies in
+// [lo, hi] from the filter's positive and negative weights; if that range is inside int32, the wrapped int32
+// sum is the exact one, and requantization with a right shift (no wrap-around: |result| <= 2^30) and SSAT
+// is monotonic, so equal outputs at lo and hi mean one output everywhere.
+enum { NOT_CONSTANT = 0x100, LIVE_MAX_C = 512 };
+
+// The channel's output for sum x (full int8 range).
+static int32_t output_for(int32_t x, tm_channel_q_t q, int32_t zo) {
+    return __ssat(tm_mbqm(x, q.multiplier, q.shift) + zo, 8);
+}
+
+// The channel's output if constant (full int8 range), else NOT_CONSTANT. q: TFLM's multiplier and shift.
+static int32_t constant_output(const conv_t *c, int32_t ch, tm_channel_q_t q) {
+    const int32_t zi = c->in->zero_point, zo = c->out->zero_point;
+    if (q.shift >= 0 && q.multiplier != 0) {
+        return NOT_CONSTANT;
+    }
+    // Sums of w + 128 and of |w| over the row (whole words: plan_live's rows), by USADA8 on w ^ 0x80 (w + 128
+    // as unsigned bytes) against 0 and 128; row_len < 2^22 keeps them inside int32.
+    const uint8_t *w = (const uint8_t *)c->w->data + ch * c->row_len;
+    uint32_t biased = 0, mag = 0;
+    for (int32_t i = 0; i < c->row_len; i += 4) {
+        const uint32_t u = tm_ld32(w + i) ^ 0x80808080u;
+        biased = __usada8(u, 0, biased);
+        mag = __usada8(u, 0x80808080u, mag);
+    }
+    const int64_t sum = (int64_t)biased - 128 * c->row_len, pos = ((int64_t)mag + sum) / 2, neg = sum - pos;
+    const int64_t b = ((const int32_t *)c->bias->data)[ch];
+    const int64_t lo = b + pos * (-128 - zi) + neg * (127 - zi), hi = b + pos * (127 - zi) + neg * (-128 - zi);
+    if (lo < INT32_MIN || hi > INT32_MAX) {
+        return NOT_CONSTANT;
+    }
+    const int32_t v = output_for((int32_t)lo, q, zo);
+    return v == output_for((int32_t)hi, q, zo) ? v : NOT_CONSTANT;
+}
+
+// Two live channels (c1 == c0 for an odd last one) with their packed fast requantization.
+typedef struct {
+    int32_t c0, c1;
+    tm_channel_q_t q0, q1;
+} live_pair_t;
+
+// With constant channels, q[]'s place (8 bytes a channel) holds instead a template of the output pixel
+// (out_c bytes, rounded up to 4: the constants, 0 for live channels) and the live channels in pairs, when
+// they fit and every live channel has the fast requantization; the whole int8 range, a constant bias, one
+// group and rows of whole words are required too. Returns the number of pairs, 0 if q[] stays as it is.
+static int32_t plan_live(const conv_t *c, params_t *p) {
+    const int32_t out_c = c->g.out_c, zo = c->out->zero_point;
+    if (p->act_lo != -128 || p->act_hi != 127 || !c->bias || !c->bias->is_const || c->groups != 1 ||
+        (c->row_len & 3) || c->row_len >= (1 << 22) || out_c > LIVE_MAX_C) {
+        return 0;
+    }
+    uint32_t live[LIVE_MAX_C / 32] = { 0 };
+    int8_t value[LIVE_MAX_C];
+    int32_t n_live = 0;
+    for (int32_t ch = 0; ch < out_c; ch++) {
+        const int32_t v = constant_output(c, ch, p->q[ch]);
+        value[ch] = (int8_t)v;
+        if (v == NOT_CONSTANT) {
+            if (!rq_is_fast(p->q[ch])) {
+                return 0;
+            }
+            live[ch >> 5] |= 1u << (ch & 31);
+            n_live++;
+        }
+    }
+    const int32_t pairs = (n_live + 1) >> 1, tbytes = (out_c + 3) & ~3;
+    if (n_live == out_c || tbytes + pairs * (int32_t)sizeof(live_pair_t) > out_c * (int32_t)sizeof(tm_channel_q_t)) {
+        return 0;
+    }
+    // In place, without overwriting what is still to be read: the live channels packed to the front of q[]
+    // (k-th at q[k], k <= ch), then spread from the last into pairs after the template (the k-th's fields
+    // start at byte tbytes + 12 k - 8 or later, past the end of q[k - 1] at 8 k), then the template.
+    tm_channel_q_t *q = p->q;
+    for (int32_t ch = 0, k = 0; ch < out_c; ch++) {
+        if (live[ch >> 5] >> (ch & 31) & 1) {
+            q[k++] = rq_pack_fast(q[ch], zo);
+        }
+    }
+    live_pair_t *pair = (live_pair_t *)((int8_t *)q + tbytes);
+    for (int32_t ch = out_c - 1, k = n_live - 1; ch >= 0; ch--) {
+        if (live[ch >> 5] >> (ch & 31) & 1) {
+            const tm_channel_q_t qk = q[k];
+            live_pair_t *e = &pair[k >> 1];
+            if (k & 1 || k == n_live - 1) {
+                e->c1 = ch;
+                e->q1 = qk;
+            }
+            if (!(k & 1)) {
+                e->c0 = ch;
+                e->q0 = qk;
+            }
+            k--;
+        }
+    }
+    int8_t *tmpl = (int8_t *)q;
+    for (int32_t ch = 0; ch < out_c; ch++) {
+        tmpl[ch] = live[ch >> 5] >> (ch & 31) & 1 ? 0 : value[ch];
+    }
+    return pairs;
 }
 
 // Requantized x + Z_out (not yet clamped) for a fast channel: m2 = 2M mod 2^32, cst = c, ew = its packed word.
@@ -240,9 +359,10 @@ static inline void mac_2x2(const int8_t *w0, const int8_t *w1, const uint32_t *r
 
 // Output channels [oc, oc_end) of pixels a and b (rows widened in `rows`), two channels per pass. An odd
 // last channel is computed twice and stored once. Rows are zero-padded to len4, so the filter is read in
-// whole words past each row's end (into the next row), except at the very end of the filter tensor.
-__attribute__((always_inline))
-static inline void channels_2x2(const conv_t *c, const uint32_t *rows, int32_t oc, int32_t oc_end,
+// whole words past each row's end (into the next row), except at the very end of the filter tensor. The
+// path of odd channels and clamping activations only: one copy, `full` tested per store.
+__attribute__((noinline, noclone))
+static void channels_2x2(const conv_t *c, const uint32_t *rows, int32_t oc, int32_t oc_end,
     const params_t *p, int32_t zo, int8_t *ya, int8_t *yb, int full) {
     const int8_t *w = (const int8_t *)c->w->data;
     const int32_t *bias = c->bias ? (const int32_t *)c->bias->data : 0;
@@ -259,9 +379,51 @@ static inline void channels_2x2(const conv_t *c, const uint32_t *rows, int32_t o
     }
 }
 
+// One group of four row values of both pixels against both channels' filter words, in passes_2x2 and
+// passes_live: rows at r8 (one LDM: a02 r4, a13 r5, b02 r7, b13 r10), filters at r6 and lr, sums in r0-r3.
+#define MAC_GROUP \
+    "ldm    r8!, {r4, r5, r7, r10}\n\t" \
+    "ldr    r11, [r6], #4\n\t" \
+    "sxtb16 r12, r11\n\t" \
+    "sxtb16 r11, r11, ror #8\n\t" \
+    "smlad  r0, r12, r4, r0\n\t" \
+    "smlad  r1, r12, r7, r1\n\t" \
+    "smlad  r0, r11, r5, r0\n\t" \
+    "smlad  r1, r11, r10, r1\n\t" \
+    "ldr    r11, [lr], #4\n\t" \
+    "sxtb16 r12, r11\n\t" \
+    "sxtb16 r11, r11, ror #8\n\t" \
+    "smlad  r2, r12, r4, r2\n\t" \
+    "smlad  r3, r12, r7, r3\n\t" \
+    "smlad  r2, r11, r5, r2\n\t" \
+    "smlad  r3, r11, r10, r3\n\t"
+
+// The MAC loop over rows [r8, r9), two groups per turn (16 instructions per 16 MACs); an odd group count
+// enters at label 5 (the caller branches there).
+#define MAC_LOOP \
+    "1:\n\t" MAC_GROUP "5:\n\t" MAC_GROUP \
+    "cmp    r8, r9\n\t" \
+    "bne    1b\n\t"
+
+// Requantization of sums A and B of one channel (rq_fast), packed words M and EW, then SSAT; M is free
+// after the SMMLARs and holds the constant c.
+#define RQ_FAST_2(A, B, M, EW) \
+    "smmlar " A ", " A ", " M ", " A "\n\t" \
+    "smmlar " B ", " B ", " M ", " B "\n\t" \
+    "asr    " M ", " EW ", #8\n\t" \
+    "add    " A ", " A ", " A ", asr #31\n\t" \
+    "add    " B ", " B ", " B ", asr #31\n\t" \
+    "qadd   " A ", " A ", " M "\n\t" \
+    "qadd   " B ", " B ", " M "\n\t" \
+    "asr    " A ", " A ", " EW "\n\t" \
+    "asr    " B ", " B ", " EW "\n\t" \
+    "ssat   " A ", #8, " A "\n\t" \
+    "ssat   " B ", #8, " B "\n\t"
+
 // What passes_2x2 reads: the first pair's pointers, and where to stop. Its layout is the assembly's frame.
 typedef struct {
     const int32_t *bias;            // bias of the first pair's first channel
+    int32_t odd;                    // nonzero if len4 / 4 (the number of groups) is odd
     const int8_t *w;                // its filter row
     int32_t len;                    // filter row length (row stride)
     const uint32_t *rows, *rows_end;    // the interleaved rows, len4 values per pixel
@@ -288,71 +450,33 @@ static void slow_pair(const slow_frame_t *f) {
 
 // Consecutive channel pairs of pixels a and b, all in assembly: the pointers live in a stack frame loaded
 // and stored with LDM/STM (one instruction each) around the MAC loop, which needs all 14 registers. For
-// each pair: the MAC loop (as mac_2x2, 18 instructions per 16 MACs, filter words read up to len4, so the
-// caller keeps the last pair of the tensor out), then the fast requantization (rq_fast) of the four sums,
-// SSAT (full activation range only) and the stores; about 41 instructions besides the MAC loop. A pair
-// with a slow channel calls slow_pair instead.
+// each pair: MAC_LOOP (filter words read up to len4, so the caller keeps the last pair of the tensor out),
+// then the fast requantization of the four sums, SSAT (full activation range only) and the stores; about
+// 42 instructions besides the MAC loop. A pair with a slow channel calls slow_pair instead.
 __attribute__((naked, noinline))
 static void passes_2x2(const passes_t *a) {
     __asm__ volatile (
         "push   {r4-r11, lr}\n\t"
-        "ldm    r0, {r1-r9}\n\t"            // the frame: a copy of *a
-        "push   {r1-r9}\n\t"
-        "2:\n\t"                            // a pair: bias (r4), w (r6), len (r7), rows (r8), rows_end (r9)
-        "ldm    sp, {r4, r6, r7, r8, r9}\n\t"
+        "ldm    r0, {r1-r10}\n\t"           // the frame: a copy of *a
+        "push   {r1-r10}\n\t"
+        "2:\n\t"                            // a pair: bias (r4), odd (r5), w (r6), len (r7), rows (r8), rows_end (r9)
+        "ldm    sp, {r4, r5, r6, r7, r8, r9}\n\t"
         "ldrd   r0, r2, [r4], #8\n\t"       // a0 = b0 = bias[oc], a1 = b1 = bias[oc + 1]
         "add    lr, r6, r7\n\t"             // filter row of oc + 1
         "add    r10, lr, r7\n\t"            // the next pair's
-        "stm    sp, {r4, r10}\n\t"
+        "stm    sp, {r4, r5, r10}\n\t"
         "mov    r1, r0\n\t"
         "mov    r3, r2\n\t"
-        "1:\n\t"
-        "ldrd   r7, r10, [r8, #8]\n\t"
-        "ldrd   r4, r5, [r8], #16\n\t"
-        "ldr    r11, [r6], #4\n\t"
-        "sxtb16 r12, r11\n\t"
-        "sxtb16 r11, r11, ror #8\n\t"
-        "smlad  r0, r12, r4, r0\n\t"
-        "smlad  r1, r12, r7, r1\n\t"
-        "smlad  r0, r11, r5, r0\n\t"
-        "smlad  r1, r11, r10, r1\n\t"
-        "ldr    r11, [lr], #4\n\t"
-        "sxtb16 r12, r11\n\t"
-        "sxtb16 r11, r11, ror #8\n\t"
-        "smlad  r2, r12, r4, r2\n\t"
-        "smlad  r3, r12, r7, r3\n\t"
-        "smlad  r2, r11, r5, r2\n\t"
-        "smlad  r3, r11, r10, r3\n\t"
-        "cmp    r8, r9\n\t"
-        "bne    1b\n\t"
-        "add    r11, sp, #20\n\t"           // q (r4), ya (r5), yb (r6), q_end (r12)
+        "cbnz   r5, 5f\n\t"
+        MAC_LOOP
+        "add    r11, sp, #24\n\t"           // q (r4), ya (r5), yb (r6), q_end (r12)
         "ldm    r11, {r4, r5, r6, r12}\n\t"
         "ldm    r4!, {r7, r8, r9, r10}\n\t" // m, ew of oc and oc + 1
         "orr    lr, r8, r10\n\t"
         "tst    lr, #0x80\n\t"             // RQ_SLOW
         "bne    3f\n\t"
-        "smmlar r0, r0, r7, r0\n\t"
-        "smmlar r1, r1, r7, r1\n\t"
-        "asr    lr, r8, #8\n\t"
-        "add    r0, r0, r0, asr #31\n\t"
-        "add    r1, r1, r1, asr #31\n\t"
-        "qadd   r0, r0, lr\n\t"
-        "qadd   r1, r1, lr\n\t"
-        "asr    r0, r0, r8\n\t"
-        "asr    r1, r1, r8\n\t"
-        "ssat   r0, #8, r0\n\t"
-        "ssat   r1, #8, r1\n\t"
-        "smmlar r2, r2, r9, r2\n\t"
-        "smmlar r3, r3, r9, r3\n\t"
-        "asr    lr, r10, #8\n\t"
-        "add    r2, r2, r2, asr #31\n\t"
-        "add    r3, r3, r3, asr #31\n\t"
-        "qadd   r2, r2, lr\n\t"
-        "qadd   r3, r3, lr\n\t"
-        "asr    r2, r2, r10\n\t"
-        "asr    r3, r3, r10\n\t"
-        "ssat   r2, #8, r2\n\t"
-        "ssat   r3, #8, r3\n\t"
+        RQ_FAST_2("r0", "r1", "r7", "r8")
+        RQ_FAST_2("r2", "r3", "r9", "r10")
         "strb   r0, [r5], #1\n\t"
         "strb   r2, [r5], #1\n\t"
         "strb   r1, [r6], #1\n\t"
@@ -361,7 +485,7 @@ static void passes_2x2(const passes_t *a) {
         "stm    r11, {r4, r5, r6}\n\t"
         "cmp    r4, r12\n\t"
         "bne    2b\n\t"
-        "add    sp, sp, #36\n\t"
+        "add    sp, sp, #40\n\t"
         "pop    {r4-r11, pc}\n\t"
         "3:\n\t"                            // a pair with a slow channel: slow_pair(sums, frame)
         "push   {r0-r3}\n\t"
@@ -372,6 +496,53 @@ static void passes_2x2(const passes_t *a) {
         "adds   r6, r6, #2\n\t"
         "ldr    r12, [r11, #12]\n\t"
         "b      4b\n\t");
+}
+
+// What passes_live reads (plan_live's pairs); its layout is the assembly's frame.
+typedef struct {
+    int8_t *ya, *yb;                // outputs of pixels a and b (channel 0)
+    const live_pair_t *end;         // after the last pair
+    const live_pair_t *pair;        // the next pair
+    const int8_t *w;                // the filter
+    int32_t len;                    // filter row length, a multiple of 4
+    const int32_t *bias;
+    const uint32_t *rows, *rows_end;    // the interleaved rows, len values per pixel
+} live_t;
+
+// The live channel pairs of pixels a and b, as passes_2x2 but with each pair's channels, bias and filter
+// rows found from its entry (10 instructions) and stores at register offsets; no slow channels.
+__attribute__((naked, noinline))
+static void passes_live(const live_t *a) {
+    __asm__ volatile (
+        "push   {r4-r11, lr}\n\t"
+        "ldm    r0, {r1-r9}\n\t"            // the frame: a copy of *a
+        "push   {r1-r9}\n\t"
+        "2:\n\t"
+        "add    r4, sp, #12\n\t"            // pair (r4), w (r5), len (r6), bias (r7), rows (r8), rows_end (r9)
+        "ldm    r4, {r4, r5, r6, r7, r8, r9}\n\t"
+        "ldrd   r10, r11, [r4]\n\t"         // c0, c1
+        "ldr    r0, [r7, r10, lsl #2]\n\t"  // a0 = b0 = bias[c0], a1 = b1 = bias[c1]
+        "ldr    r2, [r7, r11, lsl #2]\n\t"
+        "lsls   r12, r6, #29\n\t"           // N: an odd number of groups
+        "mla    lr, r11, r6, r5\n\t"        // filter rows of c1 and c0
+        "mla    r6, r10, r6, r5\n\t"
+        "mov    r1, r0\n\t"
+        "mov    r3, r2\n\t"
+        "bmi    5f\n\t"
+        MAC_LOOP
+        "ldm    sp, {r4, r5, r6, r7}\n\t"   // ya, yb, end, pair
+        "ldm    r7!, {r8, r9, r10, r11, r12, lr}\n\t"   // c0, c1, m, ew of c0 and c1
+        RQ_FAST_2("r0", "r1", "r10", "r11")
+        RQ_FAST_2("r2", "r3", "r12", "lr")
+        "strb   r0, [r4, r8]\n\t"
+        "strb   r1, [r5, r8]\n\t"
+        "strb   r2, [r4, r9]\n\t"
+        "strb   r3, [r5, r9]\n\t"
+        "str    r7, [sp, #12]\n\t"
+        "cmp    r7, r6\n\t"
+        "bne    2b\n\t"
+        "add    sp, sp, #36\n\t"
+        "pop    {r4-r11, pc}\n\t");
 }
 
 // n >= 0 groups of four int8 values at src, widened to x - Z_in (off = -Z_in in both halves) into one
@@ -504,23 +675,33 @@ static void row_taps(const conv_t *c, window_t win, int32_t zi, uint32_t *slot) 
     }
 }
 
-// A window wholly inside the image: k_h runs of len bytes, `stride` apart in the input, one after another.
-static void stage_runs(int8_t *d, const int8_t *src, int32_t k_h, int32_t len, int32_t stride) {
+// A window wholly inside the image: k_h runs of len >= 4 bytes, `stride` apart in the input, one after
+// another: each run as words, the last one overlapping the one before (no byte loads, no write past the
+// run). Not vectorized: GCC's versioned copies cost more than they save on runs this short.
+__attribute__((optimize("no-tree-vectorize")))
+static inline void stage_runs(int8_t *d, const int8_t *src, int32_t k_h, int32_t len, int32_t stride) {
+    const int32_t last = len - 4;
     for (; k_h > 0; k_h--, src += stride, d += len) {
-        copy_bytes(d, src, len);
+        for (int32_t i = 0; i < last; i += 4) {
+            const uint32_t v = tm_ld32(src + i);
+            memcpy(d + i, &v, 4);
+        }
+        const uint32_t v = tm_ld32(src + last);
+        memcpy(d + last, &v, 4);
     }
 }
 
-// Other filter depths: the receptive field is staged as int8 (Z_in for taps outside the image; the stage's
-// padding to len4 holds Z_in too), then widened.
-static void row_staged(const conv_t *c, window_t win, int32_t zi, int8_t *stage, uint32_t *slot) {
+// A window whose runs lie inside the image (see run_inside), rows too, and runs of at least 4 bytes.
+static inline int window_inside(const conv_t *c, window_t win) {
+    const tm_window_t *g = &c->g;
+    return run_inside(c, win) && g->k_w * c->cin_f >= 4 && win.y0 >= 0 && win.y0 + (g->k_h - 1) * g->dil_h < g->in_h;
+}
+
+// The receptive field of any other window staged as int8, Z_in for taps outside the image, then widened.
+__attribute__((noinline))
+static void row_border(const conv_t *c, window_t win, int32_t zi, int8_t *stage, uint32_t *slot) {
     const tm_window_t *g = &c->g;
     const int32_t cin = c->cin_f, len = g->k_w * cin, run = run_inside(c, win);
-    if (run && win.y0 >= 0 && win.y0 + (g->k_h - 1) * g->dil_h < g->in_h) {
-        stage_runs(stage, win.x + (win.y0 * g->in_w + win.x0) * g->in_c, g->k_h, len, g->dil_h * g->in_w * g->in_c);
-        widen_groups(stage, (c->row_len + 3) >> 2, tm_neg_pair(zi), slot);
-        return;
-    }
     int8_t *d = stage;
     for (int32_t ky = 0, iy = win.y0; ky < g->k_h; ky++, iy += g->dil_h, d += len) {
         if (iy < 0 || iy >= g->in_h) {
@@ -543,11 +724,54 @@ static void row_staged(const conv_t *c, window_t win, int32_t zi, int8_t *stage,
     widen_groups(stage, (c->row_len + 3) >> 2, tm_neg_pair(zi), slot);
 }
 
+// Other filter depths: the receptive field is staged as int8 (Z_in for taps outside the image; the stage's
+// padding to len4 holds Z_in too), then widened.
+static inline void row_staged(const conv_t *c, window_t win, int32_t zi, int8_t *stage, uint32_t *slot) {
+    const tm_window_t *g = &c->g;
+    const int32_t len = g->k_w * c->cin_f;
+    if (window_inside(c, win)) {
+        stage_runs(stage, win.x + (win.y0 * g->in_w + win.x0) * g->in_c, g->k_h, len, g->dil_h * g->in_w * g->in_c);
+        widen_groups(stage, (c->row_len + 3) >> 2, tm_neg_pair(zi), slot);
+        return;
+    }
+    row_border(c, win, zi, stage, slot);
+}
+
+// The template (n bytes) into both pixels' outputs: four words per LDM and STM where aligned.
+static void copy_template(int8_t *ya, int8_t *yb, const int8_t *t, int32_t n) {
+    if ((((uintptr_t)ya | (uintptr_t)yb | (uint32_t)n) & 15) == 0) {
+        uint32_t v0, v1, v2, v3;
+        __asm__ volatile ("1:\n\t"
+                          "ldm     %[t]!, {%[v0], %[v1], %[v2], %[v3]}\n\t"
+                          "stm     %[ya]!, {%[v0], %[v1], %[v2], %[v3]}\n\t"
+                          "stm     %[yb]!, {%[v0], %[v1], %[v2], %[v3]}\n\t"
+                          "subs    %[n], %[n], #16\n\t"
+                          "bne     1b\n\t"
+                          : [v0] "=&r" (v0), [v1] "=&r" (v1), [v2] "=&r" (v2), [v3] "=&r" (v3), [t] "+r" (t),
+                            [ya] "+r" (ya), [yb] "+r" (yb), [n] "+r" (n)
+                          : : "cc", "memory");
+    } else {
+        copy_bytes(ya, t, n);
+        copy_bytes(yb, t, n);
+    }
+}
+
+// All channels of pixels a and b with plan_live's layout: the template, then the live pairs over it.
+static void channels_live(const conv_t *c, const uint32_t *rows, const params_t *p, int8_t *ya, int8_t *yb) {
+    const int8_t *tmpl = (const int8_t *)p->q;
+    const int32_t out_c = c->g.out_c, len = c->row_len;
+    const live_pair_t *pairs = (const live_pair_t *)(tmpl + ((out_c + 3) & ~3));
+    copy_template(ya, yb, tmpl, out_c);
+    const live_t a = { ya, yb, pairs + p->live_pairs, pairs, (const int8_t *)c->w->data, len,
+                       (const int32_t *)c->bias->data, rows, rows + len };
+    passes_live(&a);
+}
+
 // Output channels [oc, oc_end) with a bias and the full int8 range: whole pairs in passes_2x2, except the
 // tensor's last channel when rows are not whole words (no over-read past the filter) and an odd channel.
 static void channels_fast(const conv_t *c, const uint32_t *rows, int32_t oc, int32_t oc_end, const params_t *p,
     int32_t zo, int8_t *ya, int8_t *yb) {
-    const int32_t len = c->row_len, len4 = (len + 3) & ~3;
+    const int32_t len = c->row_len, len4 = (len + 3) & ~3, odd = len4 & 4;
     const int32_t *bias = (const int32_t *)c->bias->data;
     const int8_t *w = (const int8_t *)c->w->data;
     int32_t pairs = (oc_end - oc) >> 1;
@@ -555,18 +779,20 @@ static void channels_fast(const conv_t *c, const uint32_t *rows, int32_t oc, int
     pairs -= last;
     int32_t done = oc + 2 * pairs;
     if (pairs > 0) {
-        const passes_t a = { bias + oc, w + oc * len, len, rows, rows + len4, p->q + oc, ya + oc, yb + oc,
+        const passes_t a = { bias + oc, odd, w + oc * len, len, rows, rows + len4, p->q + oc, ya + oc, yb + oc,
                              p->q + done };
         passes_2x2(&a);
     }
     if (last) {
         // The tensor's last pair, from its zero-padded copy (last_rows).
-        const passes_t a = { bias + done, (const int8_t *)(rows + len4) + len4, len, rows, rows + len4,
+        const passes_t a = { bias + done, odd, (const int8_t *)(rows + len4) + len4, len, rows, rows + len4,
                              p->q + done, ya + done, yb + done, p->q + done + 2 };
         passes_2x2(&a);
         done += 2;
     }
-    channels_2x2(c, rows, done, oc_end, p, zo, ya, yb, 1);
+    if (done < oc_end) {
+        channels_2x2(c, rows, done, oc_end, p, zo, ya, yb, 1);
+    }
 }
 
 // The filter's last two rows, zero-padded past their end, after the stage in scratch (rows not whole words).
@@ -608,12 +834,12 @@ static tm_status_t eval_int8(tm_model_t *m, tm_node_t *n, const conv_t *c) {
                 row_staged(c, wb, zi, stage, rows + 2);
             }
             const int32_t oc0 = grp * c->cout_g, oc_end = oc0 + c->cout_g;
-            if (full && c->bias) {
+            if (p->live_pairs) {
+                channels_live(c, rows, p, ya, yb);
+            } else if (full && c->bias) {
                 channels_fast(c, rows, oc0, oc_end, p, zo, ya, yb);
-            } else if (full) {
-                channels_2x2(c, rows, oc0, oc_end, p, zo, ya, yb, 1);
             } else {
-                channels_2x2(c, rows, oc0, oc_end, p, zo, ya, yb, 0);
+                channels_2x2(c, rows, oc0, oc_end, p, zo, ya, yb, full);
             }
         }
     }
