@@ -67,7 +67,7 @@ static tm_status_t init(tm_model_t *m, tm_node_t *n, tm_node_request_t *req) {
     if (get_conv(m, n, &c) != TM_OK || tm_check_bias(m, c.bias, c.g.out_c) != TM_OK) {
         return TM_ERROR;
     }
-    if (c.in->type == TM_FLOAT32) {
+    if (tm_is_f32(c.in)) {
         if (tm_expect_type(m, c.w, TM_FLOAT32, "filter") || tm_expect_type(m, c.out, TM_FLOAT32, "output") ||
             (c.bias && tm_expect_type(m, c.bias, TM_FLOAT32, "bias"))) {
             return TM_ERROR;
@@ -97,7 +97,7 @@ static int32_t plan_live(const conv_t *c, params_t *p);
 static tm_status_t prepare(tm_model_t *m, tm_node_t *n) {
     conv_t c = { 0 };
     get_conv(m, n, &c);
-    if (c.in->type == TM_FLOAT32) {
+    if (tm_is_f32(c.in)) {
         return TM_OK;
     }
     params_t *p = tm_persistent(m, n);
@@ -998,7 +998,7 @@ static tm_status_t eval_float(tm_model_t *m, tm_node_t *n, const conv_t *c) {
 static tm_status_t eval(tm_model_t *m, tm_node_t *n) {
     conv_t c = { 0 };
     get_conv(m, n, &c);
-    return c.in->type == TM_FLOAT32 ? eval_float(m, n, &c) : eval_int8(m, n, &c);
+    return tm_is_f32(c.in) ? eval_float(m, n, &c) : eval_int8(m, n, &c);
 }
 
 int tm_kernel_conv_2d(tm_kernel_t *k) {
