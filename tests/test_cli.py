@@ -93,6 +93,16 @@ def test_check_ok_and_not_ok():
     assert too_big.returncode == 1 and "needs" in too_big.stdout and "RAM" in too_big.stdout
 
 
+def test_pack_small_and_the_check_that_suggests_it(tmp_path):
+    kws = MODELS / "kws_ref_model.tflite"
+    res = tinyml("check", kws, "--board", "nano33ble")
+    assert res.returncode == 1 and "`tinyml pack --small` makes the engine code" in res.stdout, res.stdout
+    fast, small = tmp_path / "kws_fast.mpy", tmp_path / "kws_small.mpy"
+    assert tinyml("pack", kws, "--arch", "armv7emsp", "-o", fast).returncode == 0
+    assert tinyml("pack", kws, "--arch", "armv7emsp", "-o", small, "--small").returncode == 0
+    assert small.stat().st_size < fast.stat().st_size - 30000
+
+
 def test_check_counts_native_code_where_the_board_loads_it():
     """Arm ports load native code into the heap, so it counts with the arena and the model; the ESP32's
     goes to IRAM, a budget of its own."""

@@ -68,6 +68,18 @@ def test_reference_model_bit_exact_on_m4(name):
     _assert_same(got, oracle.invoke(_model(name), inputs), f"{name} on qemu-m4")
 
 
+@pytest.mark.parametrize("name", ["kws_ref_model", "pretrainedResnet_quant", "ad01_int8"])
+def test_small_build_bit_exact_on_m4(name):
+    """`--small` (portable C at -Os instead of the DSP assembly) computes the same bytes, in far less code."""
+    info = read_model(_model(name))
+    inputs = runner.random_inputs(info, seed=6)
+    _assert_same(runner.invoke(_model(name), inputs, "qemu-m4", small=True), oracle.invoke(_model(name), inputs),
+                 f"{name} --small on qemu-m4")
+    from tinyml.build import module_text_bytes
+    assert module_text_bytes(model_module("armv7emsp", info, small=True)) < 0.75 * module_text_bytes(
+        model_module("armv7emsp", info))
+
+
 def _fc_model(depth, units, act, use_bias_false, seed):
     """The single-op FULLY_CONNECTED models of test_ops_core.py (same recipes, so the same cached files)."""
     from opcheck import cached_model, int8_keras_model

@@ -45,22 +45,22 @@ def _selected(ops):
     return sorted(set(ops))
 
 
-def model_module(arch: str, info, name: str = "tinyml") -> Path:
+def model_module(arch: str, info, name: str = "tinyml", small: bool = False) -> Path:
     """The module for one model (tinyml pack, invoke, bench): only its kernels, and float32 paths only when
-    the model computes in float32 (QUANTIZE's float input aside)."""
-    return build_module(arch, info.op_names, name=name, float_kernels=info.computes_in_float)
+    the model computes in float32 (QUANTIZE's float input aside). small: code size over speed."""
+    return build_module(arch, info.op_names, name=name, float_kernels=info.computes_in_float, small=small)
 
 
 def build_module(arch: str = "x64", ops=None, name: str = "tinyml", verbose: bool = False,
-                 float_kernels: bool = True) -> Path:
+                 float_kernels: bool = True, small: bool = False) -> Path:
     """The native module for `arch` with the kernels for `ops` (all when None), with or without the kernels'
-    float32 paths. Returns the .mpy path."""
+    float32 paths; `small` builds for code size (-Os, no Cortex-M4 assembly paths). Returns the .mpy path."""
     if arch not in ARCHES:
         raise TinymlError(f"unknown arch '{arch}': choose one of {', '.join(ARCHES)}")
     spec = ARCHES[arch]
     require(*spec["tool"])
     selected = _selected(ops)
-    out_dir = BUILD / "natmod" / f"{name}-{arch}-{_digest(arch, selected, name, float_kernels)}"
+    out_dir = BUILD / "natmod" / f"{name}-{arch}-{_digest(arch, selected, name, float_kernels, small)}"
     mpy = out_dir / f"{name}.mpy"
     if mpy.exists():
         return mpy
@@ -74,7 +74,7 @@ def build_module(arch: str = "x64", ops=None, name: str = "tinyml", verbose: boo
     python = str(VENV_BIN / "python")
     cmd = ["make", f"ARCH={arch}", f"MOD={name}", f"MPY_DIR={mpy_dir}", f"PYTHON={python}",
            f"MPY_LD={python} {patched_mpy_ld()}", f"KERNELS={' '.join(kernel_sources(selected))}",
-           f"FLOAT_KERNELS={int(float_kernels)}",
+           f"FLOAT_KERNELS={int(float_kernels)}", f"SMALL={int(small)}",
            f"ENGINE_EXTRA={' '.join(engine_extras(selected, float_kernels))}"]
     if spec["cross"]:
         cmd.append(f"CROSS={spec['cross']}")

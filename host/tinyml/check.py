@@ -12,14 +12,14 @@ from .ops import ADVICE, KERNELS
 NO_FPU_ARCHES = ("armv6m", "armv7m")
 
 
-def check(model_path, arch=None, board_id=None) -> bool:
+def check(model_path, arch=None, board_id=None, small=False) -> bool:
     from .model_info import read_model
     board = get_board(board_id) if board_id else None
     arch = arch or (board["arch"] if board else "x64")
     info = read_model(model_path)
     problems, notes = [], []
     print(f"{Path(model_path).name}: {info.size} bytes, {len(info.ops)} ops, {info.macs} MACs; "
-          f"arch {arch}" + (f", board {board['name']}" if board else ""))
+          f"arch {arch}" + (" (--small build)" if small else "") + (f", board {board['name']}" if board else ""))
 
     print("  ops:")
     counts = {}
@@ -54,14 +54,14 @@ def check(model_path, arch=None, board_id=None) -> bool:
     arena, arena_where = None, ""
     if not problems:
         try:
-            arena, arena_where = measure_arena(model_path, arch, info)
+            arena, arena_where = measure_arena(model_path, arch, info, small)
         except TinymlError as exc:
             problems.append(str(exc))
     code = None
     if not problems:
         try:
             from .build import model_module, module_text_bytes
-            code = module_text_bytes(model_module(arch, info))
+            code = module_text_bytes(model_module(arch, info, small=small))
         except TinymlError as exc:
             notes.append(f"engine code size unknown ({str(exc).splitlines()[0]})")
 
@@ -77,8 +77,11 @@ def check(model_path, arch=None, board_id=None) -> bool:
         ram = arena + info.size + ((code or 0) if code_in_heap else 0)
         what = (f"arena {arena}, model {info.size}" + (f", engine code {code}" if code_in_heap and code else ""))
         if ram > board["heap_bytes"]:
+            hint = "use a smaller model, or keep the model in a ROMFS file and pass a memoryview"
+            if code_in_heap and code and not small:
+                hint = _small_hint(arch, info, code) + hint
             problems.append(f"needs {ram} bytes of RAM ({what}), {board['name']} has about {board['heap_bytes']} "
-                            f"free: use a smaller model, or keep the model in a ROMFS file and pass a memoryview")
+                            f"free: {hint}")
         else:
             print(f"  RAM: {ram} bytes ({what}) of about {board['heap_bytes']} free on {board['id']} "
                   f"({100 * ram // board['heap_bytes']}%)")
@@ -99,7 +102,16 @@ def check(model_path, arch=None, board_id=None) -> bool:
 ARM_ARCHES = ("armv6m", "armv7m", "armv7emsp")
 
 
-def measure_arena(model_path, arch, info):
+def _small_hint(arch, info, code):
+    """What `tinyml pack --small` would save, when it saves something worth saying."""
+    from .build import model_module, module_text_bytes
+    small_code = module_text_bytes(model_module(arch, info, small=True))
+    if small_code > code * 0.9:
+        return ""
+    return f"`tinyml pack --small` makes the engine code {small_code} bytes (slower), or "
+
+
+def measure_arena(model_path, arch, info, small=False):
     """Arena bytes as the engine for `arch` needs them: loaded on the emulated Cortex-M4 for Arm archs (it runs
     armv6m and armv7m code too, and kernels plan per-arch scratch), else on the host build."""
     data = Path(model_path).read_bytes()
@@ -109,7 +121,7 @@ def measure_arena(model_path, arch, info):
         try:
             result = QemuTarget("qemu-m4").run(
                 "import tinyml\nprint('ARENA', tinyml.Model(open('m.tflite', 'rb').read()).arena_bytes)\n",
-                {"m.tflite": data, "tinyml.mpy": model_module(arch, info).read_bytes()})
+                {"m.tflite": data, "tinyml.mpy": model_module(arch, info, small=small).read_bytes()})
             return int(result.stdout.split("ARENA")[1].split()[0]), f"measured by the {arch} engine on an emulated Cortex-M4"
         except TinymlError as exc:
             if "ValueError" in str(exc) or "MemoryError" in str(exc):

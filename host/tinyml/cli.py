@@ -40,7 +40,7 @@ def _save_outputs(path, outputs):
 
 def cmd_invoke(args):
     from .runner import invoke
-    outputs = invoke(args.model, _load_inputs(args.input), args.target, args.port)
+    outputs = invoke(args.model, _load_inputs(args.input), args.target, args.port, small=args.small)
     _save_outputs(args.output, outputs)
     print(f"wrote {len(outputs)} output(s) to {args.output}: "
           + ", ".join(f"{o.shape} {o.dtype}" for o in outputs))
@@ -49,7 +49,7 @@ def cmd_invoke(args):
 def cmd_bench(args):
     from .runner import bench
     from . import oracle
-    info, inputs, result = bench(args.model, args.target, args.port, args.runs)
+    info, inputs, result = bench(args.model, args.target, args.port, args.runs, small=args.small)
     tflm_us = oracle.time_invoke(args.model, inputs, runs=max(args.runs, 5))
     result.update(model=Path(args.model).name, target=args.target if not args.port else args.port,
                   tflm_us=round(tflm_us, 1), macs=info.macs)
@@ -90,14 +90,14 @@ def cmd_bench(args):
 
 def cmd_check(args):
     from .check import check
-    ok = check(args.model, args.arch, args.board)
+    ok = check(args.model, args.arch, args.board, small=args.small)
     if not ok:
         sys.exit(1)
 
 
 def cmd_pack(args):
     from .pack import pack
-    out = pack(args.model, args.arch, args.output)
+    out = pack(args.model, args.arch, args.output, small=args.small)
     print(f"wrote {out} ({out.stat().st_size} bytes): on the board, `import {out.stem}; "
           f"{out.stem}.model.predict(x)`")
 
@@ -122,6 +122,9 @@ def cmd_boards(args):
         print(f"{b['id']:<12} {b['arch']:<10} {b['name']}")
 
 
+SMALL_HELP = "engine built for code size (-Os, no Cortex-M4 assembly paths): slower, a third of the code"
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="tinyml", description="TinyML models on MicroPython boards.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -136,6 +139,7 @@ def main(argv=None):
     p.add_argument("--output", required=True, help=".npy (one output) or .npz")
     p.add_argument("--target", default="unix", help="unix (default), qemu-m4, qemu-m7, qemu-m3")
     p.add_argument("--port", help="serial port of a real board instead of --target")
+    p.add_argument("--small", action="store_true", help=SMALL_HELP)
     p.set_defaults(func=cmd_invoke)
 
     p = sub.add_parser("bench", help="time per invoke of the engine vs the TFLM runtime")
@@ -144,18 +148,21 @@ def main(argv=None):
     p.add_argument("--port")
     p.add_argument("--runs", type=int, default=20)
     p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.add_argument("--small", action="store_true", help=SMALL_HELP)
     p.set_defaults(func=cmd_bench)
 
     p = sub.add_parser("check", help="pre-flight: will this model run on that board?")
     p.add_argument("model")
     p.add_argument("--arch", help="x64, armv6m, armv7m, armv7emsp, xtensawin")
     p.add_argument("--board", help="a board id from `tinyml boards` (sets the arch and RAM budget)")
+    p.add_argument("--small", action="store_true", help=SMALL_HELP)
     p.set_defaults(func=cmd_check)
 
     p = sub.add_parser("pack", help="one .mpy with the engine (only this model's kernels) and the model")
     p.add_argument("model")
     p.add_argument("--arch", required=True)
     p.add_argument("-o", "--output", required=True, help="NAME.mpy: `import NAME` on the board")
+    p.add_argument("--small", action="store_true", help=SMALL_HELP)
     p.set_defaults(func=cmd_pack)
 
     p = sub.add_parser("build", help="the generic engine module (all kernels) for an arch")

@@ -31,7 +31,7 @@ def info():
 '''
 
 
-def pack(model_path, arch, output) -> Path:
+def pack(model_path, arch, output, small=False) -> Path:
     output = Path(output)
     name = output.stem
     if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
@@ -40,7 +40,7 @@ def pack(model_path, arch, output) -> Path:
     missing = sorted(set(info.op_names) - set(KERNELS))
     if missing:
         raise TinymlError(f"the engine has no kernel for {', '.join(missing)}: run `tinyml check {model_path}`")
-    native = model_module(arch, info, name=name)
+    native = model_module(arch, info, name=name, small=small)
     data = Path(model_path).read_bytes()
     with tempfile.TemporaryDirectory(prefix="tinyml-pack-") as tmp:
         wrapper = Path(tmp) / f"{name}.py"

@@ -34,12 +34,12 @@ def _run(target, script, files, fetch=()):
         raise TinymlError(f"on {target.name}: {exc}") from None
 
 
-def invoke(model_path, inputs, target="unix", port=None):
+def invoke(model_path, inputs, target="unix", port=None, small=False):
     """Outputs of one engine inference on the target, as arrays shaped and typed like the model's outputs."""
     info = read_model(model_path)
     check_inputs(info, inputs)
     tgt = get_target(target, port)
-    module = model_module(tgt.arch, info)
+    module = model_module(tgt.arch, info, small=small)
     fetch = [f"out{i}.bin" for i in range(len(info.outputs))]
     result = _run(tgt, (DEVICE / "invoke.py").read_text(), _device_files(model_path, module, inputs), fetch)
     return [np.frombuffer(result.files[name], dtype=t.dtype).reshape(t.shape)
@@ -59,12 +59,12 @@ def random_inputs(info, seed=0):
     return out
 
 
-def bench(model_path, target="unix", port=None, runs=10):
+def bench(model_path, target="unix", port=None, runs=10, small=False):
     """Engine time per invoke on the target (plus instructions on emulated boards)."""
     info = read_model(model_path)
     inputs = random_inputs(info)
     tgt = get_target(target, port)
-    module = model_module(tgt.arch, info)
+    module = model_module(tgt.arch, info, small=small)
     script = (DEVICE / "bench.py").read_text().replace("RUNS = 10", f"RUNS = {int(runs)}")
     result = _run(tgt, script, _device_files(model_path, module, inputs))
     m = re.search(r"BENCH (.*)", result.stdout)

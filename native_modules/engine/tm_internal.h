@@ -55,6 +55,14 @@ int tm_dynamic_batch(const tm_model_t *m, const tm_tensor_t *t);
 #endif
 #define tm_is_f32(t) (TM_FLOAT_KERNELS && (t)->type == TM_FLOAT32)
 
+// The Cortex-M4/M7 fast paths (kernels/arm_dsp.h, partly assembly) where the DSP extension exists, unless the
+// build asks for small code (`tinyml pack --small`: portable C at -Os, a third of the kernels' code).
+#if defined(__ARM_FEATURE_DSP) && !defined(TM_SMALL)
+#define TM_ARM_DSP 1
+#else
+#define TM_ARM_DSP 0
+#endif
+
 // Common checks with clear messages.
 tm_status_t tm_expect_io(tm_model_t *m, tm_node_t *n, int min_in, int max_in, int n_out);
 tm_status_t tm_expect_type(tm_model_t *m, const tm_tensor_t *t, int type, const char *what);

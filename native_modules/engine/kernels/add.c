@@ -47,7 +47,7 @@ static inline int8_t add_i8(int32_t x1, int32_t x2, const add_params_t *p, int32
     return (int8_t)tm_clamp(tm_mbqm(a + sign * b, p->mo, p->so) + p->t.zo, p->t.lo, p->t.hi);
 }
 
-#if defined(__ARM_FEATURE_DSP)
+#if TM_ARM_DSP
 #include "arm_dsp.h"
 // Cortex-M4/M7 path for same-shape int8 inputs, about 13 instructions per element. The input with the larger
 // scale has r = S / twice = 1/2 exactly, so TFLM's (M, s) = (2^30, 0) and its rescaled value is exactly
@@ -163,7 +163,7 @@ static tm_status_t eval(tm_model_t *m, tm_node_t *n) {
     }
     const int8_t *x1 = (const int8_t *)a->data, *x2 = (const int8_t *)b->data;
     int8_t *out = (int8_t *)y->data;
-#if defined(__ARM_FEATURE_DSP)
+#if TM_ARM_DSP
     if (add_fast(a, b, out, p, sub)) {
         return TM_OK;
     }

@@ -9,7 +9,9 @@
 #ifndef TM_ARM_DSP_H
 #define TM_ARM_DSP_H
 
-#if defined(__ARM_FEATURE_DSP)
+#include "../tm_internal.h"     // TM_ARM_DSP
+
+#if TM_ARM_DSP
 #include <arm_acle.h>
 #include <string.h>
 
@@ -147,7 +149,7 @@ static inline int32_t tm_rq2_apply_sum(int32_t x, const tm_rq2_t *q) {
 #endif
 
 // CONV_2D (conv_2d.c): the primitives of its short requantization.
-#if defined(__ARM_FEATURE_DSP)
+#if TM_ARM_DSP
 // acc + the high word of a * b, rounded: (acc * 2^32 + a * b + 2^31) >> 32 computed in 64 bits.
 static inline int32_t tm_smmlar(int32_t a, int32_t b, int32_t acc) {
     int32_t r;

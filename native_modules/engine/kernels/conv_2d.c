@@ -13,7 +13,7 @@ enum { OPT_PADDING = 0, OPT_STRIDE_W = 1, OPT_STRIDE_H = 2, OPT_ACTIVATION = 3, 
 
 typedef struct {
     int32_t act_lo, act_hi;         // int8 fused activation range
-#if defined(__ARM_FEATURE_DSP)
+#if TM_ARM_DSP
     int32_t live_pairs;             // > 0: q[] holds constant channels' template and live pairs (plan_live)
 #endif
     tm_channel_q_t q[];             // per output channel
@@ -78,7 +78,7 @@ static tm_status_t init(tm_model_t *m, tm_node_t *n, tm_node_request_t *req) {
         return TM_ERROR;
     }
     req->persistent_bytes = sizeof(params_t) + (uint32_t)c.g.out_c * sizeof(tm_channel_q_t);
-#if defined(__ARM_FEATURE_DSP)
+#if TM_ARM_DSP
     // Two pixels' int16 rows, a staging row of int8 (receptive field with Z_in in the padding) and, for
     // rows that are not whole words, a zero-padded copy of the filter's last two rows.
     const uint32_t len4 = ((uint32_t)c.row_len + 3u) & ~3u;
@@ -89,7 +89,7 @@ static tm_status_t init(tm_model_t *m, tm_node_t *n, tm_node_request_t *req) {
     return TM_OK;
 }
 
-#if defined(__ARM_FEATURE_DSP)
+#if TM_ARM_DSP
 static void pack_requant(tm_channel_q_t *q, int32_t channels, int32_t zo);
 static int32_t plan_live(const conv_t *c, params_t *p);
 #endif
@@ -106,7 +106,7 @@ static tm_status_t prepare(tm_model_t *m, tm_node_t *n) {
     if (tm_channel_q_prepare(m, p->q, c.in, c.w, c.out, c.g.out_c) != TM_OK) {
         return TM_ERROR;
     }
-#if defined(__ARM_FEATURE_DSP)
+#if TM_ARM_DSP
     p->live_pairs = plan_live(&c, p);
     if (!p->live_pairs) {
         pack_requant(p->q, c.g.out_c, c.out->zero_point);
@@ -115,7 +115,7 @@ static tm_status_t prepare(tm_model_t *m, tm_node_t *n) {
     return TM_OK;
 }
 
-#if defined(__ARM_FEATURE_DSP)
+#if TM_ARM_DSP
 // Cortex-M4/M7: two output pixels x two output channels per pass over the receptive field, two MACs per
 // SMLAD, so each loaded input word serves two channels and each filter word two pixels.
 //

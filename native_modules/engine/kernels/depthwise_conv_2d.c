@@ -58,7 +58,7 @@ static tm_status_t get_dw(tm_model_t *m, tm_node_t *n, dw_t *c) {
     return TM_OK;
 }
 
-#if defined(__ARM_FEATURE_DSP)
+#if TM_ARM_DSP
 // The DSP path's case of one input channel (see dw_cin1_dsp).
 static int dw_cin1_ok(const dw_t *c) {
     return c->g.in_c == 1 && c->g.dil_w == 1 && (c->g.k_w & 3) == 0 && (c->g.out_c & 3) == 0;
@@ -174,7 +174,7 @@ static tm_status_t init(tm_model_t *m, tm_node_t *n, tm_node_request_t *req) {
         return TM_ERROR;
     }
     req->persistent_bytes = sizeof(params_t) + (uint32_t)c.g.out_c * sizeof(tm_channel_q_t);
-#if defined(__ARM_FEATURE_DSP)
+#if TM_ARM_DSP
     // Multiplier 1: a table of tap offsets and one block's widened filter (a multiple of 4 needs none).
     if (c.dm == 1) {
         req->scratch_bytes = (uint32_t)(c.g.k_h * c.g.k_w) * (sizeof(int32_t) + 2u * sizeof(uint32_t));
@@ -224,7 +224,7 @@ static void requant_store(const params_t *p, const int32_t *bias, int32_t oc, co
     }
 }
 
-#if defined(__ARM_FEATURE_DSP)
+#if TM_ARM_DSP
 // Cortex-M4/M7: the output channels are visited in blocks of four, each block over all output pixels, so
 // that its filter, requantization constants and bias stay at hand. One word of input holds four channels
 // (multiplier 1); SXTAB16 splits it into channels (0, 2) and (1, 3) as int16 x - Z_in, and SMLABB/SMLATT
@@ -970,7 +970,7 @@ static tm_status_t eval_int8(tm_model_t *m, tm_node_t *n, const dw_t *c) {
     const int32_t zi = c->in->zero_point, zo = c->out->zero_point;
     const int32_t cin = g->in_c, cout = g->out_c, dm = c->dm;
     int32_t c_lo = 0;   // channels the DSP path leaves (past the last multiple of four)
-#if defined(__ARM_FEATURE_DSP)
+#if TM_ARM_DSP
     dw3_geom_t d3;
     if (p->act_lo == -128 && dw3_plan(c, &d3)) {
         dw3_eval(c, p, &d3, tm_scratch(m, n));

@@ -135,7 +135,7 @@ static tm_status_t eval_float(tm_model_t *m, tm_node_t *n, shape_t *s) {
     return TM_OK;
 }
 
-#if defined(__ARM_FEATURE_DSP)
+#if TM_ARM_DSP
 #include "arm_dsp.h"
 // Cortex-M4/M7 (armv7emsp) DSP instructions: four units per pass over the input, which is read in place:
 // each word of four inputs is widened once by SXTAB16 (adding -Z_in to both halves, |x - Z_in| <= 255) and
@@ -355,13 +355,13 @@ static tm_status_t eval(tm_model_t *m, tm_node_t *n) {
     const int32_t *bias = s.bias ? (const int32_t *)s.bias->data : 0;
     int8_t *y = (int8_t *)s.out->data;
     const int32_t zi = s.in->zero_point, zo = s.out->zero_point;
-#if defined(__ARM_FEATURE_DSP)
+#if TM_ARM_DSP
     const int fast = !per_channel && fp->sums_small && tm_rq2_ok(p->multiplier, p->shift) && lo == -128 && hi == 127;
     const tm_rq2_t rq = tm_rq2(fast ? p->multiplier : 1, fast ? p->shift : -1, zo);
 #endif
     for (int32_t b = 0; b < s.batches; b++) {
         const int8_t *x = (const int8_t *)s.in->data + b * s.depth;
-        #if defined(__ARM_FEATURE_DSP)
+        #if TM_ARM_DSP
         if (fast && (s.depth & 15) == 0) {
             fc_rows_fast_16(w, bias, x, y, s.units, s.depth, zi, rq);
         } else if (fast) {
