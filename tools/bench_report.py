@@ -78,6 +78,8 @@ def bench_model(path, runs_unix, runs_qemu, cmsis):
         _, _, m4 = runner.bench(path, "qemu-m4", runs=runs_qemu)
         row["qemu_wall_s"] = time.monotonic() - t0
         row["instr"] = m4.get("instructions")
+        _, _, small = runner.bench(path, "qemu-m4", runs=runs_qemu, small=True)
+        row["small_m4"] = (small.get("instructions"), small["module_bytes"], m4["module_bytes"])
         row["per_op_m4"] = list(zip([name for name, _ in info.ops], info.op_macs,
                                     [op["instructions"] for op in m4.get("per_op", [])]))
         row["arena_m4"] = m4["arena_bytes"]
@@ -131,6 +133,22 @@ def per_op_table(rows):
     return lines
 
 
+def small_table(rows):
+    """Speed and code size of the default (fast) module against `--small`, on the M4."""
+    lines = ["", "### Speed or code size: `tinyml pack --small` (qemu-m4)", "",
+             "The default armv7emsp module has the Cortex-M4 assembly paths at -O3; `--small` builds the portable "
+             "C kernels at -Os. Same outputs (tests/test_qemu_engine.py). Bytes are the model's .mpy module "
+             "(engine code, loaded into the heap).", "",
+             "| model | module bytes | instr/MAC | --small module bytes | --small instr/MAC |", "|---|---|---|---|---|"]
+    for r in rows:
+        if r["status"] != "ok" or not r.get("small_m4") or not r["macs"]:
+            continue
+        small_instr, small_bytes, fast_bytes = r["small_m4"]
+        lines.append(f"| {r['name']} | {fmt(fast_bytes)} | {r['instr'] / r['macs']:.2f} | {fmt(small_bytes)} | "
+                     f"{small_instr / r['macs']:.2f} |")
+    return lines
+
+
 def write_report(out, rows, sizes, command, models_dir):
     lines = ["# Benchmarks", "",
              f"Generated {datetime.date.today().isoformat()} on {platform.machine()} by:", "",
@@ -169,6 +187,7 @@ def write_report(out, rows, sizes, command, models_dir):
                      f"{fmt(r['arena_m4'])} | {fmt(r['tflm_arena']) if r['tflm_arena'] else '-'} | "
                      f"{fmt(r['arena'])} | {fmt(r['tflm_arena_x64'])} |")
     lines += per_op_table(rows)
+    lines += small_table(rows)
     lines += ["", "## Module sizes per arch", "",
               "Bytes of the native .mpy as MicroPython 1.23 loads it (`tinyml.build.module_sizes`). **text** is "
               "machine code with literal pools and GOT; on ARM and x64 mpy_ld.py merges constant data into it "
