@@ -165,4 +165,74 @@ static inline int32_t tm_asr_low_byte(int32_t v, int32_t s) {
 }
 #endif
 
+
+// DEPTHWISE_CONV_2D (depthwise_conv_2d.c, K x 1 / 1 x K lines): SMLAD loops over int16 planes, where word i
+// of a plane holds positions (2i, 2i + 1) and word j of a filter record the taps pair j. n >= 1 pairs.
+#if TM_ARM_DSP
+// Four outputs: a0, a2 from even-aligned filter words (e, at wp[2j]), a1, a3 from odd-aligned ones (d, at
+// wp[2j + 1]); a0, a1 read plane words xp[j], a2, a3 xp[j + 1]. One LDRD each for input and filter.
+__attribute__((always_inline))
+static inline void tm_dw_pairs4(const uint32_t *xp, const uint32_t *wp, int32_t n, int32_t *acc) {
+    int32_t a0 = acc[0], a1 = acc[1], a2 = acc[2], a3 = acc[3];
+    uint32_t x0, x1, e, d;
+    __asm__ ("1:\n\t"
+             "ldrd    %[x0], %[x1], [%[xp]], #4\n\t"
+             "ldrd    %[e], %[d], [%[wp]], #8\n\t"
+             "smlad   %[a0], %[x0], %[e], %[a0]\n\t"
+             "smlad   %[a1], %[x0], %[d], %[a1]\n\t"
+             "smlad   %[a2], %[x1], %[e], %[a2]\n\t"
+             "smlad   %[a3], %[x1], %[d], %[a3]\n\t"
+             "subs    %[n], %[n], #1\n\t"
+             "bne     1b"
+             : [a0] "+r" (a0), [a1] "+r" (a1), [a2] "+r" (a2), [a3] "+r" (a3), [xp] "+r" (xp), [wp] "+r" (wp),
+               [n] "+r" (n), [x0] "=&r" (x0), [x1] "=&r" (x1), [e] "=&r" (e), [d] "=&r" (d)
+             :
+             : "cc", "memory");
+    acc[0] = a0;
+    acc[1] = a1;
+    acc[2] = a2;
+    acc[3] = a3;
+}
+
+// Two outputs of one plane word: a0 with the even-aligned filter words, a1 with the odd-aligned ones.
+__attribute__((always_inline))
+static inline void tm_dw_pairs2_ed(const uint32_t *xp, const uint32_t *wp, int32_t n, int32_t *acc) {
+    int32_t a0 = acc[0], a1 = acc[1];
+    uint32_t x0, e, d;
+    __asm__ ("1:\n\t"
+             "ldr     %[x0], [%[xp]], #4\n\t"
+             "ldrd    %[e], %[d], [%[wp]], #8\n\t"
+             "smlad   %[a0], %[x0], %[e], %[a0]\n\t"
+             "smlad   %[a1], %[x0], %[d], %[a1]\n\t"
+             "subs    %[n], %[n], #1\n\t"
+             "bne     1b"
+             : [a0] "+r" (a0), [a1] "+r" (a1), [xp] "+r" (xp), [wp] "+r" (wp), [n] "+r" (n), [x0] "=&r" (x0),
+               [e] "=&r" (e), [d] "=&r" (d)
+             :
+             : "cc", "memory");
+    acc[0] = a0;
+    acc[1] = a1;
+}
+
+// Two outputs one plane word apart (a stride of 2), both with the even-aligned filter words.
+__attribute__((always_inline))
+static inline void tm_dw_pairs2_e(const uint32_t *xp, const uint32_t *wp, int32_t n, int32_t *acc) {
+    int32_t a0 = acc[0], a1 = acc[1];
+    uint32_t x0, x1, e;
+    __asm__ ("1:\n\t"
+             "ldrd    %[x0], %[x1], [%[xp]], #4\n\t"
+             "ldr     %[e], [%[wp]], #8\n\t"
+             "smlad   %[a0], %[x0], %[e], %[a0]\n\t"
+             "smlad   %[a1], %[x1], %[e], %[a1]\n\t"
+             "subs    %[n], %[n], #1\n\t"
+             "bne     1b"
+             : [a0] "+r" (a0), [a1] "+r" (a1), [xp] "+r" (xp), [wp] "+r" (wp), [n] "+r" (n), [x0] "=&r" (x0),
+               [x1] "=&r" (x1), [e] "=&r" (e)
+             :
+             : "cc", "memory");
+    acc[0] = a0;
+    acc[1] = a1;
+}
+#endif
+
 #endif

@@ -156,6 +156,54 @@ static int dw3_plan(const dw_t *c, dw3_geom_t *d) {
     return 1;
 }
 
+// K x 1 or 1 x K windows (temporal convolutions of audio models: NHWC with W = 1, kernels K x 1), multiplier
+// 1, channels in fours, stride 1 or 2 along the line: every column (or row) is a 1-D convolution. Four
+// channels' lines are widened into int16 planes (x - Z_in, zeros for the padding), a chunk of outputs at a
+// time so the scratch stays small; in a plane a word holds positions (2i, 2i + 1), so SMLAD multiplies a
+// pair of taps. With stride 1, odd outputs read the same words as even ones against a filter shifted by one
+// tap (odd-aligned words (w[2j-1], w[2j]), w[-1] = w[K] = 0), so four outputs share each word loaded.
+// Filter and bias are doubled, so the requantization is one SMMLAR (tm_rq2_apply); a channel it cannot
+// represent (or whose sums could overflow) takes a plain C loop over the same plane.
+enum { DWL_HDR = 4, DWL_CHUNK = 32 };   // rec: 2 * bias, M, c, e (0: C loop), then the filter words
+
+typedef struct {
+    int32_t len_in, len_out, k, stride, pad;   // along the line
+    int32_t x_step, y_step;                   // bytes between line positions (input, output)
+    int32_t n_other, x_other, y_other;        // lines, and bytes between their starts (input, output)
+    int32_t chunk, pl, nw, nrec;              // outputs per chunk, plane length (int16), tap pairs, rec words
+    uint32_t scratch;
+} dwl_geom_t;
+
+static int dwl_plan(const dw_t *c, dwl_geom_t *d) {
+    const tm_window_t *g = &c->g;
+    const int32_t cin = g->in_c;
+    if (c->dm != 1 || (cin & 3) != 0) {
+        return 0;
+    }
+    if (g->k_w == 1 && g->k_h > 1 && g->dil_h == 1) {   // K x 1: lines along the height
+        d->len_in = g->in_h; d->len_out = g->out_h; d->k = g->k_h; d->stride = g->stride_h; d->pad = g->pad_h;
+        d->x_step = g->in_w * cin; d->y_step = g->out_w * cin;
+        d->n_other = g->out_w; d->x_other = g->stride_w * cin; d->y_other = cin;
+    } else if (g->k_h == 1 && g->k_w > 1 && g->dil_w == 1) {   // 1 x K: lines along the width
+        d->len_in = g->in_w; d->len_out = g->out_w; d->k = g->k_w; d->stride = g->stride_w; d->pad = g->pad_w;
+        d->x_step = cin; d->y_step = cin;
+        d->n_other = g->out_h; d->x_other = g->stride_h * g->in_w * cin; d->y_other = g->out_w * cin;
+    } else {
+        return 0;
+    }
+    if ((d->stride != 1 && d->stride != 2) || d->k > 64) {
+        return 0;
+    }
+    d->chunk = d->len_out < DWL_CHUNK ? d->len_out : DWL_CHUNK;
+    // Stride 1: a group of four at o reads up to position o + 2 * (K / 2) + 3, a pair o + 2 * (K / 2) + 1;
+    // stride 2: a pair at o up to 2 * o + K + 2 (K rounded up to even). Past the input the plane is zero.
+    d->pl = (d->stride * d->chunk + d->k + 2) & ~1;
+    d->nw = d->stride == 1 ? d->k / 2 + 1 : (d->k + 1) / 2;
+    d->nrec = DWL_HDR + 2 * d->nw;
+    d->scratch = 4u * (uint32_t)d->nrec * 4u + 4u * (uint32_t)d->pl * 2u;
+    return 1;
+}
+
 #endif
 
 static tm_status_t init(tm_model_t *m, tm_node_t *n, tm_node_request_t *req) {
@@ -185,6 +233,10 @@ static tm_status_t init(tm_model_t *m, tm_node_t *n, tm_node_request_t *req) {
     dw3_geom_t d3;
     if (dw3_plan(&c, &d3) && d3.scratch > req->scratch_bytes) {
         req->scratch_bytes = d3.scratch;   // (the path above serves activations clamped above -128)
+    }
+    dwl_geom_t dl;
+    if (dwl_plan(&c, &dl)) {
+        req->scratch_bytes = dl.scratch;   // (the only path such layers take)
     }
 #endif
     return TM_OK;
@@ -908,6 +960,182 @@ static void dw3_eval(const dw_t *c, const params_t *p, const dw3_geom_t *d, void
     }
 }
 
+// Tap t of four channels [c0, c0 + 4) (w: the filter at c0), doubled and split as SXTB16 does: lo holds
+// channels 0 and 2, hi 1 and 3. Taps outside [0, K) are zero.
+static inline void dwl_tap(const int8_t *w, int32_t t, const dwl_geom_t *d, int32_t cout, int32_t *lo,
+    int32_t *hi) {
+    if (t < 0 || t >= d->k) {
+        *lo = *hi = 0;
+        return;
+    }
+    const uint32_t v = tm_ld32(w + t * cout);
+    *lo = dw3_dbl(tm_sxtb16(v));
+    *hi = dw3_dbl(tm_sxtb16_ror8(v));
+}
+
+// The recs of channels [c0, c0 + 4): 2 * bias, M, c, e, then per tap pair j the even-aligned word
+// (2 w[2j], 2 w[2j + 1]) and the odd-aligned one (2 w[2j - 1], 2 w[2j]) (taps outside [0, K) are 0).
+static void dwl_recs(const dw_t *c, const params_t *p, const dwl_geom_t *d, int32_t c0, int32_t *rec) {
+    const int32_t cout = c->g.out_c, zo = c->out->zero_point, nrec = d->nrec;
+    const int8_t *w = (const int8_t *)c->w->data + c0;
+    int32_t lo_a = 0, hi_a = 0;   // tap 2j - 1
+    int32_t *r0 = rec + DWL_HDR, *r1 = r0 + nrec, *r2 = r1 + nrec, *r3 = r2 + nrec;
+    for (int32_t j = 0; j < d->nw; j++, r0 += 2, r1 += 2, r2 += 2, r3 += 2) {
+        int32_t lo_b, hi_b, lo_c, hi_c;   // taps 2j, 2j + 1
+        dwl_tap(w, 2 * j, d, cout, &lo_b, &hi_b);
+        dwl_tap(w, 2 * j + 1, d, cout, &lo_c, &hi_c);
+        r0[0] = dw3_pkhbt(lo_b, lo_c);
+        r0[1] = dw3_pkhbt(lo_a, lo_b);
+        r1[0] = dw3_pkhbt(hi_b, hi_c);
+        r1[1] = dw3_pkhbt(hi_a, hi_b);
+        r2[0] = dw3_pkhtb(lo_c, lo_b);
+        r2[1] = dw3_pkhtb(lo_b, lo_a);
+        r3[0] = dw3_pkhtb(hi_c, hi_b);
+        r3[1] = dw3_pkhtb(hi_b, hi_a);
+        lo_a = lo_c;
+        hi_a = hi_c;
+    }
+    for (int32_t j = 0; j < 4; j++, rec += nrec) {
+        const int32_t b = c->bias ? ((const int32_t *)c->bias->data)[c0 + j] : 0;
+        const tm_channel_q_t *q = &p->q[c0 + j];
+        // |acc| <= |b| + K * 255 * 128 < 2^30 keeps 2 * acc and SMMLAR's sum inside int32.
+        const uint32_t acc_max = (uint32_t)(b < 0 ? -(int64_t)b : b) + (uint32_t)d->k * 255u * 128u;
+        const int ok = tm_rq2_ok(q->multiplier, q->shift) && acc_max < (1u << 30);
+        rec[0] = (int32_t)((uint32_t)b << 1);
+        rec[1] = q->multiplier;
+        rec[2] = ok ? tm_rq2(q->multiplier, q->shift, zo).c : 0;
+        rec[3] = ok ? -q->shift : 0;
+    }
+}
+
+// n int16 zeros at p (no memset: a call into MicroPython here).
+__attribute__((optimize("no-tree-loop-distribute-patterns")))
+static void dwl_zero(int16_t *p, int32_t n) {
+    for (int32_t i = 0; i < n; i++) {
+        p[i] = 0;
+    }
+}
+
+// Plane positions [0, pl) of the four channels at x (line position `start` first) as x - Z_in, 0 outside.
+static void dwl_fill(const dw_t *c, const dwl_geom_t *d, int32_t start, const int8_t *x, int16_t *planes) {
+    int32_t lo = start < 0 ? -start : 0, hi = d->len_in - start;
+    hi = hi < d->pl ? hi : d->pl;
+    for (int32_t j = 0; j < 4; j++) {
+        int16_t *pj = planes + j * d->pl;
+        dwl_zero(pj, lo);
+        dwl_zero(pj + (hi > lo ? hi : lo), d->pl - (hi > lo ? hi : lo));
+    }
+    if (hi > lo) {
+        dw3_widen4(x + (start + lo) * d->x_step, 0, d->x_step, hi - lo, 1, tm_neg_pair(c->in->zero_point),
+            planes + lo, 0, d->pl);
+    }
+}
+
+// A channel the rec marks (e = 0): plain C over its plane, TFLM's requantization.
+static void dwl_line_c(const dw_t *c, const params_t *p, const dwl_geom_t *d, int32_t oc, const int16_t *pl,
+    int32_t n, int8_t *y) {
+    const int8_t *w = (const int8_t *)c->w->data + oc;
+    const int32_t b = c->bias ? ((const int32_t *)c->bias->data)[oc] : 0;
+    for (int32_t o = 0; o < n; o++, y += d->y_step) {
+        int32_t acc = b;
+        for (int32_t t = 0; t < d->k; t++) {
+            acc += w[t * c->g.out_c] * pl[o * d->stride + t];
+        }
+        const int32_t v = tm_mbqm(acc, p->q[oc].multiplier, p->q[oc].shift) + c->out->zero_point;
+        *y = (int8_t)tm_clamp(v, p->act_lo, p->act_hi);
+    }
+}
+
+// Requantized doubled sum a2 (rec r), clamped to [lo, hi] (full: all of int8, one SSAT).
+__attribute__((always_inline))
+static inline int8_t dwl_out(int32_t a2, int32_t M, int32_t cc, int32_t e, int32_t lo, int32_t hi, int full) {
+    const int32_t v = __ssat(tm_smmlar(a2, M, cc + (a2 >> 31)) >> e, 8);
+    if (full) {
+        return (int8_t)v;
+    }
+    return (int8_t)(v < lo ? lo : (v > hi ? hi : v));
+}
+
+// n outputs of one channel (rec, plane pl, first output y).
+__attribute__((always_inline))
+static inline void dwl_line(const dwl_geom_t *d, const int32_t *rec, const int16_t *pl, int32_t n, int8_t *y,
+    int32_t lo, int32_t hi, int full) {
+    const int32_t b2 = rec[0], M = rec[1], cc = rec[2], e = rec[3], ys = d->y_step, nw = d->nw;
+    const uint32_t *wr = (const uint32_t *)(rec + DWL_HDR), *x = (const uint32_t *)pl;
+    int32_t o = 0, acc[4];
+    if (d->stride == 1) {
+        for (; o + 4 <= n; o += 4, x += 2, y += 4 * ys) {
+            acc[0] = acc[1] = acc[2] = acc[3] = b2;
+            tm_dw_pairs4(x, wr, nw, acc);
+            y[0] = dwl_out(acc[0], M, cc, e, lo, hi, full);
+            y[ys] = dwl_out(acc[1], M, cc, e, lo, hi, full);
+            y[2 * ys] = dwl_out(acc[2], M, cc, e, lo, hi, full);
+            y[3 * ys] = dwl_out(acc[3], M, cc, e, lo, hi, full);
+        }
+        for (; o < n; o += 2, x++, y += 2 * ys) {
+            acc[0] = acc[1] = b2;
+            tm_dw_pairs2_ed(x, wr, nw, acc);
+            y[0] = dwl_out(acc[0], M, cc, e, lo, hi, full);
+            if (o + 1 < n) {
+                y[ys] = dwl_out(acc[1], M, cc, e, lo, hi, full);
+            }
+        }
+    } else {
+        for (; o < n; o += 2, x += 2, y += 2 * ys) {
+            acc[0] = acc[1] = b2;
+            tm_dw_pairs2_e(x, wr, nw, acc);
+            y[0] = dwl_out(acc[0], M, cc, e, lo, hi, full);
+            if (o + 1 < n) {
+                y[ys] = dwl_out(acc[1], M, cc, e, lo, hi, full);
+            }
+        }
+    }
+}
+
+__attribute__((noinline))
+static void dwl_line_full(const dwl_geom_t *d, const int32_t *rec, const int16_t *pl, int32_t n, int8_t *y) {
+    dwl_line(d, rec, pl, n, y, -128, 127, 1);
+}
+
+__attribute__((noinline))
+static void dwl_line_clamp(const dwl_geom_t *d, const int32_t *rec, const int16_t *pl, int32_t n, int8_t *y,
+    int32_t lo, int32_t hi) {
+    dwl_line(d, rec, pl, n, y, lo, hi, 0);
+}
+
+// The layer: blocks of four channels, each over all lines, a chunk of outputs at a time.
+static void dwl_eval(const dw_t *c, const params_t *p, const dwl_geom_t *d, void *scratch) {
+    const tm_window_t *g = &c->g;
+    int32_t *recs = scratch;
+    int16_t *planes = (int16_t *)(recs + 4 * d->nrec);
+    const int full = p->act_lo == -128 && p->act_hi == 127;
+    const int32_t x_batch = g->in_h * g->in_w * g->in_c, y_batch = g->out_h * g->out_w * g->out_c;
+    for (int32_t c0 = 0; c0 < g->out_c; c0 += 4) {
+        dwl_recs(c, p, d, c0, recs);
+        for (int32_t b = 0; b < g->batches; b++) {
+            for (int32_t l = 0; l < d->n_other; l++) {
+                const int8_t *x = (const int8_t *)c->in->data + b * x_batch + l * d->x_other + c0;
+                int8_t *y = (int8_t *)c->out->data + b * y_batch + l * d->y_other + c0;
+                for (int32_t o0 = 0; o0 < d->len_out; o0 += d->chunk, y += d->chunk * d->y_step) {
+                    const int32_t n = d->len_out - o0 < d->chunk ? d->len_out - o0 : d->chunk;
+                    dwl_fill(c, d, o0 * d->stride - d->pad, x, planes);
+                    for (int32_t j = 0; j < 4; j++) {
+                        const int32_t *rec = recs + j * d->nrec;
+                        const int16_t *pl = planes + j * d->pl;
+                        if (rec[3] == 0) {
+                            dwl_line_c(c, p, d, c0 + j, pl, n, y + j);
+                        } else if (full) {
+                            dwl_line_full(d, rec, pl, n, y + j);
+                        } else {
+                            dwl_line_clamp(d, rec, pl, n, y + j, p->act_lo, p->act_hi);
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
 // Multiplier 1 or a multiple of four: the pixels inside the image block by block, then the others pixel by
 // pixel. Channels past the last multiple of four (multiplier 1 only) are left to the portable loop.
 static void dw_eval_dsp(const dw_t *c, const params_t *p, void *scratch) {
@@ -971,6 +1199,11 @@ static tm_status_t eval_int8(tm_model_t *m, tm_node_t *n, const dw_t *c) {
     const int32_t cin = g->in_c, cout = g->out_c, dm = c->dm;
     int32_t c_lo = 0;   // channels the DSP path leaves (past the last multiple of four)
 #if TM_ARM_DSP
+    dwl_geom_t dl;
+    if (dwl_plan(c, &dl)) {
+        dwl_eval(c, p, &dl, tm_scratch(m, n));
+        return TM_OK;
+    }
     dw3_geom_t d3;
     if (p->act_lo == -128 && dw3_plan(c, &d3)) {
         dw3_eval(c, p, &d3, tm_scratch(m, n));
