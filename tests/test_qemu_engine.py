@@ -340,7 +340,9 @@ def _dsp_spatial_cases():
         # K x 1 and 1 x K lines on int16 planes (str_ww's temporal layers): stride 1 with groups of four and
         # a tail of 1-3, stride 2, SAME and VALID, odd lengths, several lines, clamped activations
         "dwl_kx1_valid": (lambda x: L.DepthwiseConv2D((5, 1))(x), (15, 1, 8)),
-        "dwl_kx1_same_relu6": (lambda x: L.DepthwiseConv2D((4, 1), padding="same", activation="relu6")(x),
+        # (the concatenation's wider scale makes ReLU6 clamp at both ends inside int8)
+        "dwl_kx1_relu6_clamped": (lambda x: L.Concatenate()([L.DepthwiseConv2D((4, 1), padding="same",
+                                                                            activation="relu6")(x), x * 8.0]),
                                (13, 1, 12)),
         "dwl_kx1_stride2_same": (lambda x: L.DepthwiseConv2D((3, 1), strides=(2, 1), padding="same",
                                                              activation="relu")(x), (11, 1, 4)),
@@ -362,7 +364,7 @@ def _dsp_spatial_cases():
                                          "dw3x3_stride2", "dw5x3_valid", "dw_dilated", "dw_mult4", "dw_mult2",
                                          "dw_cin1_mult8", "dw_cin1_dilated", "dw3_ring_relu6", "dw3_tall_valid_s2",
                                          "dw3_strides_1x2", "dw3_cin1_mult8", "dw3_cin1_mult3", "dw3_big_bias",
-                                         "dwl_kx1_valid", "dwl_kx1_same_relu6", "dwl_kx1_stride2_same",
+                                         "dwl_kx1_valid", "dwl_kx1_relu6_clamped", "dwl_kx1_stride2_same",
                                          "dwl_kx1_cols_stride2", "dwl_1xk_same_long", "dwl_1xk_stride2_valid",
                                          "dwl_kx1_single_output", "dwl_kx1_big_bias"]))
 def test_spatial_dsp_paths_bit_exact_on_m4(case):
