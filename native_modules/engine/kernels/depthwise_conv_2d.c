@@ -164,7 +164,7 @@ static int dw3_plan(const dw_t *c, dw3_geom_t *d) {
 // tap (odd-aligned words (w[2j-1], w[2j]), w[-1] = w[K] = 0), so four outputs share each word loaded.
 // Filter and bias are doubled, so the requantization is one SMMLAR (tm_rq2_apply); a channel it cannot
 // represent (or whose sums could overflow) takes a plain C loop over the same plane.
-enum { DWL_HDR = 4, DWL_CHUNK = 32 };   // rec: 2 * bias, M, c, e (0: C loop), then the filter words
+enum { DWL_HDR = 4, DWL_CHUNK = 32 };   // rec: the filter words, then M, c, e (0: C loop), 2 * bias
 
 typedef struct {
     int32_t len_in, len_out, k, stride, pad;   // along the line
@@ -200,7 +200,7 @@ static int dwl_plan(const dw_t *c, dwl_geom_t *d) {
     d->pl = (d->stride * d->chunk + d->k + 2) & ~1;
     d->nw = d->stride == 1 ? d->k / 2 + 1 : (d->k + 1) / 2;
     d->nrec = DWL_HDR + 2 * d->nw;
-    d->scratch = 4u * (uint32_t)d->nrec * 4u + 4u * (uint32_t)d->pl * 2u;
+    d->scratch = d->len_out < 4 ? 0 : 4u * (uint32_t)d->nrec * 4u + 4u * (uint32_t)d->pl * 2u;
     return 1;
 }
 
@@ -960,30 +960,27 @@ static void dw3_eval(const dw_t *c, const params_t *p, const dw3_geom_t *d, void
     }
 }
 
-// Tap t of four channels [c0, c0 + 4) (w: the filter at c0), doubled and split as SXTB16 does: lo holds
-// channels 0 and 2, hi 1 and 3. Taps outside [0, K) are zero.
-static inline void dwl_tap(const int8_t *w, int32_t t, const dwl_geom_t *d, int32_t cout, int32_t *lo,
-    int32_t *hi) {
-    if (t < 0 || t >= d->k) {
-        *lo = *hi = 0;
-        return;
-    }
-    const uint32_t v = tm_ld32(w + t * cout);
-    *lo = dw3_dbl(tm_sxtb16(v));
-    *hi = dw3_dbl(tm_sxtb16_ror8(v));
-}
-
-// The recs of channels [c0, c0 + 4): 2 * bias, M, c, e, then per tap pair j the even-aligned word
-// (2 w[2j], 2 w[2j + 1]) and the odd-aligned one (2 w[2j - 1], 2 w[2j]) (taps outside [0, K) are 0).
+// The recs of channels [c0, c0 + 4): per tap pair j the even-aligned word (2 w[2j], 2 w[2j + 1]) and the
+// odd-aligned one (2 w[2j - 1], 2 w[2j]) (taps outside [0, K) are 0), then M, c, e and 2 * bias. A word of
+// filter holds the four channels' tap: SXTB16 splits it into channels (0, 2) and (1, 3), PKH pairs taps.
+__attribute__((noinline))
 static void dwl_recs(const dw_t *c, const params_t *p, const dwl_geom_t *d, int32_t c0, int32_t *rec) {
-    const int32_t cout = c->g.out_c, zo = c->out->zero_point, nrec = d->nrec;
+    const int32_t cout = c->g.out_c, zo = c->out->zero_point, nrec = d->nrec, nw = d->nw, k = d->k;
     const int8_t *w = (const int8_t *)c->w->data + c0;
-    int32_t lo_a = 0, hi_a = 0;   // tap 2j - 1
-    int32_t *r0 = rec + DWL_HDR, *r1 = r0 + nrec, *r2 = r1 + nrec, *r3 = r2 + nrec;
-    for (int32_t j = 0; j < d->nw; j++, r0 += 2, r1 += 2, r2 += 2, r3 += 2) {
-        int32_t lo_b, hi_b, lo_c, hi_c;   // taps 2j, 2j + 1
-        dwl_tap(w, 2 * j, d, cout, &lo_b, &hi_b);
-        dwl_tap(w, 2 * j + 1, d, cout, &lo_c, &hi_c);
+    int32_t lo_a = 0, hi_a = 0;   // tap 2j - 1: channels (0, 2) and (1, 3), doubled
+    int32_t *r0 = rec, *r1 = r0 + nrec, *r2 = r1 + nrec, *r3 = r2 + nrec;
+    for (int32_t j = 0; j < nw; j++, w += 2 * cout, r0 += 2, r1 += 2, r2 += 2, r3 += 2) {
+        int32_t lo_b = 0, hi_b = 0, lo_c = 0, hi_c = 0;   // taps 2j, 2j + 1 (only the last pair may end early)
+        if (j < nw - 1 || 2 * j < k) {
+            const uint32_t v = tm_ld32(w);
+            lo_b = dw3_dbl(tm_sxtb16(v));
+            hi_b = dw3_dbl(tm_sxtb16_ror8(v));
+        }
+        if (j < nw - 1 || 2 * j + 1 < k) {
+            const uint32_t v = tm_ld32(w + cout);
+            lo_c = dw3_dbl(tm_sxtb16(v));
+            hi_c = dw3_dbl(tm_sxtb16_ror8(v));
+        }
         r0[0] = dw3_pkhbt(lo_b, lo_c);
         r0[1] = dw3_pkhbt(lo_a, lo_b);
         r1[0] = dw3_pkhbt(hi_b, hi_c);
@@ -995,16 +992,17 @@ static void dwl_recs(const dw_t *c, const params_t *p, const dwl_geom_t *d, int3
         lo_a = lo_c;
         hi_a = hi_c;
     }
+    // |acc| <= |b| + K * 255 * 128 < 2^30 keeps 2 * acc and SMMLAR's sum inside int32.
+    const uint32_t limit = (1u << 30) - (uint32_t)k * (255u * 128u);
+    const int32_t *bias = c->bias ? (const int32_t *)c->bias->data + c0 : 0;
+    rec += 2 * nw;
     for (int32_t j = 0; j < 4; j++, rec += nrec) {
-        const int32_t b = c->bias ? ((const int32_t *)c->bias->data)[c0 + j] : 0;
-        const tm_channel_q_t *q = &p->q[c0 + j];
-        // |acc| <= |b| + K * 255 * 128 < 2^30 keeps 2 * acc and SMMLAR's sum inside int32.
-        const uint32_t acc_max = (uint32_t)(b < 0 ? -(int64_t)b : b) + (uint32_t)d->k * 255u * 128u;
-        const int ok = tm_rq2_ok(q->multiplier, q->shift) && acc_max < (1u << 30);
-        rec[0] = (int32_t)((uint32_t)b << 1);
-        rec[1] = q->multiplier;
-        rec[2] = ok ? tm_rq2(q->multiplier, q->shift, zo).c : 0;
-        rec[3] = ok ? -q->shift : 0;
+        const int32_t b = bias ? bias[j] : 0, M = p->q[c0 + j].multiplier, e = -p->q[c0 + j].shift;
+        const int ok = M > 0 && (uint32_t)(e - 1) < 22u && (uint32_t)(b < 0 ? -(int64_t)b : b) < limit;
+        rec[0] = M;
+        rec[1] = ok ? (int32_t)((1u << (e - 1)) + ((uint32_t)zo << e)) : 0;
+        rec[2] = ok ? e : 0;
+        rec[3] = (int32_t)((uint32_t)b << 1);
     }
 }
 
@@ -1022,8 +1020,12 @@ static void dwl_fill(const dw_t *c, const dwl_geom_t *d, int32_t start, const in
     hi = hi < d->pl ? hi : d->pl;
     for (int32_t j = 0; j < 4; j++) {
         int16_t *pj = planes + j * d->pl;
-        dwl_zero(pj, lo);
-        dwl_zero(pj + (hi > lo ? hi : lo), d->pl - (hi > lo ? hi : lo));
+        if (lo > 0) {
+            dwl_zero(pj, lo);
+        }
+        if (hi < d->pl) {
+            dwl_zero(pj + (hi > lo ? hi : lo), d->pl - (hi > lo ? hi : lo));
+        }
     }
     if (hi > lo) {
         dw3_widen4(x + (start + lo) * d->x_step, 0, d->x_step, hi - lo, 1, tm_neg_pair(c->in->zero_point),
@@ -1046,48 +1048,44 @@ static void dwl_line_c(const dw_t *c, const params_t *p, const dwl_geom_t *d, in
     }
 }
 
-// Requantized doubled sum a2 (rec r), clamped to [lo, hi] (full: all of int8, one SSAT).
+// An int8 v clamped to [lo, hi] unless that is all of int8 (full).
 __attribute__((always_inline))
-static inline int8_t dwl_out(int32_t a2, int32_t M, int32_t cc, int32_t e, int32_t lo, int32_t hi, int full) {
-    const int32_t v = __ssat(tm_smmlar(a2, M, cc + (a2 >> 31)) >> e, 8);
-    if (full) {
-        return (int8_t)v;
-    }
-    return (int8_t)(v < lo ? lo : (v > hi ? hi : v));
+static inline int8_t dwl_clamp(int32_t v, int32_t lo, int32_t hi, int full) {
+    return (int8_t)(full ? v : (v < lo ? lo : (v > hi ? hi : v)));
 }
 
 // n outputs of one channel (rec, plane pl, first output y).
 __attribute__((always_inline))
 static inline void dwl_line(const dwl_geom_t *d, const int32_t *rec, const int16_t *pl, int32_t n, int8_t *y,
     int32_t lo, int32_t hi, int full) {
-    const int32_t b2 = rec[0], M = rec[1], cc = rec[2], e = rec[3], ys = d->y_step, nw = d->nw;
-    const uint32_t *wr = (const uint32_t *)(rec + DWL_HDR), *x = (const uint32_t *)pl;
+    const int32_t nw = d->nw, b2 = rec[2 * nw + 3], ys = d->y_step;
+    const uint32_t *wr = (const uint32_t *)rec, *x = (const uint32_t *)pl;
     int32_t o = 0, acc[4];
     if (d->stride == 1) {
         for (; o + 4 <= n; o += 4, x += 2, y += 4 * ys) {
             acc[0] = acc[1] = acc[2] = acc[3] = b2;
             tm_dw_pairs4(x, wr, nw, acc);
-            y[0] = dwl_out(acc[0], M, cc, e, lo, hi, full);
-            y[ys] = dwl_out(acc[1], M, cc, e, lo, hi, full);
-            y[2 * ys] = dwl_out(acc[2], M, cc, e, lo, hi, full);
-            y[3 * ys] = dwl_out(acc[3], M, cc, e, lo, hi, full);
+            y[0] = dwl_clamp(acc[0], lo, hi, full);
+            y[ys] = dwl_clamp(acc[1], lo, hi, full);
+            y[2 * ys] = dwl_clamp(acc[2], lo, hi, full);
+            y[3 * ys] = dwl_clamp(acc[3], lo, hi, full);
         }
-        for (; o < n; o += 2, x++, y += 2 * ys) {
-            acc[0] = acc[1] = b2;
-            tm_dw_pairs2_ed(x, wr, nw, acc);
-            y[0] = dwl_out(acc[0], M, cc, e, lo, hi, full);
-            if (o + 1 < n) {
-                y[ys] = dwl_out(acc[1], M, cc, e, lo, hi, full);
-            }
+        if (n - o == 3) {   // a group whose fourth output is not stored (the plane reaches that far)
+            acc[0] = acc[1] = acc[2] = acc[3] = b2;
+            tm_dw_pairs4(x, wr, nw, acc);
+            y[0] = dwl_clamp(acc[0], lo, hi, full);
+            y[ys] = dwl_clamp(acc[1], lo, hi, full);
+            y[2 * ys] = dwl_clamp(acc[2], lo, hi, full);
+            return;
         }
-    } else {
-        for (; o < n; o += 2, x += 2, y += 2 * ys) {
-            acc[0] = acc[1] = b2;
-            tm_dw_pairs2_e(x, wr, nw, acc);
-            y[0] = dwl_out(acc[0], M, cc, e, lo, hi, full);
-            if (o + 1 < n) {
-                y[ys] = dwl_out(acc[1], M, cc, e, lo, hi, full);
-            }
+    }
+    const int odd = d->stride == 1;
+    for (; o < n; o += 2, x += 2 - odd, y += 2 * ys) {
+        acc[0] = acc[1] = b2;
+        tm_dw_pairs2(x, wr, nw, acc, odd);
+        y[0] = dwl_clamp(acc[0], lo, hi, full);
+        if (o + 1 < n) {
+            y[ys] = dwl_clamp(acc[1], lo, hi, full);
         }
     }
 }
@@ -1103,6 +1101,47 @@ static void dwl_line_clamp(const dwl_geom_t *d, const int32_t *rec, const int16_
     dwl_line(d, rec, pl, n, y, lo, hi, 0);
 }
 
+// Lines of fewer than four outputs (the end of a temporal stack: one output of K = the length): no tap is
+// shared, so planes and records would cost more than they save. Four channels per input word, read in place
+// (SXTAB16/SXTB16 split channels (0, 2) and (1, 3)), only the taps inside the input, as TFLM.
+__attribute__((noinline))
+static void dwl_direct(const dw_t *c, const params_t *p, const dwl_geom_t *d, int32_t c0, const int8_t *x,
+    int8_t *y) {
+    const int32_t cout = c->g.out_c, off = tm_neg_pair(c->in->zero_point), zo = c->out->zero_point;
+    const int32_t *bias = c->bias ? (const int32_t *)c->bias->data + c0 : 0;
+    const int8_t *w0 = (const int8_t *)c->w->data + c0;
+    tm_rq_t q[4];
+    for (int32_t j = 0; j < 4; j++) {
+        q[j] = tm_rq(p->q[c0 + j].multiplier, p->q[c0 + j].shift);
+    }
+    for (int32_t o = 0; o < d->len_out; o++, y += d->y_step) {
+        const int32_t start = o * d->stride - d->pad;
+        int32_t k0, k1;
+        tap_range(start, d->k, 1, d->len_in, &k0, &k1);
+        int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+        if (bias) {
+            a0 = bias[0];
+            a1 = bias[1];
+            a2 = bias[2];
+            a3 = bias[3];
+        }
+        const int8_t *xp = x + (start + k0) * d->x_step, *wp = w0 + k0 * cout;
+        for (int32_t t = k1 - k0; t > 0; t--, xp += d->x_step, wp += cout) {
+            const uint32_t v = tm_ld32(xp), wv = tm_ld32(wp);
+            const int32_t x02 = tm_sxtab16(off, v), x13 = tm_sxtab16_ror8(off, v);
+            const int32_t w02 = tm_sxtb16(wv), w13 = tm_sxtb16_ror8(wv);
+            a0 = __smlabb(x02, w02, a0);
+            a2 = __smlatt(x02, w02, a2);
+            a1 = __smlabb(x13, w13, a1);
+            a3 = __smlatt(x13, w13, a3);
+        }
+        y[0] = (int8_t)tm_rq_out(a0, &q[0], zo, p->act_lo, p->act_hi, 0);
+        y[1] = (int8_t)tm_rq_out(a1, &q[1], zo, p->act_lo, p->act_hi, 0);
+        y[2] = (int8_t)tm_rq_out(a2, &q[2], zo, p->act_lo, p->act_hi, 0);
+        y[3] = (int8_t)tm_rq_out(a3, &q[3], zo, p->act_lo, p->act_hi, 0);
+    }
+}
+
 // The layer: blocks of four channels, each over all lines, a chunk of outputs at a time.
 static void dwl_eval(const dw_t *c, const params_t *p, const dwl_geom_t *d, void *scratch) {
     const tm_window_t *g = &c->g;
@@ -1111,18 +1150,24 @@ static void dwl_eval(const dw_t *c, const params_t *p, const dwl_geom_t *d, void
     const int full = p->act_lo == -128 && p->act_hi == 127;
     const int32_t x_batch = g->in_h * g->in_w * g->in_c, y_batch = g->out_h * g->out_w * g->out_c;
     for (int32_t c0 = 0; c0 < g->out_c; c0 += 4) {
-        dwl_recs(c, p, d, c0, recs);
+        if (d->len_out >= 4) {
+            dwl_recs(c, p, d, c0, recs);
+        }
         for (int32_t b = 0; b < g->batches; b++) {
             for (int32_t l = 0; l < d->n_other; l++) {
                 const int8_t *x = (const int8_t *)c->in->data + b * x_batch + l * d->x_other + c0;
                 int8_t *y = (int8_t *)c->out->data + b * y_batch + l * d->y_other + c0;
+                if (d->len_out < 4) {
+                    dwl_direct(c, p, d, c0, x, y);
+                    continue;
+                }
                 for (int32_t o0 = 0; o0 < d->len_out; o0 += d->chunk, y += d->chunk * d->y_step) {
                     const int32_t n = d->len_out - o0 < d->chunk ? d->len_out - o0 : d->chunk;
                     dwl_fill(c, d, o0 * d->stride - d->pad, x, planes);
                     for (int32_t j = 0; j < 4; j++) {
                         const int32_t *rec = recs + j * d->nrec;
                         const int16_t *pl = planes + j * d->pl;
-                        if (rec[3] == 0) {
+                        if (rec[2 * d->nw + 2] == 0) {
                             dwl_line_c(c, p, d, c0 + j, pl, n, y + j);
                         } else if (full) {
                             dwl_line_full(d, rec, pl, n, y + j);
