@@ -352,6 +352,8 @@ def _dsp_spatial_cases():
                                   (2, 17, 4)),
         # one output per line (K = the length), and biases so large the C loop takes those channels
         "dwl_kx1_single_output": (lambda x: L.DepthwiseConv2D((9, 1))(x), (9, 1, 8)),
+        "dwl_short_same_stride2": (lambda x: L.DepthwiseConv2D((5, 1), strides=(2, 1), padding="same",
+                                                               activation="relu")(x), (5, 3, 8)),
         "dwl_kx1_big_bias": (lambda x: L.DepthwiseConv2D((3, 1), padding="same", bias_initializer=
                              tf.keras.initializers.RandomUniform(-1e5, 1e5))(x), (10, 1, 8)),
     }
@@ -366,7 +368,8 @@ def _dsp_spatial_cases():
                                          "dw3_strides_1x2", "dw3_cin1_mult8", "dw3_cin1_mult3", "dw3_big_bias",
                                          "dwl_kx1_valid", "dwl_kx1_relu6_clamped", "dwl_kx1_stride2_same",
                                          "dwl_kx1_cols_stride2", "dwl_1xk_same_long", "dwl_1xk_stride2_valid",
-                                         "dwl_kx1_single_output", "dwl_kx1_big_bias"]))
+                                         "dwl_kx1_single_output", "dwl_short_same_stride2",
+                                         "dwl_kx1_big_bias"]))
 def test_spatial_dsp_paths_bit_exact_on_m4(case):
     sys.path.insert(0, str(REPO / "tests"))
     from opcheck import cached_model
