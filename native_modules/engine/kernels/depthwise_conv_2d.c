@@ -164,7 +164,7 @@ static int dw3_plan(const dw_t *c, dw3_geom_t *d) {
 // tap (odd-aligned words (w[2j-1], w[2j]), w[-1] = w[K] = 0), so four outputs share each word loaded.
 // Filter and bias are doubled, so the requantization is one SMMLAR (tm_rq2_apply); a channel it cannot
 // represent (or whose sums could overflow) takes a plain C loop over the same plane.
-enum { DWL_HDR = 4, DWL_CHUNK = 32 };   // rec: the filter words, then M, c, e (0: C loop), 2 * bias
+enum { DWL_HDR = 4, DWL_CHUNK = 32 };   // rec: 2 * bias, the filter words, then M, c, e (0: C loop)
 
 typedef struct {
     int32_t len_in, len_out, k, stride, pad;   // along the line
@@ -968,7 +968,7 @@ static void dwl_recs(const dw_t *c, const params_t *p, const dwl_geom_t *d, int3
     const int32_t cout = c->g.out_c, zo = c->out->zero_point, nrec = d->nrec, nw = d->nw, k = d->k;
     const int8_t *w = (const int8_t *)c->w->data + c0;
     int32_t lo_a = 0, hi_a = 0;   // tap 2j - 1: channels (0, 2) and (1, 3), doubled
-    int32_t *r0 = rec, *r1 = r0 + nrec, *r2 = r1 + nrec, *r3 = r2 + nrec;
+    int32_t *r0 = rec + 1, *r1 = r0 + nrec, *r2 = r1 + nrec, *r3 = r2 + nrec;
     for (int32_t j = 0; j < nw; j++, w += 2 * cout, r0 += 2, r1 += 2, r2 += 2, r3 += 2) {
         int32_t lo_b = 0, hi_b = 0, lo_c = 0, hi_c = 0;   // taps 2j, 2j + 1 (only the last pair may end early)
         if (j < nw - 1 || 2 * j < k) {
@@ -995,14 +995,14 @@ static void dwl_recs(const dw_t *c, const params_t *p, const dwl_geom_t *d, int3
     // |acc| <= |b| + K * 255 * 128 < 2^30 keeps 2 * acc and SMMLAR's sum inside int32.
     const uint32_t limit = (1u << 30) - (uint32_t)k * (255u * 128u);
     const int32_t *bias = c->bias ? (const int32_t *)c->bias->data + c0 : 0;
-    rec += 2 * nw;
     for (int32_t j = 0; j < 4; j++, rec += nrec) {
         const int32_t b = bias ? bias[j] : 0, M = p->q[c0 + j].multiplier, e = -p->q[c0 + j].shift;
         const int ok = M > 0 && (uint32_t)(e - 1) < 22u && (uint32_t)(b < 0 ? -(int64_t)b : b) < limit;
-        rec[0] = M;
-        rec[1] = ok ? (int32_t)((1u << (e - 1)) + ((uint32_t)zo << e)) : 0;
-        rec[2] = ok ? e : 0;
-        rec[3] = (int32_t)((uint32_t)b << 1);
+        int32_t *h = rec + 1 + 2 * nw;
+        rec[0] = (int32_t)((uint32_t)b << 1);
+        h[0] = M;
+        h[1] = ok ? (int32_t)((1u << (e - 1)) + ((uint32_t)zo << e)) : 0;
+        h[2] = ok ? e : 0;
     }
 }
 
@@ -1058,10 +1058,15 @@ static inline int8_t dwl_clamp(int32_t v, int32_t lo, int32_t hi, int full) {
 __attribute__((always_inline))
 static inline void dwl_line(const dwl_geom_t *d, const int32_t *rec, const int16_t *pl, int32_t n, int8_t *y,
     int32_t lo, int32_t hi, int full) {
-    const int32_t nw = d->nw, b2 = rec[2 * nw + 3], ys = d->y_step;
-    const uint32_t *wr = (const uint32_t *)rec, *x = (const uint32_t *)pl;
+    const int32_t nw = d->nw, b2 = rec[0], ys = d->y_step;
+    const uint32_t *wr = (const uint32_t *)rec + 1, *x = (const uint32_t *)pl;
     int32_t o = 0, acc[4];
     if (d->stride == 1) {
+        if (full) {
+            for (; o + 4 <= n; o += 4, x += 2) {
+                y = tm_dw_group4(x, wr - 1, nw, y, ys);
+            }
+        }
         for (; o + 4 <= n; o += 4, x += 2, y += 4 * ys) {
             acc[0] = acc[1] = acc[2] = acc[3] = b2;
             tm_dw_pairs4(x, wr, nw, acc);
@@ -1167,7 +1172,7 @@ static void dwl_eval(const dw_t *c, const params_t *p, const dwl_geom_t *d, void
                     for (int32_t j = 0; j < 4; j++) {
                         const int32_t *rec = recs + j * d->nrec;
                         const int16_t *pl = planes + j * d->pl;
-                        if (rec[2 * d->nw + 2] == 0) {
+                        if (rec[2 * d->nw + 3] == 0) {
                             dwl_line_c(c, p, d, c0 + j, pl, n, y + j);
                         } else if (full) {
                             dwl_line_full(d, rec, pl, n, y + j);
