@@ -204,44 +204,6 @@ static inline void tm_dw_pairs4(const uint32_t *xp, const uint32_t *wp, int32_t 
     acc[3] = a3;
 }
 
-// tm_dw_pairs4 with int8 stores, for the full int8 range: the outputs go to y, y + ys, y + 2 ys, y + 3 ys
-// (y advances past them). wp points at 2 * bias, just before the filter words; n >= 2 pairs (the first is
-// peeled, so the sums start from the bias without copies).
-__attribute__((always_inline))
-static inline int8_t *tm_dw_group4(const uint32_t *xp, const uint32_t *wp, int32_t n, int8_t *y, int32_t ys) {
-    int32_t a0, a1, a2, a3;
-    uint32_t x0, x1, e, d;
-    n--;
-    __asm__ ("ldr     %[a3], [%[wp]], #4\n\t"
-             "ldrd    %[x0], %[x1], [%[xp]], #4\n\t"
-             "ldrd    %[e], %[d], [%[wp]], #8\n\t"
-             "smlad   %[a0], %[x0], %[e], %[a3]\n\t"
-             "smlad   %[a1], %[x0], %[d], %[a3]\n\t"
-             "smlad   %[a2], %[x1], %[e], %[a3]\n\t"
-             "smlad   %[a3], %[x1], %[d], %[a3]\n"
-             "1:\n\t"
-             "ldrd    %[x0], %[x1], [%[xp]], #4\n\t"
-             "ldrd    %[e], %[d], [%[wp]], #8\n\t"
-             "smlad   %[a0], %[x0], %[e], %[a0]\n\t"
-             "smlad   %[a1], %[x0], %[d], %[a1]\n\t"
-             "smlad   %[a2], %[x1], %[e], %[a2]\n\t"
-             "smlad   %[a3], %[x1], %[d], %[a3]\n\t"
-             "subs    %[n], %[n], #1\n\t"
-             "bne     1b\n\t"
-             TM_DW_RQ_LOAD TM_DW_RQ("a0") TM_DW_RQ("a1") TM_DW_RQ("a2") TM_DW_RQ("a3")
-             "strb    %[a0], [%[y]]\n\t"
-             "strb    %[a1], [%[y], %[ys]]\n\t"
-             "add     %[y], %[y], %[ys], lsl #1\n\t"
-             "strb    %[a2], [%[y]]\n\t"
-             "strb    %[a3], [%[y], %[ys]]\n\t"
-             "add     %[y], %[y], %[ys], lsl #1"
-             : [a0] "=&r" (a0), [a1] "=&r" (a1), [a2] "=&r" (a2), [a3] "=&r" (a3), [xp] "+r" (xp), [wp] "+r" (wp),
-               [n] "+r" (n), [y] "+r" (y), [x0] "=&r" (x0), [x1] "=&r" (x1), [e] "=&r" (e), [d] "=&r" (d)
-             : [ys] "r" (ys)
-             : "cc", "memory");
-    return y;
-}
-
 // Two outputs: stride 1 (odd = 1: a1 the next output, from the odd-aligned words of the same plane word)
 // or stride 2 (odd = 0: a1 reads the next plane word with the even-aligned words).
 __attribute__((always_inline))

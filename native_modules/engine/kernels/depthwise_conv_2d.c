@@ -1048,6 +1048,61 @@ static void dwl_line_c(const dw_t *c, const params_t *p, const dwl_geom_t *d, in
     }
 }
 
+// Stride 1, full int8 range: args[0] groups of four outputs of one channel, each as tm_dw_group4, in one
+// routine (x: plane word of the first; rec: the channel's record; y: first output; args: groups, the bytes
+// between outputs, tap pairs - 1). r0 x, r1 rec, r2 y, r3 pairs left, r4-r7 sums, r8-r11 input and filter
+// words (then M, c, e and a temporary), r12 output step, lr groups left; the frame holds the next group's
+// x, rec and the pair count.
+__attribute__((naked, noinline))
+static void dwl_s1_groups(const uint32_t *x, const int32_t *rec, int8_t *y, const int32_t *args) {
+    __asm__ volatile (
+        "push    {r4-r11, lr}\n\t"
+        "sub     sp, sp, #12\n\t"
+        "ldm     r3, {r4, r12, lr}\n\t"
+        "stm     sp, {r0, r1, lr}\n\t"
+        "mov     lr, r4\n"
+        "1:\n\t"
+        "ldm     sp, {r0, r1, r3}\n\t"
+        "add     r8, r0, #8\n\t"
+        "str     r8, [sp]\n\t"
+        "ldr     r7, [r1], #4\n\t"
+        "ldrd    r8, r9, [r0], #4\n\t"
+        "ldrd    r10, r11, [r1], #8\n\t"
+        "smlad   r4, r8, r10, r7\n\t"
+        "smlad   r5, r8, r11, r7\n\t"
+        "smlad   r6, r9, r10, r7\n\t"
+        "smlad   r7, r9, r11, r7\n"
+        "2:\n\t"
+        "ldrd    r8, r9, [r0], #4\n\t"
+        "ldrd    r10, r11, [r1], #8\n\t"
+        "smlad   r4, r8, r10, r4\n\t"
+        "smlad   r5, r8, r11, r5\n\t"
+        "smlad   r6, r9, r10, r6\n\t"
+        "smlad   r7, r9, r11, r7\n\t"
+        "subs    r3, r3, #1\n\t"
+        "bne     2b\n\t"
+        "ldrd    r8, r9, [r1]\n\t"
+        "ldr     r10, [r1, #8]\n\t"
+        "add     r11, r9, r4, asr #31\n\t" "smmlar  r4, r4, r8, r11\n\t" "asr     r4, r4, r10\n\t"
+        "ssat    r4, #8, r4\n\t"
+        "add     r11, r9, r5, asr #31\n\t" "smmlar  r5, r5, r8, r11\n\t" "asr     r5, r5, r10\n\t"
+        "ssat    r5, #8, r5\n\t"
+        "add     r11, r9, r6, asr #31\n\t" "smmlar  r6, r6, r8, r11\n\t" "asr     r6, r6, r10\n\t"
+        "ssat    r6, #8, r6\n\t"
+        "add     r11, r9, r7, asr #31\n\t" "smmlar  r7, r7, r8, r11\n\t" "asr     r7, r7, r10\n\t"
+        "ssat    r7, #8, r7\n\t"
+        "strb    r4, [r2]\n\t"
+        "strb    r5, [r2, r12]\n\t"
+        "add     r2, r2, r12, lsl #1\n\t"
+        "strb    r6, [r2]\n\t"
+        "strb    r7, [r2, r12]\n\t"
+        "add     r2, r2, r12, lsl #1\n\t"
+        "subs    lr, lr, #1\n\t"
+        "bne     1b\n\t"
+        "add     sp, sp, #12\n\t"
+        "pop     {r4-r11, pc}\n\t");
+}
+
 // An int8 v clamped to [lo, hi] unless that is all of int8 (full).
 __attribute__((always_inline))
 static inline int8_t dwl_clamp(int32_t v, int32_t lo, int32_t hi, int full) {
@@ -1062,10 +1117,12 @@ static inline void dwl_line(const dwl_geom_t *d, const int32_t *rec, const int16
     const uint32_t *wr = (const uint32_t *)rec + 1, *x = (const uint32_t *)pl;
     int32_t o = 0, acc[4];
     if (d->stride == 1) {
-        if (full) {
-            for (; o + 4 <= n; o += 4, x += 2) {
-                y = tm_dw_group4(x, wr - 1, nw, y, ys);
-            }
+        if (full && n >= 4) {
+            const int32_t args[3] = { n >> 2, ys, nw - 1 };
+            dwl_s1_groups(x, rec, y, args);
+            o = n & ~3;
+            x += o >> 1;
+            y += o * ys;
         }
         for (; o + 4 <= n; o += 4, x += 2, y += 4 * ys) {
             acc[0] = acc[1] = acc[2] = acc[3] = b2;
