@@ -1117,13 +1117,6 @@ static inline void dwl_line(const dwl_geom_t *d, const int32_t *rec, const int16
     const uint32_t *wr = (const uint32_t *)rec + 1, *x = (const uint32_t *)pl;
     int32_t o = 0, acc[4];
     if (d->stride == 1) {
-        if (full && n >= 4) {
-            const int32_t args[3] = { n >> 2, ys, nw - 1 };
-            dwl_s1_groups(x, rec, y, args);
-            o = n & ~3;
-            x += o >> 1;
-            y += o * ys;
-        }
         for (; o + 4 <= n; o += 4, x += 2, y += 4 * ys) {
             acc[0] = acc[1] = acc[2] = acc[3] = b2;
             tm_dw_pairs4(x, wr, nw, acc);
@@ -1226,13 +1219,21 @@ static void dwl_eval(const dw_t *c, const params_t *p, const dwl_geom_t *d, void
                 for (int32_t o0 = 0; o0 < d->len_out; o0 += d->chunk, y += d->chunk * d->y_step) {
                     const int32_t n = d->len_out - o0 < d->chunk ? d->len_out - o0 : d->chunk;
                     dwl_fill(c, d, o0 * d->stride - d->pad, x, planes);
+                    // Stride 1 at the full int8 range: the groups of four straight to the routine.
+                    const int32_t n4 = full && d->stride == 1 ? n & ~3 : 0;
+                    const int32_t args[3] = { n4 >> 2, d->y_step, d->nw - 1 };
                     for (int32_t j = 0; j < 4; j++) {
                         const int32_t *rec = recs + j * d->nrec;
                         const int16_t *pl = planes + j * d->pl;
                         if (rec[2 * d->nw + 3] == 0) {
                             dwl_line_c(c, p, d, c0 + j, pl, n, y + j);
                         } else if (full) {
-                            dwl_line_full(d, rec, pl, n, y + j);
+                            if (n4 > 0) {
+                                dwl_s1_groups((const uint32_t *)pl, rec, y + j, args);
+                            }
+                            if (n4 < n) {
+                                dwl_line_full(d, rec, pl + n4, n - n4, y + j + n4 * d->y_step);
+                            }
                         } else {
                             dwl_line_clamp(d, rec, pl, n, y + j, p->act_lo, p->act_hi);
                         }
