@@ -1048,60 +1048,68 @@ static void dwl_line_c(const dw_t *c, const params_t *p, const dwl_geom_t *d, in
     }
 }
 
-// Stride 1, full int8 range: args[0] groups of four outputs of one channel, each as tm_dw_group4, in one
-// routine (x: plane word of the first; rec: the channel's record; y: first output; args: groups, the bytes
-// between outputs, tap pairs - 1). r0 x, r1 rec, r2 y, r3 pairs left, r4-r7 sums, r8-r11 input and filter
-// words (then M, c, e and a temporary), r12 output step, lr groups left; the frame holds the next group's
-// x, rec and the pair count.
+// Stride 1, full int8 range: args[0] groups of four outputs of one channel (and, if args[1], a last group
+// whose fourth output is not stored), each as tm_dw_pairs4 with the requantization and stores, in one
+// routine (x: plane word of the first; rec: the channel's record; y: first output; args[2]: bytes between
+// outputs; args[3]: tap pairs - 1). r0 x, r1 rec, r2 y, r3 pairs left, r4-r7 sums (starting from 2 * bias:
+// the first pair is peeled), r8-r11 input and filter words (then M, c, e and a temporary), r12 output
+// step, lr groups left; the frame holds the next group's x, the record, the pair count and args[1].
+#define DWL_GROUP                                                                                           \
+    "ldm     sp, {r0, r1, r3}\n\t"                                                                           \
+    "add     r8, r0, #8\n\t"                                                                                 \
+    "str     r8, [sp]\n\t"                                                                                   \
+    "ldr     r7, [r1], #4\n\t"                                                                               \
+    "ldrd    r8, r9, [r0], #4\n\t"                                                                           \
+    "ldrd    r10, r11, [r1], #8\n\t"                                                                         \
+    "smlad   r4, r8, r10, r7\n\t"                                                                            \
+    "smlad   r5, r8, r11, r7\n\t"                                                                            \
+    "smlad   r6, r9, r10, r7\n\t"                                                                            \
+    "smlad   r7, r9, r11, r7\n"                                                                              \
+    "2:\n\t"                                                                                                 \
+    "ldrd    r8, r9, [r0], #4\n\t"                                                                           \
+    "ldrd    r10, r11, [r1], #8\n\t"                                                                         \
+    "smlad   r4, r8, r10, r4\n\t"                                                                            \
+    "smlad   r5, r8, r11, r5\n\t"                                                                            \
+    "smlad   r6, r9, r10, r6\n\t"                                                                            \
+    "smlad   r7, r9, r11, r7\n\t"                                                                            \
+    "subs    r3, r3, #1\n\t"                                                                                 \
+    "bne     2b\n\t"                                                                                         \
+    "ldrd    r8, r9, [r1]\n\t"                                                                               \
+    "ldr     r10, [r1, #8]\n\t"                                                                              \
+    DWL_RQ("r4") DWL_RQ("r5") DWL_RQ("r6") DWL_RQ("r7")                                                      \
+    "strb    r4, [r2]\n\t"                                                                                   \
+    "strb    r5, [r2, r12]\n\t"                                                                              \
+    "add     r2, r2, r12, lsl #1\n\t"                                                                        \
+    "strb    r6, [r2]\n\t"
+#define DWL_RQ(A) "add r11, r9, " A ", asr #31\n\t" "smmlar " A ", " A ", r8, r11\n\t" "asr " A ", " A ", r10\n\t" \
+                  "ssat " A ", #8, " A "\n\t"
 __attribute__((naked, noinline))
 static void dwl_s1_groups(const uint32_t *x, const int32_t *rec, int8_t *y, const int32_t *args) {
     __asm__ volatile (
         "push    {r4-r11, lr}\n\t"
-        "sub     sp, sp, #12\n\t"
-        "ldm     r3, {r4, r12, lr}\n\t"
+        "sub     sp, sp, #20\n\t"
+        "ldm     r3, {r4, r5, r12, lr}\n\t"
         "stm     sp, {r0, r1, lr}\n\t"
-        "mov     lr, r4\n"
+        "str     r5, [sp, #12]\n\t"
+        "movs    lr, r4\n\t"
+        "beq     3f\n"
         "1:\n\t"
-        "ldm     sp, {r0, r1, r3}\n\t"
-        "add     r8, r0, #8\n\t"
-        "str     r8, [sp]\n\t"
-        "ldr     r7, [r1], #4\n\t"
-        "ldrd    r8, r9, [r0], #4\n\t"
-        "ldrd    r10, r11, [r1], #8\n\t"
-        "smlad   r4, r8, r10, r7\n\t"
-        "smlad   r5, r8, r11, r7\n\t"
-        "smlad   r6, r9, r10, r7\n\t"
-        "smlad   r7, r9, r11, r7\n"
-        "2:\n\t"
-        "ldrd    r8, r9, [r0], #4\n\t"
-        "ldrd    r10, r11, [r1], #8\n\t"
-        "smlad   r4, r8, r10, r4\n\t"
-        "smlad   r5, r8, r11, r5\n\t"
-        "smlad   r6, r9, r10, r6\n\t"
-        "smlad   r7, r9, r11, r7\n\t"
-        "subs    r3, r3, #1\n\t"
-        "bne     2b\n\t"
-        "ldrd    r8, r9, [r1]\n\t"
-        "ldr     r10, [r1, #8]\n\t"
-        "add     r11, r9, r4, asr #31\n\t" "smmlar  r4, r4, r8, r11\n\t" "asr     r4, r4, r10\n\t"
-        "ssat    r4, #8, r4\n\t"
-        "add     r11, r9, r5, asr #31\n\t" "smmlar  r5, r5, r8, r11\n\t" "asr     r5, r5, r10\n\t"
-        "ssat    r5, #8, r5\n\t"
-        "add     r11, r9, r6, asr #31\n\t" "smmlar  r6, r6, r8, r11\n\t" "asr     r6, r6, r10\n\t"
-        "ssat    r6, #8, r6\n\t"
-        "add     r11, r9, r7, asr #31\n\t" "smmlar  r7, r7, r8, r11\n\t" "asr     r7, r7, r10\n\t"
-        "ssat    r7, #8, r7\n\t"
-        "strb    r4, [r2]\n\t"
-        "strb    r5, [r2, r12]\n\t"
-        "add     r2, r2, r12, lsl #1\n\t"
-        "strb    r6, [r2]\n\t"
+        DWL_GROUP
         "strb    r7, [r2, r12]\n\t"
         "add     r2, r2, r12, lsl #1\n\t"
         "subs    lr, lr, #1\n\t"
-        "bne     1b\n\t"
-        "add     sp, sp, #12\n\t"
+        "bne     1b\n"
+        "3:\n\t"
+        "ldr     r3, [sp, #12]\n\t"
+        "cmp     r3, #0\n\t"
+        "beq     9f\n\t"
+        DWL_GROUP
+        "9:\n\t"
+        "add     sp, sp, #20\n\t"
         "pop     {r4-r11, pc}\n\t");
 }
+#undef DWL_GROUP
+#undef DWL_RQ
 
 // An int8 v clamped to [lo, hi] unless that is all of int8 (full).
 __attribute__((always_inline))
@@ -1220,8 +1228,8 @@ static void dwl_eval(const dw_t *c, const params_t *p, const dwl_geom_t *d, void
                     const int32_t n = d->len_out - o0 < d->chunk ? d->len_out - o0 : d->chunk;
                     dwl_fill(c, d, o0 * d->stride - d->pad, x, planes);
                     // Stride 1 at the full int8 range: the groups of four straight to the routine.
-                    const int32_t n4 = full && d->stride == 1 ? n & ~3 : 0;
-                    const int32_t args[3] = { n4 >> 2, d->y_step, d->nw - 1 };
+                    const int32_t n4 = full && d->stride == 1 ? ((n & 3) == 3 ? n + 1 : n) & ~3 : 0;
+                    const int32_t args[4] = { n >> 2, (n & 3) == 3, d->y_step, d->nw - 1 };
                     for (int32_t j = 0; j < 4; j++) {
                         const int32_t *rec = recs + j * d->nrec;
                         const int16_t *pl = planes + j * d->pl;
@@ -1231,7 +1239,7 @@ static void dwl_eval(const dw_t *c, const params_t *p, const dwl_geom_t *d, void
                             if (n4 > 0) {
                                 dwl_s1_groups((const uint32_t *)pl, rec, y + j, args);
                             }
-                            if (n4 < n) {
+                            if (n4 < n) {   // (a tail of 1 or 2)
                                 dwl_line_full(d, rec, pl + n4, n - n4, y + j + n4 * d->y_step);
                             }
                         } else {
