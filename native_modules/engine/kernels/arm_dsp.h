@@ -178,32 +178,6 @@ static inline int32_t tm_asr_low_byte(int32_t v, int32_t s) {
                     "ssat    %[" A "], #8, %[" A "]\n\t"
 #define TM_DW_RQ_LOAD "ldrd    %[x0], %[x1], [%[wp]]\n\t" "ldr     %[e], [%[wp], #8]\n\t"
 
-// Four outputs of stride 1: a0, a2 from the even-aligned filter words, a1, a3 from the odd-aligned ones;
-// a0, a1 read plane words xp[j], a2, a3 xp[j + 1]. One LDRD each for input and filter.
-__attribute__((always_inline))
-static inline void tm_dw_pairs4(const uint32_t *xp, const uint32_t *wp, int32_t n, int32_t *acc) {
-    int32_t a0 = acc[0], a1 = acc[1], a2 = acc[2], a3 = acc[3];
-    uint32_t x0, x1, e, d;
-    __asm__ ("1:\n\t"
-             "ldrd    %[x0], %[x1], [%[xp]], #4\n\t"
-             "ldrd    %[e], %[d], [%[wp]], #8\n\t"
-             "smlad   %[a0], %[x0], %[e], %[a0]\n\t"
-             "smlad   %[a1], %[x0], %[d], %[a1]\n\t"
-             "smlad   %[a2], %[x1], %[e], %[a2]\n\t"
-             "smlad   %[a3], %[x1], %[d], %[a3]\n\t"
-             "subs    %[n], %[n], #1\n\t"
-             "bne     1b\n\t"
-             TM_DW_RQ_LOAD TM_DW_RQ("a0") TM_DW_RQ("a1") TM_DW_RQ("a2") TM_DW_RQ("a3")
-             : [a0] "+r" (a0), [a1] "+r" (a1), [a2] "+r" (a2), [a3] "+r" (a3), [xp] "+r" (xp), [wp] "+r" (wp),
-               [n] "+r" (n), [x0] "=&r" (x0), [x1] "=&r" (x1), [e] "=&r" (e), [d] "=&r" (d)
-             :
-             : "cc", "memory");
-    acc[0] = a0;
-    acc[1] = a1;
-    acc[2] = a2;
-    acc[3] = a3;
-}
-
 // Two outputs: stride 1 (odd = 1: a1 the next output, from the odd-aligned words of the same plane word)
 // or stride 2 (odd = 0: a1 reads the next plane word with the even-aligned words).
 __attribute__((always_inline))

@@ -963,7 +963,7 @@ static void dw3_eval(const dw_t *c, const params_t *p, const dw3_geom_t *d, void
 // The recs of channels [c0, c0 + 4): per tap pair j the even-aligned word (2 w[2j], 2 w[2j + 1]) and the
 // odd-aligned one (2 w[2j - 1], 2 w[2j]) (taps outside [0, K) are 0), then M, c, e and 2 * bias. A word of
 // filter holds the four channels' tap: SXTB16 splits it into channels (0, 2) and (1, 3), PKH pairs taps.
-__attribute__((noinline))
+__attribute__((noinline, optimize("Os")))   // (once per block of channels: size over speed)
 static void dwl_recs(const dw_t *c, const params_t *p, const dwl_geom_t *d, int32_t c0, int32_t *rec) {
     const int32_t cout = c->g.out_c, zo = c->out->zero_point, nrec = d->nrec, nw = d->nw, k = d->k;
     const int8_t *w = (const int8_t *)c->w->data + c0;
@@ -1049,7 +1049,7 @@ static void dwl_line_c(const dw_t *c, const params_t *p, const dwl_geom_t *d, in
 }
 
 // Stride 1, full int8 range: args[0] groups of four outputs of one channel (and, if args[1], a last group
-// whose fourth output is not stored), each as tm_dw_pairs4 with the requantization and stores, in one
+// whose fourth output is not stored), with the requantization (tm_rq2_apply) and the stores, in one
 // routine (x: plane word of the first; rec: the channel's record; y: first output; args[2]: bytes between
 // outputs; args[3]: tap pairs - 1). r0 x, r1 rec, r2 y, r3 pairs left, r4-r7 sums (starting from 2 * bias:
 // the first pair is peeled), r8-r11 input and filter words (then M, c, e and a temporary), r12 output
@@ -1111,57 +1111,33 @@ static void dwl_s1_groups(const uint32_t *x, const int32_t *rec, int8_t *y, cons
 #undef DWL_GROUP
 #undef DWL_RQ
 
-// An int8 v clamped to [lo, hi] unless that is all of int8 (full).
-__attribute__((always_inline))
-static inline int8_t dwl_clamp(int32_t v, int32_t lo, int32_t hi, int full) {
-    return (int8_t)(full ? v : (v < lo ? lo : (v > hi ? hi : v)));
-}
-
-// n outputs of one channel (rec, plane pl, first output y).
-__attribute__((always_inline))
-static inline void dwl_line(const dwl_geom_t *d, const int32_t *rec, const int16_t *pl, int32_t n, int8_t *y,
-    int32_t lo, int32_t hi, int full) {
-    const int32_t nw = d->nw, b2 = rec[0], ys = d->y_step;
+// Outputs [0, n) of one channel two at a time (rec, plane pl, first output y): stride 2, or the last one or
+// two of stride 1 (whose groups of four dwl_s1_groups does).
+__attribute__((noinline))
+static void dwl_pairs(const dwl_geom_t *d, const int32_t *rec, const int16_t *pl, int32_t n, int8_t *y) {
+    const int32_t nw = d->nw, b2 = rec[0], ys = d->y_step, odd = d->stride == 1;
     const uint32_t *wr = (const uint32_t *)rec + 1, *x = (const uint32_t *)pl;
-    int32_t o = 0, acc[4];
-    if (d->stride == 1) {
-        for (; o + 4 <= n; o += 4, x += 2, y += 4 * ys) {
-            acc[0] = acc[1] = acc[2] = acc[3] = b2;
-            tm_dw_pairs4(x, wr, nw, acc);
-            y[0] = dwl_clamp(acc[0], lo, hi, full);
-            y[ys] = dwl_clamp(acc[1], lo, hi, full);
-            y[2 * ys] = dwl_clamp(acc[2], lo, hi, full);
-            y[3 * ys] = dwl_clamp(acc[3], lo, hi, full);
+    for (int32_t o = 0; o < n; o += 2, x += 2 - odd, y += 2 * ys) {
+        int32_t acc[2] = { b2, b2 };
+        if (odd) {
+            tm_dw_pairs2(x, wr, nw, acc, 1);
+        } else {
+            tm_dw_pairs2(x, wr, nw, acc, 0);
         }
-        if (n - o == 3) {   // a group whose fourth output is not stored (the plane reaches that far)
-            acc[0] = acc[1] = acc[2] = acc[3] = b2;
-            tm_dw_pairs4(x, wr, nw, acc);
-            y[0] = dwl_clamp(acc[0], lo, hi, full);
-            y[ys] = dwl_clamp(acc[1], lo, hi, full);
-            y[2 * ys] = dwl_clamp(acc[2], lo, hi, full);
-            return;
-        }
-    }
-    const int odd = d->stride == 1;
-    for (; o < n; o += 2, x += 2 - odd, y += 2 * ys) {
-        acc[0] = acc[1] = b2;
-        tm_dw_pairs2(x, wr, nw, acc, odd);
-        y[0] = dwl_clamp(acc[0], lo, hi, full);
+        y[0] = (int8_t)acc[0];
         if (o + 1 < n) {
-            y[ys] = dwl_clamp(acc[1], lo, hi, full);
+            y[ys] = (int8_t)acc[1];
         }
     }
 }
 
+// n outputs ys bytes apart clamped to [lo, hi] (activations narrower than int8, after the SSAT's clamp).
 __attribute__((noinline))
-static void dwl_line_full(const dwl_geom_t *d, const int32_t *rec, const int16_t *pl, int32_t n, int8_t *y) {
-    dwl_line(d, rec, pl, n, y, -128, 127, 1);
-}
-
-__attribute__((noinline))
-static void dwl_line_clamp(const dwl_geom_t *d, const int32_t *rec, const int16_t *pl, int32_t n, int8_t *y,
-    int32_t lo, int32_t hi) {
-    dwl_line(d, rec, pl, n, y, lo, hi, 0);
+static void dwl_clamp(int8_t *y, int32_t n, int32_t ys, int32_t lo, int32_t hi) {
+    for (; n > 0; n--, y += ys) {
+        const int32_t v = *y;
+        *y = (int8_t)(v < lo ? lo : (v > hi ? hi : v));
+    }
 }
 
 // Lines of fewer than four outputs (the end of a temporal stack: one output of K = the length): no tap is
@@ -1227,23 +1203,24 @@ static void dwl_eval(const dw_t *c, const params_t *p, const dwl_geom_t *d, void
                 for (int32_t o0 = 0; o0 < d->len_out; o0 += d->chunk, y += d->chunk * d->y_step) {
                     const int32_t n = d->len_out - o0 < d->chunk ? d->len_out - o0 : d->chunk;
                     dwl_fill(c, d, o0 * d->stride - d->pad, x, planes);
-                    // Stride 1 at the full int8 range: the groups of four straight to the routine.
-                    const int32_t n4 = full && d->stride == 1 ? ((n & 3) == 3 ? n + 1 : n) & ~3 : 0;
+                    // Stride 1: groups of four (a last three included) in the routine, the rest in pairs.
+                    const int32_t n4 = d->stride == 1 ? ((n & 3) == 3 ? n + 1 : n) & ~3 : 0;
                     const int32_t args[4] = { n >> 2, (n & 3) == 3, d->y_step, d->nw - 1 };
                     for (int32_t j = 0; j < 4; j++) {
                         const int32_t *rec = recs + j * d->nrec;
                         const int16_t *pl = planes + j * d->pl;
                         if (rec[2 * d->nw + 3] == 0) {
                             dwl_line_c(c, p, d, c0 + j, pl, n, y + j);
-                        } else if (full) {
-                            if (n4 > 0) {
-                                dwl_s1_groups((const uint32_t *)pl, rec, y + j, args);
-                            }
-                            if (n4 < n) {   // (a tail of 1 or 2)
-                                dwl_line_full(d, rec, pl + n4, n - n4, y + j + n4 * d->y_step);
-                            }
-                        } else {
-                            dwl_line_clamp(d, rec, pl, n, y + j, p->act_lo, p->act_hi);
+                            continue;
+                        }
+                        if (n4 > 0) {
+                            dwl_s1_groups((const uint32_t *)pl, rec, y + j, args);
+                        }
+                        if (n4 < n) {
+                            dwl_pairs(d, rec, pl + n4, n - n4, y + j + n4 * d->y_step);
+                        }
+                        if (!full) {
+                            dwl_clamp(y + j, n, d->y_step, p->act_lo, p->act_hi);
                         }
                     }
                 }
