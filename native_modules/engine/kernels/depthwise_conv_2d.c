@@ -1149,21 +1149,12 @@ static void dwl_direct(const dw_t *c, const params_t *p, const dwl_geom_t *d, in
     const int32_t cout = c->g.out_c, off = tm_neg_pair(c->in->zero_point), zo = c->out->zero_point;
     const int32_t *bias = c->bias ? (const int32_t *)c->bias->data + c0 : 0;
     const int8_t *w0 = (const int8_t *)c->w->data + c0;
-    tm_rq_t q[4];
-    for (int32_t j = 0; j < 4; j++) {
-        q[j] = tm_rq(p->q[c0 + j].multiplier, p->q[c0 + j].shift);
-    }
     for (int32_t o = 0; o < d->len_out; o++, y += d->y_step) {
         const int32_t start = o * d->stride - d->pad;
         int32_t k0, k1;
         tap_range(start, d->k, 1, d->len_in, &k0, &k1);
-        int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
-        if (bias) {
-            a0 = bias[0];
-            a1 = bias[1];
-            a2 = bias[2];
-            a3 = bias[3];
-        }
+        int32_t a0 = bias ? bias[0] : 0, a1 = bias ? bias[1] : 0, a2 = bias ? bias[2] : 0;
+        int32_t a3 = bias ? bias[3] : 0;
         const int8_t *xp = x + (start + k0) * d->x_step, *wp = w0 + k0 * cout;
         for (int32_t t = k1 - k0; t > 0; t--, xp += d->x_step, wp += cout) {
             const uint32_t v = tm_ld32(xp), wv = tm_ld32(wp);
@@ -1174,10 +1165,12 @@ static void dwl_direct(const dw_t *c, const params_t *p, const dwl_geom_t *d, in
             a1 = __smlabb(x13, w13, a1);
             a3 = __smlatt(x13, w13, a3);
         }
-        y[0] = (int8_t)tm_rq_out(a0, &q[0], zo, p->act_lo, p->act_hi, 0);
-        y[1] = (int8_t)tm_rq_out(a1, &q[1], zo, p->act_lo, p->act_hi, 0);
-        y[2] = (int8_t)tm_rq_out(a2, &q[2], zo, p->act_lo, p->act_hi, 0);
-        y[3] = (int8_t)tm_rq_out(a3, &q[3], zo, p->act_lo, p->act_hi, 0);
+        const int32_t acc[4] = { a0, a1, a2, a3 };
+#pragma GCC unroll 1
+        for (int32_t j = 0; j < 4; j++) {   // (one copy of the requantization: code size)
+            const tm_rq_t q = tm_rq(p->q[c0 + j].multiplier, p->q[c0 + j].shift);
+            y[j] = (int8_t)tm_rq_out(acc[j], &q, zo, p->act_lo, p->act_hi, 0);
+        }
     }
 }
 
