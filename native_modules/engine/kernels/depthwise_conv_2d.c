@@ -1015,6 +1015,7 @@ static void dwl_zero(int16_t *p, int32_t n) {
 }
 
 // Plane positions [0, pl) of the four channels at x (line position `start` first) as x - Z_in, 0 outside.
+__attribute__((optimize("Os")))
 static void dwl_fill(const dw_t *c, const dwl_geom_t *d, int32_t start, const int8_t *x, int16_t *planes) {
     int32_t lo = start < 0 ? -start : 0, hi = d->len_in - start;
     hi = hi < d->pl ? hi : d->pl;
@@ -1175,6 +1176,7 @@ static void dwl_direct(const dw_t *c, const params_t *p, const dwl_geom_t *d, in
 }
 
 // The layer: blocks of four channels, each over all lines, a chunk of outputs at a time.
+__attribute__((noinline, optimize("Os")))   // (the loops around the routines: size over speed)
 static void dwl_eval(const dw_t *c, const params_t *p, const dwl_geom_t *d, void *scratch) {
     const tm_window_t *g = &c->g;
     int32_t *recs = scratch;
