@@ -1014,18 +1014,25 @@ static void dwl_zero(int16_t *p, int32_t n) {
     }
 }
 
-// Plane positions [0, pl) of the four channels at x (line position `start` first) as x - Z_in, 0 outside.
+// Plane positions of the four channels at x (line position `start` first) as x - Z_in, for the n outputs
+// of a chunk: [0, (n - 1) * stride + K) are the positions they multiply by taps, 0 outside the input. The
+// positions past them are only read against zero filter words or for outputs not stored (0 * any int16 = 0),
+// so they are left as they are.
 __attribute__((optimize("Os")))
-static void dwl_fill(const dw_t *c, const dwl_geom_t *d, int32_t start, const int8_t *x, int16_t *planes) {
+static void dwl_fill(const dw_t *c, const dwl_geom_t *d, int32_t start, int32_t n, const int8_t *x,
+    int16_t *planes) {
+    const int32_t need = (n - 1) * d->stride + d->k;
     int32_t lo = start < 0 ? -start : 0, hi = d->len_in - start;
-    hi = hi < d->pl ? hi : d->pl;
+    lo = lo < need ? lo : need;
+    hi = hi < need ? hi : need;
+    hi = hi > lo ? hi : lo;
     for (int32_t j = 0; j < 4; j++) {
         int16_t *pj = planes + j * d->pl;
         if (lo > 0) {
             dwl_zero(pj, lo);
         }
-        if (hi < d->pl) {
-            dwl_zero(pj + (hi > lo ? hi : lo), d->pl - (hi > lo ? hi : lo));
+        if (hi < need) {
+            dwl_zero(pj + hi, need - hi);
         }
     }
     if (hi > lo) {
@@ -1197,7 +1204,7 @@ static void dwl_eval(const dw_t *c, const params_t *p, const dwl_geom_t *d, void
                 }
                 for (int32_t o0 = 0; o0 < d->len_out; o0 += d->chunk, y += d->chunk * d->y_step) {
                     const int32_t n = d->len_out - o0 < d->chunk ? d->len_out - o0 : d->chunk;
-                    dwl_fill(c, d, o0 * d->stride - d->pad, x, planes);
+                    dwl_fill(c, d, o0 * d->stride - d->pad, n, x, planes);
                     // Stride 1: groups of four (a last three included) in the routine, the rest in pairs.
                     const int32_t n4 = d->stride == 1 ? ((n & 3) == 3 ? n + 1 : n) & ~3 : 0;
                     const int32_t args[4] = { n >> 2, (n & 3) == 3, d->y_step, d->nw - 1 };
