@@ -165,7 +165,6 @@ static inline int32_t tm_asr_low_byte(int32_t v, int32_t s) {
 }
 #endif
 
-
 // DEPTHWISE_CONV_2D (depthwise_conv_2d.c, K x 1 / 1 x K lines): SMLAD loops over int16 planes, where word i
 // of a plane holds positions (2i, 2i + 1), and the requantization of their doubled sums. A channel's record
 // wp holds per tap pair j the even-aligned filter word at wp[2j] and the odd-aligned one at wp[2j + 1], then

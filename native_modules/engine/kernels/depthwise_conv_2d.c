@@ -163,7 +163,8 @@ static int dw3_plan(const dw_t *c, dw3_geom_t *d) {
 // pair of taps. With stride 1, odd outputs read the same words as even ones against a filter shifted by one
 // tap (odd-aligned words (w[2j-1], w[2j]), w[-1] = w[K] = 0), so four outputs share each word loaded.
 // Filter and bias are doubled, so the requantization is one SMMLAR (tm_rq2_apply); a channel it cannot
-// represent (or whose sums could overflow) takes a plain C loop over the same plane.
+// represent (or whose sums could overflow) takes a plain C loop over the same plane. Lines of fewer than
+// four outputs skip the planes (dwl_direct).
 enum { DWL_HDR = 4, DWL_CHUNK = 32 };   // rec: 2 * bias, the filter words, then M, c, e (0: C loop)
 
 typedef struct {
@@ -196,7 +197,7 @@ static int dwl_plan(const dw_t *c, dwl_geom_t *d) {
     }
     d->chunk = d->len_out < DWL_CHUNK ? d->len_out : DWL_CHUNK;
     // Stride 1: a group of four at o reads up to position o + 2 * (K / 2) + 3, a pair o + 2 * (K / 2) + 1;
-    // stride 2: a pair at o up to 2 * o + K + 2 (K rounded up to even). Past the input the plane is zero.
+    // stride 2: a pair at o up to 2 * o + K + 2 (K rounded up to even). (See dwl_fill for what they hold.)
     d->pl = (d->stride * d->chunk + d->k + 2) & ~1;
     d->nw = d->stride == 1 ? d->k / 2 + 1 : (d->k + 1) / 2;
     d->nrec = DWL_HDR + 2 * d->nw;
