@@ -446,11 +446,12 @@ static inline void dw_block_dsp(const dw_t *c, const params_t *p, const int32_t 
 // [tap group of four][channel][2 words] (SXTB16's pairing: taps (0, 2) and (1, 3)), and four input bytes
 // of a row give two words by SXTAB16. Windows crossing the image's edge are first staged with Z_in in
 // place of the missing taps (which then contribute 0).
-__attribute__((noinline))
+__attribute__((noinline, optimize("no-tree-loop-distribute-patterns")))   // (no memset/memcpy calls)
 static void dw_cin1_dsp(const dw_t *c, const params_t *p, void *scratch) {
     const tm_window_t *g = &c->g;
     const int32_t cout = g->out_c, kw = g->k_w, groups = g->k_h * kw >> 2, zi = c->in->zero_point;
     const int32_t zo = c->out->zero_point, lo = p->act_lo, hi = p->act_hi, off = tm_neg_pair(zi);
+    const uint32_t zi4 = (uint32_t)(uint8_t)zi * 0x01010101u;
     const int32_t *bias = c->bias ? (const int32_t *)c->bias->data : 0;
     const int8_t *x = (const int8_t *)c->in->data;
     uint32_t *wide = scratch;
@@ -490,8 +491,12 @@ static void dw_cin1_dsp(const dw_t *c, const params_t *p, void *scratch) {
                         tap_range(x0, kw, 1, g->in_w, &kx0, &kx1);
                         int8_t *d = stage;
                         for (int32_t ky = ky0; ky < ky1; ky++, xr += rstep, d += kw) {
-                            for (int32_t kx = 0; kx < kw; kx++) {
-                                d[kx] = kx >= kx0 && kx < kx1 ? xr[kx] : (int8_t)zi;
+                            // Z_in four bytes at a time (kw is a multiple of 4), then the taps inside.
+                            for (int32_t kx = 0; kx < kw; kx += 4) {
+                                *(uint32_t *)(d + kx) = zi4;
+                            }
+                            for (int32_t kx = kx0; kx < kx1; kx++) {
+                                d[kx] = xr[kx];
                             }
                         }
                         xr = stage;
