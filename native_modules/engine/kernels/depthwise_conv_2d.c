@@ -459,20 +459,35 @@ static void dw_cin1_dsp(const dw_t *c, const params_t *p, void *scratch) {
     int32_t span[4];
     interior_range(g->pad_h, g->stride_h, (g->k_h - 1) * g->dil_h, g->in_h, g->out_h, &span[0], &span[1]);
     interior_range(g->pad_w, g->stride_w, kw - 1, g->in_w, g->out_w, &span[2], &span[3]);
+    const uint32_t acc_limit = (1u << 30) - (uint32_t)(g->k_h * kw) * (255u * 128u);
     for (int32_t c0 = 0; c0 < cout; c0 += 2) {
         const int8_t *w = (const int8_t *)c->w->data + c0;
+        const tm_channel_q_t *qc = &p->q[c0];
+        int32_t bias0 = bias ? bias[c0] : 0, bias1 = bias ? bias[c0 + 1] : 0;
+        // Both channels' requantization as one SMMLAR (tm_rq2) when it can represent them and |acc| < 2^30:
+        // then filter and bias are doubled (as tm_rq2_apply wants).
+        const int dbl = tm_rq2_ok(qc[0].multiplier, qc[0].shift) && tm_rq2_ok(qc[1].multiplier, qc[1].shift) &&
+                        (uint32_t)(bias0 < 0 ? -(int64_t)bias0 : bias0) < acc_limit &&
+                        (uint32_t)(bias1 < 0 ? -(int64_t)bias1 : bias1) < acc_limit;
+        const uint32_t dmask = dbl ? 0xfffefffeu : 0xffffffffu;   // (x << 1: int16 halves doubled)
         for (int32_t t = 0; t < groups; t++) {
             for (int j = 0; j < 2; j++) {
                 const int8_t *wt = w + 4 * t * cout + j;
                 const uint32_t v = (uint32_t)(uint8_t)wt[0] | (uint32_t)(uint8_t)wt[cout] << 8 |
                                    (uint32_t)(uint8_t)wt[2 * cout] << 16 | (uint32_t)(uint8_t)wt[3 * cout] << 24;
-                wide[4 * t + 2 * j] = (uint32_t)tm_sxtb16(v);
-                wide[4 * t + 2 * j + 1] = (uint32_t)tm_sxtb16_ror8(v);
+                wide[4 * t + 2 * j] = ((uint32_t)tm_sxtb16(v) << dbl) & dmask;
+                wide[4 * t + 2 * j + 1] = ((uint32_t)tm_sxtb16_ror8(v) << dbl) & dmask;
             }
         }
-        const tm_rq_t q0 = tm_rq(p->q[c0].multiplier, p->q[c0].shift);
-        const tm_rq_t q1 = tm_rq(p->q[c0 + 1].multiplier, p->q[c0 + 1].shift);
-        const int32_t bias0 = bias ? bias[c0] : 0, bias1 = bias ? bias[c0 + 1] : 0;
+        const tm_rq_t q0 = tm_rq(qc[0].multiplier, qc[0].shift);
+        const tm_rq_t q1 = tm_rq(qc[1].multiplier, qc[1].shift);
+        tm_rq2_t r0 = { 0, 0, 0 }, r1 = { 0, 0, 0 };
+        if (dbl) {
+            r0 = tm_rq2(qc[0].multiplier, qc[0].shift, zo);
+            r1 = tm_rq2(qc[1].multiplier, qc[1].shift, zo);
+            bias0 = (int32_t)((uint32_t)bias0 << 1);
+            bias1 = (int32_t)((uint32_t)bias1 << 1);
+        }
         int8_t *y = (int8_t *)c->out->data + c0;
         for (int32_t b = 0; b < g->batches; b++) {
             for (int32_t oy = 0; oy < g->out_h; oy++) {
@@ -554,8 +569,13 @@ static void dw_cin1_dsp(const dw_t *c, const params_t *p, void *scratch) {
                                  : [off] "r" (off)
                                  : "cc", "memory");
                     }
-                    y[0] = (int8_t)tm_rq_out(a0, &q0, zo, lo, hi, 0);
-                    y[1] = (int8_t)tm_rq_out(a1, &q1, zo, lo, hi, 0);
+                    if (dbl) {
+                        y[0] = (int8_t)tm_clamp(tm_rq2_apply(a0, &r0), lo, hi);
+                        y[1] = (int8_t)tm_clamp(tm_rq2_apply(a1, &r1), lo, hi);
+                    } else {
+                        y[0] = (int8_t)tm_rq_out(a0, &q0, zo, lo, hi, 0);
+                        y[1] = (int8_t)tm_rq_out(a1, &q1, zo, lo, hi, 0);
+                    }
                 }
             }
         }
