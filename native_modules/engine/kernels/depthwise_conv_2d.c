@@ -479,8 +479,6 @@ static void dw_cin1_dsp(const dw_t *c, const params_t *p, void *scratch) {
                 wide[4 * t + 2 * j + 1] = ((uint32_t)tm_sxtb16_ror8(v) << dbl) & dmask;
             }
         }
-        const tm_rq_t q0 = tm_rq(qc[0].multiplier, qc[0].shift);
-        const tm_rq_t q1 = tm_rq(qc[1].multiplier, qc[1].shift);
         tm_rq2_t r0 = { 0, 0, 0 }, r1 = { 0, 0, 0 };
         if (dbl) {
             r0 = tm_rq2(qc[0].multiplier, qc[0].shift, zo);
@@ -573,8 +571,8 @@ static void dw_cin1_dsp(const dw_t *c, const params_t *p, void *scratch) {
                         y[0] = (int8_t)tm_clamp(tm_rq2_apply(a0, &r0), lo, hi);
                         y[1] = (int8_t)tm_clamp(tm_rq2_apply(a1, &r1), lo, hi);
                     } else {
-                        y[0] = (int8_t)tm_rq_out(a0, &q0, zo, lo, hi, 0);
-                        y[1] = (int8_t)tm_rq_out(a1, &q1, zo, lo, hi, 0);
+                        y[0] = (int8_t)tm_clamp(tm_mbqm(a0, qc[0].multiplier, qc[0].shift) + zo, lo, hi);
+                        y[1] = (int8_t)tm_clamp(tm_mbqm(a1, qc[1].multiplier, qc[1].shift) + zo, lo, hi);
                     }
                 }
             }
@@ -1096,6 +1094,7 @@ static void dwl_fill(const dw_t *c, const dwl_geom_t *d, int32_t start, int32_t 
 }
 
 // A channel the rec marks (e = 0): plain C over its plane, TFLM's requantization.
+__attribute__((optimize("Os")))   // (rare: size over speed)
 static void dwl_line_c(const dw_t *c, const params_t *p, const dwl_geom_t *d, int32_t oc, const int16_t *pl,
     int32_t n, int8_t *y) {
     const int8_t *w = (const int8_t *)c->w->data + oc;
