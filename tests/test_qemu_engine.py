@@ -337,6 +337,25 @@ def _dsp_spatial_cases():
         # biases so large that SMMLAR's sums could overflow: those channels take the C loop
         "dw3_big_bias": (lambda x: L.DepthwiseConv2D(
             3, padding="same", bias_initializer=tf.keras.initializers.RandomUniform(-1e5, 1e5))(x), (5, 6, 8)),
+        # K x 1 and 1 x K lines on int16 planes (str_ww's temporal layers): stride 1 with groups of four and
+        # a tail of 1-3, stride 2, SAME and VALID, odd lengths, several lines, clamped activations
+        "dwl_kx1_valid": (lambda x: L.DepthwiseConv2D((5, 1))(x), (15, 1, 8)),
+        # (the concatenation's wider scale makes ReLU6 clamp at both ends inside int8)
+        "dwl_kx1_relu6_clamped": (lambda x: L.Concatenate()([L.DepthwiseConv2D((4, 1), padding="same",
+                                                                            activation="relu6")(x), x * 8.0]),
+                               (13, 1, 12)),
+        "dwl_kx1_stride2_same": (lambda x: L.DepthwiseConv2D((3, 1), strides=(2, 1), padding="same",
+                                                             activation="relu")(x), (11, 1, 4)),
+        "dwl_kx1_cols_stride2": (lambda x: L.DepthwiseConv2D((6, 1), strides=2)(x), (14, 5, 4)),
+        "dwl_1xk_same_long": (lambda x: L.DepthwiseConv2D((1, 7), padding="same")(x), (3, 41, 8)),
+        "dwl_1xk_stride2_valid": (lambda x: L.DepthwiseConv2D((1, 4), strides=(1, 2), activation="relu")(x),
+                                  (2, 17, 4)),
+        # one output per line (K = the length), and biases so large the C loop takes those channels
+        "dwl_kx1_single_output": (lambda x: L.DepthwiseConv2D((9, 1))(x), (9, 1, 8)),
+        "dwl_short_same_stride2": (lambda x: L.DepthwiseConv2D((5, 1), strides=(2, 1), padding="same",
+                                                               activation="relu")(x), (5, 3, 8)),
+        "dwl_kx1_big_bias": (lambda x: L.DepthwiseConv2D((3, 1), padding="same", bias_initializer=
+                             tf.keras.initializers.RandomUniform(-1e5, 1e5))(x), (10, 1, 8)),
     }
 
 
@@ -346,7 +365,11 @@ def _dsp_spatial_cases():
                                          "conv3x3_dead_channels", "dw3x3_same", "dw3x3_odd_channels",
                                          "dw3x3_stride2", "dw5x3_valid", "dw_dilated", "dw_mult4", "dw_mult2",
                                          "dw_cin1_mult8", "dw_cin1_dilated", "dw3_ring_relu6", "dw3_tall_valid_s2",
-                                         "dw3_strides_1x2", "dw3_cin1_mult8", "dw3_cin1_mult3", "dw3_big_bias"]))
+                                         "dw3_strides_1x2", "dw3_cin1_mult8", "dw3_cin1_mult3", "dw3_big_bias",
+                                         "dwl_kx1_valid", "dwl_kx1_relu6_clamped", "dwl_kx1_stride2_same",
+                                         "dwl_kx1_cols_stride2", "dwl_1xk_same_long", "dwl_1xk_stride2_valid",
+                                         "dwl_kx1_single_output", "dwl_short_same_stride2",
+                                         "dwl_kx1_big_bias"]))
 def test_spatial_dsp_paths_bit_exact_on_m4(case):
     sys.path.insert(0, str(REPO / "tests"))
     from opcheck import cached_model

@@ -165,4 +165,56 @@ static inline int32_t tm_asr_low_byte(int32_t v, int32_t s) {
 }
 #endif
 
+// DEPTHWISE_CONV_2D (depthwise_conv_2d.c, K x 1 / 1 x K lines): SMLAD loops over int16 planes, where word i
+// of a plane holds positions (2i, 2i + 1), and the requantization of their doubled sums. A channel's record
+// wp holds per tap pair j the even-aligned filter word at wp[2j] and the odd-aligned one at wp[2j + 1], then
+// M, c and e of tm_rq2 (see tm_rq2_apply). n >= 1 pairs. The results are int8 (SSAT), not yet clamped.
+#if TM_ARM_DSP
+// Requantizes sum A with M in %[x0], c in %[x1], e in %[e] (%[d] a temporary).
+#define TM_DW_RQ(A) "add     %[d], %[x1], %[" A "], asr #31\n\t"                                            \
+                    "smmlar  %[" A "], %[" A "], %[x0], %[d]\n\t"                                           \
+                    "asr     %[" A "], %[" A "], %[e]\n\t"                                                  \
+                    "ssat    %[" A "], #8, %[" A "]\n\t"
+#define TM_DW_RQ_LOAD "ldrd    %[x0], %[x1], [%[wp]]\n\t" "ldr     %[e], [%[wp], #8]\n\t"
+
+// Two outputs: stride 1 (odd = 1: a1 the next output, from the odd-aligned words of the same plane word)
+// or stride 2 (odd = 0: a1 reads the next plane word with the even-aligned words).
+__attribute__((always_inline))
+static inline void tm_dw_pairs2(const uint32_t *xp, const uint32_t *wp, int32_t n, int32_t *acc, int odd) {
+    int32_t a0 = acc[0], a1 = acc[1];
+    uint32_t x0, x1, e, d;
+    if (odd) {
+        __asm__ ("1:\n\t"
+                 "ldr     %[x0], [%[xp]], #4\n\t"
+                 "ldrd    %[e], %[d], [%[wp]], #8\n\t"
+                 "smlad   %[a0], %[x0], %[e], %[a0]\n\t"
+                 "smlad   %[a1], %[x0], %[d], %[a1]\n\t"
+                 "subs    %[n], %[n], #1\n\t"
+                 "bne     1b\n\t"
+                 TM_DW_RQ_LOAD TM_DW_RQ("a0") TM_DW_RQ("a1")
+                 : [a0] "+r" (a0), [a1] "+r" (a1), [xp] "+r" (xp), [wp] "+r" (wp), [n] "+r" (n), [x0] "=&r" (x0),
+                   [x1] "=&r" (x1), [e] "=&r" (e), [d] "=&r" (d)
+                 :
+                 : "cc", "memory");
+    } else {
+        __asm__ ("1:\n\t"
+                 "ldrd    %[x0], %[x1], [%[xp]], #4\n\t"
+                 "ldr     %[e], [%[wp]], #8\n\t"
+                 "smlad   %[a0], %[x0], %[e], %[a0]\n\t"
+                 "smlad   %[a1], %[x1], %[e], %[a1]\n\t"
+                 "subs    %[n], %[n], #1\n\t"
+                 "bne     1b\n\t"
+                 TM_DW_RQ_LOAD TM_DW_RQ("a0") TM_DW_RQ("a1")
+                 : [a0] "+r" (a0), [a1] "+r" (a1), [xp] "+r" (xp), [wp] "+r" (wp), [n] "+r" (n), [x0] "=&r" (x0),
+                   [x1] "=&r" (x1), [e] "=&r" (e), [d] "=&r" (d)
+                 :
+                 : "cc", "memory");
+    }
+    acc[0] = a0;
+    acc[1] = a1;
+}
+#undef TM_DW_RQ
+#undef TM_DW_RQ_LOAD
+#endif
+
 #endif

@@ -156,6 +156,55 @@ static int dw3_plan(const dw_t *c, dw3_geom_t *d) {
     return 1;
 }
 
+// K x 1 or 1 x K windows (temporal convolutions of audio models: NHWC with W = 1, kernels K x 1), multiplier
+// 1, channels in fours, stride 1 or 2 along the line: every column (or row) is a 1-D convolution. Four
+// channels' lines are widened into int16 planes (x - Z_in, zeros for the padding), a chunk of outputs at a
+// time so the scratch stays small; in a plane a word holds positions (2i, 2i + 1), so SMLAD multiplies a
+// pair of taps. With stride 1, odd outputs read the same words as even ones against a filter shifted by one
+// tap (odd-aligned words (w[2j-1], w[2j]), w[-1] = w[K] = 0), so four outputs share each word loaded.
+// Filter and bias are doubled, so the requantization is one SMMLAR (tm_rq2_apply); a channel it cannot
+// represent (or whose sums could overflow) takes a plain C loop over the same plane. Lines of fewer than
+// four outputs skip the planes (dwl_direct).
+enum { DWL_HDR = 4, DWL_CHUNK = 32 };   // rec: 2 * bias, the filter words, then M, c, e (0: C loop)
+
+typedef struct {
+    int32_t len_in, len_out, k, stride, pad;   // along the line
+    int32_t x_step, y_step;                   // bytes between line positions (input, output)
+    int32_t n_other, x_other, y_other;        // lines, and bytes between their starts (input, output)
+    int32_t chunk, pl, nw, nrec;              // outputs per chunk, plane length (int16), tap pairs, rec words
+    uint32_t scratch;
+} dwl_geom_t;
+
+static int dwl_plan(const dw_t *c, dwl_geom_t *d) {
+    const tm_window_t *g = &c->g;
+    const int32_t cin = g->in_c;
+    if (c->dm != 1 || (cin & 3) != 0) {
+        return 0;
+    }
+    if (g->k_w == 1 && g->k_h > 1 && g->dil_h == 1) {   // K x 1: lines along the height
+        d->len_in = g->in_h; d->len_out = g->out_h; d->k = g->k_h; d->stride = g->stride_h; d->pad = g->pad_h;
+        d->x_step = g->in_w * cin; d->y_step = g->out_w * cin;
+        d->n_other = g->out_w; d->x_other = g->stride_w * cin; d->y_other = cin;
+    } else if (g->k_h == 1 && g->k_w > 1 && g->dil_w == 1) {   // 1 x K: lines along the width
+        d->len_in = g->in_w; d->len_out = g->out_w; d->k = g->k_w; d->stride = g->stride_w; d->pad = g->pad_w;
+        d->x_step = cin; d->y_step = cin;
+        d->n_other = g->out_h; d->x_other = g->stride_h * g->in_w * cin; d->y_other = g->out_w * cin;
+    } else {
+        return 0;
+    }
+    if ((d->stride != 1 && d->stride != 2) || d->k > 64) {
+        return 0;
+    }
+    d->chunk = d->len_out < DWL_CHUNK ? d->len_out : DWL_CHUNK;
+    // Stride 1: a group of four at o reads up to position o + 2 * (K / 2) + 3, a pair o + 2 * (K / 2) + 1;
+    // stride 2: a pair at o up to 2 * o + K + 2 (K rounded up to even). (See dwl_fill for what they hold.)
+    d->pl = (d->stride * d->chunk + d->k + 2) & ~1;
+    d->nw = d->stride == 1 ? d->k / 2 + 1 : (d->k + 1) / 2;
+    d->nrec = DWL_HDR + 2 * d->nw;
+    d->scratch = d->len_out < 4 ? 0 : 4u * (uint32_t)d->nrec * 4u + 4u * (uint32_t)d->pl * 2u;
+    return 1;
+}
+
 #endif
 
 static tm_status_t init(tm_model_t *m, tm_node_t *n, tm_node_request_t *req) {
@@ -185,6 +234,10 @@ static tm_status_t init(tm_model_t *m, tm_node_t *n, tm_node_request_t *req) {
     dw3_geom_t d3;
     if (dw3_plan(&c, &d3) && d3.scratch > req->scratch_bytes) {
         req->scratch_bytes = d3.scratch;   // (the path above serves activations clamped above -128)
+    }
+    dwl_geom_t dl;
+    if (dwl_plan(&c, &dl)) {
+        req->scratch_bytes = dl.scratch;   // (the only path such layers take)
     }
 #endif
     return TM_OK;
@@ -393,11 +446,12 @@ static inline void dw_block_dsp(const dw_t *c, const params_t *p, const int32_t 
 // [tap group of four][channel][2 words] (SXTB16's pairing: taps (0, 2) and (1, 3)), and four input bytes
 // of a row give two words by SXTAB16. Windows crossing the image's edge are first staged with Z_in in
 // place of the missing taps (which then contribute 0).
-__attribute__((noinline))
+__attribute__((noinline, optimize("no-tree-loop-distribute-patterns")))   // (no memset/memcpy calls)
 static void dw_cin1_dsp(const dw_t *c, const params_t *p, void *scratch) {
     const tm_window_t *g = &c->g;
     const int32_t cout = g->out_c, kw = g->k_w, groups = g->k_h * kw >> 2, zi = c->in->zero_point;
     const int32_t zo = c->out->zero_point, lo = p->act_lo, hi = p->act_hi, off = tm_neg_pair(zi);
+    const uint32_t zi4 = (uint32_t)(uint8_t)zi * 0x01010101u;
     const int32_t *bias = c->bias ? (const int32_t *)c->bias->data : 0;
     const int8_t *x = (const int8_t *)c->in->data;
     uint32_t *wide = scratch;
@@ -405,20 +459,33 @@ static void dw_cin1_dsp(const dw_t *c, const params_t *p, void *scratch) {
     int32_t span[4];
     interior_range(g->pad_h, g->stride_h, (g->k_h - 1) * g->dil_h, g->in_h, g->out_h, &span[0], &span[1]);
     interior_range(g->pad_w, g->stride_w, kw - 1, g->in_w, g->out_w, &span[2], &span[3]);
+    const uint32_t acc_limit = (1u << 30) - (uint32_t)(g->k_h * kw) * (255u * 128u);
     for (int32_t c0 = 0; c0 < cout; c0 += 2) {
         const int8_t *w = (const int8_t *)c->w->data + c0;
+        const tm_channel_q_t *qc = &p->q[c0];
+        int32_t bias0 = bias ? bias[c0] : 0, bias1 = bias ? bias[c0 + 1] : 0;
+        // Both channels' requantization as one SMMLAR (tm_rq2) when it can represent them and |acc| < 2^30:
+        // then filter and bias are doubled (as tm_rq2_apply wants).
+        const int dbl = tm_rq2_ok(qc[0].multiplier, qc[0].shift) && tm_rq2_ok(qc[1].multiplier, qc[1].shift) &&
+                        (uint32_t)(bias0 < 0 ? -(int64_t)bias0 : bias0) < acc_limit &&
+                        (uint32_t)(bias1 < 0 ? -(int64_t)bias1 : bias1) < acc_limit;
+        const uint32_t dmask = dbl ? 0xfffefffeu : 0xffffffffu;   // (x << 1: int16 halves doubled)
         for (int32_t t = 0; t < groups; t++) {
             for (int j = 0; j < 2; j++) {
                 const int8_t *wt = w + 4 * t * cout + j;
                 const uint32_t v = (uint32_t)(uint8_t)wt[0] | (uint32_t)(uint8_t)wt[cout] << 8 |
                                    (uint32_t)(uint8_t)wt[2 * cout] << 16 | (uint32_t)(uint8_t)wt[3 * cout] << 24;
-                wide[4 * t + 2 * j] = (uint32_t)tm_sxtb16(v);
-                wide[4 * t + 2 * j + 1] = (uint32_t)tm_sxtb16_ror8(v);
+                wide[4 * t + 2 * j] = ((uint32_t)tm_sxtb16(v) << dbl) & dmask;
+                wide[4 * t + 2 * j + 1] = ((uint32_t)tm_sxtb16_ror8(v) << dbl) & dmask;
             }
         }
-        const tm_rq_t q0 = tm_rq(p->q[c0].multiplier, p->q[c0].shift);
-        const tm_rq_t q1 = tm_rq(p->q[c0 + 1].multiplier, p->q[c0 + 1].shift);
-        const int32_t bias0 = bias ? bias[c0] : 0, bias1 = bias ? bias[c0 + 1] : 0;
+        tm_rq2_t r0 = { 0, 0, 0 }, r1 = { 0, 0, 0 };
+        if (dbl) {
+            r0 = tm_rq2(qc[0].multiplier, qc[0].shift, zo);
+            r1 = tm_rq2(qc[1].multiplier, qc[1].shift, zo);
+            bias0 = (int32_t)((uint32_t)bias0 << 1);
+            bias1 = (int32_t)((uint32_t)bias1 << 1);
+        }
         int8_t *y = (int8_t *)c->out->data + c0;
         for (int32_t b = 0; b < g->batches; b++) {
             for (int32_t oy = 0; oy < g->out_h; oy++) {
@@ -437,8 +504,12 @@ static void dw_cin1_dsp(const dw_t *c, const params_t *p, void *scratch) {
                         tap_range(x0, kw, 1, g->in_w, &kx0, &kx1);
                         int8_t *d = stage;
                         for (int32_t ky = ky0; ky < ky1; ky++, xr += rstep, d += kw) {
-                            for (int32_t kx = 0; kx < kw; kx++) {
-                                d[kx] = kx >= kx0 && kx < kx1 ? xr[kx] : (int8_t)zi;
+                            // Z_in four bytes at a time (kw is a multiple of 4), then the taps inside.
+                            for (int32_t kx = 0; kx < kw; kx += 4) {
+                                *(uint32_t *)(d + kx) = zi4;
+                            }
+                            for (int32_t kx = kx0; kx < kx1; kx++) {
+                                d[kx] = xr[kx];
                             }
                         }
                         xr = stage;
@@ -446,6 +517,34 @@ static void dw_cin1_dsp(const dw_t *c, const params_t *p, void *scratch) {
                     }
                     int32_t a0 = bias0, a1 = bias1;
                     const uint32_t *wp = wide + ky0 * kw;
+                    if (kw == 8 && ky1 > ky0) {
+                        // (micro_speech's rows of 8 taps: the row loop in the assembly too, 21 per 16 MACs)
+                        const int8_t *xq = xr;
+                        int32_t rows = ky1 - ky0;
+                        uint32_t v, x02, wa, wb;
+#define DW_CIN1_WORD(OFS)                                                                                    \
+                        "ldr     %[v], [%[xq], #" OFS "]\n\t"                                                 \
+                        "ldrd    %[wa], %[wb], [%[wp]], #8\n\t"                                            \
+                        "sxtab16 %[x02], %[off], %[v]\n\t"                                                 \
+                        "sxtab16 %[v], %[off], %[v], ror #8\n\t"                                           \
+                        "smlad   %[a0], %[x02], %[wa], %[a0]\n\t"                                          \
+                        "smlad   %[a0], %[v], %[wb], %[a0]\n\t"                                            \
+                        "ldrd    %[wa], %[wb], [%[wp]], #8\n\t"                                            \
+                        "smlad   %[a1], %[x02], %[wa], %[a1]\n\t"                                          \
+                        "smlad   %[a1], %[v], %[wb], %[a1]\n\t"
+                        __asm__ ("1:\n\t"
+                                 DW_CIN1_WORD("0") DW_CIN1_WORD("4")
+                                 "add     %[xq], %[xq], %[rstep]\n\t"
+                                 "subs    %[rows], %[rows], #1\n\t"
+                                 "bne     1b"
+                                 : [a0] "+r" (a0), [a1] "+r" (a1), [xq] "+r" (xq), [wp] "+r" (wp),
+                                   [rows] "+r" (rows), [v] "=&r" (v), [x02] "=&r" (x02), [wa] "=&r" (wa),
+                                   [wb] "=&r" (wb)
+                                 : [off] "r" (off), [rstep] "r" (rstep)
+                                 : "cc", "memory");
+#undef DW_CIN1_WORD
+                        ky0 = ky1;   // (done)
+                    }
                     for (int32_t ky = ky1 - ky0; ky > 0; ky--, xr += rstep) {
                         const int8_t *xq = xr;
                         int32_t n = kw >> 2;
@@ -468,8 +567,13 @@ static void dw_cin1_dsp(const dw_t *c, const params_t *p, void *scratch) {
                                  : [off] "r" (off)
                                  : "cc", "memory");
                     }
-                    y[0] = (int8_t)tm_rq_out(a0, &q0, zo, lo, hi, 0);
-                    y[1] = (int8_t)tm_rq_out(a1, &q1, zo, lo, hi, 0);
+                    if (dbl) {
+                        y[0] = (int8_t)tm_clamp(tm_rq2_apply(a0, &r0), lo, hi);
+                        y[1] = (int8_t)tm_clamp(tm_rq2_apply(a1, &r1), lo, hi);
+                    } else {
+                        y[0] = (int8_t)tm_clamp(tm_mbqm(a0, qc[0].multiplier, qc[0].shift) + zo, lo, hi);
+                        y[1] = (int8_t)tm_clamp(tm_mbqm(a1, qc[1].multiplier, qc[1].shift) + zo, lo, hi);
+                    }
                 }
             }
         }
@@ -908,6 +1012,278 @@ static void dw3_eval(const dw_t *c, const params_t *p, const dw3_geom_t *d, void
     }
 }
 
+// The recs of channels [c0, c0 + 4): per tap pair j the even-aligned word (2 w[2j], 2 w[2j + 1]) and the
+// odd-aligned one (2 w[2j - 1], 2 w[2j]) (taps outside [0, K) are 0), then M, c, e and 2 * bias. A word of
+// filter holds the four channels' tap: SXTB16 splits it into channels (0, 2) and (1, 3), PKH pairs taps.
+__attribute__((noinline, optimize("Os")))   // (once per block of channels: size over speed)
+static void dwl_recs(const dw_t *c, const params_t *p, const dwl_geom_t *d, int32_t c0, int32_t *rec) {
+    const int32_t cout = c->g.out_c, zo = c->out->zero_point, nrec = d->nrec, nw = d->nw, k = d->k;
+    const int8_t *w = (const int8_t *)c->w->data + c0;
+    int32_t lo_a = 0, hi_a = 0;   // tap 2j - 1: channels (0, 2) and (1, 3), doubled
+    int32_t *r0 = rec + 1, *r1 = r0 + nrec, *r2 = r1 + nrec, *r3 = r2 + nrec;
+    for (int32_t j = 0; j < nw; j++, w += 2 * cout, r0 += 2, r1 += 2, r2 += 2, r3 += 2) {
+        int32_t lo_b = 0, hi_b = 0, lo_c = 0, hi_c = 0;   // taps 2j, 2j + 1 (only the last pair may end early)
+        if (j < nw - 1 || 2 * j < k) {
+            const uint32_t v = tm_ld32(w);
+            lo_b = dw3_dbl(tm_sxtb16(v));
+            hi_b = dw3_dbl(tm_sxtb16_ror8(v));
+        }
+        if (j < nw - 1 || 2 * j + 1 < k) {
+            const uint32_t v = tm_ld32(w + cout);
+            lo_c = dw3_dbl(tm_sxtb16(v));
+            hi_c = dw3_dbl(tm_sxtb16_ror8(v));
+        }
+        r0[0] = dw3_pkhbt(lo_b, lo_c);
+        r0[1] = dw3_pkhbt(lo_a, lo_b);
+        r1[0] = dw3_pkhbt(hi_b, hi_c);
+        r1[1] = dw3_pkhbt(hi_a, hi_b);
+        r2[0] = dw3_pkhtb(lo_c, lo_b);
+        r2[1] = dw3_pkhtb(lo_b, lo_a);
+        r3[0] = dw3_pkhtb(hi_c, hi_b);
+        r3[1] = dw3_pkhtb(hi_b, hi_a);
+        lo_a = lo_c;
+        hi_a = hi_c;
+    }
+    // |acc| <= |b| + K * 255 * 128 < 2^30 keeps 2 * acc and SMMLAR's sum inside int32.
+    const uint32_t limit = (1u << 30) - (uint32_t)k * (255u * 128u);
+    const int32_t *bias = c->bias ? (const int32_t *)c->bias->data + c0 : 0;
+    for (int32_t j = 0; j < 4; j++, rec += nrec) {
+        const int32_t b = bias ? bias[j] : 0, M = p->q[c0 + j].multiplier, e = -p->q[c0 + j].shift;
+        const int ok = M > 0 && (uint32_t)(e - 1) < 22u && (uint32_t)(b < 0 ? -(int64_t)b : b) < limit;
+        int32_t *h = rec + 1 + 2 * nw;
+        rec[0] = (int32_t)((uint32_t)b << 1);
+        h[0] = M;
+        h[1] = ok ? (int32_t)((1u << (e - 1)) + ((uint32_t)zo << e)) : 0;
+        h[2] = ok ? e : 0;
+    }
+}
+
+// n int16 zeros at p (no memset: a call into MicroPython here).
+__attribute__((optimize("no-tree-loop-distribute-patterns")))
+static void dwl_zero(int16_t *p, int32_t n) {
+    for (int32_t i = 0; i < n; i++) {
+        p[i] = 0;
+    }
+}
+
+// Plane positions of the four channels at x (line position `start` first) as x - Z_in, for the n outputs
+// of a chunk: [0, (n - 1) * stride + K) are the positions they multiply by taps, 0 outside the input. The
+// positions past them are only read against zero filter words or for outputs not stored (0 * any int16 = 0),
+// so they are left as they are.
+__attribute__((optimize("Os")))
+static void dwl_fill(const dw_t *c, const dwl_geom_t *d, int32_t start, int32_t n, const int8_t *x,
+    int16_t *planes) {
+    const int32_t need = (n - 1) * d->stride + d->k;
+    int32_t lo = start < 0 ? -start : 0, hi = d->len_in - start;
+    lo = lo < need ? lo : need;
+    hi = hi < need ? hi : need;
+    hi = hi > lo ? hi : lo;
+    for (int32_t j = 0; j < 4; j++) {
+        int16_t *pj = planes + j * d->pl;
+        if (lo > 0) {
+            dwl_zero(pj, lo);
+        }
+        if (hi < need) {
+            dwl_zero(pj + hi, need - hi);
+        }
+    }
+    if (hi > lo) {
+        dw3_widen4(x + (start + lo) * d->x_step, 0, d->x_step, hi - lo, 1, tm_neg_pair(c->in->zero_point),
+            planes + lo, 0, d->pl);
+    }
+}
+
+// A channel the rec marks (e = 0): plain C over its plane, TFLM's requantization.
+__attribute__((optimize("Os")))   // (rare: size over speed)
+static void dwl_line_c(const dw_t *c, const params_t *p, const dwl_geom_t *d, int32_t oc, const int16_t *pl,
+    int32_t n, int8_t *y) {
+    const int8_t *w = (const int8_t *)c->w->data + oc;
+    const int32_t b = c->bias ? ((const int32_t *)c->bias->data)[oc] : 0;
+    for (int32_t o = 0; o < n; o++, y += d->y_step) {
+        int32_t acc = b;
+        for (int32_t t = 0; t < d->k; t++) {
+            acc += w[t * c->g.out_c] * pl[o * d->stride + t];
+        }
+        const int32_t v = tm_mbqm(acc, p->q[oc].multiplier, p->q[oc].shift) + c->out->zero_point;
+        *y = (int8_t)tm_clamp(v, p->act_lo, p->act_hi);
+    }
+}
+
+// Stride 1, full int8 range: args[0] groups of four outputs of one channel (and, if args[1], a last group
+// whose fourth output is not stored), with the requantization (tm_rq2_apply) and the stores, in one
+// routine (x: plane word of the first; rec: the channel's record; y: first output; args[2]: bytes between
+// outputs; args[3]: tap pairs - 1). r0 x, r1 rec, r2 y, r3 pairs left, r4-r7 sums (starting from 2 * bias:
+// the first pair is peeled), r8-r11 input and filter words (then M, c, e and a temporary), r12 output
+// step, lr groups left; the frame holds the next group's x, the record, the pair count and args[1].
+#define DWL_GROUP                                                                                           \
+    "ldm     sp, {r0, r1, r3}\n\t"                                                                           \
+    "add     r8, r0, #8\n\t"                                                                                 \
+    "str     r8, [sp]\n\t"                                                                                   \
+    "ldr     r7, [r1], #4\n\t"                                                                               \
+    "ldrd    r8, r9, [r0], #4\n\t"                                                                           \
+    "ldrd    r10, r11, [r1], #8\n\t"                                                                         \
+    "smlad   r4, r8, r10, r7\n\t"                                                                            \
+    "smlad   r5, r8, r11, r7\n\t"                                                                            \
+    "smlad   r6, r9, r10, r7\n\t"                                                                            \
+    "smlad   r7, r9, r11, r7\n"                                                                              \
+    "2:\n\t"                                                                                                 \
+    "ldrd    r8, r9, [r0], #4\n\t"                                                                           \
+    "ldrd    r10, r11, [r1], #8\n\t"                                                                         \
+    "smlad   r4, r8, r10, r4\n\t"                                                                            \
+    "smlad   r5, r8, r11, r5\n\t"                                                                            \
+    "smlad   r6, r9, r10, r6\n\t"                                                                            \
+    "smlad   r7, r9, r11, r7\n\t"                                                                            \
+    "subs    r3, r3, #1\n\t"                                                                                 \
+    "bne     2b\n\t"                                                                                         \
+    "ldrd    r8, r9, [r1]\n\t"                                                                               \
+    "ldr     r10, [r1, #8]\n\t"                                                                              \
+    DWL_RQ("r4") DWL_RQ("r5") DWL_RQ("r6") DWL_RQ("r7")                                                      \
+    "strb    r4, [r2]\n\t"                                                                                   \
+    "strb    r5, [r2, r12]\n\t"                                                                              \
+    "add     r2, r2, r12, lsl #1\n\t"                                                                        \
+    "strb    r6, [r2]\n\t"
+#define DWL_RQ(A) "add r11, r9, " A ", asr #31\n\t" "smmlar " A ", " A ", r8, r11\n\t" "asr " A ", " A ", r10\n\t" \
+                  "ssat " A ", #8, " A "\n\t"
+__attribute__((naked, noinline))
+static void dwl_s1_groups(const uint32_t *x, const int32_t *rec, int8_t *y, const int32_t *args) {
+    __asm__ volatile (
+        "push    {r4-r11, lr}\n\t"
+        "sub     sp, sp, #20\n\t"
+        "ldm     r3, {r4, r5, r12, lr}\n\t"
+        "stm     sp, {r0, r1, lr}\n\t"
+        "str     r5, [sp, #12]\n\t"
+        "movs    lr, r4\n\t"
+        "beq     3f\n"
+        "1:\n\t"
+        DWL_GROUP
+        "strb    r7, [r2, r12]\n\t"
+        "add     r2, r2, r12, lsl #1\n\t"
+        "subs    lr, lr, #1\n\t"
+        "bne     1b\n"
+        "3:\n\t"
+        "ldr     r3, [sp, #12]\n\t"
+        "cmp     r3, #0\n\t"
+        "beq     9f\n\t"
+        DWL_GROUP
+        "9:\n\t"
+        "add     sp, sp, #20\n\t"
+        "pop     {r4-r11, pc}\n\t");
+}
+#undef DWL_GROUP
+#undef DWL_RQ
+
+// Outputs [0, n) of one channel two at a time (rec, plane pl, first output y): stride 2, or the last one or
+// two of stride 1 (whose groups of four dwl_s1_groups does).
+__attribute__((noinline))
+static void dwl_pairs(const dwl_geom_t *d, const int32_t *rec, const int16_t *pl, int32_t n, int8_t *y) {
+    const int32_t nw = d->nw, b2 = rec[0], ys = d->y_step, odd = d->stride == 1;
+    const uint32_t *wr = (const uint32_t *)rec + 1, *x = (const uint32_t *)pl;
+    for (int32_t o = 0; o < n; o += 2, x += 2 - odd, y += 2 * ys) {
+        int32_t acc[2] = { b2, b2 };
+        if (odd) {
+            tm_dw_pairs2(x, wr, nw, acc, 1);
+        } else {
+            tm_dw_pairs2(x, wr, nw, acc, 0);
+        }
+        y[0] = (int8_t)acc[0];
+        if (o + 1 < n) {
+            y[ys] = (int8_t)acc[1];
+        }
+    }
+}
+
+// n outputs ys bytes apart clamped to [lo, hi] (activations narrower than int8, after the SSAT's clamp).
+__attribute__((noinline))
+static void dwl_clamp(int8_t *y, int32_t n, int32_t ys, int32_t lo, int32_t hi) {
+    for (; n > 0; n--, y += ys) {
+        const int32_t v = *y;
+        *y = (int8_t)(v < lo ? lo : (v > hi ? hi : v));
+    }
+}
+
+// Lines of fewer than four outputs (the end of a temporal stack: one output of K = the length): no tap is
+// shared, so planes and records would cost more than they save. Four channels per input word, read in place
+// (SXTAB16/SXTB16 split channels (0, 2) and (1, 3)), only the taps inside the input, as TFLM.
+__attribute__((noinline))
+static void dwl_direct(const dw_t *c, const params_t *p, const dwl_geom_t *d, int32_t c0, const int8_t *x,
+    int8_t *y) {
+    const int32_t cout = c->g.out_c, off = tm_neg_pair(c->in->zero_point), zo = c->out->zero_point;
+    const int32_t *bias = c->bias ? (const int32_t *)c->bias->data + c0 : 0;
+    const int8_t *w0 = (const int8_t *)c->w->data + c0;
+    for (int32_t o = 0; o < d->len_out; o++, y += d->y_step) {
+        const int32_t start = o * d->stride - d->pad;
+        int32_t k0, k1;
+        tap_range(start, d->k, 1, d->len_in, &k0, &k1);
+        int32_t a0 = bias ? bias[0] : 0, a1 = bias ? bias[1] : 0, a2 = bias ? bias[2] : 0;
+        int32_t a3 = bias ? bias[3] : 0;
+        const int8_t *xp = x + (start + k0) * d->x_step, *wp = w0 + k0 * cout;
+        for (int32_t t = k1 - k0; t > 0; t--, xp += d->x_step, wp += cout) {
+            const uint32_t v = tm_ld32(xp), wv = tm_ld32(wp);
+            const int32_t x02 = tm_sxtab16(off, v), x13 = tm_sxtab16_ror8(off, v);
+            const int32_t w02 = tm_sxtb16(wv), w13 = tm_sxtb16_ror8(wv);
+            a0 = __smlabb(x02, w02, a0);
+            a2 = __smlatt(x02, w02, a2);
+            a1 = __smlabb(x13, w13, a1);
+            a3 = __smlatt(x13, w13, a3);
+        }
+        const int32_t acc[4] = { a0, a1, a2, a3 };
+#pragma GCC unroll 1
+        for (int32_t j = 0; j < 4; j++) {   // (one copy of the requantization: code size)
+            const tm_rq_t q = tm_rq(p->q[c0 + j].multiplier, p->q[c0 + j].shift);
+            y[j] = (int8_t)tm_rq_out(acc[j], &q, zo, p->act_lo, p->act_hi, 0);
+        }
+    }
+}
+
+// The layer: blocks of four channels, each over all lines, a chunk of outputs at a time.
+__attribute__((noinline, optimize("Os")))   // (the loops around the routines: size over speed)
+static void dwl_eval(const dw_t *c, const params_t *p, const dwl_geom_t *d, void *scratch) {
+    const tm_window_t *g = &c->g;
+    int32_t *recs = scratch;
+    int16_t *planes = (int16_t *)(recs + 4 * d->nrec);
+    const int full = p->act_lo == -128 && p->act_hi == 127;
+    const int32_t x_batch = g->in_h * g->in_w * g->in_c, y_batch = g->out_h * g->out_w * g->out_c;
+    for (int32_t c0 = 0; c0 < g->out_c; c0 += 4) {
+        if (d->len_out >= 4) {
+            dwl_recs(c, p, d, c0, recs);
+        }
+        for (int32_t b = 0; b < g->batches; b++) {
+            for (int32_t l = 0; l < d->n_other; l++) {
+                const int8_t *x = (const int8_t *)c->in->data + b * x_batch + l * d->x_other + c0;
+                int8_t *y = (int8_t *)c->out->data + b * y_batch + l * d->y_other + c0;
+                if (d->len_out < 4) {
+                    dwl_direct(c, p, d, c0, x, y);
+                    continue;
+                }
+                for (int32_t o0 = 0; o0 < d->len_out; o0 += d->chunk, y += d->chunk * d->y_step) {
+                    const int32_t n = d->len_out - o0 < d->chunk ? d->len_out - o0 : d->chunk;
+                    dwl_fill(c, d, o0 * d->stride - d->pad, n, x, planes);
+                    // Stride 1: groups of four (a last three included) in the routine, the rest in pairs.
+                    const int32_t n4 = d->stride == 1 ? ((n & 3) == 3 ? n + 1 : n) & ~3 : 0;
+                    const int32_t args[4] = { n >> 2, (n & 3) == 3, d->y_step, d->nw - 1 };
+                    for (int32_t j = 0; j < 4; j++) {
+                        const int32_t *rec = recs + j * d->nrec;
+                        const int16_t *pl = planes + j * d->pl;
+                        if (rec[2 * d->nw + 3] == 0) {
+                            dwl_line_c(c, p, d, c0 + j, pl, n, y + j);
+                            continue;
+                        }
+                        if (n4 > 0) {
+                            dwl_s1_groups((const uint32_t *)pl, rec, y + j, args);
+                        }
+                        if (n4 < n) {
+                            dwl_pairs(d, rec, pl + n4, n - n4, y + j + n4 * d->y_step);
+                        }
+                        if (!full) {
+                            dwl_clamp(y + j, n, d->y_step, p->act_lo, p->act_hi);
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
 // Multiplier 1 or a multiple of four: the pixels inside the image block by block, then the others pixel by
 // pixel. Channels past the last multiple of four (multiplier 1 only) are left to the portable loop.
 static void dw_eval_dsp(const dw_t *c, const params_t *p, void *scratch) {
@@ -971,6 +1347,11 @@ static tm_status_t eval_int8(tm_model_t *m, tm_node_t *n, const dw_t *c) {
     const int32_t cin = g->in_c, cout = g->out_c, dm = c->dm;
     int32_t c_lo = 0;   // channels the DSP path leaves (past the last multiple of four)
 #if TM_ARM_DSP
+    dwl_geom_t dl;
+    if (dwl_plan(c, &dl)) {
+        dwl_eval(c, p, &dl, tm_scratch(m, n));
+        return TM_OK;
+    }
     dw3_geom_t d3;
     if (p->act_lo == -128 && dw3_plan(c, &d3)) {
         dw3_eval(c, p, &d3, tm_scratch(m, n));
