@@ -344,6 +344,10 @@ def _dsp_spatial_cases():
         "dwl_kx1_relu6_clamped": (lambda x: L.Concatenate()([L.DepthwiseConv2D((4, 1), padding="same",
                                                                             activation="relu6")(x), x * 8.0]),
                                (13, 1, 12)),
+        # a bias of 5 puts many sums above 6: ReLU6's top clamp inside int8 is reached
+        "dwl_kx1_relu6_top": (lambda x: L.Concatenate()([L.DepthwiseConv2D(
+            (4, 1), padding="same", activation="relu6", bias_initializer=tf.keras.initializers.Constant(5.0))(x),
+            x * 8.0]), (13, 1, 12)),
         "dwl_kx1_stride2_same": (lambda x: L.DepthwiseConv2D((3, 1), strides=(2, 1), padding="same",
                                                              activation="relu")(x), (11, 1, 4)),
         "dwl_kx1_cols_stride2": (lambda x: L.DepthwiseConv2D((6, 1), strides=2)(x), (14, 5, 4)),
@@ -366,7 +370,7 @@ def _dsp_spatial_cases():
                                          "dw3x3_stride2", "dw5x3_valid", "dw_dilated", "dw_mult4", "dw_mult2",
                                          "dw_cin1_mult8", "dw_cin1_dilated", "dw3_ring_relu6", "dw3_tall_valid_s2",
                                          "dw3_strides_1x2", "dw3_cin1_mult8", "dw3_cin1_mult3", "dw3_big_bias",
-                                         "dwl_kx1_valid", "dwl_kx1_relu6_clamped", "dwl_kx1_stride2_same",
+                                         "dwl_kx1_valid", "dwl_kx1_relu6_clamped", "dwl_kx1_relu6_top", "dwl_kx1_stride2_same",
                                          "dwl_kx1_cols_stride2", "dwl_1xk_same_long", "dwl_1xk_stride2_valid",
                                          "dwl_kx1_single_output", "dwl_short_same_stride2",
                                          "dwl_kx1_big_bias"]))
