@@ -176,6 +176,11 @@ static inline int32_t tm_asr_low_byte(int32_t v, int32_t s) {
                     "asr     %[" A "], %[" A "], %[e]\n\t"                                                  \
                     "ssat    %[" A "], #8, %[" A "]\n\t"
 #define TM_DW_RQ_LOAD "ldrd    %[x0], %[x1], [%[wp]]\n\t" "ldr     %[e], [%[wp], #8]\n\t"
+#define TM_DW_PAIRS_OPERANDS                                                                             \
+    : [a0] "+r" (a0), [a1] "+r" (a1), [xp] "+r" (xp), [wp] "+r" (wp), [n] "+r" (n), [x0] "=&r" (x0),        \
+      [x1] "=&r" (x1), [e] "=&r" (e), [d] "=&r" (d)                                                         \
+    :                                                                                                        \
+    : "cc", "memory"
 
 // Two outputs: stride 1 (odd = 1: a1 the next output, from the odd-aligned words of the same plane word)
 // or stride 2 (odd = 0: a1 reads the next plane word with the even-aligned words).
@@ -192,10 +197,7 @@ static inline void tm_dw_pairs2(const uint32_t *xp, const uint32_t *wp, int32_t 
                  "subs    %[n], %[n], #1\n\t"
                  "bne     1b\n\t"
                  TM_DW_RQ_LOAD TM_DW_RQ("a0") TM_DW_RQ("a1")
-                 : [a0] "+r" (a0), [a1] "+r" (a1), [xp] "+r" (xp), [wp] "+r" (wp), [n] "+r" (n), [x0] "=&r" (x0),
-                   [x1] "=&r" (x1), [e] "=&r" (e), [d] "=&r" (d)
-                 :
-                 : "cc", "memory");
+                 TM_DW_PAIRS_OPERANDS);
     } else {
         __asm__ ("1:\n\t"
                  "ldrd    %[x0], %[x1], [%[xp]], #4\n\t"
@@ -205,16 +207,14 @@ static inline void tm_dw_pairs2(const uint32_t *xp, const uint32_t *wp, int32_t 
                  "subs    %[n], %[n], #1\n\t"
                  "bne     1b\n\t"
                  TM_DW_RQ_LOAD TM_DW_RQ("a0") TM_DW_RQ("a1")
-                 : [a0] "+r" (a0), [a1] "+r" (a1), [xp] "+r" (xp), [wp] "+r" (wp), [n] "+r" (n), [x0] "=&r" (x0),
-                   [x1] "=&r" (x1), [e] "=&r" (e), [d] "=&r" (d)
-                 :
-                 : "cc", "memory");
+                 TM_DW_PAIRS_OPERANDS);
     }
     acc[0] = a0;
     acc[1] = a1;
 }
 #undef TM_DW_RQ
 #undef TM_DW_RQ_LOAD
+#undef TM_DW_PAIRS_OPERANDS
 #endif
 
 #endif
