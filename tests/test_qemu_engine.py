@@ -448,3 +448,45 @@ def test_fully_connected_per_tensor_bit_exact_on_m4(depth, units, act, seed, mon
     for trial in (seed, seed + 10):
         inputs = runner.random_inputs(info, seed=trial)
         _assert_same(runner.invoke(path, inputs, "qemu-m4"), oracle.invoke(path, inputs), f"fc {depth}x{units}")
+
+
+# CONV_2D layers whose every output channel is provably constant (issue 13): the load-time plan must survive
+# having no live channel at all. The seven models a differential run found, and Keras-built layers of the
+# same class: all-zero filters with biases inside and beyond the int8 range, and a stride-2 layer whose
+# outputs all saturate.
+REGRESSIONS = REPO / "tests" / "data" / "m4_conv_regressions"
+
+
+@pytest.mark.parametrize("case", range(1, 8))
+def test_conv_all_channels_constant_regressions_on_m4(case):
+    path = REGRESSIONS / f"case{case}.tflite"
+    inputs = [np.load(REGRESSIONS / f"case{case}_input.npy")]
+    _assert_same(runner.invoke(path, inputs, "qemu-m4"), oracle.invoke(path, inputs), f"case{case} on qemu-m4")
+
+
+def _constant_conv(cout, kernel, strides, bias, weight_scale, activation=None):
+    import tensorflow as tf
+    const = tf.keras.initializers.Constant
+    w = np.random.default_rng(5).normal(size=(kernel, kernel, 8, cout)).astype(np.float32) * weight_scale
+    return lambda x: tf.keras.layers.Conv2D(cout, kernel, strides=strides, padding="same", activation=activation,
+                                            kernel_initializer=const(w), bias_initializer=const(bias))(x)
+
+
+@pytest.mark.parametrize("case", ["zero_filters_4", "zero_filters_16_relu", "tiny_filters_odd", "saturated_3x3_s2"])
+def test_conv_every_channel_constant_on_m4(case):
+    from opcheck import cached_model, int8_keras_model
+    cases = {
+        "zero_filters_4": (4, 1, 1, [1.0, -2.0, 3.0, 0.5], 0.0, None),
+        "zero_filters_16_relu": (16, 1, 1, list(np.linspace(-3, 3, 16)), 0.0, "relu"),
+        "tiny_filters_odd": (7, 3, 1, [0.0, 2.5, -1.5, 100.0, -100.0, 0.7, 1.0], 1e-7, None),
+        # huge biases: every output saturates at 127 or -128 whatever the input
+        "saturated_3x3_s2": (16, 3, 2, [1e4 if c % 2 else -1e4 for c in range(16)], 1e-3, "relu6"),
+    }
+    cout, kernel, strides, bias, scale, act = cases[case]
+    build = _constant_conv(cout, kernel, strides, np.array(bias, np.float32), scale, act)
+    path = cached_model(f"qemu constant conv {case} {cases[case]}",
+                        lambda: int8_keras_model(build, [(6, 5, 8)], seed=3))
+    info = read_model(path)
+    for seed in (1, 2):
+        inputs = runner.random_inputs(info, seed)
+        _assert_same(runner.invoke(path, inputs, "qemu-m4"), oracle.invoke(path, inputs), f"{case} on qemu-m4")

@@ -14,7 +14,9 @@ enum { OPT_PADDING = 0, OPT_STRIDE_W = 1, OPT_STRIDE_H = 2, OPT_ACTIVATION = 3, 
 typedef struct {
     int32_t act_lo, act_hi;         // int8 fused activation range
 #if TM_ARM_DSP
-    int32_t live_pairs;             // > 0: q[] holds constant channels' template and live pairs (plan_live)
+    // -1: q[] holds each channel's requantization (pack_requant). >= 0: some channels are provably constant
+    // and q[] holds plan_live's template with this many live pairs (0 when every channel is constant).
+    int32_t live_pairs;
 #endif
     tm_channel_q_t q[];             // per output channel
 } params_t;
@@ -108,7 +110,7 @@ static tm_status_t prepare(tm_model_t *m, tm_node_t *n) {
     }
 #if TM_ARM_DSP
     p->live_pairs = plan_live(&c, p);
-    if (!p->live_pairs) {
+    if (p->live_pairs < 0) {
         pack_requant(p->q, c.g.out_c, c.out->zero_point);
     }
 #endif
@@ -202,12 +204,13 @@ typedef struct {
 // With constant channels, q[]'s place (8 bytes a channel) holds instead a template of the output pixel
 // (out_c bytes, rounded up to 4: the constants, 0 for live channels) and the live channels in pairs, when
 // they fit and every live channel has the fast requantization; the whole int8 range, a constant bias, one
-// group and rows of whole words are required too. Returns the number of pairs, 0 if q[] stays as it is.
+// group and rows of whole words are required too. Returns the number of pairs (0: every channel is constant),
+// or -1 if q[] stays as it is.
 static int32_t plan_live(const conv_t *c, params_t *p) {
     const int32_t out_c = c->g.out_c, zo = c->out->zero_point;
     if (p->act_lo != -128 || p->act_hi != 127 || !c->bias || !c->bias->is_const || c->groups != 1 ||
         (c->row_len & 3) || c->row_len >= (1 << 22) || out_c > LIVE_MAX_C) {
-        return 0;
+        return -1;
     }
     uint32_t live[LIVE_MAX_C / 32] = { 0 };
     int8_t value[LIVE_MAX_C];
@@ -217,7 +220,7 @@ static int32_t plan_live(const conv_t *c, params_t *p) {
         value[ch] = (int8_t)v;
         if (v == NOT_CONSTANT) {
             if (!rq_is_fast(p->q[ch])) {
-                return 0;
+                return -1;
             }
             live[ch >> 5] |= 1u << (ch & 31);
             n_live++;
@@ -225,7 +228,7 @@ static int32_t plan_live(const conv_t *c, params_t *p) {
     }
     const int32_t pairs = (n_live + 1) >> 1, tbytes = (out_c + 3) & ~3;
     if (n_live == out_c || tbytes + pairs * (int32_t)sizeof(live_pair_t) > out_c * (int32_t)sizeof(tm_channel_q_t)) {
-        return 0;
+        return -1;
     }
     // In place, without overwriting what is still to be read: the live channels packed to the front of q[]
     // (k-th at q[k], k <= ch), then spread from the last into pairs after the template (the k-th's fields
@@ -815,6 +818,13 @@ static tm_status_t eval_int8(tm_model_t *m, tm_node_t *n, const conv_t *c) {
     const int full = p->act_lo == -128 && p->act_hi == 127;
     const int pointwise = g->k_h == 1 && g->k_w == 1, taps = (c->cin_f & 3) == 0;
     const int32_t npix = g->batches * g->out_h * g->out_w, out_c = g->out_c;
+    if (p->live_pairs == 0) {
+        // Every channel is constant: each output pixel is the template, whatever the input.
+        for (int32_t px = 0; px < npix; px++) {
+            copy_bytes((int8_t *)c->out->data + px * out_c, (const int8_t *)p->q, out_c);
+        }
+        return TM_OK;
+    }
     memset(stage + len, zi, (size_t)(len4 - len));
     last_rows(c, stage + len4);
     for (int32_t pa = 0; pa < npix; pa += 2) {
@@ -834,7 +844,7 @@ static tm_status_t eval_int8(tm_model_t *m, tm_node_t *n, const conv_t *c) {
                 row_staged(c, wb, zi, stage, rows + 2);
             }
             const int32_t oc0 = grp * c->cout_g, oc_end = oc0 + c->cout_g;
-            if (p->live_pairs) {
+            if (p->live_pairs > 0) {
                 channels_live(c, rows, p, ya, yb);
             } else if (full && c->bias) {
                 channels_fast(c, rows, oc0, oc_end, p, zo, ya, yb);
