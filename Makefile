@@ -13,8 +13,14 @@ setup:
 demo: setup
 	.venv/bin/tinyml demo $(if $(PORT),--port $(PORT))
 
-test: setup
+test: test-models setup
 	.venv/bin/python -m pytest -q tests
+
+# Before installing anything, the reference models the tests need (not downloadable: ../shared/models beside
+# the checkout, or TINYML_MODELS): when they are missing, one line saying so, and exit 2.
+.PHONY: test-models
+test-models:
+	$(eval TEST_MODELS_MISSING := $(shell python3 tests/refmodels.py "make test" 2>&1))$(if $(TEST_MODELS_MISSING),$(error $(TEST_MODELS_MISSING)))
 
 bench: setup
 	.venv/bin/python tools/bench_report.py

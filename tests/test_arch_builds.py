@@ -20,9 +20,9 @@ from tinyml.build import ARCHES, MPY_ARCH_CODES, build_module, module_sizes  # n
 from tinyml.model_info import read_model  # noqa: E402
 from tinyml.ops import KERNELS  # noqa: E402
 from tinyml.toolchain import require  # noqa: E402
+from conftest import MODELS  # noqa: E402
 
 RUNTIME = REPO / "native_modules" / "runtime"
-MODELS = REPO.parent / "shared" / "models"
 DEVICE_ARCHES = ["armv6m", "armv7m", "armv7emsp", "xtensawin"]
 
 

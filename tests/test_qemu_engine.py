@@ -25,8 +25,8 @@ from tinyml.model_info import read_model  # noqa: E402
 from tinyml.paths import DEVICE  # noqa: E402
 from tinyml.targets import TargetError, get_target  # noqa: E402
 from tinyml.targets import qemu  # noqa: E402
+from conftest import MODELS  # noqa: E402
 
-MODELS = REPO.parent / "shared" / "models"
 ALL_MODELS = sorted(p.stem for p in MODELS.glob("*.tflite"))
 SMALL_MODELS = ["ad01_int8", "hello_world"]
 

@@ -1,9 +1,6 @@
 """The real reference models in shared/models/ (MLPerf Tiny and TFLM examples): the engine's host build must
 give TFLM's bytes on random inputs, and its arena (arena plus descriptors) must not exceed TFLM's."""
 
-import os
-from pathlib import Path
-
 import numpy as np
 import pytest
 
@@ -12,8 +9,8 @@ from tinyml import oracle
 from tinyml.hostlib import HostEngine
 from tinyml.model_info import read_model
 
-MODELS_DIR = Path(os.environ.get("TINYML_MODELS", Path(__file__).resolve().parents[2] / "shared" / "models"))
-MODELS = sorted(p.name for p in MODELS_DIR.glob("*.tflite"))  # conftest fails the run when there are none
+from conftest import MODELS as MODELS_DIR
+MODELS = sorted(p.name for p in MODELS_DIR.glob("*.tflite"))  # conftest stops the run when they are missing
 
 
 def engine_for(path):

@@ -42,12 +42,12 @@ from tinyml import oracle, runner  # noqa: E402
 from tinyml.model_info import read_model  # noqa: E402
 from tinyml.ops import ops_header  # noqa: E402
 from xtensa_link import link_image  # noqa: E402
+from conftest import MODELS  # noqa: E402
 
 HARNESS = REPO / "tests" / "xtensa_engine"
 ENGINE = REPO / "native_modules" / "engine"
 RUNTIME = REPO / "native_modules" / "runtime"
 DRIVER = REPO / "tools" / "xtensa" / "xtensa-esp32-elf-gcc"
-MODELS = Path(os.environ.get("TINYML_MODELS", REPO.parent / "shared" / "models"))
 LIBC_INCLUDE = "/usr/lib/arm-none-eabi/include"
 INSTALL_CC = "apt-get install clang-22 llvm-22 gcc-arm-none-eabi"
 INSTALL_QEMU = "apt-get install qemu-system-misc"
