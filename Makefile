@@ -3,7 +3,8 @@
 #   make demo PORT=/dev/ttyUSB0   ... on a real board over serial
 #   make test              all tests
 #   make setup             install what the project needs (idempotent)
-.PHONY: setup demo test bench clean
+#   make fuzz [MINUTES=60] [JOBS=1] [SEED=n] [TARGET=engine|api]   the fuzz campaign (tools/fuzz.py)
+.PHONY: setup demo test bench clean fuzz
 
 PORT ?=
 
@@ -21,6 +22,9 @@ test: test-models setup
 .PHONY: test-models
 test-models:
 	$(eval TEST_MODELS_MISSING := $(shell python3 tests/refmodels.py "make test" 2>&1))$(if $(TEST_MODELS_MISSING),$(error $(TEST_MODELS_MISSING)))
+
+fuzz: setup
+	MINUTES=$(MINUTES) JOBS=$(JOBS) SEED=$(SEED) TARGET=$(TARGET) .venv/bin/python tools/fuzz.py
 
 bench: setup
 	.venv/bin/python tools/bench_report.py
