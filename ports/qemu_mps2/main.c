@@ -28,6 +28,16 @@ static void vm_init(void) {
 void mp_reader_new_file(mp_reader_t *reader, qstr filename) {
     size_t len;
     byte *buf = port_read_file(qstr_str(filename), &len);
+    #if !defined(__ARM_FEATURE_UNALIGNED)
+    // A native .mpy for armv6m (header "M", version, arch << 2 in byte 2; MP_NATIVE_ARCH_ARMV6M is 4) is code
+    // for a Cortex-M0/M0+, which faults on unaligned word and halfword accesses. From here on the board
+    // does too (CCR.UNALIGN_TRP, mphalport.c), so that such an access in the module shows up here as a
+    // HardFault instead of on a Pico. Only in a firmware built with -mno-unaligned-access (the M3 build:
+    // GCC then leaves __ARM_FEATURE_UNALIGNED undefined), whose own code never accesses memory unaligned.
+    if (len >= 4 && buf[0] == 'M' && (buf[2] >> 2) == 4) {
+        mp_hal_unaligned_trap(1);
+    }
+    #endif
     mp_reader_new_mem(reader, buf, len, len + 1);   // frees the buffer when closed
 }
 

@@ -147,6 +147,26 @@ mp_uint_t mp_hal_stdout_tx_strn(const char *str, size_t len) {
     return len;
 }
 
+// ---- unaligned-access trap ---------------------------------------------------------------------------
+
+// SCB->CCR bit 3, UNALIGN_TRP. A Cortex-M0/M0+ (armv6m) faults on every unaligned word or halfword access;
+// a Cortex-M3/M4 allows unaligned LDR/STR/LDRH/STRH unless this bit is set (LDM/STM/LDRD always fault).
+// Setting it makes the M3 board behave like a Pico for the armv6m modules it runs: the firmware sets it as
+// soon as it reads an armv6m .mpy (main.c), and board.unaligned_trap() sets or clears it by hand. That is
+// only sound because this firmware never makes unaligned accesses itself: the M3 build is compiled with
+// -mno-unaligned-access and uses MicroPython's byte-safe string0.c instead of newlib's memcpy (Makefile).
+#define SCB_CCR (*(volatile uint32_t *)0xE000ED14)
+#define CCR_UNALIGN_TRP (1u << 3)
+
+int mp_hal_unaligned_trap(int on) {
+    int was = (SCB_CCR & CCR_UNALIGN_TRP) != 0;
+    if (on >= 0) {
+        SCB_CCR = on ? SCB_CCR | CCR_UNALIGN_TRP : SCB_CCR & ~CCR_UNALIGN_TRP;
+        __asm volatile ("dsb\n isb" ::: "memory");
+    }
+    return was;
+}
+
 // ---- init --------------------------------------------------------------------------------------------
 
 void mp_hal_init(void) {
