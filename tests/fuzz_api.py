@@ -28,7 +28,7 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-MODELS = Path(os.environ.get("TINYML_MODELS", REPO.parent / "shared" / "models"))
+from refmodels import MODELS  # noqa: E402 (the one definition, also conftest's; tests/ is on sys.path)
 MODEL_FILES = ("hello_world.tflite", "micro_speech.tflite")
 HEAPS = ("192k", "256k", "384k", "1M", "4M")
 NSLOT = 6
