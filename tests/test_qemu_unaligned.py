@@ -16,6 +16,7 @@ reference model as armv6m on the trapping board against TFLM, and model and inpu
 but not 4-byte aligned."""
 
 import re
+import struct
 import shutil
 import subprocess
 import sys
@@ -175,3 +176,117 @@ def test_model_buffer_at_offset_2_is_refused_or_works_never_faults(name):
         assert f"\n{off} ok" in out, out
         got = np.frombuffer(result.files[f"out_{off}.bin"], dtype=want.dtype).reshape(want.shape)
         _assert_same([got], [want], f"{name} at offset {off}")
+
+
+FIRMWARE_WORKLOAD = """
+import board, struct, gc, math
+board.unaligned_trap(True)
+b = bytearray(range(64))
+for off in range(8):
+    print(struct.unpack_from('<ihHf', b, off), bytes(b[off:off + 7]), bytes(memoryview(b)[off:off + 9]))
+    b[off + 1:off + 11] = b[off + 3:off + 13]
+    struct.pack_into('<iq', b, off + 1, -off, off << 40)
+s = '%s-%d-%.3f' % ('abc' * 5, 12345, math.pi)
+print(s, s.split('-'), 'x'.join(str(i) for i in range(20)), sorted({i * 7 % 13: i for i in range(30)}))
+d = {}
+for i in range(500):
+    d['k%d' % i] = bytes(i % 11) + b'z'
+gc.collect()
+print(len(d), sum(len(v) for v in d.values()), 2 ** 100 // 3, int('123456789' * 4) % 97)
+exec('def f(a, *b, **c):\\n    return a + len(b) + len(c)\\nprint(f(1, 2, 3, x=4))')
+try:
+    raise ValueError('oops %d' % 3)
+except ValueError as e:
+    print(repr(e))
+print('done', board.unaligned_trap())
+"""
+
+
+def test_firmware_itself_never_accesses_memory_unaligned():
+    """With the trap on, MicroPython's own code (slices and memoryviews at odd offsets, struct, strings,
+    dicts, the compiler, GC, exceptions) runs without a fault: the M3 firmware is built with
+    -mno-unaligned-access and string0.c. With GCC's default and newlib's memcpy (memcpy-armv7m.S loads
+    words from unaligned addresses) the bytearray slice copy faults."""
+    out = _m3().run(FIRMWARE_WORKLOAD, {}).stdout
+    assert "done True" in out and "ValueError('oops 3',)" in out, out
+
+
+def _u32(b, pos):
+    return struct.unpack_from("<I", b, pos)[0]
+
+
+def _field(b, table, index):
+    """Position of field `index` of the FlatBuffers table at `table`, 0 when absent."""
+    vtable = table - struct.unpack_from("<i", b, table)[0]
+    if 4 + 2 * index + 2 > struct.unpack_from("<H", b, vtable)[0]:
+        return 0
+    off = struct.unpack_from("<H", b, vtable + 4 + 2 * index)[0]
+    return table + off if off else 0
+
+
+def _vector(b, table, index):
+    """Position of the first element and length of the vector in field `index` of a table."""
+    ref = _field(b, table, index)
+    vec = ref + _u32(b, ref)
+    return vec + 4, _u32(b, vec)
+
+
+def _table(b, vec, i):
+    return vec + 4 * i + _u32(b, vec + 4 * i)
+
+
+def _constant_buffer(data, dtype_code):
+    """Index of the model buffer holding the first constant tensor of TFLite type `dtype_code`."""
+    b = bytes(data)
+    buffers, _ = _vector(b, _u32(b, 0), 4)                     # Model.buffers
+    subgraphs, _ = _vector(b, _u32(b, 0), 2)                  # Model.subgraphs
+    tensors, n = _vector(b, _table(b, subgraphs, 0), 0)       # SubGraph.tensors
+    for i in range(n):
+        t = _table(b, tensors, i)
+        type_pos, buffer_pos = _field(b, t, 1), _field(b, t, 2)   # Tensor.type, Tensor.buffer
+        dtype = b[type_pos] if type_pos else 0                  # FLOAT32 (0), the default, may be absent
+        index = _u32(b, buffer_pos) if buffer_pos else 0
+        if dtype == dtype_code and index and _field(b, _table(b, buffers, index), 0):     # Buffer.data
+            return index
+    raise AssertionError(f"no constant tensor of type {dtype_code}")
+
+
+def _misalign_buffer(data, index):
+    """The model with the data of buffer `index` moved to 2 mod 4 in the file (a copy appended at the end,
+    the Buffer table's offset pointing to it): a valid FlatBuffer whose tensor data is 2-byte but not
+    4-byte aligned, as a corrupt or hand-made file could have."""
+    b = bytearray(data)
+    buffers, _ = _vector(b, _u32(b, 0), 4)                     # Model.buffers
+    data_ref = _field(b, _table(b, buffers, index), 0)        # Buffer.data
+    vec = data_ref + _u32(b, data_ref)
+    length = _u32(b, vec)
+    b += bytes((2 - len(b)) % 4)                               # the vector's length word at 2 mod 4
+    struct.pack_into("<I", b, data_ref, len(b) - data_ref)
+    b += b[vec:vec + 4 + length]
+    return bytes(b)
+
+
+def _float_dense():
+    from opcheck import cached_model, float_keras_model
+    import tensorflow as tf
+    return cached_model("nofloat dense 3x2", lambda: float_keras_model(lambda x: tf.keras.layers.Dense(2)(x),
+                                                                       [(3,)]))
+
+
+@pytest.mark.parametrize("case", ["float32 weights", "int32 bias"])
+def test_misaligned_constant_tensor_is_refused_not_a_fault(case, tmp_path):
+    """A constant tensor whose data sits at 2 mod 4 in the model buffer (float32 FULLY_CONNECTED weights,
+    an int32 bias of ad01_int8): the armv6m engine on the trapping M3 refuses the model with the
+    engine's "misaligned" message. Kernels load such data as words: on a Pico (and with the M4's VLDR) the
+    float weights were a HardFault; the trap found it."""
+    path = _float_dense() if case == "float32 weights" else _model("ad01_int8")
+    data = path.read_bytes()
+    index = _constant_buffer(data, 0 if case == "float32 weights" else 2)     # TFLite FLOAT32 / INT32
+    bad = tmp_path / "bad.tflite"
+    bad.write_bytes(_misalign_buffer(data, index))
+    info = read_model(path)
+    module = build_module("armv6m", info.op_names, float_kernels=info.computes_in_float)
+    with pytest.raises(TargetError, match=r"ValueError: corrupt model: data of tensor \d+ is misaligned"):
+        _m3().run("import tinyml\nm = tinyml.Model(open('model.tflite', 'rb').read())\n"
+                  "m.invoke()\nprint('invoked')\n",
+                  {"tinyml.mpy": module.read_bytes(), "model.tflite": bad.read_bytes()})

@@ -230,6 +230,15 @@ static tm_status_t load_tensor(tm_model_t *m, reader_t *r, uint32_t i) {
             return tm_fail(m, "corrupt model: tensor %u needs %u bytes but its buffer holds %u", i, t->bytes,
                 n_data);
         }
+        // Kernels read constant tensors in place with loads of their element type (float32 weights, int16
+        // or int32 values). A Cortex-M0+ (armv6m) faults on any unaligned word or halfword load, and the M4
+        // on an unaligned VLDR, so data not aligned to its element size (at most 4: 64-bit values are read
+        // as two words) is refused here instead of faulting in a kernel. The buffer itself is 4-byte
+        // aligned (open_model), and converters align tensor data to 16 bytes: only corrupt files fail.
+        uint32_t align = tm_type_size(t->type) < 4 ? tm_type_size(t->type) : 4;
+        if (data & (align - 1)) {
+            return tm_fail(m, "corrupt model: data of tensor %u is misaligned in the model buffer", i);
+        }
         t->is_const = 1;
         t->data = (uint8_t *)(fb->b + data); // read-only: the engine never writes constant tensors
     }

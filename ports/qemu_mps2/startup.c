@@ -92,6 +92,15 @@ static int access_address(const uint32_t *r, uint32_t *addr) {
             *addr = (op & 0x0100) ? target : base;
             return 1;
         }
+        if ((op & 0xff20) == 0xed00 && (op2 & 0x0e00) == 0x0a00) {   // VLDR/VSTR (imm8 << 2, U in bit 7)
+            uint32_t imm = (op2 & 0xff) << 2;
+            *addr = (op & 0x0080) ? base + imm : base - imm;
+            return 1;
+        }
+        if ((op & 0xfe00) == 0xec00 && (op & 0x01a0) != 0 && (op2 & 0x0e00) == 0x0a00) {  // VLDM/VSTM/VPUSH/VPOP
+            *addr = (op & 0x0100) ? base - ((op2 & 0xff) << 2) : base;
+            return 1;
+        }
         if ((op & 0xfe40) == 0xe800) {                            // LDM/STM (IA: base, DB: below it)
             uint32_t n = __builtin_popcount(op2 & 0xffff);
             *addr = (op & 0x0100) ? base - 4 * n : base;
