@@ -15,6 +15,8 @@ from refmodels import MODELS, missing_message  # noqa: E402
 
 def pytest_configure(config):
     # Without them most tests cannot run: stop before collecting, with one line (no traceback, no skips).
+    if config.option.help or config.option.version:
+        return
     msg = missing_message()
     if msg:
         pytest.exit(msg, returncode=2)
