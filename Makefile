@@ -26,6 +26,12 @@ test-models:
 fuzz: setup
 	MINUTES=$(MINUTES) JOBS=$(JOBS) SEED=$(SEED) TARGET=$(TARGET) .venv/bin/python tools/fuzz.py
 
+# make fuzz-m4 [MINUTES=20] [SEED=n]: random int8 models aimed at every Cortex-M4 fast path, run on the emulated
+# M4 and compared with TFLM (tests/m4diff; failing cases saved under build/m4diff/failures)
+.PHONY: fuzz-m4
+fuzz-m4: setup
+	cd tests && ../.venv/bin/python -m m4diff --minutes $(or $(MINUTES),20) $(if $(SEED),--seed $(SEED))
+
 bench: setup
 	.venv/bin/python tools/bench_report.py
 
