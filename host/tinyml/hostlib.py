@@ -14,11 +14,14 @@ _ERR = 120  # TM_ERR_LEN
 class HostEngine:
     """One loaded model. `invoke(inputs)` returns the outputs; failures raise TinymlError."""
 
-    def __init__(self, model_bytes, ops=None, sanitize=False):
+    KEEP_INPUTS = 1  # TM_KEEP_INPUTS: invoke() never overwrites the inputs
+
+    def __init__(self, model_bytes, ops=None, sanitize=False, keep_inputs=False):
         self.lib = _load(build_hostlib(ops, sanitize))
         self.buf = ctypes.create_string_buffer(bytes(model_bytes), len(model_bytes))  # 16-byte aligned
         err = ctypes.create_string_buffer(_ERR)
-        self.handle = self.lib.tm_host_open(self.buf, len(model_bytes), err)
+        self.handle = self.lib.tm_host_open(self.buf, len(model_bytes), self.KEEP_INPUTS if keep_inputs else 0,
+                                            err)
         if not self.handle:
             raise TinymlError(err.value.decode())
 
@@ -69,7 +72,7 @@ def _load(path):
     if path not in _LIBS:
         lib = ctypes.CDLL(str(path))
         lib.tm_host_open.restype = ctypes.c_void_p
-        lib.tm_host_open.argtypes = [ctypes.c_char_p, ctypes.c_size_t, ctypes.c_char_p]
+        lib.tm_host_open.argtypes = [ctypes.c_char_p, ctypes.c_size_t, ctypes.c_uint32, ctypes.c_char_p]
         lib.tm_host_close.argtypes = [ctypes.c_void_p]
         lib.tm_host_invoke.argtypes = [ctypes.c_void_p, ctypes.c_char_p]
         lib.tm_host_tensor.restype = ctypes.c_void_p

@@ -17,6 +17,14 @@
 #define TM_MAX_DIMS 6
 #define TM_MAX_IO 10          // most inputs/outputs an op or a subgraph may have
 #define TM_ERR_LEN 120
+#define TM_MAX_ARENA_BYTES (1u << 30)   // a plan beyond this is refused (offsets stay far from int32 overflow)
+
+// Options of tm_model_load.
+enum {
+    // Plan the model's inputs to live until the end of invoke(), so that invoke() never overwrites them
+    // (by default an input's storage is reused once its last reader has run, as in TFLM). Costs arena bytes.
+    TM_KEEP_INPUTS = 1,
+};
 
 // Tensor element types, numbered as in the TFLite schema.
 enum {
@@ -112,7 +120,9 @@ typedef struct tm_model {
 tm_status_t tm_model_measure(const uint8_t *buf, size_t len, uint32_t *block_bytes, char *error);
 // `block` (block_bytes, 8-aligned) becomes the tm_model_t. On success m->arena_bytes is set, and only the
 // first m->metadata_bytes of the block are needed from then on (the caller may shrink it in place).
-tm_status_t tm_model_load(void *block, uint32_t block_bytes, const uint8_t *buf, size_t len, char *error);
+// `options`: TM_KEEP_INPUTS or 0.
+tm_status_t tm_model_load(void *block, uint32_t block_bytes, const uint8_t *buf, size_t len, uint32_t options,
+    char *error);
 // `arena` (m->arena_bytes, 8-aligned) is owned by the caller for the model's life.
 tm_status_t tm_model_prepare(tm_model_t *m, uint8_t *arena);
 tm_status_t tm_model_invoke(tm_model_t *m);

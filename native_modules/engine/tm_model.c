@@ -89,7 +89,7 @@ tm_status_t tm_model_measure(const uint8_t *buf, size_t len, uint32_t *block_byt
         return TM_ERROR;
     }
     *block_bytes = kept_bytes(&r) + align8(r.n_tensors * sizeof(tm_lifetime_t)) +
-        align8(r.n_ops * sizeof(tm_node_request_t));
+        align8(r.n_ops * sizeof(tm_node_request_t)) + align8((r.n_tensors + r.n_ops) * sizeof(uint32_t));
     return TM_OK;
 }
 
@@ -281,7 +281,7 @@ static tm_status_t load_node(tm_model_t *m, reader_t *r, uint32_t i) {
 }
 
 // Nodes must come in execution order, each tensor written once, before it is read: this also rules out cycles.
-static tm_status_t check_graph(tm_model_t *m) {
+static tm_status_t check_graph(tm_model_t *m, uint32_t options) {
     tm_lifetime_t *life = m->lifetimes;
     for (uint32_t t = 0; t < m->n_tensors; t++) {
         life[t].first_use = m->tensors[t].is_const ? -1 : -2; // -2: not produced yet
@@ -324,10 +324,16 @@ static tm_status_t check_graph(tm_model_t *m) {
         }
         life[m->outputs[i]].last_use = (int16_t)m->n_nodes;
     }
+    if (options & TM_KEEP_INPUTS) {
+        for (int i = 0; i < m->n_inputs; i++) {
+            life[m->inputs[i]].last_use = (int16_t)m->n_nodes;
+        }
+    }
     return TM_OK;
 }
 
-tm_status_t tm_plan_memory(tm_model_t *m); // tm_planner.c
+// tm_planner.c; `order`: scratch for n_tensors + n_nodes entries.
+tm_status_t tm_plan_memory(tm_model_t *m, uint32_t *order);
 
 int tm_dynamic_batch(const tm_model_t *m, const tm_tensor_t *t) {
     return m->lifetimes && !m->arena && m->lifetimes[t - m->tensors].dynamic_batch;
@@ -355,7 +361,8 @@ tm_status_t tm_set_shape(tm_model_t *m, tm_tensor_t *t, const int32_t *dims, int
     return TM_OK;
 }
 
-tm_status_t tm_model_load(void *block, uint32_t block_bytes, const uint8_t *buf, size_t len, char *error) {
+tm_status_t tm_model_load(void *block, uint32_t block_bytes, const uint8_t *buf, size_t len, uint32_t options,
+    char *error) {
     reader_t r;
     uint32_t need;
     if (tm_model_measure(buf, len, &need, error) != TM_OK || open_model(&r, buf, len, error) != TM_OK) {
@@ -394,7 +401,7 @@ tm_status_t tm_model_load(void *block, uint32_t block_bytes, const uint8_t *buf,
         st = load_node(m, &r, i);
     }
     if (st == TM_OK) {
-        st = check_graph(m);
+        st = check_graph(m, options);
     }
     // Unsupported ops are reported all at once, by name, so a user sees the whole list.
     if (st == TM_OK) {
@@ -432,7 +439,8 @@ tm_status_t tm_model_load(void *block, uint32_t block_bytes, const uint8_t *buf,
         }
     }
     if (st == TM_OK) {
-        st = tm_plan_memory(m);
+        // The planner's scratch is the last part of the block's planning tail.
+        st = tm_plan_memory(m, (uint32_t *)((uint8_t *)m->requests + align8(r.n_ops * sizeof(tm_node_request_t))));
     }
     if (st != TM_OK) {
         memcpy(error, m->error, TM_ERR_LEN);

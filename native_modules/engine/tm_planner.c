@@ -1,14 +1,18 @@
 // Arena planning: every intermediate tensor and every node's scratch buffer gets an offset in one block,
 // so that buffers alive at the same time never overlap. Greedy by size (largest first, lowest offset that
 // fits), like TFLM's greedy planner. Reshape-like ops share their input's storage.
+//
+// Cost: O(n^2) for n = tensors + nodes. Each of the n placements scans every item once to pick the next
+// (largest) one, and once more, in offset order, to find its lowest free gap among the placed items alive
+// at the same time; keeping that order is an O(n) insertion. All sizes and offsets are unsigned and checked:
+// a plan that does not fit in TM_MAX_ARENA_BYTES is refused with an error, never wrapped.
 #include "tm_internal.h"
 
 #define ALIGN 16u
 
 static uint32_t align16(uint32_t n) {
-    return (n + ALIGN - 1) & ~(ALIGN - 1);
+    return (n + ALIGN - 1) & ~(ALIGN - 1);   // n <= MAX_TENSOR_BYTES (tm_model.c), far from wrapping
 }
-
 // Items to place: tensors [0, n_tensors) and node scratch buffers [n_tensors, n_tensors + n_nodes).
 typedef struct {
     uint32_t bytes;
@@ -70,69 +74,103 @@ static void link_aliases(tm_model_t *m) {
     }
 }
 
-tm_status_t tm_plan_memory(tm_model_t *m) {
+// a + b, or 0 (and *ok cleared) if the sum passes TM_MAX_ARENA_BYTES.
+static uint32_t add_checked(uint32_t a, uint32_t b, int *ok) {
+    if (a > TM_MAX_ARENA_BYTES || b > TM_MAX_ARENA_BYTES - a) {
+        *ok = 0;
+        return 0;
+    }
+    return a + b;
+}
+
+static tm_status_t too_large(tm_model_t *m, const char *what) {
+    return tm_fail(m, "the model needs more than %u bytes of %s: it cannot run on a microcontroller",
+        TM_MAX_ARENA_BYTES, what);
+}
+
+tm_status_t tm_plan_memory(tm_model_t *m, uint32_t *placed) {
     link_aliases(m);
-    uint32_t n_items = m->n_tensors + m->n_nodes;
+    const uint32_t n_items = m->n_tensors + m->n_nodes;
     for (uint32_t i = 0; i < n_items; i++) {
         item_t it;
         if (get_item(m, i, &it)) {
             *it.offset = -2; // unplaced
         }
     }
-    uint32_t total = 0;
+    // `placed`: the items placed so far, by increasing offset (n_items entries of scratch).
+    uint32_t n_placed = 0, total = 0;
+    int ok = 1;
     for (;;) {
-        // Next: the largest unplaced item (ties: earliest first use), O(n^2) but n is small.
+        // Next: the largest unplaced item (ties: earliest first use).
         item_t best = { 0, 0, 0, 0 };
+        uint32_t best_index = 0;
         int found = 0;
         for (uint32_t i = 0; i < n_items; i++) {
             item_t it;
             if (get_item(m, i, &it) && *it.offset == -2 &&
                 (!found || it.bytes > best.bytes || (it.bytes == best.bytes && it.first < best.first))) {
                 best = it;
+                best_index = i;
                 found = 1;
             }
         }
         if (!found) {
             break;
         }
-        // Lowest offset where it overlaps no placed item that is alive at the same time.
+        // Lowest offset where it overlaps no placed item alive at the same time: one pass in offset order,
+        // stepping past each such item that reaches into [offset, offset + bytes).
         uint32_t offset = 0;
-        for (int moved = 1; moved;) {
-            moved = 0;
-            for (uint32_t i = 0; i < n_items; i++) {
-                item_t o;
-                if (!get_item(m, i, &o) || *o.offset < 0 || o.last < best.first || o.first > best.last) {
-                    continue;
-                }
-                uint32_t lo = (uint32_t)*o.offset, hi = lo + o.bytes;
-                if (offset < hi && lo < offset + best.bytes) {
-                    offset = hi;
-                    moved = 1;
-                }
+        for (uint32_t k = 0; k < n_placed; k++) {
+            item_t o;
+            get_item(m, placed[k], &o);
+            if (o.last < best.first || o.first > best.last) {
+                continue;
             }
+            const uint32_t lo = (uint32_t)*o.offset, hi = lo + o.bytes;
+            if (lo >= add_checked(offset, best.bytes, &ok) && ok) {
+                break;
+            }
+            offset = offset > hi ? offset : hi;
+        }
+        const uint32_t end = add_checked(offset, best.bytes, &ok);
+        if (!ok) {
+            return too_large(m, "tensor arena");
         }
         *best.offset = (int32_t)offset;
-        if (offset + best.bytes > total) {
-            total = offset + best.bytes;
+        total = end > total ? end : total;
+        // Keep `placed` sorted by offset.
+        uint32_t slot;
+        for (slot = n_placed; slot > 0; slot--) {
+            item_t o;
+            get_item(m, placed[slot - 1], &o);
+            if ((uint32_t)*o.offset <= offset) {
+                break;
+            }
+            placed[slot] = placed[slot - 1];
         }
+        placed[slot] = best_index;
+        n_placed++;
     }
     m->activation_bytes = total;
     // Persistent buffers follow the activations, each 8-byte aligned.
     uint32_t persistent = 0;
-    total = (total + 7u) & ~7u;
-    for (uint32_t i = 0; i < m->n_nodes; i++) {
+    total = add_checked(total, 7u, &ok) & ~7u;
+    for (uint32_t i = 0; i < m->n_nodes && ok; i++) {
         uint32_t bytes = m->requests[i].persistent_bytes;
-        m->nodes[i].persistent_offset = bytes ? (int32_t)(total + persistent) : -1;
-        persistent += (bytes + 7u) & ~7u;
+        m->nodes[i].persistent_offset = bytes ? (int32_t)add_checked(total, persistent, &ok) : -1;
+        persistent = add_checked(persistent, add_checked(bytes, 7u, &ok) & ~7u, &ok);
     }
     // Shapes set by kernels (tm_set_shape) move from the planning tail into the arena at prepare.
-    for (uint32_t i = 0; i < m->n_tensors; i++) {
+    for (uint32_t i = 0; i < m->n_tensors && ok; i++) {
         if (m->lifetimes[i].reshaped) {
-            m->lifetimes[i].shape_offset = (int32_t)(total + persistent);
-            persistent += (m->tensors[i].ndim * 4u + 7u) & ~7u;
+            m->lifetimes[i].shape_offset = (int32_t)add_checked(total, persistent, &ok);
+            persistent = add_checked(persistent, (m->tensors[i].ndim * 4u + 7u) & ~7u, &ok);
         }
     }
+    m->arena_bytes = add_checked(total, persistent, &ok);
+    if (!ok) {
+        return too_large(m, "arena (per-operator data)");
+    }
     m->persistent_bytes = persistent;
-    m->arena_bytes = total + persistent;
     return TM_OK;
 }

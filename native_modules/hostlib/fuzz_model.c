@@ -12,7 +12,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     uint32_t block_bytes;
     if (tm_model_measure(buf, size, &block_bytes, error) == TM_OK) {
         void *block = malloc(block_bytes);
-        if (tm_model_load(block, block_bytes, buf, size, error) == TM_OK) {
+        if (tm_model_load(block, block_bytes, buf, size, size & 1 ? TM_KEEP_INPUTS : 0, error) == TM_OK) {
             tm_model_t *m = block;
             if (m->arena_bytes < (64u << 20)) {
                 uint8_t *arena = malloc(m->arena_bytes ? m->arena_bytes : 8);

@@ -9,14 +9,15 @@ typedef struct {
 } tm_host_t;
 
 // Load and prepare a model; returns NULL and fills `error` on failure. `buf` must outlive the handle.
-void *tm_host_open(const uint8_t *buf, size_t len, char *error) {
+// `options`: tm_model_load's (TM_KEEP_INPUTS).
+void *tm_host_open(const uint8_t *buf, size_t len, uint32_t options, char *error) {
     uint32_t block_bytes;
     if (tm_model_measure(buf, len, &block_bytes, error) != TM_OK) {
         return NULL;
     }
     tm_host_t *h = calloc(1, sizeof(tm_host_t));
     void *block = malloc(block_bytes);
-    if (!h || !block || tm_model_load(block, block_bytes, buf, len, error) != TM_OK) {
+    if (!h || !block || tm_model_load(block, block_bytes, buf, len, options, error) != TM_OK) {
         free(h);
         free(block);
         return NULL;

@@ -136,7 +136,7 @@ int harness_main(void) {
     if (block_alloc > mem_len) {
         return fail("load", "metadata block does not fit", 4);
     }
-    if (tm_model_load(mem, block_bytes, model, job->model_len, error) != TM_OK) {
+    if (tm_model_load(mem, block_bytes, model, job->model_len, 0, error) != TM_OK) {
         return fail("load", error, 4);
     }
     tm_model_t *m = (tm_model_t *)mem;
