@@ -2,7 +2,10 @@
 
 'qemu-m4' is QEMU's mps2-an386 (Cortex-M4F), 'qemu-m7' its mps2-an500 (Cortex-M7); one firmware serves
 both and loads armv7emsp native modules. 'qemu-m3' is mps2-an385 (Cortex-M3, no FPU) with a soft-float
-firmware: an armv7m board, which loads armv7m and armv6m (Thumb-1) modules with their own float ABI.
+firmware: an armv7m board, which loads armv7m and armv6m (Thumb-1) modules with their own float ABI. When it
+reads an armv6m module it also faults on unaligned word and halfword accesses (CCR.UNALIGN_TRP), as the
+Cortex-M0+ that module is for does; a fault fails the run with "firmware crashed (HardFault: unaligned access
+at PC=..., address=...)".
 A run happens in a fresh temporary directory that the firmware sees as its filesystem (semihosting): the
 files are written there, the script runs as main.py, and the files asked for are read back afterwards.
 
