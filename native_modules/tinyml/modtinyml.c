@@ -234,8 +234,14 @@ static void store_value(tm_tensor_t *t, uint32_t i, float v) {
         case TM_UINT8: t->data[i] = (uint8_t)values_quantize(v, t->scale, t->zero_point, 0, 255); break;
         case TM_INT16: ((int16_t *)t->data)[i] = (int16_t)values_quantize(v, t->scale, t->zero_point, -32768, 32767); break;
         case TM_INT32: ((int32_t *)t->data)[i] = values_quantize(v, t->scale, t->zero_point, -2147483647 - 1, 2147483647); break;
+        case TM_INT64: {
+            // from the int32 range only: float32 -> int64 would need a libgcc helper
+            const int64_t w = values_quantize(v, t->scale, 0, -2147483647 - 1, 2147483647) + (int64_t)t->zero_point;
+            memcpy(t->data + (size_t)i * 8, &w, 8);
+            break;
+        }
         case TM_BOOL: t->data[i] = v != 0.0f; break;
-        default: ((float *)t->data)[i] = v; break;     // float32 (other types are refused before)
+        default: memcpy(t->data + (size_t)i * 4, &v, 4); break;     // float32 (other types are refused before)
     }
 }
 
@@ -246,6 +252,7 @@ static int native_typecode(int type) {
         case TM_UINT8: return 'B';
         case TM_INT16: return 'h';
         case TM_INT32: return 'i';
+        case TM_INT64: return 'q';
         case TM_FLOAT32: return 'f';
         default: return 0;
     }

@@ -137,14 +137,15 @@ static inline int32_t values_quantize(float v, float scale, int32_t zero_point, 
     if (q != q) {                                               // NaN: no meaningful value
         q = 0.0f;
     }
-    // Clamped far enough inside int32 that the conversion below is defined and + zero_point cannot wrap.
-    q = q > 1e9f ? 1e9f : (q < -1e9f ? -1e9f : q);
+    // Inside int32, where the conversion below is defined: 2147483520 is the largest float below 2^31.
+    q = q > 2147483520.0f ? 2147483520.0f : (q < -2147483648.0f ? -2147483648.0f : q);
     int32_t r = (int32_t)(q >= 0 ? q + 0.5f : q - 0.5f);
     if (q >= 0 ? (float)r - q > 0.5f : q - (float)r > 0.5f) {
         r += q >= 0 ? -1 : 1;
     }
-    r += zero_point;
-    return r < lo ? lo : (r > hi ? hi : r);
+    // + zero_point in 64 bits (r near the int32 limits, zero_point up to them), then clamped.
+    const int64_t z = (int64_t)r + zero_point;
+    return z < lo ? lo : (z > hi ? hi : (int32_t)z);
 }
 
 #endif
