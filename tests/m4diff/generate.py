@@ -224,17 +224,36 @@ def add_conv(b, rng, x, xshape, xq, p):
     kinds = p.get("channel_kinds") or ["live"] * cout
     wt = np.zeros((cout, kh, kw, cin_f), np.int8)
     wscales, bias = [], np.zeros(cout, np.int32)
+    border = []
     wkind = p.get("wkind")
     for c in range(cout):
         k = kinds[c]
         if k == "zero":
             wt[c] = 0
             wmax = 1
+        elif k == "border":
+            wt[c], wmax = pick_weights(rng, (kh, kw, cin_f), str(rng.choice(["pm1", "small"])))
         elif k == "tiny":
             wt[c], wmax = pick_weights(rng, (kh, kw, cin_f), "pm1")
         else:
             wt[c], wmax = pick_weights(rng, (kh, kw, cin_f), wkind)
         typical = max(1.0, 128.0 * wmax * math.sqrt(row) * 0.6)
+        if k == "border":
+            # almost constant: the whole range of sums moves the output by about one step
+            wabs = max(1, int(np.abs(wt[c].astype(np.int64)).sum()))
+            real = float(rng.uniform(0.3, 3.0)) / (255.0 * wabs)
+            wscales.append(f32(real * out_scale / in_scale))
+            real = in_scale * wscales[-1] / out_scale
+            pos = int(wt[c][wt[c] > 0].astype(np.int64).sum())
+            neg = int(wt[c][wt[c] < 0].astype(np.int64).sum())
+            end = str(rng.choice(["lo", "hi"]))
+            edge = pos * (-128 - in_zp) + neg * (127 - in_zp) if end == "lo" else \
+                pos * (127 - in_zp) + neg * (-128 - in_zp)
+            # the rounding step nearest the end of the range, just inside or just outside it
+            step = math.floor(edge * real) + 0.5
+            bias[c] = int(np.clip(round(step / real - edge) + int(rng.integers(-2, 3)), -2 ** 31, 2 ** 31 - 1))
+            border.append((c, end))
+            continue
         if k == "tiny":
             shift = int(rng.integers(-34, -20))
         elif k == "zero":
@@ -272,7 +291,33 @@ def add_conv(b, rng, x, xshape, xq, p):
             "per_tensor": bool(p.get("per_tensor")), "channel_kinds": kinds if "channel_kinds" in p else "live",
             "wkind": wkind, **qsummary(Ms),
             "bias_abs_max": int(np.abs(bias.astype(np.int64)).max())}
+    if border:
+        c, end = border[int(rng.integers(0, len(border)))]
+        info["extreme_window"] = {"channel": c, "end": end}
+        info["_extreme"] = (wt[c], end, (kh, kw, sh, sw, dh, dw, same), cin_f, (c // (cout // groups)) * cin_f)
     return y, yshape, (out_scale, out_zp), info
+
+
+def extreme_window_input(rng, xshape, ext):
+    """Random input with one output pixel's window at the end of a channel's range of sums: x = -128 where
+    the filter is positive and 127 where negative (the other way round for the high end)."""
+    w, end, (kh, kw, sh, sw, dh, dw, same), cin_f, c0 = ext
+    n, h, wd, cin = xshape
+    x = rng.integers(-128, 128, size=xshape)
+    oh, ow = conv_out(h, kh, sh, dh, same), conv_out(wd, kw, sw, dw, same)
+    pad_h = max((oh - 1) * sh + (kh - 1) * dh + 1 - h, 0) // 2 if same else 0
+    pad_w = max((ow - 1) * sw + (kw - 1) * dw + 1 - wd, 0) // 2 if same else 0
+    b, oy, ox = int(rng.integers(0, n)), int(rng.integers(0, oh)), int(rng.integers(0, ow))
+    lo_v, hi_v = (-128, 127) if end == "lo" else (127, -128)
+    for ky in range(kh):
+        for kx in range(kw):
+            iy, ix = oy * sh - pad_h + ky * dh, ox * sw - pad_w + kx * dw
+            if 0 <= iy < h and 0 <= ix < wd:
+                for ci in range(cin_f):
+                    wv = int(w[ky, kx, ci])
+                    if wv:
+                        x[b, iy, ix, c0 + ci] = lo_v if wv > 0 else hi_v
+    return x.astype(np.int8)
 
 
 def add_dw(b, rng, x, xshape, xq, p):
@@ -441,7 +486,7 @@ def _kinds(rng, cout, frac_const):
     kinds = []
     for _ in range(cout):
         if rng.random() < frac_const:
-            kinds.append(str(rng.choice(["zero", "zero", "tiny", "saturate"])))
+            kinds.append(str(rng.choice(["zero", "zero", "tiny", "saturate", "border", "border"])))
         else:
             kinds.append("live")
     return kinds
@@ -619,6 +664,9 @@ def make_case(path, seed, n_inputs=3):
     model = b.finish(ins, [y])
     case = Case(path, params, model, in_shapes, [yshape])
     case.inputs = input_sets(rng, in_shapes, zps, n_inputs)
+    ext = params["ops"][0].pop("_extreme", None)
+    if ext is not None:
+        case.inputs[-1] = [extreme_window_input(rng, in_shapes[0], ext)]
     return case
 
 
@@ -662,6 +710,10 @@ def make_two_op(rng, seed, n_inputs):
                 p2["act_q"] = _lo128_act(rng)
             y, yshape, _, i2 = add_dw(b, rng, t, tshape, tq, p2)
     params["ops"] = [i1, i2]
+    for info in (i1, i2 if isinstance(i2, dict) else i2[0]):
+        info.pop("_extreme", None)
+    if isinstance(i2, list):
+        i2[1].pop("_extreme", None)
     model = b.finish([x], [y])
     case = Case("two_op", params, model, [xshape], [yshape])
     case.inputs = input_sets(rng, [xshape], [xq[1]], n_inputs)
