@@ -12,7 +12,7 @@ from .ops import ADVICE, KERNELS
 NO_FPU_ARCHES = ("armv6m", "armv7m")
 
 
-def check(model_path, arch=None, board_id=None, small=False) -> bool:
+def check(model_path, arch=None, board_id=None, small=False, keep_inputs=False) -> bool:
     from .model_info import read_model
     board = get_board(board_id) if board_id else None
     arch = arch or (board["arch"] if board else "x64")
@@ -51,10 +51,11 @@ def check(model_path, arch=None, board_id=None, small=False) -> bool:
                      "models incorrectly; tinyml follows TF Lite. Convert with keras.Input(batch_size=1) to get "
                      "a plain dilated CONV_2D that both run identically")
 
-    arena, arena_where = None, ""
+    arena, arena_where, arenas = None, "", {}
     if not problems:
         try:
-            arena, arena_where = measure_arena(model_path, arch, info, small)
+            arenas, arena_where = measure_arena(model_path, arch, info, small)
+            arena = arenas[keep_inputs]
         except TinymlError as exc:
             problems.append(str(exc))
     code = None
@@ -68,6 +69,12 @@ def check(model_path, arch=None, board_id=None, small=False) -> bool:
     if arena is not None:
         print(f"  memory: arena {arena} bytes (tensors, op data and descriptors; {arena_where}) "
               f"+ model {info.size} bytes")
+        extra = arenas[True] - arenas[False]
+        if keep_inputs:
+            print(f"  inputs: kept across invoke() (Model(buf, keep_inputs=True)): {extra} bytes of the arena")
+        else:
+            print(f"  inputs: their storage is reused once read, so invoke() may overwrite them (as in TFLM); "
+                  f"Model(buf, keep_inputs=True) keeps them for {extra} more bytes")
     if code is not None:
         print(f"  engine code for {arch} with this model's kernels: {code} bytes")
     if board and arena is not None:
@@ -112,23 +119,29 @@ def _small_hint(arch, info, code):
 
 
 def measure_arena(model_path, arch, info, small=False):
-    """Arena bytes as the engine for `arch` needs them: loaded on the emulated Cortex-M4 for Arm archs (it runs
-    armv6m and armv7m code too, and kernels plan per-arch scratch), else on the host build."""
+    """Arena bytes as the engine for `arch` needs them, {keep_inputs: bytes} for both input plans: loaded on
+    the emulated Cortex-M4 for Arm archs (it runs armv6m and armv7m code too, and kernels plan per-arch
+    scratch), else on the host build."""
     data = Path(model_path).read_bytes()
     if arch in ARM_ARCHES:
         from .build import model_module
         from .targets.qemu import QemuTarget
         try:
             result = QemuTarget("qemu-m4").run(
-                "import tinyml\nprint('ARENA', tinyml.Model(open('m.tflite', 'rb').read()).arena_bytes)\n",
+                "import tinyml\nd = open('m.tflite', 'rb').read()\n"
+                "print('ARENA', tinyml.Model(d).arena_bytes, tinyml.Model(d, keep_inputs=True).arena_bytes)\n",
                 {"m.tflite": data, "tinyml.mpy": model_module(arch, info, small=small).read_bytes()})
-            return int(result.stdout.split("ARENA")[1].split()[0]), f"measured by the {arch} engine on an emulated Cortex-M4"
+            default, kept = result.stdout.split("ARENA")[1].split()[:2]
+            return ({False: int(default), True: int(kept)},
+                    f"measured by the {arch} engine on an emulated Cortex-M4")
         except TinymlError as exc:
             if "ValueError" in str(exc) or "MemoryError" in str(exc):
                 raise
     from .hostlib import HostEngine
-    engine = HostEngine(data)
-    arena = engine.arena_bytes
-    engine.close()
+    arenas = {}
+    for keep in (False, True):
+        engine = HostEngine(data, keep_inputs=keep)
+        arenas[keep] = engine.arena_bytes
+        engine.close()
     where = "measured on the x64 build" + ("" if arch == "x64" else f"; {arch} differs a little (32-bit descriptors)")
-    return arena, where
+    return arenas, where

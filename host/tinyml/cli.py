@@ -90,7 +90,7 @@ def cmd_bench(args):
 
 def cmd_check(args):
     from .check import check
-    ok = check(args.model, args.arch, args.board, small=args.small)
+    ok = check(args.model, args.arch, args.board, small=args.small, keep_inputs=args.keep_inputs)
     if not ok:
         sys.exit(1)
 
@@ -156,6 +156,8 @@ def main(argv=None):
     p.add_argument("--arch", help="x64, armv6m, armv7m, armv7emsp, xtensawin")
     p.add_argument("--board", help="a board id from `tinyml boards` (sets the arch and RAM budget)")
     p.add_argument("--small", action="store_true", help=SMALL_HELP)
+    p.add_argument("--keep-inputs", action="store_true",
+                   help="count the arena as Model(buf, keep_inputs=True) plans it: invoke() never overwrites inputs")
     p.set_defaults(func=cmd_check)
 
     p = sub.add_parser("pack", help="one .mpy with the engine (only this model's kernels) and the model")

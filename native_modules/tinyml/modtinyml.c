@@ -227,21 +227,27 @@ static void raise_count(uint32_t got, const tm_tensor_t *t, const char *what) {
     raise_str(&mp_type_ValueError, msg);
 }
 
-// Input element i from a real value: quantized for integer tensors (their scale and zero point).
+// Input element i from a real value: quantized for integer tensors (their scale and zero point). One
+// quantization call for every integer type keeps this small: on the ESP32 native code takes scarce IRAM.
 static void store_value(tm_tensor_t *t, uint32_t i, float v) {
+    int32_t lo = -2147483647 - 1, hi = 2147483647, zp = t->zero_point;
+    const uint32_t size = tm_type_size(t->type);
     switch (t->type) {
-        case TM_INT8: ((int8_t *)t->data)[i] = (int8_t)values_quantize(v, t->scale, t->zero_point, -128, 127); break;
-        case TM_UINT8: t->data[i] = (uint8_t)values_quantize(v, t->scale, t->zero_point, 0, 255); break;
-        case TM_INT16: ((int16_t *)t->data)[i] = (int16_t)values_quantize(v, t->scale, t->zero_point, -32768, 32767); break;
-        case TM_INT32: ((int32_t *)t->data)[i] = values_quantize(v, t->scale, t->zero_point, -2147483647 - 1, 2147483647); break;
-        case TM_INT64: {
-            // from the int32 range only: float32 -> int64 would need a libgcc helper
-            const int64_t w = values_quantize(v, t->scale, 0, -2147483647 - 1, 2147483647) + (int64_t)t->zero_point;
-            memcpy(t->data + (size_t)i * 8, &w, 8);
-            break;
-        }
-        case TM_BOOL: t->data[i] = v != 0.0f; break;
-        default: memcpy(t->data + (size_t)i * 4, &v, 4); break;     // float32 (other types are refused before)
+        case TM_FLOAT32: memcpy(t->data + (size_t)i * 4, &v, 4); return;
+        case TM_BOOL: t->data[i] = v != 0.0f; return;
+        case TM_INT8: lo = -128; hi = 127; break;
+        case TM_UINT8: lo = 0; hi = 255; break;
+        case TM_INT16: lo = -32768; hi = 32767; break;
+        case TM_INT64: zp = 0; break;   // from the int32 range (float32 -> int64 would need libgcc), + Z below
+        default: break;                 // int32 (other types are refused before)
+    }
+    const int32_t q = values_quantize(v, t->scale, zp, lo, hi);
+    uint8_t *p = t->data + (size_t)i * size;
+    if (size == 8) {
+        const int64_t w = (int64_t)q + t->zero_point;
+        memcpy(p, &w, 8);
+    } else {
+        memcpy(p, &q, size);            // little-endian: the low bytes are the narrow value
     }
 }
 
@@ -293,7 +299,7 @@ static void fill_input(model_obj_t *self, tm_tensor_t *in, mp_obj_t x) {
         const int size = values_item_size(b.typecode);
         if (!size) {
             char msg[TM_ERR_LEN];
-            tm_format(msg, "predict() takes numbers: a buffer of typecode '%c' is not supported", b.typecode);
+            tm_format(msg, "predict() cannot read buffers of typecode '%c'", b.typecode);
             raise_str(&mp_type_TypeError, msg);
         }
         if (b.len % (size_t)size || b.len / (size_t)size != n) {
@@ -303,15 +309,23 @@ static void fill_input(model_obj_t *self, tm_tensor_t *in, mp_obj_t x) {
             memcpy(in->data, b.buf, in->bytes);         // the tensor's own values, e.g. int8 passes through
             return;
         }
+        // Other numbers through MicroPython's own reader: small ints and float32 allocate nothing; a float64
+        // (on ports that box floats) or a big int is a temporary object per value.
+        const int code = b.typecode == '?' ? 'B' : b.typecode;
         for (uint32_t i = 0; i < n; i++) {
-            store_value(in, i, values_get(b.buf, b.typecode, i));
+            float v;
+            if (code == 'f') {
+                memcpy(&v, (const uint8_t *)b.buf + (size_t)i * 4, 4);
+            } else {
+                v = mp_obj_get_float_to_f(mp_binary_get_val_array(code, b.buf, i));
+            }
+            store_value(in, i, v);
         }
         return;
     }
     const mp_obj_type_t *type = mp_obj_get_type(x);
     if (type != &mp_type_list && type != &mp_type_tuple) {
-        raise_str(&mp_type_TypeError, "predict() takes a buffer (array, bytearray, memoryview, ulab ndarray) "
-            "or a list or tuple of numbers");
+        raise_str(&mp_type_TypeError, "predict() takes a buffer (array, ulab...) or a list or tuple");
     }
     const uint32_t count = sequence_values(x, NULL, 0, 0);
     if (count != n) {
@@ -322,20 +336,15 @@ static void fill_input(model_obj_t *self, tm_tensor_t *in, mp_obj_t x) {
 
 // Output element i as a real value: dequantized where the tensor has a scale.
 static float output_value(const tm_tensor_t *t, uint32_t i) {
-    const uint8_t *p = t->data + (size_t)i * tm_type_size(t->type);
-    int64_t q;
-    switch (t->type) {
-        case TM_FLOAT32: { float v; memcpy(&v, p, 4); return v; }
-        case TM_INT8: q = (int8_t)p[0]; break;
-        case TM_UINT8: case TM_BOOL: q = p[0]; break;
-        case TM_INT16: { int16_t v; memcpy(&v, p, 2); q = v; break; }
-        case TM_INT32: { int32_t v; memcpy(&v, p, 4); q = v; break; }
-        default: { int64_t v; memcpy(&v, p, 8); q = v; break; }   // int64 (other types are refused before)
+    const uint32_t size = tm_type_size(t->type);
+    const uint8_t *p = t->data + (size_t)i * size;
+    if (t->type == TM_FLOAT32) {
+        float v;
+        memcpy(&v, p, 4);
+        return v;
     }
-    if (t->scale == 0.0f) {
-        return values_f32_from_i64(q);
-    }
-    return t->scale * values_f32_from_i64(q - t->zero_point);
+    const int64_t q = values_int_at(p, (int)size, t->type != TM_UINT8 && t->type != TM_BOOL);
+    return t->scale == 0.0f ? values_f32_from_i64(q) : t->scale * values_f32_from_i64(q - t->zero_point);
 }
 
 static int predict_type_ok(int type) {
@@ -386,7 +395,7 @@ static mp_obj_t model_predict(size_t n_args, const mp_obj_t *args, mp_map_t *kw)
     tm_tensor_t *out = &self->m->tensors[self->m->outputs[0]];
     if (!predict_type_ok(in->type) || !predict_type_ok(out->type)) {
         char msg[TM_ERR_LEN];
-        tm_format(msg, "predict() does not take %s tensors: use input(i), invoke() and output(i)",
+        tm_format(msg, "predict() does not take %s tensors: use input(), invoke(), output()",
             tm_type_name(predict_type_ok(in->type) ? out->type : in->type));
         raise_str(&mp_type_TypeError, msg);
     }
@@ -479,7 +488,7 @@ static mp_obj_t model_make_new(const mp_obj_type_t *type, size_t n_args, size_t 
     const uint8_t *bytes = buf.buf;
     if (copy) {
         self->model_copy = alloc_or_raise(buf.len ? buf.len : 1,
-            "model's private copy (its buffer is mutable: give bytes to read it in place)");
+            "copy of the model (a mutable buffer: give bytes to load in place)");
         memcpy(self->model_copy, buf.buf, buf.len);
         bytes = self->model_copy;
     } else {

@@ -1,10 +1,11 @@
-// Conversions between a tensor's values and the numbers Python hands to predict(): element types of
-// buffers (array, ulab, memoryview typecodes), quantization to int8/uint8/int16/int32, dequantization.
+// Conversions between a tensor's values and the numbers Python hands to predict(): buffer element sizes
+// (array, ulab, memoryview typecodes), quantization to int8/uint8/int16/int32, int64 to float32.
 //
-// float64 and int64 values become float32 here in integer arithmetic: the Cortex-M4F and ESP32 FPUs are
-// single precision and native modules link no libgcc, so a plain C cast would call a helper
-// (__aeabi_d2f, __aeabi_l2f, __truncdfsf2, ...) that does not exist. Both round to nearest, ties to even,
-// as the cast does on a host.
+// int64 values become float32 here in integer arithmetic: native modules link no libgcc, so a plain C cast
+// would call a helper (__aeabi_l2f, __floatdisf) that does not exist. It rounds to nearest, ties to even,
+// as the cast does on a host. (float64 and 64-bit integer *inputs* are read by MicroPython's own
+// mp_binary_get_val_array, which the firmware links with its libgcc: less native code, which on the ESP32
+// takes scarce IRAM.)
 #ifndef TINYML_VALUES_H
 #define TINYML_VALUES_H
 
@@ -18,7 +19,7 @@ static inline float values_f32_from_bits(uint32_t bits) {
 }
 
 // |m| (a nonzero magnitude below 2^64) times 2^exp2, rounded to float32 (nearest, ties to even).
-static inline float values_f32_from_magnitude(uint64_t m, int32_t exp2, int negative) {
+__attribute__((noinline)) static float values_f32_from_magnitude(uint64_t m, int32_t exp2, int negative) {
     int top = 63;
     while (!(m >> top)) {
         top--;
@@ -65,32 +66,11 @@ static inline float values_f32_from_magnitude(uint64_t m, int32_t exp2, int nega
 }
 
 static inline float values_f32_from_i64(int64_t v) {
-    if (v == 0) {
-        return 0.0f;
+    if (v == (int32_t)v) {
+        return (float)(int32_t)v;                               // the common case: one instruction (or i2f)
     }
     uint64_t m = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
     return values_f32_from_magnitude(m, 0, v < 0);
-}
-
-static inline float values_f32_from_u64(uint64_t v) {
-    return v ? values_f32_from_magnitude(v, 0, 0) : 0.0f;
-}
-
-// A float64 given as its bits.
-static inline float values_f32_from_f64_bits(uint64_t bits) {
-    const int negative = (int)(bits >> 63);
-    const int32_t exp = (int32_t)((bits >> 52) & 0x7ff);
-    const uint64_t frac = bits & ((((uint64_t)1) << 52) - 1);
-    if (exp == 0x7ff) {
-        // infinity, or NaN (kept quiet, with the top of its payload)
-        return values_f32_from_bits((negative ? 0x80000000u : 0u) | 0x7f800000u |
-            (frac ? 0x400000u | (uint32_t)(frac >> 29) : 0u));
-    }
-    if (exp == 0) {
-        // zero or a float64 subnormal: far below float32's range
-        return values_f32_from_bits(negative ? 0x80000000u : 0u);
-    }
-    return values_f32_from_magnitude(frac | (((uint64_t)1) << 52), exp - 1075, negative);
 }
 
 // Size in bytes of one element of a buffer with this typecode (MicroPython's array/memoryview/ulab codes,
@@ -106,33 +86,23 @@ static inline int values_item_size(int typecode) {
     }
 }
 
-// Element i of a buffer with this typecode, as a float32.
-static inline float values_get(const uint8_t *buf, int typecode, uint32_t i) {
-    const int size = values_item_size(typecode);
-    const uint8_t *p = buf + (size_t)i * (size_t)size;
-    switch (typecode) {
-        case 'b': return (float)(int8_t)p[0];
-        case 'h': { int16_t v; memcpy(&v, p, 2); return (float)v; }
-        case 'H': { uint16_t v; memcpy(&v, p, 2); return (float)(int32_t)v; }
-        case 'i': { int32_t v; memcpy(&v, p, 4); return (float)v; }
-        case 'I': { uint32_t v; memcpy(&v, p, 4); return values_f32_from_u64(v); }
-        case 'f': { float v; memcpy(&v, p, 4); return v; }
-        case 'd': { uint64_t v; memcpy(&v, p, 8); return values_f32_from_f64_bits(v); }
-        case 'l': case 'q': {
-            if (size == 4) { int32_t v; memcpy(&v, p, 4); return (float)v; }
-            int64_t v; memcpy(&v, p, 8); return values_f32_from_i64(v);
-        }
-        case 'L': case 'Q': {
-            if (size == 4) { uint32_t v; memcpy(&v, p, 4); return values_f32_from_u64(v); }
-            uint64_t v; memcpy(&v, p, 8); return values_f32_from_u64(v);
-        }
-        default: return (float)(int32_t)p[0];                  // 'B', '?', bytearray
+// A little-endian integer of `size` bytes (1, 2, 4 or 8), sign-extended if `is_signed`.
+static inline int64_t values_int_at(const uint8_t *p, int size, int is_signed) {
+    uint64_t u = 0;
+    for (int k = size - 1; k >= 0; k--) {
+        u = u << 8 | p[k];
     }
+    if (is_signed && size < 8) {
+        const uint64_t sign = (uint64_t)1 << (8 * size - 1);
+        u = (u ^ sign) - sign;
+    }
+    return (int64_t)u;
 }
 
 // round(v / scale) + zero_point clamped to [lo, hi], with the QUANTIZE kernel's rounding (float32
 // division, half away from zero). scale 0 (an unquantized integer tensor) takes round(v) as it is.
-static inline int32_t values_quantize(float v, float scale, int32_t zero_point, int32_t lo, int32_t hi) {
+__attribute__((noinline)) static int32_t values_quantize(float v, float scale, int32_t zero_point, int32_t lo,
+    int32_t hi) {
     float q = scale != 0.0f ? v / scale : v;
     if (q != q) {                                               // NaN: no meaningful value
         q = 0.0f;
