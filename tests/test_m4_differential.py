@@ -35,7 +35,8 @@ def _report(camp):
     lines = []
     for f in camp.failures[:20]:
         op = [{k: v for k, v in o.items() if k in ("op", "in", "out", "k", "stride", "dil", "same", "dm", "groups",
-                                                   "act", "shift_min", "shift_max", "units", "channel_kinds")}
+                                                   "act", "shift_min", "shift_max", "units", "channel_kinds", "a", "b",
+                                                   "out_shift")}
               for o in f["params"].get("ops", [])]
         lines.append(f"{f['path']} seed {f['params'].get('seed')}: {f['kind']}: {str(f['detail'])[:160]} "
                      f"{json.dumps(op, default=str)[:400]} -> {f.get('saved')}")

@@ -709,11 +709,9 @@ def make_two_op(rng, seed, n_inputs):
             if rng.random() < 0.5:
                 p2["act_q"] = _lo128_act(rng)
             y, yshape, _, i2 = add_dw(b, rng, t, tshape, tq, p2)
-    params["ops"] = [i1, i2]
-    for info in (i1, i2 if isinstance(i2, dict) else i2[0]):
+    params["ops"] = [i1] + (i2 if isinstance(i2, list) else [i2])
+    for info in params["ops"]:
         info.pop("_extreme", None)
-    if isinstance(i2, list):
-        i2[1].pop("_extreme", None)
     model = b.finish([x], [y])
     case = Case("two_op", params, model, [xshape], [yshape])
     case.inputs = input_sets(rng, [xshape], [xq[1]], n_inputs)
