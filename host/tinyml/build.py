@@ -45,22 +45,29 @@ def _selected(ops):
     return sorted(set(ops))
 
 
-def model_module(arch: str, info, name: str = "tinyml", small: bool = False) -> Path:
+def model_module(arch: str, info, name: str = "tinyml", small: bool = False, features=()) -> Path:
     """The module for one model (tinyml pack, invoke, bench): only its kernels, and float32 paths only when
-    the model computes in float32 (QUANTIZE's float input aside). small: code size over speed."""
-    return build_module(arch, info.op_names, name=name, float_kernels=info.computes_in_float, small=small)
+    the model computes in float32 (QUANTIZE's float input aside). small: code size over speed. features:
+    feature pipelines to compile in (tinyml.features.FEATURES, e.g. ("audio",))."""
+    return build_module(arch, info.op_names, name=name, float_kernels=info.computes_in_float, small=small,
+                        features=features)
 
 
 def build_module(arch: str = "x64", ops=None, name: str = "tinyml", verbose: bool = False,
-                 float_kernels: bool = True, small: bool = False) -> Path:
+                 float_kernels: bool = True, small: bool = False, features=None) -> Path:
     """The native module for `arch` with the kernels for `ops` (all when None), with or without the kernels'
-    float32 paths; `small` builds for code size (-Os, no Cortex-M4 assembly paths). Returns the .mpy path."""
+    float32 paths; `small` builds for code size (-Os, no Cortex-M4 assembly paths); `features`: the feature
+    pipelines compiled in (all when None and ops is None: the full module; else none). Returns the .mpy path."""
     if arch not in ARCHES:
         raise TinymlError(f"unknown arch '{arch}': choose one of {', '.join(ARCHES)}")
     spec = ARCHES[arch]
     require(*spec["tool"])
     selected = _selected(ops)
-    out_dir = BUILD / "natmod" / f"{name}-{arch}-{_digest(arch, selected, name, float_kernels, small)}"
+    features = _features(ops, features)
+    feature_key = ()
+    if features:
+        feature_key = (features, _features_key())
+    out_dir = BUILD / "natmod" / f"{name}-{arch}-{_digest(arch, selected, name, float_kernels, small, *feature_key)}"
     mpy = out_dir / f"{name}.mpy"
     if mpy.exists():
         return mpy
@@ -71,11 +78,14 @@ def build_module(arch: str = "x64", ops=None, name: str = "tinyml", verbose: boo
         src_link.symlink_to(NATIVE)
     (out_dir / "Makefile").write_text("include src/tinyml/Makefile\n")
     (out_dir / "tm_ops.h").write_text(ops_header(selected))
+    if features:
+        from .features import prepare_build
+        prepare_build(out_dir)
     python = str(VENV_BIN / "python")
     cmd = ["make", f"ARCH={arch}", f"MOD={name}", f"MPY_DIR={mpy_dir}", f"PYTHON={python}",
            f"MPY_LD={python} {patched_mpy_ld()}", f"KERNELS={' '.join(kernel_sources(selected))}",
            f"FLOAT_KERNELS={int(float_kernels)}", f"SMALL={int(small)}",
-           f"ENGINE_EXTRA={' '.join(engine_extras(selected, float_kernels))}"]
+           f"ENGINE_EXTRA={' '.join(engine_extras(selected, float_kernels))}", f"FEATURES={' '.join(features)}"]
     if spec["cross"]:
         cmd.append(f"CROSS={spec['cross']}")
     proc = subprocess.run(cmd, cwd=out_dir, capture_output=not verbose, text=True)
@@ -84,6 +94,20 @@ def build_module(arch: str = "x64", ops=None, name: str = "tinyml", verbose: boo
         raise TinymlError(f"building the {arch} module failed:\n{log[-3000:]}")
     (out_dir / "link.log").write_text(log)
     return mpy
+
+
+def _features(ops, features):
+    from .features import FEATURES
+    chosen = tuple(sorted(set(FEATURES if ops is None else ()) if features is None else set(features)))
+    unknown = sorted(set(chosen) - set(FEATURES))
+    if unknown:
+        raise TinymlError(f"no feature pipeline '{', '.join(unknown)}': choose from {', '.join(FEATURES)}")
+    return chosen
+
+
+def _features_key():
+    from .features import prepare_build_key
+    return prepare_build_key()
 
 
 # Native arch in a .mpy header (byte 2 >> 2): MicroPython's MP_NATIVE_ARCH_* numbering.

@@ -586,10 +586,19 @@ static mp_obj_t mod_help(void) {
         "  m.invoke(); m.output(i)\n"
         "  m.profile()             per-op (name, time, bytes)\n"
         "  m.arena_bytes           RAM the model holds besides its weights\n"
-        "  tinyml.ops()            kernels in this build\n");
+        "  tinyml.ops()            kernels in this build\n"
+#if TM_AUDIO
+        "  fe = tinyml.AudioFrontend(config='microwakeword')   or 'micro_speech'\n"
+        "  n = fe.process(pcm, out)  int16 PCM (16 kHz) in, n frames of 40 uint16 in out\n"
+#endif
+        );
     return mp_const_none;
 }
 static MP_DEFINE_CONST_FUN_OBJ_0(mod_help_obj, mod_help);
+
+#if TM_AUDIO
+void tm_audio_register(void);
+#endif
 
 mp_obj_t mpy_init(mp_obj_fun_bc_t *self, size_t n_args, size_t n_kw, mp_obj_t *args) {
     MP_DYNRUNTIME_INIT_ENTRY
@@ -613,6 +622,9 @@ mp_obj_t mpy_init(mp_obj_fun_bc_t *self, size_t n_args, size_t n_kw, mp_obj_t *a
     mp_store_global(MP_QSTR_Model, MP_OBJ_FROM_PTR(type));
     mp_store_global(MP_QSTR_ops, MP_OBJ_FROM_PTR(&mod_ops_obj));
     mp_store_global(MP_QSTR_help, MP_OBJ_FROM_PTR(&mod_help_obj));
+#if TM_AUDIO
+    tm_audio_register();    // tinyml.AudioFrontend (native_modules/features/mod_audio.c), when built in
+#endif
 
     MP_DYNRUNTIME_INIT_EXIT
 }
