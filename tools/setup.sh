@@ -33,4 +33,5 @@ if [ "$(cat $stamp 2>/dev/null)" != "$want" ]; then
     echo "$want" > $stamp
 fi
 PIP=.venv/bin/pip tools/fetch_micropython.sh >/dev/null
+PIP=.venv/bin/pip tools/fetch_microfrontend.sh >/dev/null   # TFLM's audio frontend (FEATURES=audio builds)
 echo "setup: ready (.venv/bin/tinyml)"

@@ -97,9 +97,21 @@ def cmd_check(args):
 
 def cmd_pack(args):
     from .pack import pack
-    out = pack(args.model, args.arch, args.output, small=args.small)
+    out = pack(args.model, args.arch, args.output, small=args.small, features=args.features or ())
     print(f"wrote {out} ({out.stat().st_size} bytes): on the board, `import {out.stem}; "
           f"{out.stem}.model.predict(x)`")
+
+
+def cmd_features(args):
+    from .features import run_audio
+    pcm = np.load(args.input)
+    if pcm.dtype != np.int16 or pcm.ndim != 1:
+        raise TinymlError(f"{args.input}: expected int16 PCM at 16 kHz, one dimension; got {pcm.dtype} {pcm.shape}")
+    frames, cost = run_audio(pcm, args.target, args.config)
+    np.save(args.output, frames)
+    unit = {"host": "", "unix": " us", "qemu-m4": " instructions"}[args.target]
+    per = f", {cost / len(frames):.0f}{unit} per frame" if cost is not None and len(frames) else ""
+    print(f"wrote {args.output}: {len(frames)} frames x 40 uint16 ({args.config}, on {args.target}{per})")
 
 
 def cmd_build(args):
@@ -165,7 +177,19 @@ def main(argv=None):
     p.add_argument("--arch", required=True)
     p.add_argument("-o", "--output", required=True, help="NAME.mpy: `import NAME` on the board")
     p.add_argument("--small", action="store_true", help=SMALL_HELP)
+    p.add_argument("--features", action="append", choices=["audio"],
+                   help="also compile in a feature pipeline: audio = tinyml.AudioFrontend (TFLM's audio frontend)")
     p.set_defaults(func=cmd_pack)
+
+    p = sub.add_parser("features", help="compute a model's input features on a target (audio: TFLM's frontend)")
+    p.add_argument("kind", choices=["audio"])
+    p.add_argument("input", help="audio: int16 PCM at 16 kHz, .npy of one dimension")
+    p.add_argument("-o", "--output", required=True, help=".npy: uint16 frames [n, 40]")
+    p.add_argument("--target", default="host", choices=["host", "unix", "qemu-m4"],
+                   help="host (the same C through ctypes, default), unix (x64 module), qemu-m4 (emulated M4)")
+    p.add_argument("--config", default="microwakeword", choices=["microwakeword", "micro_speech"],
+                   help="microwakeword: 30 ms windows every 10 ms (default); micro_speech: every 20 ms")
+    p.set_defaults(func=cmd_features)
 
     p = sub.add_parser("build", help="the generic engine module (all kernels) for an arch")
     p.add_argument("--arch", default="x64")

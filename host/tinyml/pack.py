@@ -18,7 +18,8 @@ from .toolchain import micropython_sources
 
 WRAPPER = '''\
 # {name}: {model_name} packed by tinyml-mpy ({n_ops} ops: {ops}).
-# The native part of this module defines Model and ops(); this part loads the model.
+# The native part of this module defines Model and ops() (and AudioFrontend with --features audio); this part
+# loads the model.
 _MODEL = {data!r}
 model = Model(_MODEL)
 
@@ -31,7 +32,7 @@ def info():
 '''
 
 
-def pack(model_path, arch, output, small=False) -> Path:
+def pack(model_path, arch, output, small=False, features=()) -> Path:
     output = Path(output)
     name = output.stem
     if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
@@ -40,7 +41,7 @@ def pack(model_path, arch, output, small=False) -> Path:
     missing = sorted(set(info.op_names) - set(KERNELS))
     if missing:
         raise TinymlError(f"the engine has no kernel for {', '.join(missing)}: run `tinyml check {model_path}`")
-    native = model_module(arch, info, name=name, small=small)
+    native = model_module(arch, info, name=name, small=small, features=features)
     data = Path(model_path).read_bytes()
     with tempfile.TemporaryDirectory(prefix="tinyml-pack-") as tmp:
         wrapper = Path(tmp) / f"{name}.py"

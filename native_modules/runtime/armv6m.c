@@ -164,6 +164,24 @@ __attribute__((used)) int64_t tm_rt_divmod64(int64_t n, int64_t d, int64_t *rem)
     return (n < 0) != (d < 0) ? -(int64_t)q : (int64_t)q;
 }
 
+// ---------------------------------------------------------------------------------------------------------
+// Count leading zeros (__builtin_clz/__builtin_clzll: Thumb-1 has no CLZ). TFLM's audio frontend (bits.h)
+// calls them; GCC only calls them with x != 0, and 0 gives 32/64 here.
+
+int __clzsi2(uint32_t x) {
+    int n = 0;
+    if (!(x >> 16)) { n += 16; x <<= 16; }
+    if (!(x >> 24)) { n += 8; x <<= 8; }
+    if (!(x >> 28)) { n += 4; x <<= 4; }
+    if (!(x >> 30)) { n += 2; x <<= 2; }
+    if (!(x >> 31)) { n += 1; x <<= 1; }
+    return x ? n : 32;
+}
+
+int __clzdi2(uint64_t x) {
+    return HI(x) ? __clzsi2(HI(x)) : 32 + __clzsi2(LO(x));
+}
+
 // The assembly parts are Thumb code; the C parts also build on a host, where tests check them.
 #if defined(__thumb__)
 
