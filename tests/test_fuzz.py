@@ -10,41 +10,39 @@ from pathlib import Path
 import pytest
 
 from conftest import MODELS, REPO
-from tinyml.ops import kernel_sources, ops_header, KERNELS
+from tinyml.fuzzing import boundary_seeds, build_fuzzer as _build, write_dictionary
 
 CORPUS = REPO / "tests" / "fuzz_corpus"
 FUZZ_SECONDS = int(os.environ.get("TINYML_FUZZ_SECONDS", "45"))
 
 
 def build_fuzzer(tmp_path) -> Path:
-    clang = shutil.which("clang-22") or shutil.which("clang")
-    assert clang, "clang is needed for fuzzing: apt-get install clang-22"
-    engine = REPO / "native_modules" / "engine"
-    (tmp_path / "tm_ops.h").write_text(ops_header())
-    srcs = sorted(engine.glob("tm_*.c")) + [engine / "kernels" / k for k in kernel_sources(KERNELS)]
-    exe = tmp_path / "fuzz_model"
-    cmd = [clang, "-std=c99", "-g", "-O1", "-fwrapv", "-fsanitize=fuzzer,address,undefined",
-           "-fno-sanitize-recover=undefined", f"-I{tmp_path}", f"-I{engine}", "-o", str(exe),
-           str(REPO / "native_modules" / "hostlib" / "fuzz_model.c"), *map(str, srcs)]
-    proc = subprocess.run(cmd, capture_output=True, text=True)
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    return exe
+    """The libFuzzer + ASan + UBSan harness, built as `make fuzz` builds it (tinyml/fuzzing.py)."""
+    return _build(tmp_path)
 
 
 def test_fuzz_parser_planner_kernels(tmp_path):
     exe = build_fuzzer(tmp_path)
-    # Regression first: every input that once crashed must now be handled.
-    for crasher in sorted(CORPUS.glob("*")):
-        proc = subprocess.run([str(exe), str(crasher)], capture_output=True, text=True, timeout=120)
-        assert proc.returncode == 0, f"{crasher.name} crashes again:\n{proc.stderr[-3000:]}"
+    # Regression first: every input that once crashed must now be handled (one process, each file once).
+    crashers = sorted(CORPUS.glob("crash-*"))
+    if crashers:
+        proc = subprocess.run([str(exe), *map(str, crashers)], capture_output=True, text=True, timeout=300)
+        assert proc.returncode == 0, f"a kept crasher crashes again:\n{proc.stderr[-3000:]}"
     seeds = tmp_path / "seeds"
     seeds.mkdir()
     for model in sorted(MODELS.glob("*.tflite")):
         if model.stat().st_size < 120_000:  # small models keep iterations fast
             shutil.copy(model, seeds)
+    for crasher in crashers:
+        shutil.copy(crasher, seeds)
+    # Boundary variants of the smallest model: they reach the bounds checks on the first pass.
+    for name, data in boundary_seeds((MODELS / "hello_world.tflite").read_bytes()).items():
+        (seeds / name).write_bytes(data)
     artifacts = tmp_path / "artifacts"
     artifacts.mkdir()
+    dictionary = write_dictionary(tmp_path / "tflite.dict")
     proc = subprocess.run([str(exe), str(seeds), f"-max_total_time={FUZZ_SECONDS}", "-seed=1",
+                           "-use_value_profile=1", f"-dict={dictionary}",
                            "-max_len=120000", "-rss_limit_mb=4096", "-timeout=20",
                            f"-artifact_prefix={artifacts}/"], capture_output=True, text=True,
                           timeout=FUZZ_SECONDS + 300)

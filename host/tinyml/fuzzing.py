@@ -6,6 +6,7 @@ in-test run (tests/test_fuzz.py) and the long campaign (tools/fuzz.py, `make fuz
   (-fprofile-instr-generate -fcoverage-mapping), for replaying a corpus and measuring line/branch coverage;
 - `write_dictionary(path)`: a libFuzzer dictionary of flatbuffer / TFLite tokens."""
 
+import os
 import shutil
 import struct
 import subprocess
@@ -14,7 +15,9 @@ from pathlib import Path
 from .ops import KERNELS, kernel_sources, ops_header
 from .paths import CACHE, NATIVE
 
-ENGINE = NATIVE / "engine"
+# TINYML_FUZZ_ENGINE: fuzz a copy of the engine instead (e.g. one with a bug planted on purpose, to check that
+# the fuzz test fails, without touching the tree others build from).
+ENGINE = Path(os.environ.get("TINYML_FUZZ_ENGINE", NATIVE / "engine"))
 HARNESS = NATIVE / "hostlib" / "fuzz_model.c"
 CORPUS_CACHE = CACHE / "fuzz-corpus"
 
@@ -82,3 +85,20 @@ def write_dictionary(path) -> Path:
     path = Path(path)
     path.write_text("\n".join(lines) + "\n")
     return path
+
+
+def boundary_seeds(data: bytes):
+    """Variants of one (small) model at the edges of every check: truncated at every length, and with each
+    aligned 32-bit word (offsets, lengths, counts) incremented by 1, 2 and 6. Cheap to run (a few thousand
+    inputs of a few KB), they reach the parser's bounds checks at once: with one of them removed, the first
+    pass over these seeds already reads out of bounds, so the short in-test run fails without luck."""
+    seeds = {}
+    for n in range(8, len(data)):
+        seeds[f"trunc-{n:06d}"] = data[:n]
+    for pos in range(0, len(data) - 3, 4):
+        v = struct.unpack_from("<I", data, pos)[0]
+        for inc in (1, 2, 6):
+            b = bytearray(data)
+            struct.pack_into("<I", b, pos, (v + inc) & 0xFFFFFFFF)
+            seeds[f"bump-{pos:06d}-{inc}"] = bytes(b)
+    return seeds
