@@ -1,0 +1,271 @@
+# `machine` on the simulated board unix-sim. It shadows the unix port's built-in `machine` (MicroPython lets a
+# .py file on sys.path override an "extensible" built-in module; the built-in stays reachable as `umachine`).
+# It models an ESP32's machine module: reset causes and wake reasons with the esp32 port's numbers, deep sleep as
+# a reboot, soft timer callbacks, I2C to simulated chips, RTC memory. What it does not model raises as a
+# missing attribute would on a port without it.
+from umachine import *          # noqa: F401,F403  mem8/16/32, idle, time_pulse_us, Signal, PinBase
+import sim_world as _w
+
+# esp32 port numbering (ports/esp32/modmachine.c): reset causes, and wake reasons = ESP-IDF's
+# esp_sleep_wakeup_cause_t (UNDEFINED=0, ALL=1, EXT0=2, EXT1=3, TIMER=4, TOUCHPAD=5, ULP=6).
+PWRON_RESET = 1
+HARD_RESET = 2
+WDT_RESET = 3
+DEEPSLEEP_RESET = 4
+SOFT_RESET = 5
+PIN_WAKE = EXT0_WAKE = 2
+EXT1_WAKE = 3
+TIMER_WAKE = 4
+TOUCHPAD_WAKE = 5
+ULP_WAKE = 6
+IDLE = 0
+SLEEP = 2
+DEEPSLEEP = 4
+
+_FREQ = [_w.BOARD.get("cpu_hz", 160000000)]
+
+
+def freq(hz=None):
+    if hz is None:
+        return _FREQ[0]
+    _FREQ[0] = hz
+
+
+def unique_id():
+    return b"\x00unixsim"
+
+
+def reset_cause():
+    return _w.RESET_CAUSE
+
+
+def wake_reason():
+    return _w.WAKE_REASON
+
+
+def idle():
+    _w.sleep_us(1)
+
+
+def lightsleep(ms=None):
+    # Execution continues after the call. Timed only: the sim models no pin wake from light sleep.
+    if ms is None:
+        raise ValueError("unix-sim: lightsleep() without a time would never wake (no light-sleep pin wake "
+                         "is simulated)")
+    _w.sleep_us(int(ms) * 1000)
+
+
+def deepsleep(ms=None):
+    _w.deepsleep(ms, TIMER_WAKE, EXT0_WAKE, EXT1_WAKE)
+
+
+def reset():
+    _w.reset(HARD_RESET)
+
+
+def soft_reset():
+    _w.reset(SOFT_RESET)
+
+
+def disable_irq():
+    return 0
+
+
+def enable_irq(state=0):
+    pass
+
+
+class Pin:
+    IN = 1
+    OUT = 3
+    OPEN_DRAIN = 7
+    PULL_UP = 2
+    PULL_DOWN = 1
+    IRQ_RISING = 1
+    IRQ_FALLING = 2
+    WAKE_LOW = 4
+    WAKE_HIGH = 5
+
+    def __init__(self, id, mode=-1, pull=-1, *, value=None, hold=None):
+        valid = _w.BOARD.get("gpio")
+        if valid is not None and id not in valid:
+            raise ValueError("invalid pin")
+        self.id = id
+        self._value = 0 if value is None else value
+        self._irq = None
+
+    def init(self, mode=-1, pull=-1, *, value=None, hold=None):
+        if value is not None:
+            self._value = value
+
+    def value(self, v=None):
+        if v is not None:
+            self._value = 1 if v else 0
+            return None
+        dev = _w.driver_of(self.id)
+        if dev is not None:
+            return dev.pin_level(_w.abs_us())
+        return self._value
+
+    __call__ = value
+
+    def on(self):
+        self._value = 1
+
+    def off(self):
+        self._value = 0
+
+    def irq(self, handler=None, trigger=3, *, wake=None):
+        # esp32: wake=DEEPSLEEP with WAKE_LOW/WAKE_HIGH configures ext0 on an RTC pin (machine_pin.c).
+        if wake is not None and wake & DEEPSLEEP:
+            if trigger not in (Pin.WAKE_LOW, Pin.WAKE_HIGH):
+                raise ValueError("bad wake trigger")
+            _check_rtc_pin(self.id)
+            _w.wake["ext0"] = (self.id, 1 if trigger == Pin.WAKE_HIGH else 0)
+        self._irq = handler
+        return None
+
+    def __repr__(self):
+        return "Pin(%d)" % self.id
+
+
+def _check_rtc_pin(pin_id):
+    rtc = _w.BOARD.get("wake_pins")
+    if rtc is not None and pin_id not in rtc:
+        raise ValueError("invalid pin for wake")
+
+
+def _pin_id(p):
+    if p is None:
+        return None
+    return p.id if isinstance(p, Pin) else p
+
+
+class I2C:
+    """Hardware I2C to the simulated chips wired to these pins. A missing device NACKs: OSError(ENODEV=19),
+    as on the esp32 port."""
+
+    def __init__(self, id=0, *, scl=None, sda=None, freq=400000, timeout=50000):
+        buses = _w.BOARD.get("i2c", {})
+        key = str(id)
+        if key not in buses:
+            raise ValueError("I2C(%s) doesn't exist" % id)
+        self.id = id
+        self.scl = _pin_id(scl) if scl is not None else buses[key]["scl"]
+        self.sda = _pin_id(sda) if sda is not None else buses[key]["sda"]
+        self.freq = freq
+
+    def __repr__(self):
+        return "I2C(%s, scl=%d, sda=%d, freq=%d)" % (self.id, self.scl, self.sda, self.freq)
+
+    def _dev(self, addr):
+        dev = _w.device_at(self.scl, self.sda, addr)
+        if dev is None:
+            raise OSError(19)
+        return dev
+
+    def scan(self):
+        return sorted(_w.devices_on(self.scl, self.sda))
+
+    def readfrom_mem_into(self, addr, memaddr, buf, *, addrsize=8):
+        self._dev(addr).read_into(memaddr, buf, _w.abs_us())
+
+    def readfrom_mem(self, addr, memaddr, nbytes, *, addrsize=8):
+        buf = bytearray(nbytes)
+        self.readfrom_mem_into(addr, memaddr, buf)
+        return bytes(buf)
+
+    def writeto_mem(self, addr, memaddr, buf, *, addrsize=8):
+        self._dev(addr).write(memaddr, buf, _w.abs_us())
+
+    def writeto(self, addr, buf, stop=True):
+        if len(buf) == 0:
+            self._dev(addr)
+            return 1
+        self._dev(addr).write(buf[0], memoryview(buf)[1:], _w.abs_us())
+        return 1
+
+    def readfrom_into(self, addr, buf, stop=True):
+        dev = self._dev(addr)
+        dev.read_into(dev.pointer, buf, _w.abs_us())
+
+    def readfrom(self, addr, nbytes, stop=True):
+        buf = bytearray(nbytes)
+        self.readfrom_into(addr, buf)
+        return bytes(buf)
+
+
+class SoftI2C(I2C):
+    def __init__(self, scl, sda, *, freq=400000, timeout=50000):
+        self.id = "soft"
+        self.scl = _pin_id(scl)
+        self.sda = _pin_id(sda)
+        self.freq = freq
+
+    def __repr__(self):
+        return "SoftI2C(scl=%d, sda=%d, freq=%d)" % (self.scl, self.sda, self.freq)
+
+
+class Timer:
+    """esp32-style hardware timer 0-3. Callbacks are always soft (scheduled); hard=True is refused as on the
+    esp32 port."""
+    ONE_SHOT = 0
+    PERIODIC = 1
+
+    def __init__(self, id=0, **kwargs):
+        n = _w.BOARD.get("timers", 4)
+        if not (0 <= id < n):
+            raise ValueError("invalid Timer number")
+        self.id = id
+        self.due = None
+        self.callback = None
+        if kwargs:
+            self.init(**kwargs)
+
+    def init(self, *, mode=1, period=-1, freq=-1, callback=None, hard=False, tick_hz=1000):
+        if hard:
+            raise ValueError("hard Timer callbacks are not supported on this board (esp32: always soft)")
+        if freq > 0:
+            self.period_us = 1000000 // freq
+        elif period > 0:
+            self.period_us = period * 1000000 // tick_hz
+        else:
+            raise ValueError("period or freq needed")
+        self.mode = mode
+        self.callback = callback
+        self.due = _w.clock.now() + self.period_us
+        _w.add_timer(self)
+
+    def fired(self):
+        if self.mode == Timer.PERIODIC:
+            self.due += self.period_us
+        else:
+            self.due = None
+
+    def deinit(self):
+        self.due = None
+        _w.remove_timer(self)
+
+    def value(self):
+        return 0 if self.due is None else max(0, (self.due - _w.clock.now()) // 1000)
+
+
+class RTC:
+    """RTC memory (esp32: up to 2048 bytes, survives deep sleep and resets, not power-off)."""
+    MEMORY_MAX = 2048
+
+    def __init__(self, id=0):
+        pass
+
+    def memory(self, data=None):
+        if data is None:
+            return bytes(_w.rtc_memory[0])
+        if len(data) > RTC.MEMORY_MAX:
+            raise ValueError("buffer too long")
+        _w.rtc_memory[0] = bytes(data)
+
+    def datetime(self, dt=None):
+        import utime
+        if dt is None:
+            t = utime.localtime()
+            return (t[0], t[1], t[2], t[6], t[3], t[4], t[5], 0)

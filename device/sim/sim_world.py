@@ -1,0 +1,282 @@
+# The world of the simulated board `unix-sim`: a virtual clock, soft timers, pins, I2C devices, RTC memory and
+# deep sleep. The sim's machine.py, time.py and esp32.py (which shadow the unix port's built-in modules, see
+# docs/device-runtime.md) are thin fronts over this module.
+#
+# The host runner (host/tinyml/simboard.py) writes $TINYML_SIM_DIR/boot.json before each boot: which boot this
+# is, the reset cause and wake reason to report, the absolute virtual time, the board's buses and the devices
+# wired to them (with their register state carried over from the previous boot: a sensor stays powered while
+# the MCU deep-sleeps). machine.deepsleep() writes sleep.json (when to wake and why, the devices' state) and
+# rtc.bin, then ends the process; the runner boots the script again.
+#
+# Time. ticks_* count from this boot's reset (as on a real board). Two clock modes:
+#   "virtual": time moves only when the program sleeps, plus 1 us per clock read (so busy-wait loops progress).
+#              Deterministic: what the tests use.
+#   "hybrid":  real elapsed time of the process, plus every sleep skipped instantly. Compute phases show real
+#              durations; sleeping costs nothing. What `tinyml run` uses by default.
+import os
+import sys
+import json
+import utime
+import micropython
+
+TICKS_PERIOD = 1 << 30          # the unix port's ticks period (MICROPY_PY_TIME_TICKS_PERIOD)
+SCHEDULE_DEPTH = 8              # esp32/rp2/stm32 scheduler queue depth (4 is MicroPython's default)
+
+
+def _sim_dir():
+    d = os.getenv("TINYML_SIM_DIR")
+    if not d:
+        raise RuntimeError("unix-sim: TINYML_SIM_DIR is not set; run device scripts with "
+                           "`tinyml run --board unix-sim SCRIPT.py`")
+    return d
+
+
+def _read_json(path, default=None):
+    try:
+        with open(path) as f:
+            return json.load(f)
+    except OSError:
+        return default
+
+
+SIM_DIR = _sim_dir()
+CONFIG = _read_json(SIM_DIR + "/boot.json")
+if CONFIG is None:
+    raise RuntimeError("unix-sim: no boot.json in " + SIM_DIR)
+BOARD = CONFIG["board"]
+
+
+# ---- the clock --------------------------------------------------------------------------------------------
+class _Clock:
+    def __init__(self, mode, boot_us):
+        self.mode = mode
+        self.us = boot_us               # virtual us since reset, not counting real time (hybrid adds it)
+        self.real0 = utime.ticks_us()
+
+    def now(self):
+        if self.mode == "hybrid":
+            return self.us + utime.ticks_diff(utime.ticks_us(), self.real0)
+        self.us += 1
+        return self.us
+
+    def jump_to(self, t):
+        cur = self.now()
+        if t > cur:
+            self.us += t - cur
+
+
+clock = _Clock(CONFIG.get("clock", "virtual"), CONFIG.get("boot_us", 0))
+EPOCH_US = CONFIG.get("epoch_us", 0)    # absolute virtual time (since power-on) of this boot's reset
+
+
+def now_us():
+    """Microseconds since this boot's reset. Timers that fell due meanwhile are queued as soft callbacks."""
+    t = clock.now()
+    if _timers:
+        _queue_due(t)
+    return t
+
+
+def abs_us(t=None):
+    """Absolute virtual time since the first power-on: where the sensors' data streams are read."""
+    return EPOCH_US + (clock.now() if t is None else t)
+
+
+def ticks_us():
+    return now_us() & (TICKS_PERIOD - 1)
+
+
+def ticks_ms():
+    return (now_us() // 1000) & (TICKS_PERIOD - 1)
+
+
+# ---- soft timers (esp32 semantics: callbacks are always scheduled, never hard) ---------------------------
+_timers = []
+stats = {"timer_callbacks": 0, "timer_callbacks_dropped": 0}
+_pending = [0]
+
+
+def add_timer(timer):
+    if timer not in _timers:
+        _timers.append(timer)
+
+
+def remove_timer(timer):
+    if timer in _timers:
+        _timers.remove(timer)
+
+
+def _run_callback(timer):
+    _pending[0] -= 1
+    stats["timer_callbacks"] += 1
+    cb = timer.callback
+    if cb is not None:
+        cb(timer)
+
+
+def _queue_due(t):
+    """Timers due by t while the program computes: the timer ISR queues the callback with
+    micropython.schedule(); when the queue is full the port drops it (esp32 ignores the failure), as here."""
+    for tm in _timers:
+        while tm.due is not None and tm.due <= t:
+            if _pending[0] >= SCHEDULE_DEPTH:
+                stats["timer_callbacks_dropped"] += 1
+            else:
+                _pending[0] += 1
+                try:
+                    micropython.schedule(_run_callback, tm)
+                except RuntimeError:
+                    _pending[0] -= 1
+                    stats["timer_callbacks_dropped"] += 1
+            tm.fired()
+
+
+def sleep_us(us):
+    """time.sleep_*: the port's sleep loop runs pending callbacks as they fall due (MICROPY_EVENT_POLL_HOOK),
+    so each timer callback runs at its own virtual time, in order."""
+    end = clock.now() + max(0, int(us))
+    while True:
+        nxt = None
+        for tm in _timers:
+            if tm.due is not None and tm.due <= end and (nxt is None or tm.due < nxt.due):
+                nxt = tm
+        if nxt is None:
+            break
+        clock.jump_to(nxt.due)
+        nxt.fired()
+        _pending[0] += 1
+        _run_callback(nxt)
+    clock.jump_to(end)
+
+
+# ---- data streams ------------------------------------------------------------------------------------------
+class DataStream:
+    """Rows of float32 values (e.g. ax, ay, az in g [, gx, gy, gz in deg/s]) at `rate` Hz, from the file the
+    runner made of --data. Row i holds for times [i/rate, (i+1)/rate); past the end the last row holds."""
+
+    def __init__(self, path, cols, rate):
+        import array
+        self.f = open(path, "rb")
+        self.cols = cols
+        self.rate = rate
+        self.rows = os.stat(path)[6] // (4 * cols)
+        self.buf = array.array("f", bytes(4 * cols))
+        self.row = -1
+
+    def at(self, t_abs_us):
+        """The row at absolute time t (a shared array('f'): copy what you keep)."""
+        i = t_abs_us * self.rate // 1000000
+        if i >= self.rows:
+            i = self.rows - 1
+        if i != self.row and i >= 0:
+            self.f.seek(i * 4 * self.cols)
+            self.f.readinto(self.buf)
+            self.row = i
+        return self.buf
+
+    def end_us(self):
+        return self.rows * 1000000 // self.rate
+
+
+data = None
+if CONFIG.get("data"):
+    d = CONFIG["data"]
+    data = DataStream(d["path"], d["cols"], d["rate"])
+
+
+# ---- pins and devices --------------------------------------------------------------------------------------
+devices = []            # simulated chips, each with .bus_pins (scl, sda), .addr, .int_pin
+
+
+def _make_devices():
+    for spec in CONFIG.get("devices", ()):
+        if spec["type"] in ("mpu6050", "mpu6500"):
+            import sim_mpu6050
+            devices.append(sim_mpu6050.MPU6050(spec, data))
+        else:
+            raise RuntimeError("unix-sim: unknown simulated device " + spec["type"])
+
+
+_make_devices()
+
+
+def device_at(scl, sda, addr):
+    for dev in devices:
+        if dev.bus_pins == (scl, sda) and dev.addr == addr:
+            return dev
+    return None
+
+
+def devices_on(scl, sda):
+    return [dev.addr for dev in devices if dev.bus_pins == (scl, sda)]
+
+
+def driver_of(pin):
+    """The device whose output (INT line) is wired to this MCU pin, if any."""
+    for dev in devices:
+        if dev.int_pin == pin:
+            return dev
+    return None
+
+
+# ---- RTC memory, reset cause, wake reason ------------------------------------------------------------------
+def rtc_load():
+    try:
+        with open(SIM_DIR + "/rtc.bin", "rb") as f:
+            return f.read()
+    except OSError:
+        return b""
+
+
+rtc_memory = [rtc_load()]
+RESET_CAUSE = CONFIG.get("reset_cause", 1)
+WAKE_REASON = CONFIG.get("wake_reason", 0)
+
+# Wake sources armed for the next deep sleep (esp32 model: ext0 = one pin and a level; ext1 = pins, level).
+wake = {"ext0": None, "ext1": None, "touch": False, "ulp": False}
+
+
+def deepsleep(ms, timer_wake, pin_wake, ext1_wake):
+    """Save what survives (RTC memory, the devices' state), work out when and why the board wakes, end the
+    process. The runner boots the script again."""
+    t_sleep = clock.now()
+    start = abs_us(t_sleep)
+    candidates = []      # (absolute wake time, wake reason number)
+    if ms is not None:
+        candidates.append((start + int(ms) * 1000, timer_wake))
+    sources = []
+    if wake["ext0"] is not None:
+        sources.append((wake["ext0"][0], wake["ext0"][1], pin_wake))
+    if wake["ext1"] is not None:
+        for p in wake["ext1"][0]:
+            sources.append((p, wake["ext1"][1], ext1_wake))
+    for pin, level, reason in sources:
+        dev = driver_of(pin)
+        if dev is not None:
+            t = dev.next_level(start, level)
+            if t is not None:
+                candidates.append((t, reason))
+    wake_at, reason = None, 0
+    for t, r in candidates:
+        if wake_at is None or t < wake_at:
+            wake_at, reason = t, r
+    if wake_at is not None:
+        for dev in devices:
+            dev.catch_up(wake_at)   # the chip keeps sampling while the MCU sleeps
+    with open(SIM_DIR + "/rtc.bin", "wb") as f:
+        f.write(rtc_memory[0])
+    with open(SIM_DIR + "/sleep.json", "w") as f:
+        json.dump({"kind": "deepsleep", "asleep_at_us": start, "wake_at_us": wake_at, "wake_reason": reason,
+                   "devices": [dev.save() for dev in devices], "stats": stats}, f)
+    sys.stdout.flush() if hasattr(sys.stdout, "flush") else None
+    raise SystemExit(0)
+
+
+def reset(cause):
+    """machine.reset(): a reboot with the given reset cause; RTC memory survives (esp32: RTC_NOINIT)."""
+    with open(SIM_DIR + "/rtc.bin", "wb") as f:
+        f.write(rtc_memory[0])
+    with open(SIM_DIR + "/sleep.json", "w") as f:
+        json.dump({"kind": "reset", "reset_cause": cause, "asleep_at_us": abs_us(),
+                   "devices": [dev.save() for dev in devices], "stats": stats}, f)
+    raise SystemExit(0)
