@@ -131,7 +131,40 @@ def cmd_demo(args):
 def cmd_boards(args):
     from .boards import load_boards
     for b in load_boards().values():
-        print(f"{b['id']:<12} {b['arch']:<10} {b['name']}")
+        print(f"{b['id']:<18} {b['arch']:<10} {b['name']}")
+
+
+def cmd_run(args):
+    """A device script on the simulated board (boot after boot across deep sleeps) or on a real board."""
+    files = []
+    for spec in args.file or []:
+        src, _, dest = spec.partition(":")
+        files.append((src, dest or Path(src).name))
+    if args.port:
+        from .device_run import run_on_port
+        run_on_port(args.port, args.script, files, as_main=args.main)
+        return
+    if args.board != "unix-sim":
+        raise TinymlError(f"--board {args.board}: only unix-sim is simulated; give --port for a real board")
+    from .simboard import run_script, SimError
+    sim = json.loads(Path(args.sim).read_text()) if args.sim else None
+    try:
+        run = run_script(args.script, data=args.data, data_rate=args.data_rate, boots=args.boots, files=files,
+                         sim=sim, clock=args.clock, fs_dir=args.fs, engine=not args.no_engine, echo=print)
+    except SimError as exc:
+        sys.stderr.write(exc.traceback)
+        raise
+    last = run.boots[-1]
+    print(f"[unix-sim] {len(run.boots)} boot(s); the last ended in {last.ended}")
+
+
+def cmd_device_package(args):
+    from .device_package import write_boards, package_json
+    for path in write_boards():
+        print(f"wrote {path}")
+    if args.package_json:
+        Path(args.package_json).write_text(json.dumps(package_json(), indent=1) + "\n")
+        print(f"wrote {args.package_json}")
 
 
 SMALL_HELP = "engine built for code size (-Os, no Cortex-M4 assembly paths): slower, a third of the code"
@@ -198,6 +231,27 @@ def main(argv=None):
 
     p = sub.add_parser("boards", help="list the supported boards")
     p.set_defaults(func=cmd_boards)
+
+    p = sub.add_parser("run", help="run a device script on the simulated board (unix-sim) or a real one (--port)")
+    p.add_argument("script")
+    p.add_argument("--board", default="unix-sim", help="unix-sim (default): the simulated ESP32-like board")
+    p.add_argument("--port", help="serial port of a real board: copies tinyml_device and the files, then mpremote run")
+    p.add_argument("--data", help="sensor data for the simulated IMU: .npy/.npz/.csv rows of ax,ay,az [g] (+gx,gy,gz)")
+    p.add_argument("--data-rate", type=float, help="rows per second in --data (default 50, or `rate` in an .npz)")
+    p.add_argument("--boots", type=int, default=1, help="boots to run: each deep sleep ends one (default 1)")
+    p.add_argument("--file", "-f", action="append", help="SRC[:NAME] copied to the device's filesystem (repeatable)")
+    p.add_argument("--sim", help="JSON overriding the board's simulation (e.g. {\"devices\": []})")
+    p.add_argument("--clock", default="hybrid", choices=["hybrid", "virtual"],
+                   help="hybrid: real compute time, sleeps skipped (default); virtual: only sleeps move time")
+    p.add_argument("--fs", help="keep the device's filesystem in this directory (default: a fresh temporary one)")
+    p.add_argument("--no-engine", action="store_true", help="do not put tinyml.mpy (x64, all kernels) on the device")
+    p.add_argument("--main", action="store_true", help="--port: install the script as main.py and reset (what a "
+                   "deep-sleeping script needs: the board runs main.py after each wake)")
+    p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("device-package", help="regenerate tinyml_device/boards/ from boards/*.json")
+    p.add_argument("--package-json", help="also write a package.json for `mpremote mip install`")
+    p.set_defaults(func=cmd_device_package)
 
     args = parser.parse_args(argv)
     try:
