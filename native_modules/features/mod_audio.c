@@ -85,14 +85,15 @@ static mp_obj_t audio_process(mp_obj_t self_in, mp_obj_t pcm_in, mp_obj_t out_in
     audio_obj_t *self = MP_OBJ_TO_PTR(self_in);
     mp_buffer_info_t pcm, out;
     mp_get_buffer_raise(pcm_in, &pcm, MP_BUFFER_READ);
-    if (pcm.typecode != 'h' && pcm.typecode != 'B' && pcm.typecode != 'b') {
+    // (a bytearray's typecode is BYTEARRAY_TYPECODE, 1)
+    if (pcm.typecode != 'h' && pcm.typecode != 'B' && pcm.typecode != 'b' && pcm.typecode != 1) {
         raise_msg(&mp_type_TypeError, "pcm must hold int16 samples: array('h') or bytes");
     }
     if (pcm.len & 1) {
         raise_msg(&mp_type_ValueError, "pcm has an odd number of bytes: int16 samples are 2 bytes each");
     }
     if (!mp_get_buffer(out_in, &out, MP_BUFFER_WRITE) ||
-        (out.typecode != 'H' && out.typecode != 'B' && out.typecode != 'h')) {
+        (out.typecode != 'H' && out.typecode != 'B' && out.typecode != 'h' && out.typecode != 1)) {
         raise_msg(&mp_type_TypeError, "out must be a writable uint16 buffer: array('H') or bytearray");
     }
     const uint32_t n = (uint32_t)(pcm.len / 2);

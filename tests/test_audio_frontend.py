@@ -1,0 +1,180 @@
+"""TFLM's audio frontend (tinyml.AudioFrontend, native_modules/features/) against the pymicro-features wheel,
+bit for bit, on every target: the host build of the device C (ctypes), the x64 module in the MicroPython unix
+port, the armv7emsp module on the emulated Cortex-M4 (with its exact instruction count per frame), and the
+xtensawin compilation on the emulated Xtensa core (test_xtensa_audio below).
+
+The signal is real-ish audio: tones, noise at several levels, a chirp across the band, silence, clipping and a
+syllable-like burst, one after another so that the noise estimates and PCAN follow changes. It is fed in chunks
+that do not divide the 10 ms step (1, 7, 480, 1000 samples) as well as the wheel's own 160.
+
+microWakeWord's configuration is the wheel's. micro_speech's (20 ms step) is not in the wheel: its reference is
+the sdist's own frontend compiled as the wheel is (features.sdist_frames), which equals the wheel on
+microWakeWord's configuration (checked here)."""
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "host"))
+
+from tinyml import TinymlError, features  # noqa: E402
+from tinyml.features import run_audio, sdist_frames, wheel_frames  # noqa: E402
+
+RATE = 16000
+
+
+def _signal(seconds_each=0.8, seed=0):
+    rng = np.random.default_rng(seed)
+    n = int(RATE * seconds_each)
+    t = np.arange(n) / RATE
+    parts = [
+        3000 * np.sin(2 * np.pi * 440 * t) + 1200 * np.sin(2 * np.pi * 3150 * t),       # tones
+        rng.normal(0, 300, n),                                                         # quiet noise
+        np.zeros(n),                                                                   # silence
+        12000 * np.sin(2 * np.pi * (100 * t + (7900 - 100) / (2 * t[-1]) * t ** 2)),   # chirp 100-7900 Hz
+        np.clip(30000 * np.sin(2 * np.pi * 220 * t) * 3, -32768, 32767),               # clipping
+        rng.normal(0, 6000, n) * (np.sin(2 * np.pi * 4 * t) > 0),                      # loud bursts
+        (np.sin(2 * np.pi * 5 * t) ** 2) * (4000 * np.sin(2 * np.pi * 180 * t)         # a syllable-like sound
+                                            + 1500 * np.sin(2 * np.pi * 1100 * t)),
+        np.full(n, -32768.0) * (t < 0.05) + rng.normal(0, 20, n),                      # rail, then near silence
+    ]
+    return np.clip(np.concatenate(parts), -32768, 32767).astype(np.int16)
+
+
+SIGNAL = _signal()
+
+
+@pytest.fixture(scope="module")
+def host_frames():
+    return {config: run_audio(SIGNAL, "host", config)[0] for config in features.CONFIGS}
+
+
+def _same(got, want, what):
+    assert got.dtype == np.uint16 and got.shape == want.shape, (what, got.shape, want.shape)
+    diff = np.argwhere(got != want)
+    assert diff.size == 0, f"{what}: {len(diff)} of {want.size} values differ, first at frame/channel {diff[0]}"
+
+
+def test_host_equals_wheel(host_frames):
+    want = wheel_frames(SIGNAL)
+    assert want.shape == (SIGNAL.size // 160 - 2, 40) and want.std() > 50   # not all equal: real features
+    _same(host_frames["microwakeword"], want, "host microwakeword vs pymicro-features")
+    print(f"{want.shape[0]} frames x 40 equal to the wheel's")
+
+
+@pytest.mark.parametrize("chunk", [1, 7, 160, 480, 1000])
+def test_host_chunked_equals_wheel(host_frames, chunk):
+    pcm = SIGNAL if chunk > 1 else SIGNAL[:RATE]
+    got, _ = run_audio(pcm, "host", "microwakeword", chunk=chunk)
+    _same(got, host_frames["microwakeword"][:got.shape[0]], f"host in chunks of {chunk}")
+    assert got.shape[0] == (pcm.size - 480) // 160 + 1
+
+
+def test_micro_speech_reference(host_frames):
+    """micro_speech (20 ms step) equals the sdist's frontend, and that reference is the wheel's code."""
+    _same(sdist_frames(SIGNAL, "microwakeword"), wheel_frames(SIGNAL), "sdist reference vs wheel")
+    want = sdist_frames(SIGNAL, "micro_speech")
+    assert want.shape[0] == (SIGNAL.size - 480) // 320 + 1
+    _same(host_frames["micro_speech"], want, "host micro_speech vs the sdist")
+
+
+@pytest.mark.parametrize("config,chunk", [("microwakeword", 0), ("microwakeword", 7), ("micro_speech", 1000)])
+def test_unix_equals_host(host_frames, config, chunk):
+    got, _ = run_audio(SIGNAL, "unix", config, chunk=chunk)
+    _same(got, host_frames[config], f"unix {config} chunks of {chunk}")
+
+
+def test_qemu_m4_equals_host_and_counts_instructions(host_frames):
+    """The armv7emsp module on the emulated M4: the same frames, and the exact instructions per frame (one
+    process() call over the whole signal; the Python call's own cost is spread over hundreds of frames)."""
+    got, instructions = run_audio(SIGNAL, "qemu-m4", "microwakeword")
+    _same(got, host_frames["microwakeword"], "qemu-m4 microwakeword")
+    per_frame = instructions / got.shape[0]
+    print(f"M4: {per_frame:.0f} instructions per 10 ms frame ({got.shape[0]} frames)")
+    assert 20000 < per_frame < 120000
+    got, _ = run_audio(SIGNAL[:RATE], "qemu-m4", "micro_speech", chunk=480)
+    _same(got, host_frames["micro_speech"][:got.shape[0]], "qemu-m4 micro_speech chunks of 480")
+
+
+API_SCRIPT = """
+import array, tinyml
+fe = tinyml.AudioFrontend()
+print("REPR", repr(fe))
+print("ATTR", fe.config, fe.channels, fe.step, fe.window, fe.pending, fe.state_bytes > 8000)
+ms = tinyml.AudioFrontend(config="micro_speech")
+print("MS", ms.config, ms.step, ms.frames_for(480), ms.frames_for(799), ms.frames_for(800))
+pcm = array.array("h", list(range(-1000, 1000, 3)) * 3)      # 2001 samples
+out = array.array("H", bytes(2 * 40 * fe.frames_for(len(pcm))))
+for bad in [lambda: fe.process(array.array("f", [0.0] * 10), out),
+            lambda: fe.process(b"abc", out),
+            lambda: fe.process(pcm, array.array("H", bytes(2 * 40 * 9))),
+            lambda: fe.process(pcm, b"x" * 10000),
+            lambda: tinyml.AudioFrontend(config="speech"),
+            lambda: tinyml.AudioFrontend(step=3),
+            lambda: fe.frames_for(-1)]:
+    try:
+        bad()
+        print("NO ERROR")
+    except Exception as e:
+        print("ERR", type(e).__name__, e)
+print("PENDING", fe.pending)
+n = fe.process(pcm, out)
+print("N", n, fe.pending, out[0] > 0)
+first = bytes(out)
+fe.reset()
+print("RESET", fe.pending, fe.process(pcm, out), bytes(out) == first)
+raw = bytearray(2 * 40 * 20)
+print("BYTES", fe.process(bytes(pcm), raw))
+tinyml.help()
+"""
+
+
+def test_device_api_on_unix():
+    """Types, sizes and errors checked before anything is consumed; reset(); bytes in and bytearray out."""
+    from tinyml.build import build_module
+    from tinyml.targets import get_target
+    files = {"tinyml.mpy": build_module("x64", ops=(), features=("audio",)).read_bytes()}
+    out = get_target("unix").run(API_SCRIPT, files).stdout
+    assert "REPR <AudioFrontend microwakeword: 16 kHz int16 in, 30 ms windows every 10 ms, 40 channels" in out
+    assert "ATTR microwakeword 40 160 480 0 True" in out
+    assert "MS micro_speech 320 1 1 2" in out
+    errors = [line for line in out.splitlines() if line.startswith(("ERR", "NO ERROR"))]
+    assert len(errors) == 7 and "NO ERROR" not in out, out
+    assert "ERR TypeError pcm must hold int16 samples" in errors[0]
+    assert "ERR ValueError pcm has an odd number of bytes" in errors[1]
+    assert "out has room for 9 frames of 40 values, these 2001 samples complete 10" in errors[2]
+    assert "ERR TypeError out must be a writable uint16 buffer" in errors[3]
+    assert "ERR ValueError config must be" in errors[4] and "ERR TypeError" in errors[5]
+    assert "PENDING 0" in out                       # the failed calls consumed nothing
+    assert "N 10 401 True" in out                   # 2001 = 480 + 9 x 160 + 81 ... 401 held for the next window
+    assert "RESET 0 10 True" in out
+    assert "BYTES 13" in out                        # 401 held + 2001 = 2402 samples: 13 more frames
+    assert "AudioFrontend(config='microwakeword')" in out
+
+
+def test_only_wanted_builds_carry_the_frontend():
+    """A per-model build leaves the frontend out unless asked (on the ESP32 native code takes IRAM); the full
+    module and --features audio have it. Code bytes per arch are in docs/benchmarks.md."""
+    from tinyml.build import build_module, module_sizes
+    ops = ("FULLY_CONNECTED", "SOFTMAX")
+    plain = build_module("xtensawin", ops)
+    audio = build_module("xtensawin", ops, features=("audio",))
+    assert "tm_audio" not in (plain.parent / "link.log").read_text()
+    assert "tm_audio" in (audio.parent / "link.log").read_text()
+    grown = sum(module_sizes(audio)[k] - module_sizes(plain)[k] for k in ("text", "rodata"))
+    assert 8000 < grown < 20000, grown
+    with pytest.raises(TinymlError, match="no feature pipeline 'video'"):
+        build_module("x64", ops, features=("video",))
+
+
+def test_cli_features(tmp_path):
+    from tinyml.cli import main
+    np.save(tmp_path / "pcm.npy", SIGNAL[:RATE])
+    main(["features", "audio", str(tmp_path / "pcm.npy"), "-o", str(tmp_path / "f.npy"), "--target", "unix"])
+    _same(np.load(tmp_path / "f.npy"), wheel_frames(SIGNAL[:RATE]), "tinyml features audio --target unix")
+    np.save(tmp_path / "bad.npy", SIGNAL[:100].astype(np.float32))
+    with pytest.raises(SystemExit):
+        main(["features", "audio", str(tmp_path / "bad.npy"), "-o", str(tmp_path / "g.npy")])
