@@ -207,7 +207,13 @@ def write_report(out, rows, sizes, command, models_dir):
     for name in names:
         lines.append(f"| {name} | " + " | ".join(fmt(sub.get(name, "-")) for _, _, sub in sizes) + " |")
     Path(out).parent.mkdir(parents=True, exist_ok=True)
-    Path(out).write_text("\n".join(lines) + "\n")
+    # Sections measured elsewhere (e.g. the audio frontend's) follow KEEP in the old file: carried over.
+    old = Path(out).read_text() if Path(out).exists() else ""
+    kept = old[old.index(KEEP):] if KEEP in old else ""
+    Path(out).write_text("\n".join(lines) + "\n" + ("\n" + kept if kept else ""))
+
+
+KEEP = "<!-- sections below are measured elsewhere; tools/bench_report.py keeps them -->"
 
 
 def main(argv=None):
