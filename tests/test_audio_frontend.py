@@ -178,3 +178,48 @@ def test_cli_features(tmp_path):
     np.save(tmp_path / "bad.npy", SIGNAL[:100].astype(np.float32))
     with pytest.raises(SystemExit):
         main(["features", "audio", str(tmp_path / "bad.npy"), "-o", str(tmp_path / "g.npy")])
+
+
+def test_xtensa_audio(host_frames, tmp_path):
+    """tm_audio.c and the patched frontend compiled as the xtensawin module compiles them (the LLVM ESP32
+    pipeline, -Os, the Makefile's flags), run on the emulated Xtensa core with test_xtensa_engine.py's start.S
+    and linker: the host's frames, fed in chunks of 1000 samples."""
+    import shutil
+    import subprocess
+    import test_xtensa_engine as xt
+    from xtensa_link import link_image
+    qemu = shutil.which("qemu-system-xtensa")
+    assert qemu, "qemu-system-xtensa not found; install with: " + xt.INSTALL_QEMU
+    _, patched = features.sources()
+    header = features.tables_header()
+    feats = REPO / "native_modules" / "features"
+    flags = xt.ENGINE_FLAGS + features.DEVICE_FLAGS[:2] + [f"-I{header.parent}", f"-I{patched}",
+                                                            f"-I{patched / 'kissfft'}", f"-I{feats}"]
+    jobs = [(xt.HARNESS / "start.S", ["-Wall", "-Werror"]), (REPO / "tests" / "xtensa_audio" / "harness.c", flags),
+            (feats / "tm_audio.c", flags)] + [(patched / src, flags) for src in features.DEVICE_SOURCES]
+    objs, procs = [], []
+    for i, (src, fl) in enumerate(jobs):
+        out = tmp_path / f"{i:03d}_{src.stem}.o"
+        objs.append(str(out))
+        procs.append((src, xt._compile(src, out, fl)))
+    for src, p in procs:
+        log = p.communicate()[0]
+        assert p.returncode == 0, f"compiling {src} failed:\n{log[-3000:]}"
+    start, data, symbols = link_image(objs, xt.BASE)
+    image = tmp_path / "image.bin"
+    image.write_bytes(data)
+    pcm = SIGNAL[:RATE * 2]
+    job = tmp_path / "audio.job"
+    job.write_bytes(np.array([0x4F445541, pcm.size, 160, 1000], "<u4").tobytes() + pcm.astype("<i2").tobytes())
+    cmd = [qemu, "-M", "sim", "-cpu", "de233_fpu", "-m", f"{xt.RAM_MB}M", "-nographic", "-monitor", "none",
+           "-semihosting", "-device", f"loader,file={image},addr={start:#x},force-raw=on",
+           "-device", f"loader,file={job},addr={xt.JOB_ADDR:#x},force-raw=on",
+           "-device", f"loader,addr={symbols['_start']:#x},cpu-num=0"]
+    proc = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=120)
+    log = proc.stdout.decode("latin-1")
+    assert proc.returncode == 0, log[-2000:]
+    import re
+    rows = re.findall(r"^OUT ([0-9a-f]{160})\r?$", log, re.M)
+    got = np.array([[int(r[i:i + 4], 16) for i in range(0, 160, 4)] for r in rows], np.uint16).reshape(-1, 40)
+    _same(got, host_frames["microwakeword"][:got.shape[0]], "xtensawin on the emulated Xtensa core")
+    assert got.shape[0] == (pcm.size - 480) // 160 + 1
