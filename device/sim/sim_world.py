@@ -93,7 +93,10 @@ def ticks_ms():
 # ---- soft timers (esp32 semantics: callbacks are always scheduled, never hard) ---------------------------
 _timers = []
 stats = {"timer_callbacks": 0, "timer_callbacks_dropped": 0}
-_pending = [0]
+# The ISR-side queue of the esp32 port holds 8 callbacks; the unix port's own scheduler holds only 4. So the
+# sim keeps its own queue of 8 and schedules one function that drains it (a soft callback, between bytecodes).
+_queue = []
+_drain_scheduled = [False]
 
 
 def add_timer(timer):
@@ -107,27 +110,30 @@ def remove_timer(timer):
 
 
 def _run_callback(timer):
-    _pending[0] -= 1
     stats["timer_callbacks"] += 1
     cb = timer.callback
     if cb is not None:
         cb(timer)
 
 
+def _drain(_):
+    _drain_scheduled[0] = False
+    while _queue:
+        _run_callback(_queue.pop(0))
+
+
 def _queue_due(t):
-    """Timers due by t while the program computes: the timer ISR queues the callback with
-    micropython.schedule(); when the queue is full the port drops it (esp32 ignores the failure), as here."""
+    """Timers due by t while the program computes: the timer ISR queues the callback; when the queue is full
+    the port drops it (the esp32 port ignores mp_sched_schedule's failure), as here."""
     for tm in _timers:
         while tm.due is not None and tm.due <= t:
-            if _pending[0] >= SCHEDULE_DEPTH:
+            if len(_queue) >= SCHEDULE_DEPTH:
                 stats["timer_callbacks_dropped"] += 1
             else:
-                _pending[0] += 1
-                try:
-                    micropython.schedule(_run_callback, tm)
-                except RuntimeError:
-                    _pending[0] -= 1
-                    stats["timer_callbacks_dropped"] += 1
+                _queue.append(tm)
+                if not _drain_scheduled[0]:
+                    _drain_scheduled[0] = True
+                    micropython.schedule(_drain, None)
             tm.fired()
 
 
@@ -144,7 +150,6 @@ def sleep_us(us):
             break
         clock.jump_to(nxt.due)
         nxt.fired()
-        _pending[0] += 1
         _run_callback(nxt)
     clock.jump_to(end)
 
