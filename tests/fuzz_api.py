@@ -577,7 +577,8 @@ def campaign(seed, seconds, log=print, avoid=(), steps=150, out_dir=None):
             failures.append((s, why))
             path = out_dir / f"fail-{s}.py"
             path.write_text(script)
-            kind = why.split("(at step")[-1]
+            what = "signal" if "signal" in why else "timeout" if "timeout" in why else "check/exit"
+            kind = f"{what} at a {why.rsplit(': ', 1)[-1].rstrip(')')} step"
             kinds[kind] = kinds.get(kind, 0) + 1
             log(f"fuzz api: batch seed {s} (heap {heap}) FAILED: {why}; script {path}")
         if time.time() - last_log > 30:
