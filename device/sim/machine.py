@@ -269,3 +269,191 @@ class RTC:
         if dt is None:
             t = utime.localtime()
             return (t[0], t[1], t[2], t[6], t[3], t[4], t[5], 0)
+
+
+class ADC:
+    """esp32-style ADC on the pins the board lists (adc_pins). read_u16() is the simulated analog source wired
+    to the pin (0..65535 over its full scale) at this moment of virtual time; nothing wired reads 0."""
+    ATTN_0DB = 0
+    ATTN_2_5DB = 1
+    ATTN_6DB = 2
+    ATTN_11DB = 3
+    WIDTH_9BIT = 9
+    WIDTH_10BIT = 10
+    WIDTH_11BIT = 11
+    WIDTH_12BIT = 12
+
+    def __init__(self, pin, *, atten=None):
+        self.pin = _pin_id(pin)
+        valid = _w.BOARD.get("adc_pins")
+        if valid is not None and self.pin not in valid:
+            raise ValueError("invalid Pin for ADC")
+        self.src = _w.device_of("analog", pin=self.pin)
+        self._atten = ADC.ATTN_0DB if atten is None else atten
+        self._width = 12
+
+    def __repr__(self):
+        return "ADC(Pin(%d))" % self.pin
+
+    def init(self, *, atten=None):
+        if atten is not None:
+            self._atten = atten
+
+    def atten(self, a):
+        self._atten = a
+
+    def width(self, w):
+        self._width = w
+
+    def read_u16(self):
+        return self.src.read_u16(_w.abs_us()) if self.src is not None else 0
+
+    def read(self):
+        return self.read_u16() >> (16 - self._width)
+
+    def read_uv(self):
+        return int(self.src.volts(_w.abs_us()) * 1000000) if self.src is not None else 0
+
+
+class _I2SEvent:
+    """A non-blocking I2S read completing at `due` (us since reset): run as a soft callback, like a Timer's."""
+    callback = None
+
+    def __init__(self, due, i2s):
+        self.due = due
+        self.i2s = i2s
+        self.callback = self._done
+
+    def fired(self):
+        self.due = None
+
+    def _done(self, _):
+        _w.remove_timer(self)
+        self.i2s._complete()
+
+
+class I2S:
+    """machine.I2S (RX) over the simulated microphone wired to the `sd` pin: samples arrive at `rate` from the
+    moment of construction, in virtual time, into an internal buffer of `ibuf` bytes (the DMA buffers). readinto
+    blocks until the buffer is filled, the time the samples take to arrive. If the program reads too late the
+    oldest samples are lost (counted in sim_world.stats["i2s_samples_lost"]; a real port says nothing). With
+    irq(handler) set, readinto returns at once and the handler is scheduled when the buffer is filled."""
+    RX = 0
+    TX = 1
+    MONO = 0
+    STEREO = 1
+
+    def __init__(self, id, *, sck, ws, sd, mck=None, mode, bits, format, rate, ibuf):
+        ids = (_w.BOARD.get("i2s") or {}).get("ids", (0, 1))
+        if id not in ids:
+            raise ValueError("invalid id")
+        if mode != I2S.RX:
+            raise ValueError("unix-sim simulates I2S RX (a microphone) only")
+        if bits not in (16, 32):
+            raise ValueError("invalid bits")
+        if format not in (I2S.MONO, I2S.STEREO):
+            raise ValueError("invalid format")
+        self.id, self.bits, self.format, self.rate, self.ibuf = id, bits, format, rate, ibuf
+        self.sck, self.ws, self.sd = _pin_id(sck), _pin_id(ws), _pin_id(sd)
+        self.mic = _w.device_of("i2s_mic", sd=self.sd)
+        self.frame_bytes = bits // 8 * (2 if format == I2S.STEREO else 1)
+        self.pos = self._index(_w.abs_us())      # the next sample index to hand to the program
+        self.handler = None
+        self.pending = None
+        self._tmp = None
+
+    def __repr__(self):
+        return "I2S(id=%d, sck=%d, ws=%d, sd=%d, rate=%d, bits=%d, ibuf=%d)" % (
+            self.id, self.sck, self.ws, self.sd, self.rate, self.bits, self.ibuf)
+
+    def _index(self, t_abs):
+        return t_abs * self.rate // 1000000
+
+    def _due_us(self, index):
+        """us since reset when sample `index` has arrived."""
+        return (index + 1) * 1000000 // self.rate - _w.EPOCH_US + 1
+
+    def _drop_overflow(self):
+        have = self._index(_w.abs_us()) - self.pos
+        room = self.ibuf // self.frame_bytes
+        if have > room:
+            _w.stats["i2s_samples_lost"] = _w.stats.get("i2s_samples_lost", 0) + have - room
+            self.pos += have - room
+
+    def _fill(self, buf, frames):
+        mic = self.mic
+        mv = memoryview(buf)
+        if self.bits == 16 and self.format == I2S.MONO and (mic is None or mic.rate in (None, self.rate)):
+            if mic is None:
+                for i in range(2 * frames):
+                    mv[i] = 0
+            else:
+                mic.read_into(self.pos, mv[0:2 * frames])
+        else:
+            # 32-bit slots (the INMP441's 24 bits, left-aligned) or stereo (right channel silent), or a stream
+            # at another rate (nearest sample): one sample at a time.
+            if self._tmp is None:
+                self._tmp = bytearray(2)
+            step = self.bits // 8
+            for f in range(frames):
+                if mic is None:
+                    v = 0
+                else:
+                    k = self.pos + f
+                    if mic.rate not in (None, self.rate):
+                        k = k * mic.rate // self.rate
+                    mic.read_into(k, self._tmp)
+                    v = self._tmp[0] | (self._tmp[1] << 8)
+                base = f * self.frame_bytes
+                for i in range(self.frame_bytes):
+                    mv[base + i] = 0
+                if step == 2:
+                    mv[base], mv[base + 1] = v & 0xFF, v >> 8
+                else:
+                    mv[base + 2], mv[base + 3] = v & 0xFF, v >> 8
+        self.pos += frames
+
+    def readinto(self, buf):
+        frames = len(buf) // self.frame_bytes
+        self._drop_overflow()
+        if self.handler is not None:                       # non-blocking
+            self.pending = (buf, frames)
+            ev = _I2SEvent(self._due_us(self.pos + frames - 1), self)
+            _w.add_timer(ev)
+            return 0
+        due = self._due_us(self.pos + frames - 1)
+        wait = due - _w.clock.now()
+        if wait > 0:
+            _w.sleep_us(wait)
+        self._fill(buf, frames)
+        return frames * self.frame_bytes
+
+    def _complete(self):
+        buf, frames = self.pending
+        self.pending = None
+        self._drop_overflow()
+        self._fill(buf, frames)
+        if self.handler is not None:
+            self.handler(self)
+
+    def irq(self, handler):
+        self.handler = handler
+
+    def write(self, buf):
+        raise OSError("unix-sim simulates I2S RX only")
+
+    def deinit(self):
+        self.handler = None
+        self.pending = None
+
+    @staticmethod
+    def shift(*, buf, bits, shift):
+        import array
+        a = array.array("h" if bits == 16 else "i", buf)
+        for i in range(len(a)):
+            a[i] = a[i] << shift if shift > 0 else a[i] >> -shift
+        memoryview(buf)[0:len(buf)] = bytes(a)
+
+
+if not _w.BOARD.get("i2s"):
+    del I2S                     # as on the nrf port: machine has no I2S at all

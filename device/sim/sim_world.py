@@ -183,23 +183,67 @@ class DataStream:
         return self.rows * 1000000 // self.rate
 
 
+class PCMStream:
+    """Mono int16 samples at `rate` Hz (a microphone's signal), from the file the runner made of a --data
+    stream. Sample i is at time i/rate; before the start and past the end: silence."""
+
+    def __init__(self, path, rate):
+        self.f = open(path, "rb")
+        self.rate = rate
+        self.samples = os.stat(path)[6] // 2
+
+    def index(self, t_abs_us):
+        return t_abs_us * self.rate // 1000000
+
+    def read_into(self, start, buf):
+        """Samples start.. into buf (a bytearray/memoryview of int16 bytes). Allocates only a memoryview."""
+        n = len(buf) // 2
+        mv = memoryview(buf)
+        have = 0
+        if 0 <= start < self.samples:
+            have = min(n, self.samples - start)
+            self.f.seek(2 * start)
+            self.f.readinto(mv[0:2 * have])
+        for i in range(2 * have, 2 * n):
+            mv[i] = 0
+
+    def end_us(self):
+        return self.samples * 1000000 // self.rate
+
+
+# Named streams (--data NAME=FILE): "imu" (the unnamed --data) feeds the accelerometers, others the devices
+# whose spec names them ("stream"). float32 rows, or int16 PCM for a microphone.
+streams = {}
+for _name, _d in (CONFIG.get("streams") or {}).items():
+    streams[_name] = PCMStream(_d["path"], _d["rate"]) if _d.get("pcm") else DataStream(_d["path"], _d["cols"],
+                                                                                       _d["rate"])
 data = None
 if CONFIG.get("data"):
     d = CONFIG["data"]
     data = DataStream(d["path"], d["cols"], d["rate"])
+    streams.setdefault("imu", data)
 
 
 # ---- pins and devices --------------------------------------------------------------------------------------
 devices = []            # simulated chips, each with .bus_pins (scl, sda), .addr, .int_pin
 
 
+# device type -> (module, class) in device/sim; each is made as Class(spec, stream or None)
+DEVICE_TYPES = {"mpu6050": ("sim_mpu6050", "MPU6050"), "mpu6500": ("sim_mpu6050", "MPU6050"),
+                "lsm6ds3": ("sim_lsm6ds", "LSM6DS"), "lsm6dsox": ("sim_lsm6ds", "LSM6DS"),
+                "adxl345": ("sim_adxl345", "ADXL345"), "amg8833": ("sim_amg8833", "AMG8833"),
+                "analog": ("sim_analog", "AnalogSource"), "comparator": ("sim_analog", "Comparator"),
+                "i2s_mic": ("sim_analog", "I2SMic")}
+
+
 def _make_devices():
     for spec in CONFIG.get("devices", ()):
-        if spec["type"] in ("mpu6050", "mpu6500"):
-            import sim_mpu6050
-            devices.append(sim_mpu6050.MPU6050(spec, data))
-        else:
+        kind = DEVICE_TYPES.get(spec["type"])
+        if kind is None:
             raise RuntimeError("unix-sim: unknown simulated device " + spec["type"])
+        mod = __import__(kind[0])
+        stream = streams.get(spec.get("stream", "imu"))
+        devices.append(getattr(mod, kind[1])(spec, stream))
 
 
 _make_devices()
@@ -220,6 +264,14 @@ def driver_of(pin):
     """The device whose output (INT line) is wired to this MCU pin, if any."""
     for dev in devices:
         if dev.int_pin == pin:
+            return dev
+    return None
+
+
+def device_of(kind, **match):
+    """The non-I2C device of this kind ('analog', 'i2s_mic') whose attributes equal `match`, if any."""
+    for dev in devices:
+        if getattr(dev, "kind", None) == kind and all(getattr(dev, k, None) == v for k, v in match.items()):
             return dev
     return None
 

@@ -147,15 +147,32 @@ def cmd_run(args):
     if args.board != "unix-sim":
         raise TinymlError(f"--board {args.board}: only unix-sim is simulated; give --port for a real board")
     from .simboard import run_script, SimError
-    sim = json.loads(Path(args.sim).read_text()) if args.sim else None
+    sim = json.loads(Path(args.sim).read_text() if Path(args.sim).exists() else args.sim) if args.sim else None
     try:
-        run = run_script(args.script, data=args.data, data_rate=args.data_rate, boots=args.boots, files=files,
+        run = run_script(args.script, data=_data_streams(args.data), data_rate=args.data_rate, boots=args.boots, files=files,
                          sim=sim, clock=args.clock, fs_dir=args.fs, engine=not args.no_engine, echo=print)
     except SimError as exc:
         sys.stderr.write(exc.traceback)
         raise
     last = run.boots[-1]
     print(f"[unix-sim] {len(run.boots)} boot(s); the last ended in {last.ended}")
+
+
+def _data_streams(specs):
+    """--data FILE (the IMU's stream) or --data NAME=FILE[@RATE], repeatable -> run_script's data."""
+    if not specs:
+        return None
+    if len(specs) == 1 and "=" not in specs[0]:
+        return specs[0]
+    out = {}
+    for spec in specs:
+        name, _, path = spec.rpartition("=") if "=" in spec else ("imu", "", spec)
+        rate = None
+        if "@" in path:
+            path, _, r = path.rpartition("@")
+            rate = float(r)
+        out[name] = (path, rate) if rate else path
+    return out
 
 
 def cmd_device_package(args):
@@ -236,7 +253,10 @@ def main(argv=None):
     p.add_argument("script")
     p.add_argument("--board", default="unix-sim", help="unix-sim (default): the simulated ESP32-like board")
     p.add_argument("--port", help="serial port of a real board: copies tinyml_device and the files, then mpremote run")
-    p.add_argument("--data", help="sensor data for the simulated IMU: .npy/.npz/.csv rows of ax,ay,az [g] (+gx,gy,gz)")
+    p.add_argument("--data", action="append",
+                   help="sensor data: FILE for the simulated IMUs (.npy/.npz/.csv rows of ax,ay,az [g] (+gx,gy,gz)), "
+                   "or NAME=FILE[@RATE] for the stream NAME (thermal: 64 pixels in C; adc: volts; mic: 16-bit "
+                   "mono .wav/.npy); repeatable")
     p.add_argument("--data-rate", type=float, help="rows per second in --data (default 50, or `rate` in an .npz)")
     p.add_argument("--boots", type=int, default=1, help="boots to run: each deep sleep ends one (default 1)")
     p.add_argument("--file", "-f", action="append", help="SRC[:NAME] copied to the device's filesystem (repeatable)")

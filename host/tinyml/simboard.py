@@ -81,6 +81,98 @@ def load_data(path, rate=None):
     return np.ascontiguousarray(arr), rate
 
 
+# What each simulated device type reads from its --data stream, and the stream it reads by default.
+IMU_TYPES = ("mpu6050", "mpu6500", "lsm6ds3", "lsm6dsox", "adxl345")
+STREAM_KIND = {**{t: "imu" for t in IMU_TYPES}, "amg8833": "thermal", "analog": "trace", "i2s_mic": "pcm",
+               "comparator": None}
+DEFAULT_STREAM = {**{t: "imu" for t in IMU_TYPES}, "amg8833": "thermal", "analog": "adc", "i2s_mic": "mic",
+                  "comparator": "mic"}
+DEFAULT_RATE = {"imu": 50.0, "thermal": 10.0, "trace": 1000.0, "pcm": 16000.0}
+
+
+def load_stream(path, kind, rate=None):
+    """A --data stream for devices of `kind`: 'imu' (see load_data), 'thermal' (rows of 64 pixels in degrees C,
+    or (n, 8, 8) frames), 'trace' (a 1-D trace, or rows of values, e.g. volts at an ADC pin) or 'pcm' (mono
+    16-bit audio: a .wav, or a 1-D .npy of int16, or floats in [-1, 1]). Returns (array, rate): float32 rows,
+    or int16 samples for 'pcm'."""
+    if kind == "imu":
+        return load_data(path, rate)
+    path = Path(path)
+    if not path.exists():
+        raise TinymlError(f"data file not found: {path}")
+    file_rate = None
+    try:
+        if path.suffix == ".wav":
+            import wave
+            with wave.open(str(path)) as w:
+                if w.getsampwidth() != 2 or w.getnchannels() != 1:
+                    raise TinymlError(f"{path}: need 16-bit mono audio, got {8 * w.getsampwidth()}-bit with "
+                                      f"{w.getnchannels()} channels")
+                file_rate = w.getframerate()
+                arr = np.frombuffer(w.readframes(w.getnframes()), dtype="<i2")
+        elif path.suffix == ".csv":
+            arr = np.genfromtxt(path, delimiter=",", dtype=np.float32, skip_header=_csv_header(path))
+        elif path.suffix == ".npz":
+            z = np.load(path, allow_pickle=False)
+            arr = z["data"]
+            file_rate = float(z["rate"]) if "rate" in z.files else None
+        else:
+            arr = np.load(path, allow_pickle=False)
+    except TinymlError:
+        raise
+    except Exception as exc:
+        raise TinymlError(f"cannot read {path}: {exc}") from None
+    rate = rate or file_rate or DEFAULT_RATE[kind]
+    arr = np.asarray(arr)
+    if kind == "pcm":
+        if arr.ndim != 1 or len(arr) == 0:
+            raise TinymlError(f"{path}: expected 1-D mono audio, got shape {arr.shape}")
+        if arr.dtype.kind == "f":
+            arr = np.clip(np.round(arr * 32767), -32768, 32767)
+        return np.ascontiguousarray(arr.astype("<i2")), rate
+    arr = arr.astype(np.float32)
+    if kind == "thermal":
+        if arr.ndim == 3 and arr.shape[1:] == (8, 8):
+            arr = arr.reshape(len(arr), 64)
+        if arr.ndim != 2 or arr.shape[1] != 64 or len(arr) == 0:
+            raise TinymlError(f"{path}: expected thermal frames of 8x8 = 64 pixels in degrees C, got shape "
+                              f"{arr.shape}")
+    else:
+        if arr.ndim == 1:
+            arr = arr[:, None]
+        if arr.ndim != 2 or len(arr) == 0:
+            raise TinymlError(f"{path}: expected a trace (n,) or rows (n, k), got shape {arr.shape}")
+    return np.ascontiguousarray(arr), rate
+
+
+def _write_streams(data, data_rate, devices, simdir):
+    """--data: a path (the 'imu' stream) or {name: path}. Each stream is written for the devices that read it;
+    a stream no device reads is refused (a typo would otherwise be silent)."""
+    if data is None:
+        return {}
+    named = data if isinstance(data, dict) else {"imu": (data, data_rate)}
+    out = {}
+    for name, path in named.items():
+        path, rate = path if isinstance(path, tuple) else (path, data_rate if name == "imu" else None)
+        users = [d for d in devices if d.get("stream") == name]
+        if not users and isinstance(data, dict):
+            wired = ", ".join(f"{d['type']} <- {d.get('stream')}" for d in devices) or "nothing"
+            raise TinymlError(f"--data {name}=...: no simulated device reads a stream '{name}' (wired: {wired})")
+        kinds = {STREAM_KIND[d["type"]] for d in users} - {None}
+        if len(kinds) > 1:
+            raise TinymlError(f"stream '{name}' is read by devices of different kinds: {sorted(kinds)}")
+        kind = kinds.pop() if kinds else ("imu" if name == "imu" else "trace")
+        arr, rate = load_stream(path, kind, rate)
+        f = simdir / f"stream-{name}.bin"
+        if kind == "pcm":
+            f.write_bytes(arr.astype("<i2").tobytes())
+            out[name] = {"path": str(f), "rate": int(rate), "pcm": True}
+        else:
+            f.write_bytes(arr.astype("<f4").tobytes())
+            out[name] = {"path": str(f), "cols": int(arr.shape[1]), "rate": int(rate)}
+    return out
+
+
 def _csv_header(path):
     first = path.read_text().splitlines()[:1]
     try:
@@ -105,7 +197,8 @@ def run_script(script, *, data=None, data_rate=None, boots=1, board="unix-sim", 
     simcfg.update(sim or {})
     board_cfg = {"id": desc["id"], "name": desc["name"], "i2c": simcfg["i2c"], "gpio": simcfg.get("gpio"),
                  "wake_pins": desc.get("wake_pins"), "timers": simcfg.get("timers", 4),
-                 "cpu_hz": simcfg.get("cpu_hz", 160000000)}
+                 "cpu_hz": simcfg.get("cpu_hz", 160000000), "i2s": simcfg.get("i2s", desc.get("i2s")),
+                 "adc_pins": simcfg.get("adc_pins", desc.get("adc_pins"))}
     boot_us = int(desc.get("boot_ms", {}).get("deepsleep_wake", 0) * 1000) if isinstance(
         desc.get("boot_ms"), dict) else 0
     exe = venv_tool("micropython")
@@ -123,15 +216,17 @@ def run_script(script, *, data=None, data_rate=None, boots=1, board="unix-sim", 
             from .build import build_module
             shutil.copyfile(build_module("x64"), fs / "tinyml.mpy")
         shutil.copyfile(script, fs / script.name)
-        data_cfg = None
-        if data is not None:
-            rows, rate = load_data(data, data_rate)
-            (simdir / "data.f32").write_bytes(rows.astype("<f4").tobytes())
-            data_cfg = {"path": str(simdir / "data.f32"), "cols": int(rows.shape[1]), "rate": int(rate)}
         devices = []
         for d in simcfg.get("devices", []):
-            bus = simcfg["i2c"][str(d.get("bus", 0))]
-            devices.append({**d, "bus_pins": [bus["scl"], bus["sda"]]})
+            if d["type"] not in STREAM_KIND:
+                raise TinymlError(f"unknown simulated device type '{d['type']}' (known: {', '.join(STREAM_KIND)})")
+            d = {"stream": DEFAULT_STREAM[d["type"]], **d}
+            if "addr" in d:             # an I2C chip
+                bus = simcfg["i2c"][str(d.get("bus", 0))]
+                d["bus_pins"] = [bus["scl"], bus["sda"]]
+            devices.append(d)
+        streams = _write_streams(data, data_rate, devices, simdir)
+        data_cfg = None         # every stream, "imu" included, is in "streams"
         env = dict(os.environ, TINYML_SIM_DIR=str(simdir),
                    MICROPYPATH=os.pathsep.join([str(SIM_MODULES), str(DEVICE)]))
         run = SimRun()
@@ -141,6 +236,7 @@ def run_script(script, *, data=None, data_rate=None, boots=1, board="unix-sim", 
             run.boots.append(boot)
             cfg = {"boot": n, "reset_cause": reset_cause, "wake_reason": wake_reason, "epoch_us": start_us,
                    "boot_us": boot_us if n > 1 else 0, "clock": clock, "board": board_cfg, "data": data_cfg,
+                   "streams": streams,
                    "devices": devices}
             (simdir / "boot.json").write_text(json.dumps(cfg))
             (simdir / "sleep.json").unlink(missing_ok=True)
