@@ -66,7 +66,7 @@ def build_module(arch: str = "x64", ops=None, name: str = "tinyml", verbose: boo
     features = _features(ops, features)
     feature_key = ()
     if features:
-        feature_key = (features, _features_key())
+        feature_key = (features, _features_key(features))
     out_dir = BUILD / "natmod" / f"{name}-{arch}-{_digest(arch, selected, name, float_kernels, small, *feature_key)}"
     mpy = out_dir / f"{name}.mpy"
     if mpy.exists():
@@ -80,7 +80,7 @@ def build_module(arch: str = "x64", ops=None, name: str = "tinyml", verbose: boo
     (out_dir / "tm_ops.h").write_text(ops_header(selected))
     if features:
         from .features import prepare_build
-        prepare_build(out_dir)
+        prepare_build(out_dir, features)
     python = str(VENV_BIN / "python")
     cmd = ["make", f"ARCH={arch}", f"MOD={name}", f"MPY_DIR={mpy_dir}", f"PYTHON={python}",
            f"MPY_LD={python} {patched_mpy_ld()}", f"KERNELS={' '.join(kernel_sources(selected))}",
@@ -105,9 +105,9 @@ def _features(ops, features):
     return chosen
 
 
-def _features_key():
+def _features_key(features):
     from .features import prepare_build_key
-    return prepare_build_key()
+    return prepare_build_key(features)
 
 
 # Native arch in a .mpy header (byte 2 >> 2): MicroPython's MP_NATIVE_ARCH_* numbering.

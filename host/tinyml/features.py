@@ -21,7 +21,7 @@ import numpy as np
 from . import TinymlError
 from .paths import BUILD, CACHE, NATIVE, REPO, VENV_BIN
 
-FEATURES = ("audio",)
+FEATURES = ("audio", "motion")   # motion: tinyml.MotionFeatures (host/tinyml/motion.py)
 SAMPLE_RATE = 16000
 CHANNELS = 40
 
@@ -96,22 +96,35 @@ def tables_header() -> Path:
     return header
 
 
-def prepare_build_key() -> str:
-    """What a FEATURES=audio build compiles besides native_modules/ (the patched tree, the tables)."""
+def prepare_build_key(features=("audio",)) -> str:
+    """What a FEATURES=... build compiles besides native_modules/ (the patched tree, the tables)."""
+    if "audio" not in features:
+        return _other_features("prepare_build_key", features)
     _, patched = sources()
-    return _hash(tables_header().read_bytes(), str(patched))
+    return _hash(tables_header().read_bytes(), str(patched), _other_features("prepare_build_key", features))
 
 
-def prepare_build(out_dir: Path) -> str:
+def _other_features(fn, features, *args):
+    """The other pipelines' part (motion: tinyml.motion)."""
+    if "motion" not in features:
+        return ""
+    from . import motion
+    return getattr(motion, fn)(*args)
+
+
+def prepare_build(out_dir: Path, features=("audio",)) -> str:
     """Sets up a native-module build directory for FEATURES=audio (the patched tree linked as `microfrontend`,
     the tables header beside tm_ops.h); returns a key of what the build compiles, for its cache digest."""
+    other = _other_features("prepare_build", features, out_dir)
+    if "audio" not in features:
+        return other
     _, patched = sources()
     header = tables_header()
     link = out_dir / "microfrontend"
     if not link.exists():
         link.symlink_to(patched)
     (out_dir / "tm_audio_tables.h").write_text(header.read_text())
-    return _hash(header.read_bytes(), str(patched))
+    return _hash(header.read_bytes(), str(patched), other)
 
 
 def build_hostlib() -> Path:

@@ -584,12 +584,18 @@ static mp_obj_t mod_help(void) {
         "  m.predict(x, out=res)   into res = array('f', ...): allocates nothing\n"
         "  m.input(i)[:] = data    zero-copy views (also m.set_input(i, buf))\n"
         "  m.invoke(); m.output(i)\n"
+        "  m.reset()               stateful (streaming) models: state as when created\n"
         "  m.profile()             per-op (name, time, bytes)\n"
         "  m.arena_bytes           RAM the model holds besides its weights\n"
         "  tinyml.ops()            kernels in this build\n"
 #if TM_AUDIO
         "  fe = tinyml.AudioFrontend(config='microwakeword')   or 'micro_speech'\n"
         "  n = fe.process(pcm, out)  int16 PCM (16 kHz) in, n frames of 40 uint16 in out\n"
+#endif
+#if TM_MOTION
+        "  mf = tinyml.MotionFeatures(n=128, channels=3, rate=100, bands=((0.5, 3), (3, 8)))\n"
+        "  mf.compute(window, out)   n x channels samples, array('f') or array('h') (scale=)\n"
+        "                            -> out[:mf.size]: per channel mean, rms, peak, crest, bands\n"
 #endif
         );
     return mp_const_none;
@@ -598,6 +604,9 @@ static MP_DEFINE_CONST_FUN_OBJ_0(mod_help_obj, mod_help);
 
 #if TM_AUDIO
 void tm_audio_register(void);
+#endif
+#if TM_MOTION
+void tm_motion_register(void);
 #endif
 
 mp_obj_t mpy_init(mp_obj_fun_bc_t *self, size_t n_args, size_t n_kw, mp_obj_t *args) {
@@ -624,6 +633,9 @@ mp_obj_t mpy_init(mp_obj_fun_bc_t *self, size_t n_args, size_t n_kw, mp_obj_t *a
     mp_store_global(MP_QSTR_help, MP_OBJ_FROM_PTR(&mod_help_obj));
 #if TM_AUDIO
     tm_audio_register();    // tinyml.AudioFrontend (native_modules/features/mod_audio.c), when built in
+#endif
+#if TM_MOTION
+    tm_motion_register();   // tinyml.MotionFeatures (native_modules/features/mod_motion.c), when built in
 #endif
 
     MP_DYNRUNTIME_INIT_EXIT
