@@ -584,7 +584,6 @@ static mp_obj_t mod_help(void) {
         "  m.predict(x, out=res)   into res = array('f', ...): allocates nothing\n"
         "  m.input(i)[:] = data    zero-copy views (also m.set_input(i, buf))\n"
         "  m.invoke(); m.output(i)\n"
-        "  m.reset()               stateful (streaming) models: state as when created\n"
         "  m.profile()             per-op (name, time, bytes)\n"
         "  m.arena_bytes           RAM the model holds besides its weights\n"
         "  tinyml.ops()            kernels in this build\n"
