@@ -6,11 +6,10 @@
 - a quick seeded random run (fixed seeds, a fixed number of batches) of the call-sequence fuzzer, with a small
   heap. `make fuzz TARGET=api MINUTES=n` runs the same fuzzer for longer, with the known-failing kinds too.
 
-Scenarios in FAILS_WITH_MODTINYML_34d31f6 crash or misbehave with the modtinyml.c of that commit, the last
-committed one when this was written (checked by building the module from it and running them with
-TINYML_FUZZ_API_MODULE=that.mpy; see docs/testing.md). They are marked xfail (not strict): the
-device-API rework fixes them. Once it has landed, delete them from that set and delete their kinds from
-fuzz_api.KNOWN_FAILING, so that these tests and the random run hold the line."""
+Scenarios in FAILS_WITH_MODTINYML_34d31f6 crashed or misbehaved with the modtinyml.c of that commit (checked
+by building the module from it and running them with TINYML_FUZZ_API_MODULE=that.mpy; see docs/testing.md);
+the device-API rework (6d70c45) fixed them all, so they must pass. With TINYML_FUZZ_API_MODULE set (examining
+another module), they are xfail instead, and the random run leaves out the kinds that failed then."""
 
 import os
 
@@ -254,9 +253,10 @@ def scenario_script(body):
 
 
 @pytest.mark.parametrize("name", [
-    pytest.param(n, marks=pytest.mark.xfail(reason="fails with 34d31f6's modtinyml.c: "
+    pytest.param(n, marks=pytest.mark.xfail(reason="failed with 34d31f6's modtinyml.c: "
                                                    + FAILS_WITH_MODTINYML_34d31f6[n], strict=False))
-    if n in FAILS_WITH_MODTINYML_34d31f6 else n for n in SCENARIOS])
+    if n in FAILS_WITH_MODTINYML_34d31f6 and os.environ.get("TINYML_FUZZ_API_MODULE") else n
+    for n in SCENARIOS])
 def test_api_scenario(name):
     script = scenario_script(SCENARIOS[name])
     for heap in ("256k", "4M"):
@@ -271,10 +271,10 @@ BATCHES = int(os.environ.get("TINYML_FUZZ_API_BATCHES", "120"))
 
 def test_api_fuzz_quick():
     """BATCHES random call sequences of 150 steps, seeds SEED.. (fixed, so a failure repeats), without the
-    kinds in fuzz_api.KNOWN_FAILING."""
+    kinds in fuzz_api.known_failing()."""
     failures = []
     for s in range(SEED, SEED + BATCHES):
-        why, script, heap = fuzz_api.run_batch(s, 150, avoid=fuzz_api.KNOWN_FAILING)
+        why, script, heap = fuzz_api.run_batch(s, 150, avoid=fuzz_api.known_failing())
         if why:
             failures.append(f"seed {s} (heap {heap}): {why}")
     assert not failures, (f"{len(failures)} of {BATCHES} batches failed (repeat one: python -c 'import fuzz_api; "
