@@ -102,7 +102,35 @@ def cmd_pack(args):
           f"{out.stem}.model.predict(x)`")
 
 
+def _band_pairs(text, kind, convert):
+    try:
+        return [tuple(convert(v) for v in pair.split(":")) for pair in text.split(",")] if text else None
+    except ValueError:
+        raise TinymlError(f"--{kind} {text}: expected LO:HI pairs separated by commas, e.g. 0.5:3,3:8") from None
+
+
+def cmd_motion_features(args):
+    from .motion import feature_names, run_motion
+    x = np.load(args.input)
+    if x.dtype not in (np.float32, np.int16) or x.ndim not in (2, 3):
+        raise TinymlError(f"{args.input}: expected float32 or int16 windows [windows, n, channels] or [n, channels]; "
+                          f"got {x.dtype} {x.shape}")
+    bands, bins = _band_pairs(args.bands, "bands", float), _band_pairs(args.bins, "bins", int)
+    if any(len(b) != 2 for b in (bands or []) + (bins or [])):
+        raise TinymlError("each band is LO:HI")
+    feats, cost, resolved = run_motion(x, args.target, rate=args.rate, bands=bands, bins=bins, scale=args.scale)
+    np.save(args.output, feats)
+    unit = {"host": "", "unix": " us", "qemu-m4": " instructions"}[args.target]
+    per = f", {cost / len(feats):.0f}{unit} per window" if cost is not None and len(feats) else ""
+    names = feature_names(x.shape[-1], resolved)
+    print(f"wrote {args.output}: {feats.shape[0]} windows x {feats.shape[1]} float32 (on {args.target}{per}); "
+          f"bands as FFT bins [k0, k1): {resolved}")
+    print("  features: " + ", ".join(names[:4 + len(resolved)]) + (", ... per channel" if x.shape[-1] > 1 else ""))
+
+
 def cmd_features(args):
+    if args.kind == "motion":
+        return cmd_motion_features(args)
     from .features import run_audio
     pcm = np.load(args.input)
     if pcm.dtype != np.int16 or pcm.ndim != 1:
@@ -227,18 +255,27 @@ def main(argv=None):
     p.add_argument("--arch", required=True)
     p.add_argument("-o", "--output", required=True, help="NAME.mpy: `import NAME` on the board")
     p.add_argument("--small", action="store_true", help=SMALL_HELP)
-    p.add_argument("--features", action="append", choices=["audio"],
-                   help="also compile in a feature pipeline: audio = tinyml.AudioFrontend (TFLM's audio frontend)")
+    p.add_argument("--features", action="append", choices=["audio", "motion"],
+                   help="also compile in a feature pipeline: audio = tinyml.AudioFrontend (TFLM's audio frontend), "
+                   "motion = tinyml.MotionFeatures (statistics and FFT band energies, CMSIS-DSP)")
     p.set_defaults(func=cmd_pack)
 
-    p = sub.add_parser("features", help="compute a model's input features on a target (audio: TFLM's frontend)")
-    p.add_argument("kind", choices=["audio"])
-    p.add_argument("input", help="audio: int16 PCM at 16 kHz, .npy of one dimension")
-    p.add_argument("-o", "--output", required=True, help=".npy: uint16 frames [n, 40]")
+    p = sub.add_parser("features", help="compute a model's input features on a target (audio: TFLM's frontend; "
+                       "motion: statistics and FFT band energies)")
+    p.add_argument("kind", choices=["audio", "motion"])
+    p.add_argument("input", help="audio: int16 PCM at 16 kHz, .npy of one dimension; motion: float32 or int16 "
+                   "windows [windows, n, channels]")
+    p.add_argument("-o", "--output", required=True, help=".npy: audio: uint16 frames [n, 40]; motion: float32 "
+                   "[windows, channels x (4 + bands)]")
     p.add_argument("--target", default="host", choices=["host", "unix", "qemu-m4"],
                    help="host (the same C through ctypes, default), unix (x64 module), qemu-m4 (emulated M4)")
     p.add_argument("--config", default="microwakeword", choices=["microwakeword", "micro_speech"],
                    help="microwakeword: 30 ms windows every 10 ms (default); micro_speech: every 20 ms")
+    p.add_argument("--rate", type=float, help="motion: samples per second (needed for --bands in Hz)")
+    p.add_argument("--bands", help="motion: bands in Hz, LO:HI,... (e.g. 0.5:3,3:8,8:20): bins k with LO <= k*rate/n < HI")
+    p.add_argument("--bins", help="motion: bands as FFT bin ranges K0:K1,... (half-open)")
+    p.add_argument("--scale", type=float, default=1.0, help="motion: each sample is taken times this (e.g. int16 "
+                   "counts to g)")
     p.set_defaults(func=cmd_features)
 
     p = sub.add_parser("build", help="the generic engine module (all kernels) for an arch")

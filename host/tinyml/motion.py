@@ -241,7 +241,16 @@ try:
 except ImportError:
     import time
     clock = time.ticks_us
-N, C, CODE, KW, SCALE = %d, %d, %r, %s, %r
+N, C, CODE, KW, BINS = %d, %d, %r, %s, %r
+# scale, rate and band edges travel as float32 bits: a single-precision firmware's parser does not always round
+# a decimal literal to the nearest float32 (on the emulated Cortex-M3, 6.103515625e-05 is not 2**-14)
+F = array.array("f", %r)
+SCALE = F[0]
+if F[1]:
+    KW["rate"] = F[1]
+    KW["bands"] = tuple((F[2 + 2 * i], F[3 + 2 * i]) for i in range((len(F) - 2) // 2))
+elif BINS:
+    KW["bins"] = BINS
 with open("windows.bin", "rb") as f:
     raw = f.read(os.stat("windows.bin")[6])
 data = array.array(CODE, raw)
@@ -280,19 +289,18 @@ def run_motion(windows, target="host", rate=None, bands=None, bins=None, scale=1
     from .build import build_module
     from .targets import TargetError, get_target
     resolve_bins(n, rate, bands, bins)      # the host's errors first
-    kw = {}
-    if bins is not None:
-        kw["bins"] = tuple(tuple(int(v) for v in b) for b in bins)
-    elif bands is not None:
-        kw["bands"] = tuple(tuple(float(v) for v in b) for b in bands)
-        kw["rate"] = float(rate)
+    floats = [scale, 0.0]
+    if bins is None and bands is not None:
+        floats = [scale, rate] + [v for b in bands for v in b]
+    floats = np.array(floats, "<f4").tobytes()
+    bins = tuple(tuple(int(v) for v in b) for b in bins) if bins is not None else ()
     tgt = get_target(target)
     module = build_module(tgt.arch, ops=(), features=("motion",))
     code = "f" if w.dtype == np.float32 else "h"
     data = w.astype("<f4" if code == "f" else "<i2").tobytes()
     files = {"tinyml.mpy": module.read_bytes(), "windows.bin": data}
     try:
-        result = tgt.run(DEVICE_SCRIPT % (n, channels, code, repr(kw), float(scale)), files, ["features.bin"])
+        result = tgt.run(DEVICE_SCRIPT % (n, channels, code, "{}", bins, floats), files, ["features.bin"])
     except TargetError as exc:
         raise TinymlError(f"on {target}: {exc}") from None
     m = re.search(r"MOTION windows=(\d+) cost=(-?\d+) bins=(.*)", result.stdout)

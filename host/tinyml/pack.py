@@ -18,7 +18,7 @@ from .toolchain import micropython_sources
 
 WRAPPER = '''\
 # {name}: {model_name} packed by tinyml-mpy ({n_ops} ops: {ops}).
-# The native part of this module defines Model and ops() (and AudioFrontend with --features audio); this part
+# The native part of this module defines Model and ops() (AudioFrontend, MotionFeatures with --features); this part
 # loads the model.
 _MODEL = {data!r}
 model = Model(_MODEL)
