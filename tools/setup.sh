@@ -34,4 +34,5 @@ if [ "$(cat $stamp 2>/dev/null)" != "$want" ]; then
 fi
 PIP=.venv/bin/pip tools/fetch_micropython.sh >/dev/null
 PIP=.venv/bin/pip tools/fetch_microfrontend.sh >/dev/null   # TFLM's audio frontend (FEATURES=audio builds)
+PIP=.venv/bin/pip tools/fetch_cmsisdsp.sh >/dev/null      # CMSIS-DSP (FEATURES=motion builds)
 echo "setup: ready (.venv/bin/tinyml)"
