@@ -35,6 +35,9 @@ def test_fuzz_parser_planner_kernels(tmp_path):
             shutil.copy(model, seeds)
     for crasher in crashers:
         shutil.copy(crasher, seeds)
+    # Stateful models (subgraphs, CALL_ONCE, resource variables): tests/test_streaming_models.py's ring model.
+    for seed in sorted(CORPUS.glob("seed-*")):
+        shutil.copy(seed, seeds)
     # Boundary variants of the smallest model: they reach the bounds checks on the first pass.
     for name, data in boundary_seeds((MODELS / "hello_world.tflite").read_bytes()).items():
         (seeds / name).write_bytes(data)

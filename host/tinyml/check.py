@@ -46,6 +46,13 @@ def check(model_path, arch=None, board_id=None, small=False, keep_inputs=False) 
                 notes.append(f"float {kind}: fine with predict(); int8 I/O saves the QUANTIZE/DEQUANTIZE ops "
                              f"(converter: inference_{kind}_type=tf.int8)")
 
+    if info.variables:
+        state = sum(b for _, b in info.variables)
+        print(f"  state: stateful (streaming) model, {len(info.variables)} resource variables, {state} bytes, kept "
+              f"across invoke() in the arena; model.reset() restores them; {info.subgraphs} subgraphs")
+        for name, nbytes in info.variables:
+            print(f"    variable {name}: {nbytes} bytes")
+
     if "SPACE_TO_BATCH_ND" in info.op_names:
         notes.append("SPACE_TO_BATCH_ND (a dilated convolution with Keras' dynamic batch): TFLM computes such "
                      "models incorrectly; tinyml follows TF Lite. Convert with keras.Input(batch_size=1) to get "

@@ -41,6 +41,15 @@ class HostEngine:
     def arena_bytes(self):
         return self.lib.tm_host_arena_bytes(self.handle)
 
+    @property
+    def state_bytes(self):
+        """Bytes of resource variables (state kept across invokes), part of arena_bytes."""
+        return self.lib.tm_host_state_bytes(self.handle)
+
+    def reset(self):
+        """A stateful model back to its state when loaded (variables, CALL_ONCE)."""
+        self.lib.tm_host_reset(self.handle)
+
     def invoke(self, inputs, output_specs=None):
         """inputs: arrays (bytes are copied as they are). Returns raw output bytes, or arrays when
         output_specs gives (dtype, shape) per output."""
@@ -79,5 +88,8 @@ def _load(path):
         lib.tm_host_tensor.argtypes = [ctypes.c_void_p, ctypes.c_int, ctypes.c_int, ctypes.POINTER(ctypes.c_uint32)]
         lib.tm_host_arena_bytes.restype = ctypes.c_uint32
         lib.tm_host_arena_bytes.argtypes = [ctypes.c_void_p]
+        lib.tm_host_state_bytes.restype = ctypes.c_uint32
+        lib.tm_host_state_bytes.argtypes = [ctypes.c_void_p]
+        lib.tm_host_reset.argtypes = [ctypes.c_void_p]
         _LIBS[path] = lib
     return _LIBS[path]

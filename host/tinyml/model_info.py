@@ -65,6 +65,8 @@ class ModelInfo:
     outputs: list
     macs: int
     op_macs: list = None   # multiply-accumulates of each operator (0 for ops without any)
+    subgraphs: int = 1     # ops, MACs and variables cover every subgraph (subgraph 0 first)
+    variables: list = None  # resource variables: (shared_name, bytes), the model's state across invokes
 
     @property
     def op_names(self):
@@ -89,13 +91,18 @@ def read_model(path) -> ModelInfo:
         model = schema().ModelT.InitFromPackedBuf(bytearray(data), 0)
         graph = model.subgraphs[0]
         names = op_names()
-        ops, op_types = [], []
-        for op in graph.operators or []:
-            code = model.operatorCodes[op.opcodeIndex]
-            builtin = max(code.builtinCode, code.deprecatedBuiltinCode)
-            ops.append((names.get(builtin, f"BUILTIN_{builtin}"), code.version))
-            first = op.inputs[0] if op.inputs is not None and len(op.inputs) else -1
-            op_types.append(_DTYPES.get(graph.tensors[first].type) if first >= 0 else None)
+        ops, op_types, op_macs = [], [], []
+        for g in model.subgraphs:
+            g_ops = []
+            for op in g.operators or []:
+                code = model.operatorCodes[op.opcodeIndex]
+                builtin = max(code.builtinCode, code.deprecatedBuiltinCode)
+                g_ops.append((names.get(builtin, f"BUILTIN_{builtin}"), code.version))
+                first = op.inputs[0] if op.inputs is not None and len(op.inputs) else -1
+                op_types.append(_DTYPES.get(g.tensors[first].type) if first >= 0 else None)
+            ops += g_ops
+            op_macs += _count_macs(g, g_ops)
+        variables = _variables(model, names)
 
         def tensor(i):
             t = graph.tensors[i]
@@ -108,12 +115,33 @@ def read_model(path) -> ModelInfo:
 
         inputs = [tensor(i) for i in graph.inputs]
         outputs = [tensor(i) for i in graph.outputs]
-        op_macs = _count_macs(graph, ops)
     except TinymlError:
         raise
     except Exception as exc:  # a corrupt flatbuffer shows up as any of IndexError, struct.error, ...
         raise TinymlError(f"{path} is truncated or corrupt ({type(exc).__name__}: {exc})") from None
-    return ModelInfo(str(path), len(data), ops, op_types, inputs, outputs, sum(op_macs), op_macs)
+    return ModelInfo(str(path), len(data), ops, op_types, inputs, outputs, sum(op_macs), op_macs,
+                     len(model.subgraphs), variables)
+
+
+def _variables(model, names):
+    """Resource variables as TFLM sizes them: VAR_HANDLEs with the same names (in any subgraph) are one
+    variable, whose size is that of the first tensor an ASSIGN_VARIABLE writes to it (subgraph by subgraph)."""
+    sizes = {}
+    for g in model.subgraphs:
+        handles = {}
+        for op in g.operators or []:
+            code = model.operatorCodes[op.opcodeIndex]
+            name = names.get(max(code.builtinCode, code.deprecatedBuiltinCode))
+            if name == "VAR_HANDLE":
+                opt = op.builtinOptions
+                key = (opt.sharedName or b"").decode(errors="replace") if opt is not None else ""
+                handles[op.outputs[0]] = key
+                sizes.setdefault(key, None)
+            elif name == "ASSIGN_VARIABLE" and op.inputs[0] in handles and sizes[handles[op.inputs[0]]] is None:
+                t = g.tensors[op.inputs[1]]
+                shape = t.shape if t.shape is not None else ()
+                sizes[handles[op.inputs[0]]] = int(np.prod(shape)) * np.dtype(_DTYPES.get(t.type, np.int8)).itemsize
+    return [(k, v or 0) for k, v in sizes.items()]
 
 
 def _count_macs(graph, ops):

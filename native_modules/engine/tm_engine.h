@@ -7,7 +7,8 @@
 //   tm_model_measure()  verify the flatbuffer, say how big the metadata block must be
 //   tm_model_load()     fill the metadata block: tensors, nodes, kernels, memory plan; says the arena size
 //   tm_model_prepare()  bind tensors to the arena, run each kernel's prepare (multipliers, checks)
-//   tm_model_invoke()   run the graph
+//   tm_model_invoke()   run the graph (subgraph 0; CALL_ONCE runs another subgraph on the first invoke)
+//   tm_model_reset()    give a stateful model (resource variables, CALL_ONCE) its state of after prepare
 #ifndef TM_ENGINE_H
 #define TM_ENGINE_H
 
@@ -16,6 +17,7 @@
 
 #define TM_MAX_DIMS 6
 #define TM_MAX_IO 10          // most inputs/outputs an op or a subgraph may have
+#define TM_MAX_SUBGRAPHS 64
 #define TM_ERR_LEN 120
 #define TM_MAX_ARENA_BYTES (1u << 30)   // a plan beyond this is refused (offsets stay far from int32 overflow)
 
@@ -30,6 +32,7 @@ enum {
 enum {
     TM_FLOAT32 = 0, TM_FLOAT16 = 1, TM_INT32 = 2, TM_UINT8 = 3, TM_INT64 = 4, TM_STRING = 5, TM_BOOL = 6,
     TM_INT16 = 7, TM_INT8 = 9,
+    TM_RESOURCE = 13,           // a resource variable's handle (VAR_HANDLE): a view of the variable's storage
 };
 
 typedef enum { TM_OK = 0, TM_ERROR = 1 } tm_status_t;
@@ -61,11 +64,31 @@ typedef struct {
     uint8_t reshaped;           // a kernel's init set this tensor's shape (tm_set_shape)
     int32_t shape_offset;       // arena offset where a reshaped tensor's dims are kept
     int32_t dims[TM_MAX_DIMS];  // storage for a reshaped tensor's dims until the arena exists
+    int16_t variable;           // a RESOURCE tensor: index in m->variables (set by VAR_HANDLE's init), or -1
 } tm_lifetime_t;
 
 typedef struct {
     uint32_t persistent_bytes, scratch_bytes;
+    int16_t first, last;        // when the node runs, in subgraph 0's node indices (a called subgraph's
+                                // nodes run inside the calling node)
+    int16_t calls;              // the subgraph a CALL_ONCE node runs, or -1
 } tm_node_request_t;
+
+// A subgraph's nodes are m->nodes[first_node, first_node + n_nodes); its tensors follow the previous
+// subgraphs' in m->tensors (tm_node_t.tensor_base). Subgraph 0 is the model; others are called by ops.
+typedef struct {
+    uint16_t first_node, n_nodes;
+} tm_subgraph_t;
+
+// A resource variable (VAR_HANDLE's container/shared_name): storage in the arena that keeps its value
+// across invokes. As in TFLM, its size and initial fill come from the first ASSIGN_VARIABLE in prepare order
+// (subgraph by subgraph): every byte is set to that tensor's zero point.
+typedef struct {
+    uint32_t offset, bytes;     // in the arena (offset valid once planned)
+    int16_t node;               // the VAR_HANDLE node that named it first
+    int8_t fill;
+    uint8_t assigned;           // an ASSIGN_VARIABLE sets its size
+} tm_variable_t;
 
 
 typedef struct tm_kernel {
@@ -79,6 +102,8 @@ typedef struct tm_kernel {
     tm_status_t (*prepare)(struct tm_model *m, struct tm_node *n);
     tm_status_t (*eval)(struct tm_model *m, struct tm_node *n);
     uint8_t reshapes;           // output is the input's bytes under another shape: planner shares storage
+    // Optional: return the node's state (persistent data that changes in eval) to its value after prepare.
+    void (*reset)(struct tm_model *m, struct tm_node *n);
 } tm_kernel_t;
 
 typedef struct tm_node {
@@ -91,21 +116,26 @@ typedef struct tm_node {
     uint8_t version;
     uint8_t n_in, n_out;
     uint8_t options_type;
+    uint16_t tensor_base;       // index in m->tensors of its subgraph's tensor 0
 } tm_node_t;
 
 typedef struct tm_model {
     const uint8_t *buf;         // the .tflite flatbuffer
     uint32_t buf_len;
-    uint32_t n_tensors, n_nodes;
+    uint32_t n_tensors, n_nodes;    // of all subgraphs
     tm_tensor_t *tensors;
     tm_node_t *nodes;
+    tm_subgraph_t *subgraphs;
+    tm_variable_t *variables;
+    uint16_t n_subgraphs, n_variables, max_variables;
     uint8_t n_inputs, n_outputs;
     int16_t inputs[TM_MAX_IO], outputs[TM_MAX_IO];
     uint32_t metadata_bytes;    // bytes of the block to keep after load: this struct, tensors and nodes
     tm_lifetime_t *lifetimes;   // planning state in the block's tail (NULL after load)
     tm_node_request_t *requests;
     uint32_t activation_bytes;  // planned size of intermediate tensors and scratch
-    uint32_t persistent_bytes;
+    uint32_t persistent_bytes;  // per-op data, then the variables (state_bytes of it)
+    uint32_t state_bytes;       // resource variables: kept across invokes
     uint32_t arena_bytes;       // activation + persistent
     uint8_t *arena;
     int32_t failed_node;        // node that raised the last error, or -1
@@ -126,6 +156,8 @@ tm_status_t tm_model_load(void *block, uint32_t block_bytes, const uint8_t *buf,
 // `arena` (m->arena_bytes, 8-aligned) is owned by the caller for the model's life.
 tm_status_t tm_model_prepare(tm_model_t *m, uint8_t *arena);
 tm_status_t tm_model_invoke(tm_model_t *m);
+// Variables back to their initial fill, CALL_ONCE to run again on the next invoke: as a freshly loaded model.
+void tm_model_reset(tm_model_t *m);
 
 const char *tm_type_name(int type);
 uint32_t tm_type_size(int type);

@@ -10,11 +10,13 @@ tm_status_t tm_fail(tm_model_t *m, const char *fmt, ...);
 void tm_format(char *out, const char *fmt, ...);
 
 // Tensor indices of a node's inputs/outputs, read from the (validated, 4-byte aligned) model buffer.
+// Indices are the subgraph's own, offset by the node's tensor_base into m->tensors.
 static inline int32_t tm_in_index(const tm_model_t *m, const tm_node_t *n, int i) {
-    return i < n->n_in ? ((const int32_t *)(m->buf + n->in_pos))[i] : -1;
+    int32_t t = i < n->n_in ? ((const int32_t *)(m->buf + n->in_pos))[i] : -1;
+    return t < 0 ? -1 : t + n->tensor_base;
 }
 static inline int32_t tm_out_index(const tm_model_t *m, const tm_node_t *n, int i) {
-    return ((const int32_t *)(m->buf + n->out_pos))[i];
+    return ((const int32_t *)(m->buf + n->out_pos))[i] + n->tensor_base;
 }
 static inline tm_tensor_t *tm_in(tm_model_t *m, tm_node_t *n, int i) {
     int32_t t = tm_in_index(m, n, i);
@@ -72,5 +74,10 @@ tm_status_t tm_expect_type(tm_model_t *m, const tm_tensor_t *t, int type, const 
 
 // The kernel for a TFLite builtin opcode in this build; returns 0 when the build has none.
 int tm_kernel_lookup(int opcode, tm_kernel_t *k);
+
+// Run the nodes of subgraph `s` (CALL_ONCE; load guarantees calls go only to later subgraphs).
+tm_status_t tm_run_subgraph(tm_model_t *m, uint32_t s);
+// A string option of a node (e.g. VAR_HANDLE's shared_name): its position in m->buf and length; 0 if absent.
+uint32_t tm_opt_string(tm_model_t *m, tm_node_t *n, int field, uint32_t *len);
 
 #endif

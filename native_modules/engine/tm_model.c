@@ -2,6 +2,9 @@
 #include "tm_internal.h"
 
 enum { BUILTIN_QUANTIZE = 114 };   // converts float32 input by definition, so every build keeps it
+// Ops the loader itself knows: CALL_ONCE (which subgraph runs when, for planning) and the resource variable
+// ops (the only ones allowed to touch RESOURCE tensors).
+enum { BUILTIN_CALL_ONCE = 129, BUILTIN_VAR_HANDLE = 142, BUILTIN_READ_VARIABLE = 143, BUILTIN_ASSIGN_VARIABLE = 144 };
 
 // Field numbers in the TFLite schema.
 enum { MODEL_VERSION = 0, MODEL_OPCODES = 1, MODEL_SUBGRAPHS = 2, MODEL_BUFFERS = 4 };
@@ -22,9 +25,34 @@ static uint32_t align8(uint32_t n) {
 
 typedef struct {
     tm_fb_t fb;
-    uint32_t subgraph, tensors, opcodes, buffers, operators;
-    uint32_t n_tensors, n_opcodes, n_buffers, n_ops;
+    uint32_t subs, n_sub;                       // the subgraphs
+    uint32_t subgraph, tensors, operators;      // the subgraph being read (select_subgraph)
+    uint32_t n_tensors, n_ops;
+    uint32_t opcodes, buffers, n_opcodes, n_buffers;
+    uint32_t total_tensors, total_ops, var_handles;   // over all subgraphs
 } reader_t;
+
+static tm_status_t select_subgraph(reader_t *r, uint32_t s, char *error) {
+    r->subgraph = tm_fb_vector_table(&r->fb, r->subs, s);
+    r->tensors = tm_fb_vector(&r->fb, r->subgraph, SG_TENSORS, 4, &r->n_tensors);
+    r->operators = tm_fb_vector(&r->fb, r->subgraph, SG_OPERATORS, 4, &r->n_ops);
+    if (r->fb.bad) {
+        tm_format(error, "model is truncated or corrupt (bad offsets in subgraph %u)", s);
+        return TM_ERROR;
+    }
+    return TM_OK;
+}
+
+// The builtin code of opcode table entry `index`, or -1 if there is none.
+static int32_t builtin_code(reader_t *r, uint32_t index) {
+    if (index >= r->n_opcodes) {
+        return -1;
+    }
+    uint32_t oc = tm_fb_vector_table(&r->fb, r->opcodes, index);
+    int32_t deprecated = (int8_t)tm_fb_field_u8(&r->fb, oc, OC_DEPRECATED, 0);
+    int32_t builtin = tm_fb_field_i32(&r->fb, oc, OC_BUILTIN, 0);
+    return builtin > deprecated ? builtin : deprecated;
+}
 
 static tm_status_t open_model(reader_t *r, const uint8_t *buf, size_t len, char *error) {
     if (buf == 0 || len < 8) {
@@ -47,8 +75,7 @@ static tm_status_t open_model(reader_t *r, const uint8_t *buf, size_t len, char 
     r->fb = fb;
     uint32_t root = tm_fb_root(&r->fb);
     uint32_t version = (uint32_t)tm_fb_field_i32(&r->fb, root, MODEL_VERSION, 0);
-    uint32_t n_sub;
-    uint32_t subs = tm_fb_vector(&r->fb, root, MODEL_SUBGRAPHS, 4, &n_sub);
+    r->subs = tm_fb_vector(&r->fb, root, MODEL_SUBGRAPHS, 4, &r->n_sub);
     r->opcodes = tm_fb_vector(&r->fb, root, MODEL_OPCODES, 4, &r->n_opcodes);
     r->buffers = tm_fb_vector(&r->fb, root, MODEL_BUFFERS, 4, &r->n_buffers);
     if (r->fb.bad) {
@@ -59,28 +86,46 @@ static tm_status_t open_model(reader_t *r, const uint8_t *buf, size_t len, char 
         tm_format(error, "model schema version %u is not supported (expected 3)", version);
         return TM_ERROR;
     }
-    if (n_sub < 1) {
+    if (r->n_sub < 1) {
         tm_format(error, "model has no subgraph");
         return TM_ERROR;
     }
-    r->subgraph = tm_fb_vector_table(&r->fb, subs, 0);
-    r->tensors = tm_fb_vector(&r->fb, r->subgraph, SG_TENSORS, 4, &r->n_tensors);
-    r->operators = tm_fb_vector(&r->fb, r->subgraph, SG_OPERATORS, 4, &r->n_ops);
-    if (r->fb.bad) {
-        tm_format(error, "model is truncated or corrupt (bad subgraph offsets)");
+    if (r->n_sub > TM_MAX_SUBGRAPHS) {
+        tm_format(error, "model has %u subgraphs (at most %u supported)", r->n_sub, TM_MAX_SUBGRAPHS);
         return TM_ERROR;
     }
-    if (r->n_tensors > MAX_TENSORS || r->n_ops > MAX_NODES) {
-        tm_format(error, "model too large: %u tensors and %u operators (limits %u, %u)", r->n_tensors,
-            r->n_ops, MAX_TENSORS, MAX_NODES);
-        return TM_ERROR;
+    r->total_tensors = r->total_ops = r->var_handles = 0;
+    for (uint32_t s = 0; s < r->n_sub; s++) {
+        if (select_subgraph(r, s, error) != TM_OK) {
+            return TM_ERROR;
+        }
+        r->total_tensors += r->n_tensors;   // each below 2^30 (vector lengths are bounded by the buffer)
+        r->total_ops += r->n_ops;
+        if (r->total_tensors > MAX_TENSORS || r->total_ops > MAX_NODES) {
+            tm_format(error, "model too large: %u tensors and %u operators (limits %u, %u)", r->total_tensors,
+                r->total_ops, MAX_TENSORS, MAX_NODES);
+            return TM_ERROR;
+        }
+        // VAR_HANDLE ops bound the number of resource variables (their descriptors are kept).
+        for (uint32_t i = 0; i < r->n_ops; i++) {
+            uint32_t table = tm_fb_vector_table(&r->fb, r->operators, i);
+            uint32_t index = (uint32_t)tm_fb_field_i32(&r->fb, table, OP_OPCODE, 0);
+            r->var_handles += !r->fb.bad && builtin_code(r, index) == BUILTIN_VAR_HANDLE;
+        }
+        if (r->fb.bad) {
+            tm_format(error, "model is truncated or corrupt (bad operators in subgraph %u)", s);
+            return TM_ERROR;
+        }
     }
-    return TM_OK;
+    return select_subgraph(r, 0, error);
 }
 
+// The kept part of the block: the model, tensors, nodes, subgraphs, then variables (last, so that unused
+// variable slots are given back with the planning tail).
 static uint32_t kept_bytes(const reader_t *r) {
-    return align8(sizeof(tm_model_t)) + align8(r->n_tensors * sizeof(tm_tensor_t)) +
-           align8(r->n_ops * sizeof(tm_node_t));
+    return align8(sizeof(tm_model_t)) + align8(r->total_tensors * sizeof(tm_tensor_t)) +
+           align8(r->total_ops * sizeof(tm_node_t)) + align8(r->n_sub * sizeof(tm_subgraph_t)) +
+           align8(r->var_handles * sizeof(tm_variable_t));
 }
 
 tm_status_t tm_model_measure(const uint8_t *buf, size_t len, uint32_t *block_bytes, char *error) {
@@ -88,12 +133,14 @@ tm_status_t tm_model_measure(const uint8_t *buf, size_t len, uint32_t *block_byt
     if (open_model(&r, buf, len, error) != TM_OK) {
         return TM_ERROR;
     }
-    *block_bytes = kept_bytes(&r) + align8(r.n_tensors * sizeof(tm_lifetime_t)) +
-        align8(r.n_ops * sizeof(tm_node_request_t)) + align8((r.n_tensors + r.n_ops) * sizeof(uint32_t));
+    *block_bytes = kept_bytes(&r) + align8(r.total_tensors * sizeof(tm_lifetime_t)) +
+        align8(r.total_ops * sizeof(tm_node_request_t)) +
+        align8((r.total_tensors + r.total_ops) * sizeof(uint32_t));
     return TM_OK;
 }
 
 // Validate a vector of tensor indices (subgraph or operator inputs/outputs); *pos receives its position.
+// Indices are the subgraph's own: below r->n_tensors.
 static tm_status_t check_indices(tm_model_t *m, reader_t *r, uint32_t table, int field, uint32_t *pos,
     uint8_t *count, int allow_omitted, const char *what) {
     uint32_t n;
@@ -106,8 +153,8 @@ static tm_status_t check_indices(tm_model_t *m, reader_t *r, uint32_t table, int
     }
     for (uint32_t i = 0; i < n; i++) {
         int32_t idx = (int32_t)tm_fb_u32(&r->fb, v + 4 * i);
-        if (idx < (allow_omitted ? -1 : 0) || idx >= (int32_t)m->n_tensors) {
-            return tm_fail(m, "corrupt model: %s refers to tensor %d of %u", what, idx, m->n_tensors);
+        if (idx < (allow_omitted ? -1 : 0) || idx >= (int32_t)r->n_tensors) {
+            return tm_fail(m, "corrupt model: %s refers to tensor %d of %u", what, idx, r->n_tensors);
         }
     }
     *pos = v;
@@ -122,14 +169,19 @@ static tm_status_t read_io(tm_model_t *m, reader_t *r, int field, int16_t *out, 
     }
     for (int i = 0; i < *count; i++) {
         out[i] = (int16_t)tm_load_i32(m->buf + pos + 4 * i);
+        if (m->tensors[out[i]].type == TM_RESOURCE) {
+            return tm_fail(m, "%s: tensor %d is a resource variable handle, which the caller cannot pass",
+                what, out[i]);
+        }
     }
     return TM_OK;
 }
 
-static tm_status_t load_tensor(tm_model_t *m, reader_t *r, uint32_t i) {
+// Tensor `local` of the subgraph being read becomes m->tensors[i].
+static tm_status_t load_tensor(tm_model_t *m, reader_t *r, uint32_t local, uint32_t i) {
     tm_tensor_t *t = &m->tensors[i];
     tm_fb_t *fb = &r->fb;
-    uint32_t table = tm_fb_vector_table(fb, r->tensors, i);
+    uint32_t table = tm_fb_vector_table(fb, r->tensors, local);
     uint32_t ndim;
     uint32_t shape = tm_fb_vector(fb, table, T_SHAPE, 4, &ndim);
     t->type = (uint8_t)tm_fb_field_u8(fb, table, T_TYPE, 0);
@@ -147,7 +199,8 @@ static tm_status_t load_tensor(tm_model_t *m, reader_t *r, uint32_t i) {
     if (ndim > TM_MAX_DIMS) {
         return tm_fail(m, "tensor %u has %u dimensions (at most %d supported)", i, ndim, TM_MAX_DIMS);
     }
-    uint32_t size = tm_type_size(t->type);
+    // A RESOURCE tensor (VAR_HANDLE's output) has no bytes of its own: it stands for its variable's storage.
+    uint32_t size = t->type == TM_RESOURCE ? 1 : tm_type_size(t->type);
     if (size == 0) {
         return tm_fail(m, "tensor %u has type %s, which is not supported", i, tm_type_name(t->type));
     }
@@ -164,7 +217,8 @@ static tm_status_t load_tensor(tm_model_t *m, reader_t *r, uint32_t i) {
             return tm_fail(m, "tensor %u is too large (over %u bytes)", i, MAX_TENSOR_BYTES);
         }
     }
-    t->bytes = (uint32_t)bytes;
+    t->bytes = t->type == TM_RESOURCE ? 0 : (uint32_t)bytes;
+    m->lifetimes[i].variable = -1;
     uint32_t n_sig;
     uint32_t sig = tm_fb_vector(fb, table, T_SIGNATURE, 4, &n_sig);
     m->lifetimes[i].dynamic_batch = n_sig == ndim && ndim > 0 && (int32_t)tm_fb_u32(fb, sig) == -1;
@@ -226,7 +280,7 @@ static tm_status_t load_tensor(tm_model_t *m, reader_t *r, uint32_t i) {
         return tm_fail(m, "tensor %u keeps its data outside the flatbuffer (models over 2 GB): not supported", i);
     }
     if (n_data) {
-        if (n_data != t->bytes) {
+        if (n_data != t->bytes || t->type == TM_RESOURCE) {
             return tm_fail(m, "corrupt model: tensor %u needs %u bytes but its buffer holds %u", i, t->bytes,
                 n_data);
         }
@@ -245,18 +299,20 @@ static tm_status_t load_tensor(tm_model_t *m, reader_t *r, uint32_t i) {
     return TM_OK;
 }
 
-static tm_status_t load_node(tm_model_t *m, reader_t *r, uint32_t i) {
+// Operator `local` of subgraph `s` (being read) becomes m->nodes[i]; the subgraph's tensors start at `base`.
+static tm_status_t load_node(tm_model_t *m, reader_t *r, uint32_t s, uint32_t local, uint32_t i, uint32_t base) {
     tm_node_t *n = &m->nodes[i];
     tm_fb_t *fb = &r->fb;
-    uint32_t table = tm_fb_vector_table(fb, r->operators, i);
+    uint32_t table = tm_fb_vector_table(fb, r->operators, local);
     uint32_t opcode_index = (uint32_t)tm_fb_field_i32(fb, table, OP_OPCODE, 0);
     if (fb->bad || opcode_index >= r->n_opcodes) {
         return tm_fail(m, "corrupt model: operator %u has a bad opcode index", i);
     }
     uint32_t oc = tm_fb_vector_table(fb, r->opcodes, opcode_index);
-    int32_t deprecated = (int8_t)tm_fb_field_u8(fb, oc, OC_DEPRECATED, 0);
-    int32_t builtin = tm_fb_field_i32(fb, oc, OC_BUILTIN, 0);
-    n->opcode = (int16_t)(builtin > deprecated ? builtin : deprecated);
+    int32_t code = builtin_code(r, opcode_index);
+    n->opcode = (int16_t)(code > 0x7fff ? 0x7fff : code);
+    n->tensor_base = (uint16_t)base;
+    m->requests[i].calls = -1;
     n->version = (uint8_t)tm_fb_field_i32(fb, oc, OC_VERSION, 1);
     n->options_type = (uint8_t)tm_fb_field_u8(fb, table, OP_OPTIONS_TYPE, 0);
     n->options = tm_fb_table(fb, table, OP_OPTIONS);
@@ -272,8 +328,33 @@ static tm_status_t load_node(tm_model_t *m, reader_t *r, uint32_t i) {
         check_indices(m, r, table, OP_OUTPUTS, &n->out_pos, &n->n_out, 0, "operator outputs") != TM_OK) {
         return TM_ERROR;
     }
-    if (n->n_out == 0) {
+    const int var_op = n->opcode == BUILTIN_VAR_HANDLE || n->opcode == BUILTIN_READ_VARIABLE ||
+        n->opcode == BUILTIN_ASSIGN_VARIABLE;
+    if (n->n_out == 0 && n->opcode != BUILTIN_ASSIGN_VARIABLE && n->opcode != BUILTIN_CALL_ONCE) {
         return tm_fail(m, "corrupt model: operator %u has no output", i);
+    }
+    for (int k = 0; k < n->n_in + n->n_out && !var_op; k++) {
+        int32_t t = k < n->n_in ? tm_in_index(m, n, k) : tm_out_index(m, n, k - n->n_in);
+        if (t >= 0 && m->tensors[t].type == TM_RESOURCE) {
+            return tm_fail(m, "operator %u uses tensor %d, a resource variable handle: only VAR_HANDLE, "
+                "READ_VARIABLE and ASSIGN_VARIABLE can", i, t);
+        }
+    }
+    if (n->opcode == BUILTIN_CALL_ONCE) {
+        // Calls go only to later subgraphs, which rules out recursion; the called subgraph takes no inputs
+        // and gives no outputs (TFLM's rule).
+        int32_t callee = n->options ? tm_fb_field_i32(fb, n->options, 0, 0) : 0;
+        if (fb->bad || callee <= (int32_t)s || callee >= (int32_t)r->n_sub) {
+            return tm_fail(m, "corrupt model: operator %u (CALL_ONCE) in subgraph %u calls subgraph %d (the "
+                "model has %u; only later subgraphs can be called)", i, s, callee, r->n_sub);
+        }
+        uint32_t sub = tm_fb_vector_table(fb, r->subs, (uint32_t)callee), n_in, n_out;
+        tm_fb_vector(fb, sub, SG_INPUTS, 4, &n_in);
+        tm_fb_vector(fb, sub, SG_OUTPUTS, 4, &n_out);
+        if (fb->bad || n_in || n_out) {
+            return tm_fail(m, "operator %u (CALL_ONCE): subgraph %d must have no inputs and no outputs", i, callee);
+        }
+        m->requests[i].calls = (int16_t)callee;
     }
     tm_kernel_t k;
     n->eval = tm_kernel_lookup(n->opcode, &k) ? k.eval : 0;
@@ -281,8 +362,12 @@ static tm_status_t load_node(tm_model_t *m, reader_t *r, uint32_t i) {
 }
 
 // Nodes must come in execution order, each tensor written once, before it is read: this also rules out cycles.
-static tm_status_t check_graph(tm_model_t *m, uint32_t options) {
+// Lifetimes are in subgraph 0's node indices: a called subgraph runs inside each node that calls it (from an
+// earlier subgraph, so its callers' times are known), and all its tensors live throughout that node.
+static tm_status_t check_graph(tm_model_t *m, reader_t *r, uint32_t options, char *error) {
     tm_lifetime_t *life = m->lifetimes;
+    tm_node_request_t *req = m->requests;
+    const int32_t n0 = m->subgraphs[0].n_nodes;
     for (uint32_t t = 0; t < m->n_tensors; t++) {
         life[t].first_use = m->tensors[t].is_const ? -1 : -2; // -2: not produced yet
         life[t].last_use = -1;
@@ -293,40 +378,85 @@ static tm_status_t check_graph(tm_model_t *m, uint32_t options) {
         }
         life[m->inputs[i]].first_use = -1;
     }
-    for (uint32_t i = 0; i < m->n_nodes; i++) {
-        tm_node_t *n = &m->nodes[i];
-        for (int k = 0; k < n->n_in; k++) {
-            int32_t t = tm_in_index(m, n, k);
-            if (t < 0) {
-                continue;
+    uint32_t base = 0;
+    for (uint32_t s = 0; s < m->n_subgraphs; s++) {
+        const tm_subgraph_t *sg = &m->subgraphs[s];
+        int32_t lo = n0, hi = -1;
+        if (s > 0) {
+            for (uint32_t i = 0; i < sg->first_node; i++) {
+                if (req[i].calls == (int32_t)s) {
+                    lo = req[i].first < lo ? req[i].first : lo;
+                    hi = req[i].last > hi ? req[i].last : hi;
+                }
             }
-            if (life[t].first_use == -2) {
-                return tm_fail(m, "corrupt model: operator %u reads tensor %d before any operator writes it "
-                    "(cycle or wrong order)", i, t);
+            if (hi < lo) {  // never called: it never runs, planned as alive throughout
+                lo = -1;
+                hi = n0;
             }
-            life[t].last_use = (int16_t)i;
+            if (select_subgraph(r, s, error) != TM_OK) {
+                return tm_fail(m, "%s", error);
+            }
+            uint32_t pos;
+            uint8_t count;
+            if (check_indices(m, r, r->subgraph, SG_INPUTS, &pos, &count, 0, "subgraph inputs") != TM_OK) {
+                return TM_ERROR;
+            }
+            for (int k = 0; k < count; k++) {
+                uint32_t t = base + tm_load_u32(m->buf + pos + 4 * k);
+                life[t].first_use = m->tensors[t].is_const ? -1 : (int16_t)lo;
+            }
         }
-        for (int k = 0; k < n->n_out; k++) {
-            int32_t t = tm_out_index(m, n, k);
-            if (life[t].first_use != -2) {
-                return tm_fail(m, "corrupt model: operator %u writes tensor %d, which is already written or "
-                    "constant", i, t);
+        for (uint32_t i = sg->first_node; i < sg->first_node + sg->n_nodes; i++) {
+            tm_node_t *n = &m->nodes[i];
+            const int16_t first = (int16_t)(s ? lo : (int32_t)i), last = (int16_t)(s ? hi : (int32_t)i);
+            req[i].first = first;
+            req[i].last = last;
+            for (int k = 0; k < n->n_in; k++) {
+                int32_t t = tm_in_index(m, n, k);
+                if (t < 0) {
+                    continue;
+                }
+                if (life[t].first_use == -2) {
+                    return tm_fail(m, "corrupt model: operator %u reads tensor %d before any operator writes it "
+                        "(cycle or wrong order)", i, t);
+                }
+                life[t].last_use = life[t].last_use > last ? life[t].last_use : last;
             }
-            life[t].first_use = (int16_t)i;
-            if (life[t].last_use < (int32_t)i) {
-                life[t].last_use = (int16_t)i;
+            for (int k = 0; k < n->n_out; k++) {
+                int32_t t = tm_out_index(m, n, k);
+                if (life[t].first_use != -2) {
+                    return tm_fail(m, "corrupt model: operator %u writes tensor %d, which is already written or "
+                        "constant", i, t);
+                }
+                life[t].first_use = first;
+                life[t].last_use = life[t].last_use > last ? life[t].last_use : last;
             }
         }
+        if (s > 0) {
+            uint32_t pos;
+            uint8_t count;
+            if (check_indices(m, r, r->subgraph, SG_OUTPUTS, &pos, &count, 0, "subgraph outputs") != TM_OK) {
+                return TM_ERROR;
+            }
+            for (int k = 0; k < count; k++) {
+                uint32_t t = base + tm_load_u32(m->buf + pos + 4 * k);
+                if (life[t].first_use == -2) {
+                    return tm_fail(m, "corrupt model: output %d of subgraph %u is never written", k, s);
+                }
+                life[t].last_use = (int16_t)hi;
+            }
+        }
+        base += r->n_tensors;
     }
     for (int i = 0; i < m->n_outputs; i++) {
         if (life[m->outputs[i]].first_use == -2) {
             return tm_fail(m, "corrupt model: model output %d is never written", i);
         }
-        life[m->outputs[i]].last_use = (int16_t)m->n_nodes;
+        life[m->outputs[i]].last_use = (int16_t)n0;
     }
     if (options & TM_KEEP_INPUTS) {
         for (int i = 0; i < m->n_inputs; i++) {
-            life[m->inputs[i]].last_use = (int16_t)m->n_nodes;
+            life[m->inputs[i]].last_use = (int16_t)n0;
         }
     }
     return TM_OK;
@@ -376,17 +506,37 @@ tm_status_t tm_model_load(void *block, uint32_t block_bytes, const uint8_t *buf,
     memset(m, 0, need);
     m->buf = buf;
     m->buf_len = (uint32_t)len;
-    m->n_tensors = r.n_tensors;
-    m->n_nodes = r.n_ops;
+    m->n_tensors = r.total_tensors;
+    m->n_nodes = r.total_ops;
+    m->n_subgraphs = (uint16_t)r.n_sub;
+    m->max_variables = (uint16_t)r.var_handles;
     m->tensors = (tm_tensor_t *)((uint8_t *)block + align8(sizeof(tm_model_t)));
-    m->nodes = (tm_node_t *)((uint8_t *)m->tensors + align8(r.n_tensors * sizeof(tm_tensor_t)));
+    m->nodes = (tm_node_t *)((uint8_t *)m->tensors + align8(r.total_tensors * sizeof(tm_tensor_t)));
+    m->subgraphs = (tm_subgraph_t *)((uint8_t *)m->nodes + align8(r.total_ops * sizeof(tm_node_t)));
+    m->variables = (tm_variable_t *)((uint8_t *)m->subgraphs + align8(r.n_sub * sizeof(tm_subgraph_t)));
     m->metadata_bytes = kept_bytes(&r);
     m->lifetimes = (tm_lifetime_t *)((uint8_t *)block + m->metadata_bytes);
-    m->requests = (tm_node_request_t *)((uint8_t *)m->lifetimes + align8(r.n_tensors * sizeof(tm_lifetime_t)));
+    m->requests = (tm_node_request_t *)((uint8_t *)m->lifetimes +
+        align8(r.total_tensors * sizeof(tm_lifetime_t)));
     m->failed_node = -1;
     tm_status_t st = TM_OK;
-    for (uint32_t i = 0; i < m->n_tensors && st == TM_OK; i++) {
-        st = load_tensor(m, &r, i);
+    // Every subgraph's tensors and nodes, one after the other.
+    uint32_t tensor_base = 0, node_base = 0;
+    for (uint32_t s = 0; s < r.n_sub && st == TM_OK; s++) {
+        st = select_subgraph(&r, s, m->error);
+        for (uint32_t i = 0; i < r.n_tensors && st == TM_OK; i++) {
+            st = load_tensor(m, &r, i, tensor_base + i);
+        }
+        m->subgraphs[s].first_node = (uint16_t)node_base;
+        m->subgraphs[s].n_nodes = (uint16_t)r.n_ops;
+        for (uint32_t i = 0; i < r.n_ops && st == TM_OK; i++) {
+            st = load_node(m, &r, s, i, node_base + i, tensor_base);
+        }
+        tensor_base += r.n_tensors;
+        node_base += r.n_ops;
+    }
+    if (st == TM_OK) {
+        st = select_subgraph(&r, 0, m->error);
     }
     if (st == TM_OK) {
         st = read_io(m, &r, SG_INPUTS, m->inputs, &m->n_inputs, "model inputs");
@@ -397,11 +547,8 @@ tm_status_t tm_model_load(void *block, uint32_t block_bytes, const uint8_t *buf,
     if (st == TM_OK && (m->n_inputs == 0 || m->n_outputs == 0)) {
         st = tm_fail(m, "model has no inputs or no outputs");
     }
-    for (uint32_t i = 0; i < m->n_nodes && st == TM_OK; i++) {
-        st = load_node(m, &r, i);
-    }
     if (st == TM_OK) {
-        st = check_graph(m, options);
+        st = check_graph(m, &r, options, error);
     }
     // Unsupported ops are reported all at once, by name, so a user sees the whole list.
     if (st == TM_OK) {
@@ -439,8 +586,12 @@ tm_status_t tm_model_load(void *block, uint32_t block_bytes, const uint8_t *buf,
         }
     }
     if (st == TM_OK) {
+        // Variable slots beyond those VAR_HANDLE's init filled (handles naming the same variable) are not kept.
+        m->metadata_bytes = (uint32_t)((uint8_t *)m->variables - (uint8_t *)block) +
+            align8(m->n_variables * sizeof(tm_variable_t));
         // The planner's scratch is the last part of the block's planning tail.
-        st = tm_plan_memory(m, (uint32_t *)((uint8_t *)m->requests + align8(r.n_ops * sizeof(tm_node_request_t))));
+        st = tm_plan_memory(m, (uint32_t *)((uint8_t *)m->requests +
+            align8(r.total_ops * sizeof(tm_node_request_t))));
     }
     if (st != TM_OK) {
         memcpy(error, m->error, TM_ERR_LEN);

@@ -24,7 +24,7 @@ static int get_item(tm_model_t *m, uint32_t i, item_t *it) {
     if (i < m->n_tensors) {
         tm_tensor_t *t = &m->tensors[i];
         tm_lifetime_t *life = &m->lifetimes[i];
-        if (t->is_const || t->alias >= 0 || life->first_use == -2) {
+        if (t->is_const || t->alias >= 0 || life->first_use == -2 || t->type == TM_RESOURCE) {
             return 0;
         }
         it->bytes = align16(t->bytes);
@@ -33,12 +33,13 @@ static int get_item(tm_model_t *m, uint32_t i, item_t *it) {
         it->offset = &t->arena_offset;
     } else {
         tm_node_t *n = &m->nodes[i - m->n_tensors];
-        uint32_t scratch = m->requests[i - m->n_tensors].scratch_bytes;
-        if (scratch == 0) {
+        const tm_node_request_t *req = &m->requests[i - m->n_tensors];
+        if (req->scratch_bytes == 0) {
             return 0;
         }
-        it->bytes = align16(scratch);
-        it->first = it->last = (int32_t)(n - m->nodes);
+        it->bytes = align16(req->scratch_bytes);
+        it->first = req->first;
+        it->last = req->last;
         it->offset = &n->scratch_offset;
     }
     return it->bytes > 0;
@@ -50,10 +51,10 @@ static void link_aliases(tm_model_t *m) {
     for (uint32_t i = 0; i < m->n_nodes; i++) {
         tm_node_t *n = &m->nodes[i];
         tm_kernel_t k;
-        int32_t in_index = tm_in_index(m, n, 0), out_index = tm_out_index(m, n, 0);
-        if (!tm_kernel_lookup(n->opcode, &k) || !k.reshapes || in_index < 0) {
+        if (!tm_kernel_lookup(n->opcode, &k) || !k.reshapes || n->n_out == 0 || tm_in_index(m, n, 0) < 0) {
             continue;
         }
+        int32_t in_index = tm_in_index(m, n, 0), out_index = tm_out_index(m, n, 0);
         tm_tensor_t *in = &m->tensors[in_index];
         tm_tensor_t *out = &m->tensors[out_index];
         int root = in->alias >= 0 ? in->alias : in_index;
@@ -167,10 +168,30 @@ tm_status_t tm_plan_memory(tm_model_t *m, uint32_t *placed) {
             persistent = add_checked(persistent, (m->tensors[i].ndim * 4u + 7u) & ~7u, &ok);
         }
     }
+    // Resource variables: the model's state, kept across invokes. Each VAR_HANDLE output is a view of its
+    // variable's storage.
+    uint32_t state = 0;
+    for (uint32_t v = 0; v < m->n_variables && ok; v++) {
+        tm_variable_t *var = &m->variables[v];
+        if (var->assigned) {
+            var->offset = add_checked(total, persistent, &ok);
+            uint32_t bytes = add_checked(var->bytes, 7u, &ok) & ~7u;
+            persistent = add_checked(persistent, bytes, &ok);
+            state += bytes;
+        }
+    }
+    for (uint32_t i = 0; i < m->n_tensors && ok; i++) {
+        int32_t v = m->lifetimes[i].variable;
+        if (m->tensors[i].type == TM_RESOURCE && v >= 0 && m->variables[v].assigned) {
+            m->tensors[i].arena_offset = (int32_t)m->variables[v].offset;
+            m->tensors[i].bytes = m->variables[v].bytes;
+        }
+    }
     m->arena_bytes = add_checked(total, persistent, &ok);
     if (!ok) {
-        return too_large(m, "arena (per-operator data)");
+        return too_large(m, "arena (per-operator data and variables)");
     }
     m->persistent_bytes = persistent;
+    m->state_bytes = state;
     return TM_OK;
 }

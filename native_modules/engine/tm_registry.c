@@ -12,6 +12,7 @@
 #undef TM_OP
 
 int tm_kernel_lookup(int opcode, tm_kernel_t *k) {
+    memset(k, 0, sizeof(*k));  // fields a kernel does not set (e.g. reset) stay 0
     switch (opcode) {
         #define TM_OP(code, fn, name) case code: return tm_kernel_##fn(k);
         #include TM_OPS_HEADER

@@ -80,6 +80,17 @@ float tm_opt_f32(tm_model_t *m, tm_node_t *n, int field, float dflt) {
     return n->options ? tm_fb_field_f32(&fb, n->options, field, dflt) : dflt;
 }
 
+uint32_t tm_opt_string(tm_model_t *m, tm_node_t *n, int field, uint32_t *len) {
+    tm_fb_t fb = options_reader(m);
+    *len = 0;
+    uint32_t pos = n->options ? tm_fb_vector(&fb, n->options, field, 1, len) : 0;
+    if (fb.bad) {
+        *len = 0;
+        return 0;
+    }
+    return pos;
+}
+
 tm_status_t tm_expect_io(tm_model_t *m, tm_node_t *n, int min_in, int max_in, int n_out) {
     if (n->n_in < min_in || n->n_in > max_in || n->n_out != n_out) {
         return tm_fail(m, "expects %d-%d inputs and %d outputs, has %d and %d", min_in, max_in, n_out,
@@ -112,6 +123,7 @@ const char *tm_type_name(int type) {
         case TM_BOOL: return "bool";
         case TM_INT16: return "int16";
         case TM_INT8: return "int8";
+        case TM_RESOURCE: return "resource";
         default: return "unknown type";
     }
 }

@@ -17,6 +17,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
             if (m->arena_bytes < (64u << 20)) {
                 uint8_t *arena = malloc(m->arena_bytes ? m->arena_bytes : 8);
                 if (tm_model_prepare(m, arena) == TM_OK) {
+                    // Twice, and after a reset: stateful models (resource variables, CALL_ONCE) change state.
+                    tm_model_invoke(m);
+                    tm_model_invoke(m);
+                    tm_model_reset(m);
                     tm_model_invoke(m);
                 }
                 free(arena);

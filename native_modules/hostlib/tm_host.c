@@ -52,6 +52,10 @@ int tm_host_invoke(void *handle, char *error) {
     return 0;
 }
 
+void tm_host_reset(void *handle) {
+    tm_model_reset(((tm_host_t *)handle)->m);
+}
+
 // Pointer to input/output tensor i (kind 0 = input, 1 = output) and its size; NULL if out of range.
 uint8_t *tm_host_tensor(void *handle, int kind, int i, uint32_t *bytes) {
     tm_host_t *h = handle;
@@ -68,4 +72,9 @@ uint8_t *tm_host_tensor(void *handle, int kind, int i, uint32_t *bytes) {
 uint32_t tm_host_arena_bytes(void *handle) {
     tm_host_t *h = handle;
     return h->m->arena_bytes + h->m->metadata_bytes;
+}
+
+// Bytes of resource variables (the model's state across invokes), part of the arena.
+uint32_t tm_host_state_bytes(void *handle) {
+    return ((tm_host_t *)handle)->m->state_bytes;
 }

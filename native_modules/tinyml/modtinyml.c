@@ -219,6 +219,13 @@ static mp_obj_t model_invoke(mp_obj_t self_in) {
 }
 static MP_DEFINE_CONST_FUN_OBJ_1(model_invoke_obj, model_invoke);
 
+// reset(): a stateful model (resource variables, CALL_ONCE) back to its state when created.
+static mp_obj_t model_reset(mp_obj_t self_in) {
+    tm_model_reset(((model_obj_t *)MP_OBJ_TO_PTR(self_in))->m);
+    return mp_const_none;
+}
+static MP_DEFINE_CONST_FUN_OBJ_1(model_reset_obj, model_reset);
+
 // ---- predict() ----
 
 static void raise_count(uint32_t got, const tm_tensor_t *t, const char *what) {
@@ -452,7 +459,7 @@ static mp_obj_t model_profile(size_t n_args, const mp_obj_t *args) {
     for (uint32_t i = 0; i < m->n_nodes; i++) {
         tm_node_t *n = &m->nodes[i];
         mp_obj_t row[3] = { new_str(tm_opcode_name(n->opcode)), mp_obj_new_int_from_uint(ticks[i]),
-            mp_obj_new_int_from_uint(tm_out(m, n, 0)->bytes) };
+            mp_obj_new_int_from_uint(n->n_out ? tm_out(m, n, 0)->bytes : 0) };
         mp_obj_list_append(result, mp_obj_new_tuple(3, row));
     }
     m_free(ticks);
@@ -544,6 +551,9 @@ static void model_attr(mp_obj_t self_in, qstr attr, mp_obj_t *dest) {
     } else if (attr == MP_QSTR_arena_bytes) {
         // everything the model holds besides its weights: tensor arena plus descriptors
         dest[0] = mp_obj_new_int_from_uint(self->m->arena_bytes + self->m->metadata_bytes);
+    } else if (attr == MP_QSTR_state_bytes) {
+        // resource variables (part of arena_bytes): kept across invoke(), reset by reset()
+        dest[0] = mp_obj_new_int_from_uint(self->m->state_bytes);
     } else if (attr == MP_QSTR_model_bytes) {
         dest[0] = mp_obj_new_int_from_uint(self->m->buf_len);
     } else if (attr == MP_QSTR_keep_inputs) {
@@ -584,6 +594,7 @@ static mp_obj_t mod_help(void) {
         "  m.predict(x, out=res)   into res = array('f', ...): allocates nothing\n"
         "  m.input(i)[:] = data    zero-copy views (also m.set_input(i, buf))\n"
         "  m.invoke(); m.output(i)\n"
+        "  m.reset()               stateful (streaming) models: state as when created\n"
         "  m.profile()             per-op (name, time, bytes)\n"
         "  m.arena_bytes           RAM the model holds besides its weights\n"
         "  tinyml.ops()            kernels in this build\n"
@@ -618,6 +629,7 @@ mp_obj_t mpy_init(mp_obj_fun_bc_t *self, size_t n_args, size_t n_kw, mp_obj_t *a
     type->name = MP_QSTR_Model;
     mp_obj_t locals = mp_obj_new_dict(6);
     mp_obj_dict_store(locals, MP_OBJ_NEW_QSTR(MP_QSTR_invoke), MP_OBJ_FROM_PTR(&model_invoke_obj));
+    mp_obj_dict_store(locals, MP_OBJ_NEW_QSTR(MP_QSTR_reset), MP_OBJ_FROM_PTR(&model_reset_obj));
     mp_obj_dict_store(locals, MP_OBJ_NEW_QSTR(MP_QSTR_input), MP_OBJ_FROM_PTR(&model_input_obj));
     mp_obj_dict_store(locals, MP_OBJ_NEW_QSTR(MP_QSTR_set_input), MP_OBJ_FROM_PTR(&model_set_input_obj));
     mp_obj_dict_store(locals, MP_OBJ_NEW_QSTR(MP_QSTR_output), MP_OBJ_FROM_PTR(&model_output_obj));

@@ -1,4 +1,5 @@
-// QUANTIZE: float32 -> int8 (round half away from zero), and int8 -> int8 requantization.
+// QUANTIZE: float32 -> int8 or uint8 (round half away from zero), and requantization between int8 and uint8
+// (TFLM's Requantize: same arithmetic for every pair, e.g. microWakeWord's final int8 -> uint8).
 // tinyml-op: QUANTIZE 114
 #include "../tm_internal.h"
 #include "../tm_quant.h"
@@ -12,11 +13,11 @@ static tm_status_t init(tm_model_t *m, tm_node_t *n, tm_node_request_t *req) {
         return TM_ERROR;
     }
     tm_tensor_t *in = tm_in(m, n, 0), *out = tm_out(m, n, 0);
-    if (tm_expect_type(m, out, TM_INT8, "output")) {
-        return TM_ERROR;
+    if (out->type != TM_INT8 && out->type != TM_UINT8) {
+        return tm_fail(m, "output is %s: only int8 or uint8 outputs are supported", tm_type_name(out->type));
     }
-    if (in->type != TM_FLOAT32 && in->type != TM_INT8) {
-        return tm_fail(m, "input is %s: only float32 or int8 can be quantized", tm_type_name(in->type));
+    if (in->type != TM_FLOAT32 && in->type != TM_INT8 && in->type != TM_UINT8) {
+        return tm_fail(m, "input is %s: only float32, int8 or uint8 can be quantized", tm_type_name(in->type));
     }
     if (out->n_scales > 1) {
         return tm_fail(m, "per-channel output quantization is not supported");
@@ -34,7 +35,7 @@ static tm_status_t init(tm_model_t *m, tm_node_t *n, tm_node_request_t *req) {
 static tm_status_t prepare(tm_model_t *m, tm_node_t *n) {
     tm_tensor_t *in = tm_in(m, n, 0), *out = tm_out(m, n, 0);
     requant_t *p = tm_persistent(m, n);
-    if (in->type == TM_INT8) {
+    if (in->type != TM_FLOAT32) {
         int shift;
         if (!tm_quantize_ratio(in->scale, 1.0f, out->scale, 1.0f, &p->multiplier, &shift)) {
             return tm_fail(m, "input/output scales out of range");
@@ -47,22 +48,26 @@ static tm_status_t prepare(tm_model_t *m, tm_node_t *n) {
 static tm_status_t eval(tm_model_t *m, tm_node_t *n) {
     tm_tensor_t *in = tm_in(m, n, 0), *out = tm_out(m, n, 0);
     int32_t count = tm_elements(in);
-    int8_t *y = (int8_t *)out->data;
+    uint8_t *y = out->data;
     int32_t zo = out->zero_point;
+    // int8 and uint8 outputs: the same clamp, shifted; the byte written is the value's low 8 bits.
+    const int32_t lo = out->type == TM_UINT8 ? 0 : -128, hi = lo + 255;
     if (in->type == TM_FLOAT32) {
         const float *x = (const float *)in->data;
         float scale = out->scale;
         for (int32_t i = 0; i < count; i++) {
             float v = x[i] / scale;
             v = v > 1e9f ? 1e9f : (v < -1e9f ? -1e9f : v); // out of int32 range is undefined in TFLM
-            y[i] = (int8_t)tm_clamp(tm_round_f32(v) + zo, -128, 127);
+            y[i] = (uint8_t)tm_clamp(tm_round_f32(v) + zo, lo, hi);
         }
     } else {
         const requant_t *p = tm_persistent(m, n);
-        const int8_t *x = (const int8_t *)in->data;
+        const uint8_t *x = in->data;
         int32_t zi = in->zero_point;
+        const int is_signed = in->type == TM_INT8;
         for (int32_t i = 0; i < count; i++) {
-            y[i] = (int8_t)tm_clamp(tm_mbqm(x[i] - zi, p->multiplier, p->shift) + zo, -128, 127);
+            int32_t v = is_signed ? (int8_t)x[i] : x[i];
+            y[i] = (uint8_t)tm_clamp(tm_mbqm(v - zi, p->multiplier, p->shift) + zo, lo, hi);
         }
     }
     return TM_OK;
