@@ -34,6 +34,9 @@ ADVICE = {
     "CUSTOM": "custom ops cannot run: rebuild the model from builtin Keras layers",
     "WHILE": "control flow is not supported: unroll loops (e.g. RNN layers with unroll=True)",
     "UNIDIRECTIONAL_SEQUENCE_LSTM": "LSTM is not supported: use Conv1D or Dense layers",
+    "TILE": "TILE is not supported; Keras' UpSampling2D converts to it: use "
+            "keras.layers.Resizing(h, w, interpolation='nearest') (RESIZE_NEAREST_NEIGHBOR) instead",
+    "RESIZE_BILINEAR": "bilinear resizing is not supported: use interpolation='nearest' (RESIZE_NEAREST_NEIGHBOR)",
 }
 
 

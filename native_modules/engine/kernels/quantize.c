@@ -1,5 +1,7 @@
-// QUANTIZE: float32 -> int8 or uint8 (round half away from zero), and requantization between int8 and uint8
-// (TFLM's Requantize: same arithmetic for every pair, e.g. microWakeWord's final int8 -> uint8).
+// QUANTIZE: float32 -> int8, uint8 or int16 (round half away from zero), and requantization between int8
+// and uint8 (e.g. microWakeWord's final int8 -> uint8) and between int8 and int16 (16x8 quantization): TFLM's
+// Requantize, the same arithmetic for every pair, clamped to the output type's range. As in TFLM, uint8 and
+// int16 do not convert into each other.
 // tinyml-op: QUANTIZE 114
 #include "../tm_internal.h"
 #include "../tm_quant.h"
@@ -13,11 +15,14 @@ static tm_status_t init(tm_model_t *m, tm_node_t *n, tm_node_request_t *req) {
         return TM_ERROR;
     }
     tm_tensor_t *in = tm_in(m, n, 0), *out = tm_out(m, n, 0);
-    if (out->type != TM_INT8 && out->type != TM_UINT8) {
-        return tm_fail(m, "output is %s: only int8 or uint8 outputs are supported", tm_type_name(out->type));
+    if (out->type != TM_INT8 && out->type != TM_UINT8 && out->type != TM_INT16) {
+        return tm_fail(m, "output is %s: only int8, uint8 or int16 outputs are supported", tm_type_name(out->type));
     }
-    if (in->type != TM_FLOAT32 && in->type != TM_INT8 && in->type != TM_UINT8) {
-        return tm_fail(m, "input is %s: only float32, int8 or uint8 can be quantized", tm_type_name(in->type));
+    if (in->type != TM_FLOAT32 && in->type != TM_INT8 && in->type != TM_UINT8 && in->type != TM_INT16) {
+        return tm_fail(m, "input is %s: only float32, int8, uint8 or int16 can be quantized", tm_type_name(in->type));
+    }
+    if ((in->type == TM_UINT8 && out->type == TM_INT16) || (in->type == TM_INT16 && out->type == TM_UINT8)) {
+        return tm_fail(m, "%s -> %s is not supported (nor by TFLM)", tm_type_name(in->type), tm_type_name(out->type));
     }
     if (out->n_scales > 1) {
         return tm_fail(m, "per-channel output quantization is not supported");
@@ -45,29 +50,42 @@ static tm_status_t prepare(tm_model_t *m, tm_node_t *n) {
     return TM_OK;
 }
 
+// Element i of an int8, uint8 or int16 tensor's data.
+static inline int32_t load_int(const uint8_t *x, int type, int32_t i) {
+    return type == TM_INT16 ? ((const int16_t *)x)[i] : (type == TM_INT8 ? (int8_t)x[i] : x[i]);
+}
+
+// Store v (already clamped to the type's range) as element i.
+static inline void store_int(uint8_t *y, int type, int32_t i, int32_t v) {
+    if (type == TM_INT16) {
+        ((int16_t *)y)[i] = (int16_t)v;
+    } else {
+        y[i] = (uint8_t)v;  // int8 and uint8: the value's low 8 bits
+    }
+}
+
 static tm_status_t eval(tm_model_t *m, tm_node_t *n) {
     tm_tensor_t *in = tm_in(m, n, 0), *out = tm_out(m, n, 0);
     int32_t count = tm_elements(in);
     uint8_t *y = out->data;
-    int32_t zo = out->zero_point;
-    // int8 and uint8 outputs: the same clamp, shifted; the byte written is the value's low 8 bits.
-    const int32_t lo = out->type == TM_UINT8 ? 0 : -128, hi = lo + 255;
+    const int32_t zo = out->zero_point, ot = out->type;
+    const int32_t lo = ot == TM_UINT8 ? 0 : (ot == TM_INT16 ? -32768 : -128);
+    const int32_t hi = ot == TM_UINT8 ? 255 : (ot == TM_INT16 ? 32767 : 127);
     if (in->type == TM_FLOAT32) {
         const float *x = (const float *)in->data;
         float scale = out->scale;
         for (int32_t i = 0; i < count; i++) {
             float v = x[i] / scale;
             v = v > 1e9f ? 1e9f : (v < -1e9f ? -1e9f : v); // out of int32 range is undefined in TFLM
-            y[i] = (uint8_t)tm_clamp(tm_round_f32(v) + zo, lo, hi);
+            store_int(y, ot, i, tm_clamp(tm_round_f32(v) + zo, lo, hi));
         }
     } else {
         const requant_t *p = tm_persistent(m, n);
         const uint8_t *x = in->data;
-        int32_t zi = in->zero_point;
-        const int is_signed = in->type == TM_INT8;
+        const int32_t zi = in->zero_point, it = in->type;
         for (int32_t i = 0; i < count; i++) {
-            int32_t v = is_signed ? (int8_t)x[i] : x[i];
-            y[i] = (uint8_t)tm_clamp(tm_mbqm(v - zi, p->multiplier, p->shift) + zo, lo, hi);
+            int32_t v = load_int(x, it, i);
+            store_int(y, ot, i, tm_clamp(tm_mbqm(v - zi, p->multiplier, p->shift) + zo, lo, hi));
         }
     }
     return TM_OK;
