@@ -282,7 +282,7 @@ DEVICE_MODELS = {
     "unpack": lambda: unpack_model(((3, 4), 1, 8), "int8"),
     "resize_nearest_neighbor": lambda: resize_model(("v1_align", (3, 5, 2), (7, 4), 11), "int8"),
     "transpose_conv": lambda: tconv_model((True, (4, 3, 5), 6, (3, 2), (2, 1), "same", True, "relu", 12), "int8"),
-    "transpose_conv_1d": lambda: tconv_model((False, (7, 3), 4, (3,), (2,), "valid", True, None, 13), "int8"),
+    "transpose_conv_float": lambda: tconv_model((True, (5, 3, 3), 4, (3, 2), (2, 3), "valid", True, None, 13), "float"),
     "quantize_int16": lambda: int16_io_model(((4, 5), 9)),
     "requantize_int16": lambda: cached_model("requant device", lambda: requant_model(
         (INT8, INT16, (3, 7), ((0.05, 3), (0.0004, -7)), 1))),

@@ -60,7 +60,7 @@ class ModelInfo:
     path: str
     size: int
     ops: list          # (name, version) per operator, in execution order
-    op_input_types: list  # numpy dtype of each operator's first input
+    op_input_types: list  # numpy dtype of each operator's data input (the first, except _DATA_INPUT)
     inputs: list       # TensorInfo
     outputs: list
     macs: int
@@ -98,7 +98,8 @@ def read_model(path) -> ModelInfo:
                 code = model.operatorCodes[op.opcodeIndex]
                 builtin = max(code.builtinCode, code.deprecatedBuiltinCode)
                 g_ops.append((names.get(builtin, f"BUILTIN_{builtin}"), code.version))
-                first = op.inputs[0] if op.inputs is not None and len(op.inputs) else -1
+                k = _DATA_INPUT.get(g_ops[-1][0], 0)
+                first = op.inputs[k] if op.inputs is not None and len(op.inputs) > k else -1
                 op_types.append(_DTYPES.get(g.tensors[first].type) if first >= 0 else None)
             ops += g_ops
             op_macs += _count_macs(g, g_ops)
@@ -144,11 +145,20 @@ def _variables(model, names):
     return [(k, v or 0) for k, v in sizes.items()]
 
 
+# The input that carries an op's data (its type is the op's type) where it is not input 0: TRANSPOSE_CONV's
+# input 0 is its int32 output shape, SPLIT's its int32 axis.
+_DATA_INPUT = {"TRANSPOSE_CONV": 2, "SPLIT": 1}
+
+
 def _count_macs(graph, ops):
     """Multiply-accumulates per operator: those of the conv/FC layers (what vendors quote), 0 elsewhere."""
     macs = []
     for (name, _), op in zip(ops, graph.operators or []):
         macs.append(0)
+        if name == "TRANSPOSE_CONV":   # each input value times KH x KW x Cout filter taps (some fall outside)
+            w = graph.tensors[op.inputs[1]].shape
+            macs[-1] = int(np.prod(graph.tensors[op.inputs[2]].shape)) * int(np.prod(w[:3]))
+            continue
         if name not in ("CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED"):
             continue
         out = graph.tensors[op.outputs[0]].shape
