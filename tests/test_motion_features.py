@@ -127,7 +127,18 @@ def test_soft_sqrtf_correctly_rounded(tmp_path):
 def test_wheel_fft():
     """The cmsisdsp wheel's arm_rfft_fast_f32 against the host build's: close (relative error ~1e-7 of the
     spectrum's norm) but not bit-exact; the same C compiled with the wheel's -O3 -ffast-math is (its setup.py's
-    CMake flags: -ffast-math lets GCC reassociate the butterflies' sums)."""
+    CMake flags: -ffast-math lets GCC reassociate the butterflies' sums).
+
+    In a separate process: a shared library linked with -ffast-math (GCC 12 links crtfastmath.o) switches the
+    loading process's FPU to flush subnormals to zero, which would silently change every later float result
+    in this pytest process (it made test_predict's float64 -> float32 reference flush 1e-40 to 0)."""
+    proc = subprocess.run([sys.executable, "-c", "import sys; sys.path[:0] = %r; import test_motion_features as t; "
+                           "t._wheel_fft_check()" % [str(REPO / "tests"), str(REPO / "host")]],
+                          capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-3000:]
+
+
+def _wheel_fft_check():
     _, tree = motion.sources()
     fast = ctypes.CDLL(str(motion._compile_lib(
         "tm_motion_fastmath", [motion.NATIVE / "features" / "tm_motion.c"]
