@@ -27,19 +27,20 @@ import pytest
 
 from conftest import REPO
 
-pmw = pytest.importorskip("pymicro_wakeword", reason="pymicro-wakeword is in requirements.txt: run `make setup`")
+import pymicro_wakeword as pmw  # noqa: E402 (in requirements.txt: `make setup` installs it)
 from tflite_micro.python.tflite_micro import runtime  # noqa: E402
 
 MODELS = Path(pmw.__file__).parent / "models"
 RATE = 16000
 SECONDS = 7
-pytestmark = pytest.mark.skipif(shutil.which("espeak-ng") is None,
-                                reason="espeak-ng (Debian package, installed by tools/setup.sh) is needed")
+# espeak-ng (a Debian package) is installed by `make setup`; without it the tests fail, naming it.
+ESPEAK = shutil.which("espeak-ng")
 
 
 def say(text, voice, speed=140):
     """espeak-ng's speech (22,050 Hz) resampled to 16 kHz by FFT, as float samples."""
-    wav = subprocess.run(["espeak-ng", "-v", voice, "-s", str(speed), "--stdout", text], capture_output=True,
+    assert ESPEAK, "espeak-ng is missing: run `make setup` (apt-get install espeak-ng)"
+    wav = subprocess.run([ESPEAK, "-v", voice, "-s", str(speed), "--stdout", text], capture_output=True,
                          check=True).stdout
     with wave.open(io.BytesIO(wav)) as f:
         rate = f.getframerate()

@@ -19,7 +19,7 @@ from tinyml import TinymlError
 from tinyml.hostlib import HostEngine
 from tinyml.model_info import op_names, read_model, schema
 
-pmw = pytest.importorskip("pymicro_wakeword", reason="pymicro-wakeword is in requirements.txt: run `make setup`")
+import pymicro_wakeword as pmw  # noqa: E402 (in requirements.txt: `make setup` installs it)
 from tflite_micro.python.tflite_micro import runtime  # noqa: E402
 
 MWW = Path(pmw.__file__).parent / "models"
