@@ -11,15 +11,13 @@ The same device C runs on every target: `host` (a shared library through ctypes)
 the MicroPython unix port), `qemu-m4` (the armv7emsp module on the emulated Cortex-M4)."""
 
 import ctypes
-import hashlib
-import os
 import subprocess
 from pathlib import Path
 
 import numpy as np
 
-from . import TinymlError
-from .paths import BUILD, CACHE, NATIVE, REPO, VENV_BIN
+from . import TinymlError, sdist
+from .paths import BUILD, NATIVE
 
 FEATURES = ("audio", "motion")   # motion: tinyml.MotionFeatures (host/tinyml/motion.py)
 SAMPLE_RATE = 16000
@@ -50,20 +48,7 @@ DEVICE_FLAGS = ["-DFIXED_POINT=16", "-DKISS_FFT_NO_ALLOC", "-ffp-contract=off", 
 
 def sources():
     """(pristine sdist tree, patched device tree), fetched and patched once into the cache."""
-    env = {**os.environ, "PIP": str(VENV_BIN / "pip"), "TINYML_CACHE": str(CACHE)}
-    proc = subprocess.run([str(REPO / "tools" / "fetch_microfrontend.sh")], capture_output=True, text=True, env=env)
-    if proc.returncode != 0:
-        raise TinymlError("could not fetch TFLM's audio frontend from PyPI (pymicro-features sdist): "
-                          + (proc.stderr.strip().splitlines() or ["unknown error"])[-1])
-    pristine, patched = proc.stdout.split()
-    return Path(pristine), Path(patched)
-
-
-def _hash(*parts) -> str:
-    h = hashlib.sha256()
-    for p in parts:
-        h.update(p if isinstance(p, bytes) else repr(p).encode())
-    return h.hexdigest()[:12]
+    return sdist.fetch("fetch_microfrontend.sh", "TFLM's audio frontend (pymicro-features sdist)")
 
 
 def tables_header() -> Path:
@@ -71,7 +56,7 @@ def tables_header() -> Path:
     configuration gives the same tables (only the step differs, a run-time parameter): checked here."""
     pristine, _ = sources()
     gen_src = NATIVE / "features" / "tm_audio_gen.cc"
-    out_dir = BUILD / "features" / f"tables-{_hash(gen_src.read_bytes(), CONFIGS, str(pristine))}"
+    out_dir = BUILD / "features" / f"tables-{sdist.content_hash(gen_src.read_bytes(), CONFIGS, str(pristine))}"
     # (the generator stays there: sdist_frames runs it as the reference for every configuration)
     header = out_dir / "tm_audio_tables.h"
     if header.exists():
@@ -101,7 +86,7 @@ def prepare_build_key(features=("audio",)) -> str:
     if "audio" not in features:
         return _other_features("prepare_build_key", features)
     _, patched = sources()
-    return _hash(tables_header().read_bytes(), str(patched), _other_features("prepare_build_key", features))
+    return sdist.content_hash(tables_header().read_bytes(), str(patched), _other_features("prepare_build_key", features))
 
 
 def _other_features(fn, features, *args):
@@ -124,7 +109,7 @@ def prepare_build(out_dir: Path, features=("audio",)) -> str:
     if not link.exists():
         link.symlink_to(patched)
     (out_dir / "tm_audio_tables.h").write_text(header.read_text())
-    return _hash(header.read_bytes(), str(patched), other)
+    return sdist.content_hash(header.read_bytes(), str(patched), other)
 
 
 def build_hostlib() -> Path:
@@ -133,7 +118,7 @@ def build_hostlib() -> Path:
     header = tables_header()
     feats = NATIVE / "features"
     srcs = [feats / "tm_audio.c"] + [patched / s for s in DEVICE_SOURCES]
-    key = _hash(*(p.read_bytes() for p in srcs), header.read_bytes(), (feats / "tm_audio.h").read_bytes())
+    key = sdist.content_hash(*(p.read_bytes() for p in srcs), header.read_bytes(), (feats / "tm_audio.h").read_bytes())
     out_dir = BUILD / "features" / f"host-{key}"
     lib = out_dir / "libtm_audio.so"
     if lib.exists():

@@ -14,15 +14,13 @@ setup.py): GCC may then reassociate and contract the float arithmetic, so its FF
 the last bits. `wheel_rfft` and the tests measure how much."""
 
 import ctypes
-import hashlib
-import os
 import subprocess
 from pathlib import Path
 
 import numpy as np
 
-from . import TinymlError
-from .paths import BUILD, CACHE, NATIVE, REPO, VENV_BIN
+from . import TinymlError, sdist
+from .paths import BUILD, NATIVE
 
 STATS = ("mean", "rms", "peak", "crest")
 MIN_N, MAX_N, MAX_CHANNELS, MAX_BANDS = 32, 1024, 64, 32
@@ -45,27 +43,14 @@ ERRORS = {
 
 def sources():
     """(pristine sdist tree, the copied tree the device compiles), fetched once into the cache."""
-    env = {**os.environ, "PIP": str(VENV_BIN / "pip"), "TINYML_CACHE": str(CACHE)}
-    proc = subprocess.run([str(REPO / "tools" / "fetch_cmsisdsp.sh")], capture_output=True, text=True, env=env)
-    if proc.returncode != 0:
-        raise TinymlError("could not fetch CMSIS-DSP from PyPI (cmsisdsp sdist): "
-                          + (proc.stderr.strip().splitlines() or ["unknown error"])[-1])
-    pristine, tree = proc.stdout.split()
-    return Path(pristine), Path(tree)
-
-
-def _hash(*parts) -> str:
-    h = hashlib.sha256()
-    for p in parts:
-        h.update(p if isinstance(p, bytes) else repr(p).encode())
-    return h.hexdigest()[:12]
+    return sdist.fetch("fetch_cmsisdsp.sh", "CMSIS-DSP (cmsisdsp sdist)")
 
 
 def tables_header() -> Path:
     """tm_motion_tables.h: arm_rfft_fast_f32's tables for N = 32..1024, from the sdist's own tables."""
     pristine, _ = sources()
     gen_src = NATIVE / "features" / "tm_motion_gen.c"
-    out_dir = BUILD / "features" / f"motion-tables-{_hash(gen_src.read_bytes(), str(pristine))}"
+    out_dir = BUILD / "features" / f"motion-tables-{sdist.content_hash(gen_src.read_bytes(), str(pristine))}"
     header = out_dir / "tm_motion_tables.h"
     if header.exists():
         return header
@@ -88,7 +73,7 @@ def tables_header() -> Path:
 
 def prepare_build_key() -> str:
     _, tree = sources()
-    return _hash(tables_header().read_bytes(), str(tree))
+    return sdist.content_hash(tables_header().read_bytes(), str(tree))
 
 
 def prepare_build(out_dir: Path) -> str:
@@ -100,14 +85,14 @@ def prepare_build(out_dir: Path) -> str:
     if not link.exists():
         link.symlink_to(tree)
     (out_dir / "tm_motion_tables.h").write_text(header.read_text())
-    return _hash(header.read_bytes(), str(tree))
+    return sdist.content_hash(header.read_bytes(), str(tree))
 
 
 def _compile_lib(name, srcs, extra, key_parts):
     _, tree = sources()
     header = tables_header()
     feats = NATIVE / "features"
-    key = _hash(*(Path(p).read_bytes() for p in srcs), header.read_bytes(), (feats / "tm_motion.h").read_bytes(),
+    key = sdist.content_hash(*(Path(p).read_bytes() for p in srcs), header.read_bytes(), (feats / "tm_motion.h").read_bytes(),
                 extra)
     out_dir = BUILD / "features" / f"{name}-{key}"
     lib = out_dir / f"lib{name}.so"
