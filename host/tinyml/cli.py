@@ -212,6 +212,21 @@ def cmd_device_package(args):
         print(f"wrote {args.package_json}")
 
 
+def cmd_flash(args):
+    """MicroPython onto an ESP32-family board with esptool, or the exact steps for any other board."""
+    from .boards import get_board
+    from .flash import flash, guidance
+    if args.board:
+        esptool_board = (get_board(args.board).get("flash") or {}).get("method") == "esptool"
+        if not esptool_board or not args.port:    # steps to follow by hand (and an ESP32 board's, without --port)
+            print(guidance(args.board, port=args.port, firmware=args.firmware))
+            return
+    if not args.port or not args.firmware:
+        raise TinymlError("give --port and --firmware to flash an ESP32-family board, or --board B for the steps "
+                          "of any board (e.g. tinyml flash --board pico)")
+    flash(args.port, args.firmware, board=args.board, chip=args.chip, erase=not args.no_erase, baud=args.baud)
+
+
 SMALL_HELP = "engine built for code size (-Os, no Cortex-M4 assembly paths): slower, a third of the code"
 
 
@@ -309,6 +324,27 @@ def main(argv=None):
     p = sub.add_parser("device-package", help="regenerate tinyml_device/boards/ from boards/*.json")
     p.add_argument("--package-json", help="also write a package.json for `mpremote mip install`")
     p.set_defaults(func=cmd_device_package)
+
+    p = sub.add_parser("flash", help="write a MicroPython firmware to an ESP32-family board with esptool (chip "
+                       "detected, erased, written at its offset, verified), or print the steps for another board; "
+                       "e.g. `tinyml flash --port /dev/ttyUSB0 --firmware ESP32_GENERIC-v1.28.0.bin` or "
+                       "`tinyml flash --board pico`",
+                       description="ESP32 family: esptool detects the chip, checks that the firmware is built for it, "
+                       "erases the flash, writes the firmware at the chip's offset (ESP32 and S2 0x1000, S3/C3/C6 0x0) "
+                       "and verifies its MD5. Pico, Nano 33 BLE, Nucleo and pyboard: their exact steps (UF2 drive, "
+                       "bossac, st-flash, dfu-util) and firmware page. See docs/flash.md.")
+    p.add_argument("--port", help="the board's serial port (/dev/ttyUSB0, /dev/ttyACM0, COM4)")
+    p.add_argument("--firmware", help="the MicroPython firmware downloaded from micropython.org/download "
+                   "(ESP32 family: the .bin)")
+    p.add_argument("--board", help="a board id from `tinyml boards`: checks the firmware is for its chip; boards "
+                   "not flashed with esptool (pico, nano33ble, nucleo-f446re, pyboard) get their exact steps")
+    p.add_argument("--chip", default="auto", help="auto (default: esptool detects it), esp32, esp32s2, esp32s3, "
+                   "esp32c3, esp32c6, ...")
+    p.add_argument("--no-erase", action="store_true", help="write without erasing the rest of the flash first (faster; "
+                   "the filesystem then keeps what the old firmware left there)")
+    p.add_argument("--baud", type=int, default=460800, help="serial speed while writing (default 460800; "
+                   "115200 if a write fails partway)")
+    p.set_defaults(func=cmd_flash)
 
     args = parser.parse_args(argv)
     try:
