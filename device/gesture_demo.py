@@ -1,5 +1,5 @@
 # Gesture recognition on the device: classify accelerometer windows with the tinyml engine.
-# Files: model.tflite, samples.bin (float32 windows, in g), and the engine module tinyml.mpy.
+# Files: model.tflite (from `tinyml train gesture`), samples.bin (float32 windows, in g), and the engine module tinyml.mpy.
 # For each window: model.predict() quantizes the floats, runs the model and writes the class probabilities
 # into `probs`, an array('f') made once (out=): the loop allocates nothing for them.
 # Writes the raw int8 outputs to outputs.bin so the host can compare them with TFLM byte for byte.
@@ -15,11 +15,13 @@ def read_file(name):
         return f.read(os.stat(name)[6])
 
 
-CLASSES = ("idle", "shake", "wave", "circle")
-WINDOW_VALUES = 50 * 3
+CLASSES = ("idle", "circle", "wing", "slope", "shake")     # host/tinyml/jobs/gesture.py
 
 model = tinyml.Model(read_file("model.tflite"))
 print("loaded", model)
+WINDOW_VALUES = 1
+for d in model.inputs[0]["shape"]:
+    WINDOW_VALUES *= d
 samples = array("f", read_file("samples.bin"))
 n = len(samples) // WINDOW_VALUES
 raw = bytearray()

@@ -35,6 +35,7 @@ class Board:
         self.rtc_memory_bytes = d["rtc_memory_bytes"] or 0
         self.lacks = d["lacks"] or {}
         self.sensors = d["sensors"]
+        self.led = d.get("led")     # {"pin": id, "on": level} of a user LED, or None
 
     def __repr__(self):
         return "<Board %s: %s, %s port>" % (self.id, self.name, self.port)
@@ -48,6 +49,13 @@ class Board:
         why = self.lacks.get(capability)
         if why is not None:
             raise Unsupported("%s (%s port) cannot do %s: %s" % (self.name, self.port, capability, why))
+
+    def led_pin(self):
+        """(machine.Pin of the user LED, its 'on' level), or (None, None) when the board has none."""
+        if not self.led:
+            return None, None
+        from machine import Pin
+        return Pin(self.led["pin"], Pin.OUT), self.led["on"]
 
     def i2c_pins(self, bus=0):
         b = self.i2c.get(str(bus))

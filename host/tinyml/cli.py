@@ -156,6 +156,12 @@ def cmd_demo(args):
     run(port=args.port)
 
 
+def cmd_train(args):
+    from .train import train
+    train(args.job, args.out, data_dir=args.data, board_id=args.board, quick=args.quick, seed=args.seed,
+          measure_latency=not args.no_latency)
+
+
 def cmd_boards(args):
     from .boards import load_boards
     for b in load_boards().values():
@@ -212,6 +218,16 @@ def cmd_device_package(args):
         print(f"wrote {args.package_json}")
 
 
+def cmd_report(args):
+    from .build import ARCHES
+    from .report_html import write
+    archs = list(ARCHES) if not args.arch else [a.strip() for spec in args.arch for a in spec.split(",") if a.strip()]
+    report = write(args.model, args.output, archs=archs, target=args.target, runs=args.runs)
+    measured = f", measured on {args.target}" if args.target else ""
+    print(f"wrote {args.output}: {len(report['ops'])} ops, arena {report['arena']['arena_bytes']} bytes, "
+          f"sizes for {', '.join(archs) or 'no arch'}{measured}")
+
+
 def cmd_flash(args):
     """MicroPython onto an ESP32-family board with esptool, or the exact steps for any other board."""
     from .boards import get_board
@@ -227,6 +243,21 @@ def cmd_flash(args):
     flash(args.port, args.firmware, board=args.board, chip=args.chip, erase=not args.no_erase, baud=args.baud)
 
 
+def cmd_deploy(args):
+    from .deploy import deploy
+    deploy(args.source, port=args.port, target=args.target, board_id=args.board, app=args.app, name=args.name,
+           small=args.small, dist=args.dist)
+
+
+def cmd_mip_dist(args):
+    from .mip_dist import DIST_ARCHES, clean, make_dist
+    archs = [a.strip() for spec in (args.arch or []) for a in spec.split(",") if a.strip()] or list(DIST_ARCHES)
+    clean(args.dir)
+    make_dist(args.dir, archs=archs, model=args.model, small=args.small, source=args.source)
+    print(f"serve {args.dir} (any static web host); on a board: `mpremote mip install URL/package.json` for the "
+          f"runtime, and `tinyml deploy MODEL.tflite --port P --dist URL` picks the engine's URL for the board")
+
+
 SMALL_HELP = "engine built for code size (-Os, no Cortex-M4 assembly paths): slower, a third of the code"
 
 
@@ -237,6 +268,21 @@ def main(argv=None):
     p = sub.add_parser("demo", help="train, quantize, build and run the gesture demo end to end")
     p.add_argument("--port", help="serial port of a real board (default: the MicroPython unix port)")
     p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser("train", help="train a model for a TinyML job, quantize it, check it and write a report; "
+                       "e.g. `tinyml train gesture --out runs/gesture --board esp32`",
+                       description="Data (synthesized, or --data DIR), features as the device computes them, a Keras "
+                       "model for the board, full-int8 conversion, tinyml check, evaluation on held-out data (float, "
+                       "int8, and the engine itself), latency on emulated cores, and DIR/report.md with plots.")
+    p.add_argument("job", help="gesture")
+    p.add_argument("--out", required=True, help="output folder: model.tflite, job.json, report.json, report.md, *.png")
+    p.add_argument("--data", help="your recordings instead of synthetic data (the folder layout is in the job's "
+                   "tutorial, docs/tutorials/JOB.md)")
+    p.add_argument("--board", help="a board id from `tinyml boards`: sizes the model and checks it against the board")
+    p.add_argument("--quick", action="store_true", help="little data and few epochs (about a minute): for tests")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--no-latency", action="store_true", help="skip the instruction counts on the emulated cores")
+    p.set_defaults(func=cmd_train)
 
     p = sub.add_parser("invoke", help="one inference of a model inside MicroPython through the native engine")
     p.add_argument("model")
@@ -345,6 +391,46 @@ def main(argv=None):
     p.add_argument("--baud", type=int, default=460800, help="serial speed while writing (default 460800; "
                    "115200 if a write fails partway)")
     p.set_defaults(func=cmd_flash)
+
+    p = sub.add_parser("report", help="one self-contained HTML page about a model: its graph, the engine's arena "
+                       "timeline, MACs and measured cost per op, module bytes per arch; e.g. `tinyml report "
+                       "model.tflite -o report.html --target qemu-m4`")
+    p.add_argument("model")
+    p.add_argument("-o", "--output", required=True, help="the .html file to write (opens offline in any browser)")
+    p.add_argument("--target", choices=["unix", "qemu-m4"],
+                   help="also measure the cost of each op: unix (microseconds, a second or two) or qemu-m4 "
+                   "(exact instructions on the emulated Cortex-M4, longer); default: no measurement")
+    p.add_argument("--arch", action="append",
+                   help="archs to build for the size table, comma-separated or repeated (default: x64, armv6m, "
+                   "armv7m, armv7emsp, xtensawin; builds are cached)")
+    p.add_argument("--runs", type=int, default=3, help="invokes timed per measurement (default 3)")
+    p.set_defaults(func=cmd_report)
+
+    p = sub.add_parser("deploy", help="put a model on a board and run one inference there: checks the firmware, "
+                       "picks the arch, checks memory, copies with mpremote; e.g. `tinyml deploy gesture.tflite "
+                       "--port /dev/ttyUSB0 --app app.py` or `tinyml deploy runs/gesture --target qemu-m4`")
+    p.add_argument("source", help="MODEL.tflite, MODEL.mpy (from tinyml pack) or a JOB_DIR (tinyml train --out: "
+                   "model.tflite, report.json, app.py)")
+    p.add_argument("--port", help="serial port of the board, e.g. /dev/ttyUSB0")
+    p.add_argument("--target", help="an emulated board instead: qemu-m4, qemu-m7, qemu-m3 (a rehearsal)")
+    p.add_argument("--board", help="a board id from `tinyml boards` (default: from the job's report.json, or "
+                   "recognised from the board's sys.implementation._machine)")
+    p.add_argument("--app", help="SCRIPT.py installed as main.py, with the tinyml_device modules it imports")
+    p.add_argument("--name", help="module name on the board (default: the model's or the job's name)")
+    p.add_argument("--dist", help="a `tinyml mip-dist` folder or its URL: the engine comes from there (a URL via "
+                   "`mpremote mip install`), the model is copied as NAME.tflite")
+    p.add_argument("--small", action="store_true", help=SMALL_HELP)
+    p.set_defaults(func=cmd_deploy)
+
+    p = sub.add_parser("mip-dist", help="a folder for `mpremote mip install`: the device runtime's package.json and "
+                       "the engine per arch as ARCH_6.3/tinyml.mpy; e.g. `tinyml mip-dist dist --arch armv6m,xtensawin`")
+    p.add_argument("dir", help="output folder (its package.json, tinyml_device/ and *_6.3/ are replaced)")
+    p.add_argument("--arch", action="append", help="archs to build, comma-separated (default: armv6m, armv7m, "
+                   "armv7emsp, xtensawin)")
+    p.add_argument("--model", help="engines with only this .tflite's kernels (smaller) instead of every kernel")
+    p.add_argument("--small", action="store_true", help=SMALL_HELP)
+    p.add_argument("--source", action="store_true", help="ship the runtime as .py (default: bytecode .mpy)")
+    p.set_defaults(func=cmd_mip_dist)
 
     args = parser.parse_args(argv)
     try:

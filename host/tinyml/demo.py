@@ -1,99 +1,151 @@
-"""`make demo`: the main job end to end. Train a gesture model, quantize it to int8, build the engine as a
-native module, run it inside MicroPython (the unix port, or a real board on a serial port), and compare every
-output with the TFLM runtime's."""
+"""`make demo`: the gesture job from data to a device deciding on its own, in three parts.
 
-import time
+  A. `tinyml train gesture` at demo size: synthetic wand gestures, a 1-D CNN, full int8, tinyml check, held-out
+     accuracy three ways (float, int8, the engine), instructions on the emulated Cortex-M4, a report with plots.
+  B. The engine inside real MicroPython (the unix port, or a real board on PORT) on 200 held-out windows,
+     compared byte for byte with the TFLM runtime.
+  C. The device app (device/examples/gesture_wake.py) on the simulated board: the IMU plays back a recording
+     of three gestures; each one wakes the board from deep sleep, which classifies it, acts and sleeps again.
+     Every window the board classified is replayed through the host's engine: the decisions must agree.
+     (With PORT, part C is printed as the commands to run on the real board.)"""
+
+import struct
+import tempfile
+from pathlib import Path
 
 import numpy as np
 
 from . import TinymlError
-from .paths import BUILD, DEVICE
+from .jobs.base import Sizes
+from .paths import BUILD, DEVICE, REPO
+
+DEMO_SIZES = Sizes(train=5000, test=600, epochs=16)
+STREAM = ("circle", "shake", "wing")
 
 
-def _step(n, total, text):
-    print(f"\n[{n}/{total}] {text}", flush=True)
+def _part(letter, text):
+    print(f"\n=== {letter}. {text}", flush=True)
 
 
-def quantize_like_tflm(x, scale, zero_point):
-    """float -> int8 as the engine's predict() and TFLM's QUANTIZE do: float32 division, round half away
-    from zero, clamp."""
-    q = (x.astype(np.float32) / np.float32(scale)).astype(np.float64)
-    r = np.sign(q) * np.floor(np.abs(q) + 0.5)
-    return np.clip(r + zero_point, -128, 127).astype(np.int8)
+def run(port=None, out_dir=None):
+    from .train import train, quantize_inputs
+    out = Path(out_dir or BUILD / "demo" / "gesture")
+
+    _part("A", "Train the gesture job: tinyml train gesture --out " + _rel(out))
+    report = train("gesture", out, quick=False, sizes=DEMO_SIZES, latency_arches=("armv7emsp",))
+
+    where = f"a real board on {port}" if port else "the MicroPython unix port"
+    _part("B", f"The engine inside MicroPython on {where}, against the TFLM runtime")
+    same, n = _bit_exact_in_micropython(out / "model.tflite", port, quantize_inputs)
+
+    if port:
+        _part("C", "The device app on your board")
+        print(f"      tinyml deploy {_rel(out)} --port {port} --app device/examples/gesture_wake.py\n"
+              f"      (wire an MPU6050 to I2C(0) and its INT to GPIO 4; docs/tutorials/gesture.md)")
+        agree = None
+    else:
+        _part("C", f"The device app on the simulated board: {len(STREAM)} gestures, each waking it from deep sleep")
+        agree = _device_app(out)
+    print(f"\nDone. Held-out accuracy: {report['engine']:.1%} on the engine (float {report['float']:.1%}, int8 "
+          f"{report['int8']:.1%}); engine bit-exact with TFLM on {same}/{n} windows inside MicroPython"
+          + (f"; the board's decisions equal the host's on {agree[0]}/{agree[1]} windows" if agree else "")
+          + f".\nReport: {_rel(out / 'report.md')}")
+    return report
 
 
-def run(port=None, n_train=3000, n_test=200, epochs=15):
-    from .jobs import gesture
-    from .build import model_module
-    from .model_info import read_model
+def _rel(p):
+    try:
+        return str(Path(p).resolve().relative_to(REPO))
+    except ValueError:
+        return str(p)
+
+
+def _bit_exact_in_micropython(model_path, port, quantize_inputs, n_test=200):
     from . import oracle
+    from .build import model_module
+    from .jobs.gesture import JOB
+    from .model_info import read_model
     from .targets import TargetError, get_target
 
-    total = 6
-    out_dir = BUILD / "demo"
-    out_dir.mkdir(parents=True, exist_ok=True)
-
-    _step(1, total, f"Synthesizing accelerometer gestures: {n_train} training and {n_test} held-out windows "
-          f"of {gesture.WINDOW} samples x {gesture.AXES} axes ({', '.join(gesture.CLASSES)})")
-    x_train, y_train = gesture.make_dataset(n_train, seed=1)
-    x_test, y_test = gesture.make_dataset(n_test, seed=2)
-
-    _step(2, total, f"Training a Keras model ({epochs} epochs)")
-    t0 = time.time()
-    from .quiet import quiet
-    with quiet():
-        model = gesture.train(x_train, y_train, epochs=epochs)
-        probs = model.predict(x_test, verbose=0, batch_size=1)
-    keras_acc = float((probs.argmax(1) == y_test).mean())
-    print(f"      float Keras accuracy on held-out windows: {keras_acc:.1%} ({time.time() - t0:.0f} s)")
-
-    _step(3, total, "Converting to a full-int8 .tflite (TF Lite converter, 200 calibration windows)")
-    from .convert import to_int8_tflite
-    tflite = to_int8_tflite(model, x_train[:200])
-    model_path = out_dir / "gesture.tflite"
-    model_path.write_bytes(tflite)
     info = read_model(model_path)
-    print(f"      {model_path} ({len(tflite)} bytes, ops: {', '.join(info.op_names)}, {info.macs} MACs)")
-
+    x = JOB.synthesize(n_test, seed=7).x
     target = get_target("unix", port)
-    where = f"a real board on {port}" if port else "the MicroPython unix port (a simulated board)"
     try:
         arch = target.arch
     except TargetError as exc:
         raise TinymlError(f"board on {port}: {exc}") from None
-    _step(4, total, f"Building the inference engine as a native .mpy for {arch} (only the kernels this model uses)")
     module = model_module(arch, info)
-    print(f"      {module} ({module.stat().st_size} bytes)")
-
-    _step(5, total, f"Running the model inside MicroPython on {where}")
-    files = {"model.tflite": tflite, "tinyml.mpy": module.read_bytes(),
-             "samples.bin": x_test.astype(np.float32).tobytes()}
+    print(f"      the engine as a native .mpy for {arch} (only this model's kernels): {module.stat().st_size} bytes")
+    files = {"model.tflite": Path(model_path).read_bytes(), "tinyml.mpy": module.read_bytes(),
+             "samples.bin": x.astype(np.float32).tobytes()}
     try:
         result = target.run((DEVICE / "gesture_demo.py").read_text(), files, ["outputs.bin"])
     except TargetError as exc:
         raise TinymlError(f"on the device: {exc}") from None
     for line in result.stdout.strip().splitlines():
         print("      | " + line)
-    out_info = info.outputs[0]
     engine_out = np.frombuffer(result.files["outputs.bin"], dtype=np.int8).reshape(n_test, -1)
-
-    _step(6, total, "Comparing with the TFLM runtime (tflite-micro) on the same inputs")
+    tin = info.inputs[0]
     interp = oracle.interpreter(model_path)
-    in_info = info.inputs[0]
-    tflm_out = np.stack([
-        oracle.invoke(model_path, [quantize_like_tflm(x, in_info.scale, in_info.zero_point)[None]], interp)[0][0]
-        for x in x_test])
-    same = int((engine_out == tflm_out).all(axis=1).sum())
-    engine_pred, tflm_pred = engine_out.argmax(1), tflm_out.argmax(1)
-    print(f"      {'window':>6}  {'true':<7} {'engine':<7} {'TFLM':<7}")
-    for i in range(8):
-        c = gesture.CLASSES
-        print(f"      {i:>6}  {c[y_test[i]]:<7} {c[engine_pred[i]]:<7} {c[tflm_pred[i]]:<7}")
-    print(f"\n      accuracy: engine {float((engine_pred == y_test).mean()):.1%}, "
-          f"TFLM {float((tflm_pred == y_test).mean()):.1%}, float Keras {keras_acc:.1%}")
-    print(f"      outputs identical to TFLM: {same}/{n_test} windows "
-          f"({engine_out.size} int8 values, scale {out_info.scale:g}, zero point {out_info.zero_point})")
+    tflm_out = []
+    for w in x:
+        interp.set_input(quantize_inputs(w, tin.scale, tin.zero_point)[None], 0)
+        interp.invoke()
+        tflm_out.append(interp.get_output(0)[0].copy())
+    same = int((engine_out == np.stack(tflm_out)).all(axis=1).sum())
+    print(f"      outputs identical to TFLM: {same}/{n_test} windows ({engine_out.size} int8 values)")
     if same != n_test:
         raise TinymlError(f"engine and TFLM differ on {n_test - same} windows")
-    print("\nDone: the same model now runs in MicroPython, bit-exact with TFLM.")
     return same, n_test
+
+
+def replay_decisions(model_path, log_bytes, window_values):
+    """The board's windows.log ([window float32 x window_values, class int32, p float32] records) replayed
+    through the host's engine: [(board class, host class, board p, host p)]."""
+    from .hostlib import HostEngine
+    from .model_info import read_model
+    from .train import quantize_inputs
+    info = read_model(model_path)
+    tin, tout = info.inputs[0], info.outputs[0]
+    rec = 4 * window_values + 8
+    if len(log_bytes) % rec:
+        raise TinymlError(f"windows.log: {len(log_bytes)} bytes is not a whole number of {rec}-byte records")
+    engine = HostEngine(Path(model_path).read_bytes(), ops=info.op_names)
+    rows = []
+    for i in range(len(log_bytes) // rec):
+        chunk = log_bytes[i * rec:(i + 1) * rec]
+        w = np.frombuffer(chunk[:4 * window_values], "<f4").reshape(tin.shape)
+        cls, p = struct.unpack("<if", chunk[4 * window_values:])
+        q = engine.invoke([quantize_inputs(w, tin.scale, tin.zero_point)], [(np.int8, tout.shape)])[0][0]
+        probs = (q.astype(np.float32) - tout.zero_point) * np.float32(tout.scale)
+        rows.append((cls, int(probs.argmax()), p, float(probs.max())))
+    engine.close()
+    return rows
+
+
+def _device_app(out):
+    import json
+    from .jobs.gesture import JOB
+    from .simboard import run_script
+    job = json.loads((out / "job.json").read_text())
+    with tempfile.TemporaryDirectory(prefix="tinyml-demo-") as tmp:
+        tmp = Path(tmp)
+        np.save(tmp / "stream.npy", JOB.recording(STREAM, seed=11))
+        (tmp / "log.on").write_bytes(b"")
+        fs = tmp / "fs"
+        print(f"      tinyml run --board unix-sim device/examples/gesture_wake.py --data stream.npy "
+              f"-f model.tflite -f job.json --boots {len(STREAM) + 1} --clock virtual")
+        run_script(DEVICE / "examples" / "gesture_wake.py", data=str(tmp / "stream.npy"), boots=len(STREAM) + 1,
+                   files=[(out / "model.tflite", "model.tflite"), (out / "job.json", "job.json"),
+                          (tmp / "log.on", "log.on")], clock="virtual", fs_dir=fs,
+                   echo=lambda line: print("      | " + line.rstrip()))
+        log = (fs / "windows.log").read_bytes() if (fs / "windows.log").exists() else b""
+    rows = replay_decisions(out / "model.tflite", log, int(np.prod(job["input"]["shape"])))
+    agree = sum(b == h for b, h, _, _ in rows)
+    classes = job["classes"]
+    print(f"      the board classified {len(rows)} windows; replayed through the host's engine:")
+    for b, h, pb, ph in rows:
+        print(f"        board {classes[b]:<7} p={pb:.3f}   host {classes[h]:<7} p={ph:.3f}")
+    if agree != len(rows) or not rows:
+        raise TinymlError(f"the board and the host decided differently on {len(rows) - agree} of {len(rows)} windows")
+    return agree, len(rows)

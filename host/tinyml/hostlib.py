@@ -17,6 +17,7 @@ class HostEngine:
     KEEP_INPUTS = 1  # TM_KEEP_INPUTS: invoke() never overwrites the inputs
 
     def __init__(self, model_bytes, ops=None, sanitize=False, keep_inputs=False):
+        self.handle = None      # close() (and __del__) must work even when building or loading fails
         self.lib = _load(build_hostlib(ops, sanitize))
         self.buf = ctypes.create_string_buffer(bytes(model_bytes), len(model_bytes))  # 16-byte aligned
         err = ctypes.create_string_buffer(_ERR)
@@ -74,6 +75,48 @@ class HostEngine:
         return outs
 
 
+def memory_plan(model_bytes, keep_inputs=False, ops=None):
+    """The engine's own memory plan for a model (tm_model_load's, read back through tm_host.c, not
+    recomputed): {'totals': {...}, 'tensors': [...], 'nodes': [...], 'subgraphs': [...], 'variables': [...]}.
+    Tensors and nodes are numbered as the engine numbers them (every subgraph's, one after the other);
+    times (first_use/last_use, first/last) are subgraph 0's node indices, -1 before the first node and
+    n_nodes after the last. This is the plan of the host (x64) build, which the unix port's module shares.
+    ops: the kernels to build the library with (all when None; the model's own suffice and build faster)."""
+    lib = _load(build_hostlib(ops))
+    buf = ctypes.create_string_buffer(bytes(model_bytes), len(model_bytes))
+    err = ctypes.create_string_buffer(_ERR)
+    plan = lib.tm_host_plan_open(buf, len(model_bytes), HostEngine.KEEP_INPUTS if keep_inputs else 0, err)
+    if not plan:
+        raise TinymlError(err.value.decode())
+    try:
+        def read(fn, i, names):
+            out = (ctypes.c_int32 * len(names))()
+            fn(plan, i, out)
+            return dict(zip(names, out))
+
+        totals = read(lambda p, _, o: lib.tm_host_plan_totals(p, o), 0, _PLAN_TOTALS)
+        return {
+            "totals": totals,
+            "tensors": [read(lib.tm_host_plan_tensor, i, _PLAN_TENSOR) for i in range(totals["n_tensors"])],
+            "nodes": [read(lib.tm_host_plan_node, i, _PLAN_NODE) for i in range(totals["n_nodes"])],
+            "subgraphs": [read(lib.tm_host_plan_subgraph, i, _PLAN_SUBGRAPH)
+                          for i in range(totals["n_subgraphs"])],
+            "variables": [read(lib.tm_host_plan_variable, i, _PLAN_VARIABLE)
+                          for i in range(totals["n_variables"])],
+        }
+    finally:
+        lib.tm_host_plan_close(plan)
+
+
+# Field order of the int32 vectors tm_host_plan_* fill (native_modules/hostlib/tm_host.c).
+_PLAN_TOTALS = ("n_tensors", "n_nodes", "n_subgraphs", "n_variables", "activation_bytes", "persistent_bytes",
+                "state_bytes", "arena_bytes", "metadata_bytes")
+_PLAN_TENSOR = ("offset", "bytes", "alias", "first_use", "last_use", "is_const", "type")
+_PLAN_NODE = ("opcode", "scratch_offset", "scratch_bytes", "persistent_offset", "persistent_bytes", "first",
+              "last", "tensor_base", "calls")
+_PLAN_SUBGRAPH = ("first_node", "n_nodes")
+_PLAN_VARIABLE = ("offset", "bytes", "assigned")
+
 _LIBS = {}
 
 
@@ -91,5 +134,13 @@ def _load(path):
         lib.tm_host_state_bytes.restype = ctypes.c_uint32
         lib.tm_host_state_bytes.argtypes = [ctypes.c_void_p]
         lib.tm_host_reset.argtypes = [ctypes.c_void_p]
+        lib.tm_host_plan_open.restype = ctypes.c_void_p
+        lib.tm_host_plan_open.argtypes = [ctypes.c_char_p, ctypes.c_size_t, ctypes.c_uint32, ctypes.c_char_p]
+        lib.tm_host_plan_close.argtypes = [ctypes.c_void_p]
+        int32s = ctypes.POINTER(ctypes.c_int32)
+        lib.tm_host_plan_totals.argtypes = [ctypes.c_void_p, int32s]
+        for fn in (lib.tm_host_plan_tensor, lib.tm_host_plan_node, lib.tm_host_plan_subgraph,
+                   lib.tm_host_plan_variable):
+            fn.argtypes = [ctypes.c_void_p, ctypes.c_uint32, int32s]
         _LIBS[path] = lib
     return _LIBS[path]

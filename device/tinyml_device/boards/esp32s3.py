@@ -15,4 +15,5 @@ B = {
     'rtc_memory_bytes': 2048,
     'lacks': {'pdm_mic': 'no PDM microphone can be read by stock MicroPython on any port (mainline has no PDM input)', 'camera': 'no camera module in stock ESP32 firmware (cnadler86/micropython-camera-API needs a custom build)'},
     'sensors': (),
+    'led': None,
 }

@@ -15,4 +15,5 @@ B = {
     'rtc_memory_bytes': 0,
     'lacks': {'pdm_mic': 'no PDM microphone can be read by stock MicroPython on any port (mainline has no PDM input)', 'rtc_memory': 'no machine.RTC().memory() on the stm32 port (backup RAM needs stm.mem32): state goes to a file'},
     'sensors': (),
+    'led': None,
 }

@@ -15,4 +15,5 @@ B = {
     'rtc_memory_bytes': 0,
     'lacks': {'pdm_mic': 'no PDM microphone can be read by stock MicroPython on any port (mainline has no PDM input)', 'pin_wake': 'pin wake from deep sleep is not available on the rp2 port (deepsleep is a timed lightsleep then a watchdog reboot)', 'rtc_memory': 'no machine.RTC().memory() on the rp2 port: state goes to a file'},
     'sensors': (),
+    'led': {'pin': 'LED', 'on': 1, 'source': "mp:docs/rp2/quickref.rst (Pin('LED'))"},
 }

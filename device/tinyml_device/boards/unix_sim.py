@@ -15,4 +15,5 @@ B = {
     'rtc_memory_bytes': 2048,
     'lacks': {'pdm_mic': 'no PDM microphone can be read by stock MicroPython on any port (mainline has no PDM input)', 'camera': 'no camera module in stock ESP32 firmware (cnadler86/micropython-camera-API needs a custom build)'},
     'sensors': (('imu', 'MPU6050 0x68 on I2C(0), INT -> pin 4', True), ('thermal', "AMG8833 0x69 on I2C(0) (stream 'thermal')", True), ('imu2', 'LSM6DSOX 0x6A on I2C(1)', True), ('imu3', 'LSM6DS3 0x6B on I2C(1)', True), ('accel', 'ADXL345 0x53 on I2C(1), INT1 -> pin 27', True), ('microphone', "INMP441 on I2S(0): sck 14, ws 15, sd 32 (stream 'mic')", True), ('analog', "analog sensor on ADC pin 34 (stream 'adc', volts)", True), ('sound_trigger', "sound-level comparator DO -> pin 33 (envelope of stream 'mic')", True)),
+    'led': {'pin': 2, 'on': 1, 'source': "the simulated board's LED (device/sim/machine.py)"},
 }

@@ -1,0 +1,146 @@
+"""What every TinyML job gives the training recipe (host/tinyml/train.py), and the helpers they share.
+
+A job is a module of host/tinyml/jobs/ with a `JOB` object, a subclass of `Job`. The recipe asks it for data
+(synthesized, or the user's recordings in a documented folder layout), turns samples into model inputs with
+the same code the device runs (`features`), builds and fits a Keras model sized for the board, and scores it
+(`score`) on held-out data three times: the float Keras model, the int8 .tflite in the TF Lite interpreter, and
+the int8 model in the engine itself (the C the board runs, built for the host).
+
+Sizes: `--quick` (tests, < 2 minutes) and the full run (< 15 minutes on two cores) differ only in how much data
+is synthesized and how many epochs are trained."""
+
+import csv
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from .. import TinymlError
+
+
+@dataclass
+class Dataset:
+    """Samples as the sensor gives them (x: [n, ...] float32), integer labels, and the class names. `groups`
+    (optional, [n]) keeps windows of one recording together when splitting, so held-out data are new
+    recordings, not neighbours of training windows."""
+    x: np.ndarray
+    y: np.ndarray
+    classes: tuple
+    groups: np.ndarray = None
+    synthetic: bool = True
+    source: str = ""
+
+    def subset(self, idx):
+        return Dataset(self.x[idx], self.y[idx], self.classes, None if self.groups is None else self.groups[idx],
+                       self.synthetic, self.source)
+
+    def __len__(self):
+        return len(self.y)
+
+
+@dataclass
+class Sizes:
+    train: int          # windows synthesized for training (validation is carved out of these)
+    test: int           # held-out windows, from another seed
+    epochs: int
+
+
+@dataclass
+class Job:
+    name: str
+    title: str
+    metric: str = "accuracy"                 # or "auc" (anomaly detection)
+    quick: Sizes = None
+    full: Sizes = None
+    target: float = 0.95                     # the issue's bar on held-out data
+    data_layout: str = ""                    # how --data DIR must look (shown in errors and the tutorial)
+    extra: dict = field(default_factory=dict)
+
+    # --- data -------------------------------------------------------------------------------------------
+    def synthesize(self, n, seed) -> Dataset:
+        raise NotImplementedError
+
+    def load(self, data_dir: Path) -> Dataset:
+        raise NotImplementedError
+
+    # --- features and model ------------------------------------------------------------------------------
+    def features(self, x) -> np.ndarray:
+        """Model inputs (float32, [n, *input_shape]) from sensor samples, as the device computes them."""
+        raise NotImplementedError
+
+    def build_model(self, input_shape, n_classes, board):
+        raise NotImplementedError
+
+    def fit(self, model, x, y, x_val, y_val, epochs, callbacks):
+        """Train `model` (batch dimension free); returns Keras' History."""
+        import tensorflow as tf
+        model.compile(optimizer=tf.keras.optimizers.Adam(self.extra.get("lr", 3e-3)),
+                      loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+        return model.fit(x, y, validation_data=(x_val, y_val), epochs=epochs, batch_size=32, verbose=0,
+                         callbacks=callbacks, shuffle=True)
+
+    # --- scoring -----------------------------------------------------------------------------------------
+    def decide(self, outputs) -> np.ndarray:
+        """Model outputs [n, k] (float, dequantized) -> the decision per sample (class index)."""
+        return np.asarray(outputs).argmax(axis=1)
+
+    def score(self, outputs, y) -> float:
+        """The job's metric on held-out data from the model's (dequantized) outputs."""
+        return float((self.decide(outputs) == y).mean())
+
+
+# --- the user's recordings -------------------------------------------------------------------------------
+
+def read_table(path: Path, columns: int) -> np.ndarray:
+    """A recording as float32 [rows, columns]: .npy ([rows, columns]) or .csv (numbers; a header line of names
+    is allowed and skipped; extra columns, such as a timestamp first, are an error naming what is expected)."""
+    if path.suffix == ".npy":
+        a = np.load(path, allow_pickle=False)
+    elif path.suffix == ".csv":
+        with open(path, newline="") as f:
+            rows = [r for r in csv.reader(f) if r and not r[0].lstrip().startswith("#")]
+        if rows and not _is_number(rows[0][0]):
+            rows = rows[1:]
+        try:
+            a = np.array([[float(v) for v in r] for r in rows], np.float32)
+        except ValueError as exc:
+            raise TinymlError(f"{path}: not a table of numbers ({exc})") from None
+    else:
+        raise TinymlError(f"{path}: expected a .csv or .npy recording")
+    a = np.asarray(a, np.float32)
+    if a.ndim != 2 or a.shape[1] != columns:
+        raise TinymlError(f"{path}: expected rows of {columns} values, got an array of shape {a.shape}")
+    return a
+
+
+def _is_number(text):
+    try:
+        float(text)
+        return True
+    except ValueError:
+        return False
+
+
+def labelled_files(data_dir: Path, classes, suffixes, layout):
+    """[(path, label index)] from DIR/<label>/*.<suffix>; every folder must be a known class, and every class
+    needs at least one file."""
+    data_dir = Path(data_dir)
+    if not data_dir.is_dir():
+        raise TinymlError(f"--data {data_dir}: no such folder. Expected: {layout}")
+    out = []
+    for sub in sorted(p for p in data_dir.iterdir() if p.is_dir()):
+        if sub.name not in classes:
+            raise TinymlError(f"--data {data_dir}: folder {sub.name!r} is not a class of this job "
+                              f"({', '.join(classes)}). Expected: {layout}")
+        files = sorted(p for p in sub.iterdir() if p.suffix in suffixes)
+        out += [(p, classes.index(sub.name)) for p in files]
+    missing = [c for c in classes if not any(classes[k] == c for _, k in out)]
+    if missing:
+        raise TinymlError(f"--data {data_dir}: no recordings for {', '.join(missing)}. Expected: {layout}")
+    return out
+
+
+def windows(recording, length, hop):
+    """Windows of `length` rows every `hop` rows (a recording shorter than one window gives none)."""
+    n = (len(recording) - length) // hop + 1
+    return [recording[i * hop:i * hop + length] for i in range(max(n, 0))]

@@ -1,0 +1,283 @@
+"""`tinyml train JOB --out DIR`: one recipe for every TinyML job, from data to a checked int8 model and a report.
+
+  1. data       synthesized (host/tinyml/jobs/<job>.py says how, and the report says it is synthetic) or the
+                user's recordings (--data DIR, the job's folder layout), split into train / validation / held-out
+  2. features   computed by the job with the code the device runs
+  3. model      a Keras model sized for the board, trained with a line of progress per epoch
+  4. int8       full-int8 .tflite, calibrated on training samples (the TF Lite converter)
+  5. check      `tinyml check` against the board: ops, arena, code size
+  6. evaluate   on held-out data: the float Keras model, the int8 model in the TF Lite interpreter, and the int8
+                model in the engine itself (the C the board runs, built for this machine); plus how many of the
+                engine's outputs equal TFLM's (the tflite-micro wheel) byte for byte
+  7. latency    instructions per inference on the emulated Cortex-M4, turned into time at each board's clock
+  8. report     DIR/report.json, DIR/report.md and the plots (host/tinyml/train_report.py)
+
+DIR also gets model.tflite (what `tinyml pack` / `tinyml deploy` take) and job.json (what the device app needs
+to know: classes, rate, window, input quantization)."""
+
+import contextlib
+import importlib
+import io
+import json
+import re
+import time
+from pathlib import Path
+
+import numpy as np
+
+from . import TinymlError
+
+JOBS = ("gesture",)
+
+
+def get_job(name):
+    if name not in JOBS:
+        raise TinymlError(f"unknown job {name!r}: choose one of {', '.join(JOBS)}")
+    return importlib.import_module(f".jobs.{name}", __package__).JOB
+
+
+def _step(n, total, text):
+    print(f"\n[{n}/{total}] {text}", flush=True)
+
+
+def split(ds, seed, fraction):
+    """(rest, held-out): whole recordings go to one side when the data set has groups."""
+    rng = np.random.default_rng(seed)
+    if ds.groups is not None:
+        ids = np.unique(ds.groups)
+        rng.shuffle(ids)
+        n_out = max(1, int(round(len(ids) * fraction)))
+        held = np.isin(ds.groups, ids[:n_out])
+        if held.all():
+            raise TinymlError("too few recordings to hold some out: record at least 5 per class")
+        return ds.subset(np.flatnonzero(~held)), ds.subset(np.flatnonzero(held))
+    idx = rng.permutation(len(ds))
+    n_out = max(1, int(round(len(ds) * fraction)))
+    return ds.subset(idx[n_out:]), ds.subset(idx[:n_out])
+
+
+def quantize_inputs(x, scale, zero_point):
+    """float -> int8 as the engine's predict() and TFLM's QUANTIZE do: float32 division, round half away from
+    zero, clamp."""
+    q = (np.asarray(x, np.float32) / np.float32(scale)).astype(np.float64)
+    r = np.sign(q) * np.floor(np.abs(q) + 0.5)
+    return np.clip(r + zero_point, -128, 127).astype(np.int8)
+
+
+class EpochLines:
+    """A Keras callback printing one line per epoch: visible progress that reads well in a log too."""
+
+    def __new__(cls, epochs):
+        import tensorflow as tf
+
+        class _Lines(tf.keras.callbacks.Callback):
+            def on_epoch_begin(self, epoch, logs=None):
+                self.t0 = time.time()
+
+            def on_epoch_end(self, epoch, logs=None):
+                logs = logs or {}
+                shown = ", ".join(f"{k} {v:.4f}" for k, v in logs.items() if k in
+                                  ("loss", "accuracy", "val_loss", "val_accuracy"))
+                print(f"      epoch {epoch + 1:>3}/{epochs}  {shown}  ({time.time() - self.t0:.1f} s)", flush=True)
+        return _Lines()
+
+
+def evaluate(job, model_path, keras_model, x_test, y_test):
+    """The job's metric three ways, and the engine's agreement with TFLM, on the held-out features."""
+    import tensorflow as tf
+    from . import oracle
+    from .hostlib import HostEngine
+    from .model_info import read_model
+
+    model_bytes = Path(model_path).read_bytes()
+    info = read_model(model_path)
+    tin, tout = info.inputs[0], info.outputs[0]
+    xq = quantize_inputs(x_test, tin.scale, tin.zero_point).reshape((len(x_test),) + tuple(tin.shape[1:]))
+
+    def dequant(q):
+        return (q.astype(np.float32) - tout.zero_point) * np.float32(tout.scale)
+
+    float_out = keras_model.predict(x_test, verbose=0, batch_size=256)
+    interp = tf.lite.Interpreter(model_content=model_bytes)
+    interp.allocate_tensors()
+    i_in, i_out = interp.get_input_details()[0]["index"], interp.get_output_details()[0]["index"]
+    tflite_q, engine_q, tflm_q = [], [], []
+    engine = HostEngine(model_bytes, ops=info.op_names)
+    tflm = oracle.interpreter(model_path)
+    for x in xq:
+        interp.set_tensor(i_in, x[None])
+        interp.invoke()
+        tflite_q.append(interp.get_tensor(i_out)[0].copy())
+        engine_q.append(engine.invoke([x[None]], [(np.dtype(tout.dtype), tout.shape)])[0][0])
+        tflm.set_input(x[None], 0)
+        tflm.invoke()
+        tflm_q.append(tflm.get_output(0)[0].copy())
+    tflite_q, engine_q, tflm_q = np.stack(tflite_q), np.stack(engine_q), np.stack(tflm_q)
+    engine.close()
+    flat = lambda a: a.reshape(len(a), -1)  # noqa: E731
+    return {
+        "float": job.score(flat(float_out), y_test),
+        "int8": job.score(flat(dequant(tflite_q)), y_test),
+        "engine": job.score(flat(dequant(engine_q)), y_test),
+        "engine_identical_to_tflm": int((flat(engine_q) == flat(tflm_q)).all(axis=1).sum()),
+        "held_out": int(len(y_test)),
+        "decisions": {"float": job.decide(flat(float_out)), "int8": job.decide(flat(dequant(tflite_q))),
+                      "engine": job.decide(flat(dequant(engine_q)))},
+        "engine_outputs": flat(dequant(engine_q)),
+    }
+
+
+# Emulated cores whose instruction counts stand for a board's arch (one instruction per cycle assumed: the
+# Cortex-M4 and M3 issue most instructions in one cycle; loads, multiplies and branches can take 2-3).
+LATENCY_TARGETS = {"armv7emsp": ("qemu-m4", "Cortex-M4 instructions"), "armv7m": ("qemu-m3", "Cortex-M3 instructions")}
+
+
+def latency(model_path, boards, arches=("armv7emsp", "armv7m")):
+    """Exact instructions per inference on the emulated cores, and what that is at each board's clock."""
+    from .runner import bench
+    counts, arena = {}, None
+    for arch in arches:
+        target, _ = LATENCY_TARGETS[arch]
+        _, _, result = bench(model_path, target=target, runs=2)
+        counts[arch] = result["instructions"]
+        arena = arena or result["arena_bytes"]
+    per_board = {}
+    for b in boards.values():
+        m = re.search(r"@(\d+) MHz", b.get("mcu", ""))
+        if m and b["arch"] in counts:
+            mhz = int(m.group(1))
+            per_board[b["id"]] = {"ms": round(counts[b["arch"]] / (mhz * 1e3), 3), "clock_mhz": mhz,
+                                  "basis": f"{LATENCY_TARGETS[b['arch']][1]} (emulated, exact) at one per cycle"}
+    return {"instructions": {LATENCY_TARGETS[a][0]: n for a, n in counts.items()}, "arena_bytes": arena,
+            "boards": per_board,
+            "not_measured": sorted(b["id"] for b in boards.values() if b["arch"] not in counts)}
+
+
+def train(job_name, out_dir, data_dir=None, board_id=None, quick=False, seed=0, measure_latency=True, sizes=None,
+          latency_arches=("armv7emsp", "armv7m")):
+    """Run the recipe; returns the report dict (also written to out_dir/report.json). `sizes` overrides the
+    job's quick/full sizes (the demo's)."""
+    import tensorflow as tf
+    from .boards import get_board, load_boards
+    from .check import check
+    from .convert import to_int8_tflite
+    from .model_info import read_model
+    from .quiet import quiet
+    from . import train_report
+
+    job = get_job(job_name)
+    board = get_board(board_id) if board_id else None
+    sizes = sizes or (job.quick if quick else job.full)
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    total, t_start = 8, time.time()
+
+    _step(1, total, f"{job.title}: data")
+    if data_dir:
+        ds = job.load(data_dir)
+        train_ds, test_ds = split(ds, seed, 0.2)
+        print(f"      {len(ds)} windows from {data_dir}: {len(train_ds)} to train, {len(test_ds)} held out "
+              f"(whole recordings)")
+    else:
+        train_ds = job.synthesize(sizes.train, seed=1000 + seed)
+        test_ds = job.synthesize(sizes.test, seed=2000 + seed)
+        print(f"      SYNTHETIC: {len(train_ds)} training and {len(test_ds)} held-out windows generated "
+              f"(host/tinyml/jobs/{job.name}.py)")
+    counts = np.bincount(train_ds.y, minlength=len(train_ds.classes))
+    print("      per class: " + ", ".join(f"{c} {n}" for c, n in zip(train_ds.classes, counts)))
+    fit_ds, val_ds = split(train_ds, seed + 1, 0.1)
+
+    _step(2, total, "Features, with the code the device runs")
+    t0 = time.time()
+    x_fit, x_val, x_test = (job.features(d.x) for d in (fit_ds, val_ds, test_ds))
+    print(f"      input {x_fit.shape[1:]} float32 per window ({time.time() - t0:.1f} s)")
+
+    _step(3, total, f"Training ({sizes.epochs} epochs)" + (f" for {board['name']}" if board else ""))
+    tf.keras.utils.set_random_seed(seed)
+    with quiet():
+        model = job.build_model(x_fit.shape[1:], len(train_ds.classes), board)
+    t0 = time.time()
+    history = job.fit(model, x_fit, fit_ds.y, x_val, val_ds.y, sizes.epochs, [EpochLines(sizes.epochs)])
+    train_seconds = time.time() - t0
+
+    _step(4, total, "Full-int8 conversion (TF Lite converter, 300 calibration windows)")
+    inp = tf.keras.Input(shape=x_fit.shape[1:], batch_size=1)   # the board runs one window at a time
+    model1 = tf.keras.Model(inp, model(inp))
+    rep = x_fit[np.random.default_rng(seed).permutation(len(x_fit))[:300]]
+    tflite = to_int8_tflite(model1, rep)
+    model_path = out / "model.tflite"
+    model_path.write_bytes(tflite)
+    info = read_model(model_path)
+    print(f"      {model_path}: {len(tflite)} bytes, {info.macs} MACs, ops {', '.join(sorted(set(info.op_names)))}")
+
+    _step(5, total, "tinyml check" + (f" --board {board_id}" if board_id else ""))
+    buf = io.StringIO()
+    with contextlib.redirect_stdout(buf):
+        ok = check(model_path, board_id=board_id) if board_id else check(model_path)
+    check_text = buf.getvalue()
+    print("      " + check_text.strip().replace("\n", "\n      "))
+    if not ok:
+        raise TinymlError(f"the model does not pass tinyml check{' for ' + board_id if board_id else ''}: "
+                          "see above")
+
+    _step(6, total, f"Evaluating on {len(test_ds)} held-out windows: float Keras, int8 TF Lite, int8 engine")
+    t0 = time.time()
+    ev = evaluate(job, model_path, model, x_test, test_ds.y)
+    print(f"      {job.metric}: float {ev['float']:.4f}, int8 {ev['int8']:.4f}, engine {ev['engine']:.4f} "
+          f"({time.time() - t0:.1f} s); engine outputs identical to TFLM: {ev['engine_identical_to_tflm']}/"
+          f"{ev['held_out']}")
+
+    lat = None
+    if measure_latency:
+        _step(7, total, "Latency: instructions per inference on the emulated " +
+              " and ".join(LATENCY_TARGETS[a][1].split()[0] for a in latency_arches))
+        lat = latency(model_path, load_boards(), latency_arches)
+        print("      " + ", ".join(f"{k} {v:,} instructions" for k, v in lat["instructions"].items()) +
+              f"; arena {lat['arena_bytes']} bytes")
+        print("      " + ", ".join(f"{k} {v['ms']} ms" for k, v in lat["boards"].items()))
+    else:
+        _step(7, total, "Latency: skipped (--no-latency)")
+
+    _step(8, total, "Report")
+    report = {
+        "job": job.name, "title": job.title, "board": board_id, "metric": job.metric,
+        "float": round(ev["float"], 4), "int8": round(ev["int8"], 4), "engine": round(ev["engine"], 4),
+        "target": job.target, "meets_target": bool(ev["engine"] >= job.target),
+        "int8_within_1_point": bool(abs(ev["float"] - ev["int8"]) <= 0.01),
+        "engine_equals_int8": bool(ev["engine"] == ev["int8"]),
+        "engine_identical_to_tflm": ev["engine_identical_to_tflm"], "held_out": ev["held_out"],
+        "synthetic": bool(train_ds.synthetic), "data": train_ds.source if data_dir is None else str(data_dir),
+        "classes": list(train_ds.classes), "train_windows": len(fit_ds), "val_windows": len(val_ds),
+        "epochs": sizes.epochs, "quick": bool(quick), "seed": seed,
+        "model_bytes": len(tflite), "macs": info.macs,
+        "arena_bytes": lat["arena_bytes"] if lat else None, "latency": lat,
+        "train_seconds": round(train_seconds, 1), "total_seconds": None,
+        "input": {"shape": list(info.inputs[0].shape), "dtype": np.dtype(info.inputs[0].dtype).name,
+                  "scale": info.inputs[0].scale, "zero_point": info.inputs[0].zero_point},
+        "history": {k: [round(float(v), 5) for v in vals] for k, vals in history.history.items()},
+        "check": check_text,
+    }
+    report.update(job.report_extra(ev, test_ds) if hasattr(job, "report_extra") else {})
+    (out / "job.json").write_text(json.dumps({"job": job.name, "classes": list(train_ds.classes),
+                                              "input": report["input"], **{k: v for k, v in job.extra.items()
+                                                                            if k != "lr"}}, indent=1) + "\n")
+    plots = train_report.plots(job, report, ev, test_ds, out)
+    report["plots"] = plots
+    report["total_seconds"] = round(time.time() - t_start, 1)
+    (out / "report.json").write_text(json.dumps(report, indent=1, default=_jsonable) + "\n")
+    (out / "report.md").write_text(train_report.markdown(job, report))
+    print(f"      {out / 'report.json'}, {out / 'report.md'}, " + ", ".join(plots))
+    verdict = "meets" if report["meets_target"] else "MISSES"
+    print(f"\nDone in {report['total_seconds']:.0f} s: {job.metric} {report['engine']:.4f} on the engine "
+          f"({verdict} the target {job.target}). Next: tinyml pack {model_path} --arch ARCH -o model.mpy")
+    return report
+
+
+def _jsonable(v):
+    if isinstance(v, (np.integer,)):
+        return int(v)
+    if isinstance(v, (np.floating,)):
+        return float(v)
+    if isinstance(v, np.ndarray):
+        return v.tolist()
+    raise TypeError(type(v))
