@@ -7,7 +7,7 @@ import os
 import subprocess
 from pathlib import Path
 
-from . import TinymlError
+from . import TinymlError, progress
 from .ops import KERNELS, engine_extras, kernel_sources, ops_header
 from .paths import BUILD, NATIVE, REPO, VENV_BIN
 from .toolchain import micropython_sources, patched_mpy_ld, require
@@ -88,7 +88,9 @@ def build_module(arch: str = "x64", ops=None, name: str = "tinyml", verbose: boo
            f"ENGINE_EXTRA={' '.join(engine_extras(selected, float_kernels))}", f"FEATURES={' '.join(features)}"]
     if spec["cross"]:
         cmd.append(f"CROSS={spec['cross']}")
-    proc = subprocess.run(cmd, cwd=out_dir, capture_output=not verbose, text=True)
+    # Only real builds show progress (a cached module returned above): they take seconds to minutes.
+    with progress.task(f"Building the {arch} module ({name}, {len(selected)} kernels)"):
+        proc = subprocess.run(cmd, cwd=out_dir, capture_output=not verbose, text=True)
     log = (proc.stdout or "") + (proc.stderr or "")
     if proc.returncode != 0 or not mpy.exists():
         raise TinymlError(f"building the {arch} module failed:\n{log[-3000:]}")
