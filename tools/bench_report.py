@@ -23,7 +23,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "host"))
 
-from tinyml import TinymlError, oracle, runner  # noqa: E402
+from tinyml import TinymlError, oracle, progress, runner  # noqa: E402
 from tinyml.build import build_module, model_module, module_sizes  # noqa: E402
 from tinyml.model_info import read_model  # noqa: E402
 from tinyml.ops import KERNELS  # noqa: E402
@@ -92,20 +92,24 @@ def bench_model(path, runs_unix, runs_qemu, cmsis):
 
 def size_rows(models):
     rows = []
-    for arch in ("armv6m", "armv7m", "armv7emsp", "xtensawin", "x64"):
-        try:
-            full = module_sizes(build_module(arch))
-        except TinymlError as exc:
-            full = {"error": short_error(exc)}
-        subsets = {}
-        for path in models:
-            info = read_model(path)
-            if set(info.op_names) <= set(KERNELS):
-                try:
-                    subsets[path.stem] = module_sizes(model_module(arch, info))["file"]
-                except TinymlError as exc:
-                    subsets[path.stem] = short_error(exc)
-        rows.append((arch, full, subsets))
+    archs = ("armv6m", "armv7m", "armv7emsp", "xtensawin", "x64")
+    with progress.task("Module sizes per arch", total=len(archs)) as bar:
+        for arch in archs:
+            bar.note(arch)
+            try:
+                full = module_sizes(build_module(arch))
+            except TinymlError as exc:
+                full = {"error": short_error(exc)}
+            subsets = {}
+            for path in models:
+                info = read_model(path)
+                if set(info.op_names) <= set(KERNELS):
+                    try:
+                        subsets[path.stem] = module_sizes(model_module(arch, info))["file"]
+                    except TinymlError as exc:
+                        subsets[path.stem] = short_error(exc)
+            rows.append((arch, full, subsets))
+            bar.advance()
     return rows
 
 
@@ -228,12 +232,15 @@ def main(argv=None):
         sys.exit(f"no .tflite models in {args.models}")
     cmsis = cmsis_reference(Path(args.models) / "README.md")
     rows = []
-    for path in models:
-        t0 = time.monotonic()
-        row = bench_model(path, args.runs_unix, args.runs_qemu, cmsis)
-        rows.append(row)
-        print(f"{path.stem:24s} {row['status']:40.40s} instr={row.get('instr')} "
-              f"({time.monotonic() - t0:.1f} s)", flush=True)
+    with progress.task("Benchmarking models", total=len(models)) as bar:
+        for path in models:
+            t0 = time.monotonic()
+            bar.note(path.stem)
+            row = bench_model(path, args.runs_unix, args.runs_qemu, cmsis)
+            rows.append(row)
+            print(f"{path.stem:24s} {row['status']:40.40s} instr={row.get('instr')} "
+                  f"({time.monotonic() - t0:.1f} s)", flush=True)
+            bar.advance()
     sizes = size_rows(models)
     command = "make bench    # = .venv/bin/python tools/bench_report.py" + "".join(
         f" {a}" for a in (argv if argv is not None else sys.argv[1:]))

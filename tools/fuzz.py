@@ -30,6 +30,7 @@ sys.path.insert(0, str(REPO / "host"))
 sys.path.insert(0, str(REPO / "tools"))
 
 from tinyml.fuzzing import CORPUS_CACHE, ENGINE, build_fuzzer, engine_sources, llvm_tool, write_dictionary  # noqa
+from tinyml import progress  # noqa: E402
 from tinyml.paths import BUILD  # noqa: E402
 
 MODELS = Path(os.environ.get("TINYML_MODELS", REPO.parent / "shared" / "models"))
@@ -67,8 +68,9 @@ def corpus_stats(corpus: Path):
     return len(files), sum(p.stat().st_size for p in files)
 
 
-def run_libfuzzer(exe, corpus, artifacts, seconds, seed, jobs, dictionary, logfile):
-    """One libFuzzer process until `seconds` elapse; progress lines condensed to one a minute."""
+def run_libfuzzer(exe, corpus, artifacts, seconds, seed, jobs, dictionary, logfile, on_status=None):
+    """One libFuzzer process until `seconds` elapse; progress lines condensed to one a minute. on_status: called
+    with each libFuzzer status line's match (_STATUS), for the progress bar."""
     args = [str(exe), str(corpus), f"-seed={seed}", f"-max_total_time={seconds}", f"-max_len={MAX_LEN}",
             "-use_value_profile=1", f"-dict={dictionary}", "-rss_limit_mb=4096", "-timeout=20",
             "-print_final_stats=1", "-reduce_inputs=1", f"-artifact_prefix={artifacts}/"]
@@ -83,6 +85,8 @@ def run_libfuzzer(exe, corpus, artifacts, seconds, seed, jobs, dictionary, logfi
             m = _STATUS.search(line)
             if m:
                 last = m
+                if on_status:
+                    on_status(m)
                 if time.time() - last_print > 60:
                     last_print = time.time()
                     log(f"fuzz: {m.group(1)} execs, cov {m.group(3)}, ft {m.group(4)}, corpus {m.group(5)} "
@@ -152,17 +156,26 @@ def fuzz_engine(args):
     start = time.time()
     deadline = start + args.minutes * 60
     total, runs, finals = 0, 0, {}
-    while True:  # one job: libFuzzer stops at a crash; record it and go on with the next seed
-        left = int(deadline - time.time())
-        if left < 5:
-            break
-        rc, stats = run_libfuzzer(exe, corpus, artifacts, left, seed + runs, args.jobs, dictionary, logfile)
-        runs += 1
-        total += stats.get("number_of_executed_units", 0)
-        finals = stats
-        if rc == 0:
-            break
-        log(f"fuzz: libFuzzer exited with {rc}: a crasher (see {logfile}); continuing")
+    campaign = int(args.minutes * 60)
+    # The bar counts the campaign's seconds (libFuzzer's own progress is time, not a count of steps); plain
+    # lines once a minute, as often as the condensed libFuzzer lines above.
+    with progress.task("Fuzzing the engine", total=campaign, interval=60) as bar:
+        def on_status(m):
+            bar.update(completed=min(int(time.time() - start), campaign),
+                       note=f"{total + int(m.group(1)):,} execs, cov {m.group(3)}, corpus {m.group(5)}")
+
+        while True:  # one job: libFuzzer stops at a crash; record it and go on with the next seed
+            left = int(deadline - time.time())
+            if left < 5:
+                break
+            rc, stats = run_libfuzzer(exe, corpus, artifacts, left, seed + runs, args.jobs, dictionary, logfile,
+                                      on_status)
+            runs += 1
+            total += stats.get("number_of_executed_units", 0)
+            finals = stats
+            if rc == 0:
+                break
+            log(f"fuzz: libFuzzer exited with {rc}: a crasher (see {logfile}); continuing")
     elapsed = time.time() - start
     crashers = sorted(set(artifacts.iterdir()) - before)
     CRASHERS.mkdir(exist_ok=True)
@@ -171,7 +184,8 @@ def fuzz_engine(args):
         log(f"fuzz: CRASHER {c.name} -> tests/fuzz_corpus/ (replay: {exe} {CRASHERS / c.name})")
     n1, b1 = corpus_stats(corpus)
     log(f"fuzz: replaying {n1} corpus entries through the source-coverage build")
-    rows, totals = coverage(corpus, OUT / "cov")
+    with progress.task("Coverage replay"):
+        rows, totals = coverage(corpus, OUT / "cov")
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True,
                             text=True).stdout.strip()
     report = {
@@ -201,7 +215,8 @@ def fuzz_api(args):
     import fuzz_api
     seed = args.seed if args.seed is not None else random.SystemRandom().randrange(1, 2**31)
     log(f"fuzz api: seed {seed} (repeat with SEED={seed}), {args.minutes} min")
-    failures = fuzz_api.campaign(seed, args.minutes * 60, log=log)
+    with progress.task(f"Fuzzing the device API ({args.minutes:g} min)"):
+        failures = fuzz_api.campaign(seed, args.minutes * 60, log=log)
     return 1 if failures else 0
 
 

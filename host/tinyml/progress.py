@@ -78,7 +78,8 @@ class _Bar:
             self.text = str(note)
         if self._mode == "bar" and _live is not None:
             _live.update(self._rich_id, completed=self.completed, total=self.total, note=self.text or "")
-        elif self._mode == "plain" and time.monotonic() - self._last_line >= self._interval:
+        elif (self._mode == "plain" and time.monotonic() - self._last_line >= self._interval
+              and not (self.total and self.completed >= self.total)):   # the 'done' line says it next
             self._line("")
 
     def _elapsed(self):
