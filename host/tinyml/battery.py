@@ -164,6 +164,7 @@ def measure(model_path, target: str, arch: str) -> dict:
     main, imp, load, inv = map(int, m.groups())
     return {"target": target, "arch": arch, "module_bytes": module.stat().st_size,
             "reset_to_main_instructions": max(main - QEMU_CALIBRATION_INSTRUCTIONS, 0),
+            "reset_to_main_with_calibration": main,
             "import_instructions": imp, "load_instructions": load, "invoke_instructions": inv}
 
 
@@ -356,7 +357,11 @@ def format_report(r: dict) -> str:
 
 def plot(r: dict, batteries: dict, path) -> None:
     """Current over one cycle (log scale) and life against the wake interval, one line per battery."""
-    import matplotlib
+    try:
+        import matplotlib
+    except ImportError:
+        raise TinymlError("--plot needs matplotlib, which is not installed: run `make setup` (it installs "
+                          "requirements.txt)") from None
     matplotlib.use("Agg")        # files only: no display on a build machine
     import matplotlib.pyplot as plt
 

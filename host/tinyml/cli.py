@@ -258,6 +258,18 @@ def cmd_mip_dist(args):
           f"runtime, and `tinyml deploy MODEL.tflite --port P --dist URL` picks the engine's URL for the board")
 
 
+def cmd_battery(args):
+    from .battery import format_report, run
+    report = run(args.board, args.model, every=args.every, battery_names=args.battery, bare_module=args.bare_module,
+                 sensor_ms=args.sensor_ms, sensor_ma=args.sensor_ma, boot_ms=args.boot_ms, plot_path=args.plot)
+    if args.json:
+        print(json.dumps(report))
+        return
+    print(format_report(report))
+    if args.plot:
+        print(f"wrote {args.plot}")
+
+
 SMALL_HELP = "engine built for code size (-Os, no Cortex-M4 assembly paths): slower, a third of the code"
 
 
@@ -431,6 +443,30 @@ def main(argv=None):
     p.add_argument("--small", action="store_true", help=SMALL_HELP)
     p.add_argument("--source", action="store_true", help="ship the runtime as .py (default: bytecode .mpy)")
     p.set_defaults(func=cmd_mip_dist)
+
+    p = sub.add_parser("battery", help="expected battery life of a board that wakes, runs the model once and sleeps, "
+                       "with every assumption and its source; e.g. `tinyml battery --board esp32 --model "
+                       "model.tflite --every 60s --battery cr2032,2xAA --plot life.png`",
+                       description="Wake energy from the board's figures (boards/B.json \"energy\") and instructions "
+                       "measured on an emulated board (import, model load, inference), sleep current of the board as "
+                       "sold or of the bare module, battery capacity derated by load, self-discharge, shelf life and "
+                       "pulse limits (host/tinyml/data/batteries.json). See docs/battery.md.")
+    p.add_argument("--board", required=True, help="a board id with current figures: esp32, esp32s3, "
+                   "xiao-esp32s3-sense, pico, pyboard")
+    p.add_argument("--model", required=True, help="M.tflite, or a JOB_DIR from `tinyml train` (its model.tflite)")
+    p.add_argument("--every", default="60s", help="wake interval: 500ms, 60s, 5min, 1h, 1d (default 60s)")
+    p.add_argument("--battery", action="append", help="cr2032, 2xAA, lipo-1000; comma-separated or repeated "
+                   "(default: all three)")
+    p.add_argument("--bare-module", action="store_true", help="the module's own sleep current instead of the dev "
+                   "board's (a DevKitC draws mA asleep through its regulator and USB bridge, the module uA)")
+    p.add_argument("--sensor-ms", type=float, default=0.0, help="sensor on-time per wake, ms, with the board awake "
+                   "(default 0)")
+    p.add_argument("--sensor-ma", type=float, default=0.0, help="the sensor's own current while on, mA (default 0)")
+    p.add_argument("--boot-ms", type=float, help="your measured boot-to-main.py time, ms, instead of the board's "
+                   "figure (e.g. 70 for an ESP32 firmware with a frozen _boot.py)")
+    p.add_argument("--plot", help="FILE.png: current over one cycle and life against wake interval")
+    p.add_argument("--json", action="store_true", help="print one JSON object (every number with its source)")
+    p.set_defaults(func=cmd_battery)
 
     args = parser.parse_args(argv)
     try:
