@@ -37,4 +37,19 @@ fi
 PIP=.venv/bin/pip tools/fetch_micropython.sh >/dev/null
 PIP=.venv/bin/pip tools/fetch_microfrontend.sh >/dev/null   # TFLM's audio frontend (FEATURES=audio builds)
 PIP=.venv/bin/pip tools/fetch_cmsisdsp.sh >/dev/null      # CMSIS-DSP (FEATURES=motion builds)
+
+# MicroPython's own type stubs, one folder per port (each carries its own reduced stdlib, so they cannot share
+# one site-packages): tests/test_type_stubs.py type-checks the device code against each with mypy.
+STUBS_VERSION=1.29.0.post1
+STDLIB_STUBS=micropython-stdlib-stubs==1.29.0.post2
+for port in esp32 rp2 stm32 nrf; do
+    dir=build/typecheck/$port
+    if [ "$(cat $dir/.stamp 2>/dev/null)" != "$STUBS_VERSION $STDLIB_STUBS" ]; then
+        echo "setup: MicroPython $port stubs for the type check (build/typecheck/$port)"
+        rm -rf "$dir"
+        .venv/bin/pip install -q --no-deps --target "$dir" "micropython-$port-stubs==$STUBS_VERSION" "$STDLIB_STUBS" \
+            2>&1 | { grep -v "^WARNING: Location" || true; }
+        echo "$STUBS_VERSION $STDLIB_STUBS" > "$dir/.stamp"
+    fi
+done
 echo "setup: ready (.venv/bin/tinyml)"

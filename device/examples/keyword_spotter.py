@@ -66,19 +66,20 @@ def load(name):
     """The model and the AudioFrontend class: a packed module NAME.mpy first, else tinyml.mpy + NAME.tflite."""
     try:
         mod = __import__(name)
+        model = mod.model
         where = name + ".mpy (packed)"
     except ImportError:
         import tinyml as mod
-        mod.model = mod.Model(read_file(name + ".tflite"))
+        model = mod.Model(read_file(name + ".tflite"))
         where = name + ".tflite with tinyml.mpy"
     if not hasattr(mod, "AudioFrontend"):
         raise RuntimeError("%s has no AudioFrontend: pack it with `tinyml pack %s.tflite --features audio`"
                            % (where, name))
-    return mod.model, mod.AudioFrontend, where
+    return model, mod.AudioFrontend, where
 
 
 b = board.current()
-cfg = dict(SETTINGS)
+cfg = dict(SETTINGS)  # type: dict  # (values of several types)
 cfg.update(load_json("kws.json") or {})
 manifest = load_json(cfg["model"] + ".json")
 if manifest and "micro" in manifest:

@@ -92,7 +92,7 @@ def detect():
     raise Unsupported("unknown board '%s': pass its id, e.g. board.current('esp32')" % machine)
 
 
-_current = [None]
+_current = [None]  # type: list  # the Board, once detected
 
 
 def current(board_id=None):

@@ -13,7 +13,7 @@ HEADER_BYTES = struct.calcsize(HEADER)
 try:
     from binascii import crc32
 except ImportError:             # ports built without binascii.crc32
-    def crc32(data, crc=0):
+    def crc32(data, crc=0):     # type: ignore[misc]  # (binascii's has another signature: same results)
         crc ^= 0xFFFFFFFF
         for b in data:
             crc ^= b

@@ -108,6 +108,9 @@ class _LSM6DS:
         self.frame_bytes = 12 if gyro else 6
         self._fifo_setup(gyro)
 
+    def _fifo_setup(self, gyro):
+        raise NotImplementedError   # the FIFO registers differ per chip: LSM6DS3 and LSM6DSOX each define it
+
 
 class LSM6DS3(_LSM6DS):
     NAME = "LSM6DS3"
