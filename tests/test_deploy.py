@@ -25,13 +25,22 @@ HELLO = MODELS / "hello_world.tflite"      # 2.5 KB, 1 kernel: the emulated UART
 ESP32, PICO, ARMV7EMSP = 11014, 4870, 7942  # sys.implementation._mpy on those firmwares (mpyfiles.rst)
 APP = """\
 from tinyml_device.ring import Ring
-import hello_world
+import tinyml
 r = Ring(4, 1, 'b')
 f = r.new_frame()
-f[0] = hello_world.model.outputs[0]['zero_point']
+f[0] = tinyml.model.outputs[0]['zero_point']
 r.push(f)
-print('APP', hello_world.model, r.written)
+print('APP', tinyml.model, r.written)
 """
+
+
+@pytest.fixture(scope="module")
+def model(tmp_path_factory):
+    """hello_world as tinyml.tflite: its pack is then `import tinyml`, and its engine build (named after the
+    module) is the one tests/test_mip.py's dist uses: one build for both files."""
+    path = tmp_path_factory.mktemp("model") / "tinyml.tflite"
+    path.write_bytes(HELLO.read_bytes())
+    return path
 
 
 def report(mpy, version=(1, 24, 0), machine="", **kw):
@@ -117,13 +126,13 @@ def _zero_point_outputs(model):
     return [o.tobytes() for o in oracle.invoke(model, inputs)]
 
 
-def test_deploy_onto_the_emulated_board_with_mpremote(tmp_path):
+def test_deploy_onto_the_emulated_board_with_mpremote(model, tmp_path):
     fs, app = tmp_path / "fs", tmp_path / "app.py"
     app.write_text(APP)
     prepare_emulated_fs(fs)
     lines = []
     with QemuTarget("qemu-m4").serve_pty(fs) as pty:
-        result = deploy(HELLO, port=pty, app=app, small=True, echo=lines.append)
+        result = deploy(model, port=pty, app=app, small=True, echo=lines.append)
         ran = subprocess.run([venv_tool("mpremote"), "connect", pty, "exec", "import main"],
                              capture_output=True, text=True, timeout=60)
     text = "\n".join(lines)
@@ -131,21 +140,21 @@ def test_deploy_onto_the_emulated_board_with_mpremote(tmp_path):
     assert result.outputs == _zero_point_outputs(HELLO)
     assert result.invoke_us > 0 and f"invoke {result.invoke_us} us" in text
     # What the board's filesystem now holds is what was built: the pack, the app's two runtime modules, main.py.
-    pack = (fs / "hello_world.mpy").read_bytes()
-    assert pack == build_pack(HELLO, "armv7emsp", "hello_world", True)[0].read_bytes()
+    pack = (fs / "tinyml.mpy").read_bytes()
+    assert pack == build_pack(model, "armv7emsp", "tinyml", True)[0].read_bytes()
     assert model_from_pack(pack) == HELLO.read_bytes()
-    assert sorted(result.copied) == ["hello_world.mpy", "main.py", "tinyml_device/__init__.mpy",
+    assert sorted(result.copied) == ["main.py", "tinyml.mpy", "tinyml_device/__init__.mpy",
                                      "tinyml_device/ring.mpy"]
     assert (fs / "main.py").read_text() == APP
     assert ran.returncode == 0 and "APP <Model: 3 ops" in ran.stdout and ran.stdout.rstrip().endswith(" 1"), \
         ran.stdout + ran.stderr
 
 
-def test_deploy_refuses_a_module_the_board_cannot_load(tmp_path):
+def test_deploy_refuses_a_module_the_board_cannot_load(model, tmp_path):
     """An armv7emsp pack (hard-float, DSP) on the soft-float Cortex-M3 board, whose MicroPython reports armv7em
     (any Thumb-2 core without an FPU does: 1.23's py/persistentcode.h): refused by the CLI after asking the
     board, before copying anything."""
-    pack = build_pack(HELLO, "armv7emsp", "hello_world", True)[0]
+    pack = build_pack(model, "armv7emsp", "tinyml", True)[0]
     fs = tmp_path / "fs"
     prepare_emulated_fs(fs)
     before = sorted(p.relative_to(fs) for p in fs.rglob("*"))

@@ -53,7 +53,11 @@ def make_dist(out, archs=DIST_ARCHES, model=None, small=False, source=False, ech
         urls.append([rel, rel])          # installed under the board's lib dir at the same relative path
     from .device_package import package_json
     pkg = {"urls": urls, "version": package_json()["version"]}
-    put("package.json", (json.dumps(pkg, indent=1) + "\n").encode())
+    # One [dest, source] pair per line, as micropython-lib's package.json files read.
+    text = ('{\n "urls": [\n' + ",\n".join(f"  {json.dumps(u)}" for u in urls) +
+            f'\n ],\n "version": {json.dumps(pkg["version"])}\n}}\n')
+    assert json.loads(text) == pkg
+    put("package.json", text.encode())
     echo(f"device runtime: {len(urls)} files, {sum(written[u] for u, _ in urls)} bytes -> {out / 'package.json'}")
     for arch in archs:
         engine = (model_module(arch, info, name="tinyml", small=small) if info is not None
