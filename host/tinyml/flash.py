@@ -119,10 +119,8 @@ def detect_chip(port: str, connect_attempts=None) -> str:
 
     kwargs = {} if connect_attempts is None else {"connect_attempts": connect_attempts}
     esp = _esptool_call(lambda: esptool_detect(port, **kwargs), port, "detect the chip")
-    try:
+    with esp:       # closes the port on leaving, for the esptool run that writes
         return chip_key(esp.CHIP_NAME)
-    finally:
-        esp._port.close()   # free the port for the esptool run that writes (esptool has no public close)
 
 
 def run_esptool(argv: list, port: str) -> None:
