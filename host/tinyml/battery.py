@@ -389,9 +389,12 @@ def plot(r: dict, batteries: dict, path) -> None:
     intervals = [10 ** (k / 20) for k in range(-20, 101)]            # 0.1 s to 1 day
     intervals = [x for x in intervals if x > 1.5 * awake_s]
     phases = [Phase(p["name"], p["ms"], p["ma"], p["source"]) for p in r["phases"]]
+    # A battery that cannot deliver the wake is drawn dashed: its curve is charge, not a life it can reach.
+    cannot = {b["battery"] for b in r["batteries"] if any("cannot deliver" in w for w in b["warnings"])}
     for bid, bat in batteries.items():
         days = [life(bat, average_current_ma(phases, r["sleep"]["ma"], x))["days"] for x in intervals]
-        ax2.plot(intervals, days, label=bid)
+        ax2.plot(intervals, days, linestyle="--" if bid in cannot else "-",
+                 label=bid + (" (cannot supply the wake)" if bid in cannot else ""))
     ax2.axvline(r["every_s"], color="grey", linestyle=":", label=f"--every {r['every_s']:g} s")
     ax2.set_xscale("log")
     ax2.set_yscale("log")
