@@ -219,8 +219,8 @@ def _graph_html(report):
                 f'<div class="op-head"><span class="idx">#{op["id"]}</span> <b>{html.escape(op["name"])}</b>'
                 f' <span class="ver">v{op["version"]}</span> <span class="facts">{" &middot; ".join(facts)}'
                 f'</span></div><div class="io"><div>in: '
-                + " ".join(_chip(report, t, op["id"]) for t in op["inputs"])
-                + '</div><div>out: ' + " ".join(_chip(report, t, op["id"]) for t in op["outputs"])
+                + (" ".join(_chip(report, t, op["id"]) for t in op["inputs"]) or "none")
+                + '</div><div>out: ' + (" ".join(_chip(report, t, op["id"]) for t in op["outputs"]) or "none")
                 + '</div></div></div>')
         outs = " ".join(_chip(report, t, None) for t in sg["outputs"])
         parts.append(f'<div class="arrow">&darr;</div><div class="io-row">outputs: {outs}</div></section>')
@@ -371,10 +371,11 @@ td.share { white-space: nowrap; }
 .arrow { text-align: center; color: #999; line-height: 1.1; }
 .io-row { color: #555; }
 .t { display: inline-block; border-radius: 4px; padding: 0 .35em; margin: .1em 0; background: #eef3e8;
+     max-width: 100%; overflow-wrap: anywhere;
      border: 1px solid #cfdcc2; }
 .t.const { background: #f1f1f1; border-color: #ddd; color: #666; }
 .t .ts { color: #555; font-size: .88em; } .from { font-size: .85em; color: #777; }
-#timeline svg { border: 1px solid #ddd; background: #fff; }
+#timeline svg { border: 1px solid #ddd; background: #fff; max-width: 100%; height: auto; }
 #timeline rect.item { stroke: #333; stroke-width: .5; cursor: pointer; }
 #timeline rect.item.scratch { fill-opacity: .45; stroke-dasharray: 2 2; }
 #timeline rect.item.hl { stroke: #e07b00; stroke-width: 2.5; }
