@@ -406,8 +406,11 @@ def main(argv=None):
 
     p = sub.add_parser("report", help="one self-contained HTML page about a model: its graph, the engine's arena "
                        "timeline, MACs and measured cost per op, module bytes per arch; e.g. `tinyml report "
-                       "model.tflite -o report.html --target qemu-m4`")
-    p.add_argument("model")
+                       "model.tflite -o report.html --target qemu-m4`",
+                       description="Writes one HTML page that needs no network. Example: `tinyml report "
+                       "model.tflite -o report.html --target unix --arch x64,armv6m` (sizes for two archs, cost per "
+                       "op in microseconds on the unix port). Without --target nothing is run on a target.")
+    p.add_argument("model", help="the .tflite model")
     p.add_argument("-o", "--output", required=True, help="the .html file to write (opens offline in any browser)")
     p.add_argument("--target", choices=["unix", "qemu-m4"],
                    help="also measure the cost of each op: unix (microseconds, a second or two) or qemu-m4 "
