@@ -13,12 +13,12 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 import numpy as np
 import pytest
 
-from conftest import MODELS
+from conftest import MODELS, REPO
 from tinyml import TinymlError, oracle
 from tinyml.board_compat import BoardReport, mpy_file_arch
 from tinyml.boards import get_board
 from tinyml.deploy import deploy, prepare_emulated_fs
-from tinyml.device_package import package_files
+from tinyml.device_package import package_files, package_json
 from tinyml.mip_dist import engine_location, make_dist
 from tinyml.model_info import read_model
 from tinyml.paths import venv_tool
@@ -58,6 +58,15 @@ def test_dist_layout(dist):
         version, _, arch = mpy_file_arch((dist / rel).read_bytes())
         assert (version, arch) == (6, None), rel                                 # bytecode: any arch
     assert mpy_file_arch((dist / "armv7emsp_6.3" / "tinyml.mpy").read_bytes()) == (6, 3, "armv7emsp")
+
+
+def test_repository_package_json_is_in_step():
+    """device/package.json, for `mpremote mip install github:OWNER/REPO/device` or a local
+    `mpremote mip install device/package.json`, lists every runtime file (`tinyml device-package --package-json
+    device/package.json` regenerates it)."""
+    pkg = json.loads((REPO / "device" / "package.json").read_text())
+    assert pkg == package_json()
+    assert all((REPO / "device" / src).is_file() for _, src in pkg["urls"])
 
 
 def test_engine_location_per_board(dist):
