@@ -186,5 +186,5 @@ def test_every_real_board_says_how_to_flash_it(tmp_path):
     assert "st-flash --format ihex write fw.hex" in guidance("nucleo-f446re", firmware="fw.hex")
     with pytest.raises(TinymlError, match=r"pico takes a \.uf2 firmware, not ESP32_GENERIC\.bin"):
         guidance("pico", firmware="ESP32_GENERIC.bin")
-    with pytest.raises(TinymlError, match="nothing to flash"):
+    with pytest.raises(TinymlError, match="is not a physical board: nothing to flash"):
         guidance("qemu-m4")

@@ -195,7 +195,7 @@ def guidance(board: str, port=None, firmware=None) -> str:
     b = get_board(board)
     spec = b.get("flash")
     if not spec:
-        raise TinymlError(f"--board {board} ({b['name']}) runs no MicroPython firmware of its own: nothing to flash")
+        raise TinymlError(f"--board {board} ({b['name']}) is not a physical board: nothing to flash")
     if firmware is not None and spec.get("file") and not str(firmware).lower().endswith(spec["file"]):
         raise TinymlError(f"{board} takes a {spec['file']} firmware, not {Path(firmware).name}: download it from "
                           f"{spec['firmware']}")
