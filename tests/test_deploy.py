@@ -103,6 +103,7 @@ def test_app_gets_only_the_runtime_files_it_imports(tmp_path):
     assert [rel for _, rel in files_for_script(app)] == ["tinyml_device/__init__.py", "tinyml_device/ring.py"]
     wake = [rel for _, rel in files_for_script(REPO / "device/examples/gesture_wake.py", "esp32")]
     assert "tinyml_device/drivers/mpu6050.py" in wake and "tinyml_device/boards/esp32.py" in wake
+    assert "tinyml_device/boards/__init__.py" in wake and "tinyml_device/drivers/__init__.py" in wake
     assert "tinyml_device/boards/pico.py" not in wake and "tinyml_device/drivers/lsm6ds.py" not in wake
 
 

@@ -142,8 +142,7 @@ def files_for_script(script, board_id=None) -> list:
         path = todo.pop()
         for name in imported(path, parse(path)):
             want(name)
-        if path == PACKAGE / "board.py":
-            want("tinyml_device.boards")
+        if path == PACKAGE / "board.py":     # (its own imports bring boards/__init__.py)
             for p in ([BOARD_MODULES / f"{module_name(board_id)}.py"] if board_id else BOARD_MODULES.glob("*.py")):
                 if p.is_file():
                     seen.add(p)
