@@ -7,10 +7,6 @@ from pathlib import Path
 from ..paths import venv_tool
 from .base import RunResult, Target, TargetError
 
-# sys.implementation._mpy >> 10 -> native arch (MicroPython's MP_NATIVE_ARCH_* numbering).
-NATIVE_ARCHES = {1: "x86", 2: "x64", 3: "armv6", 4: "armv6m", 5: "armv7m", 6: "armv7em", 7: "armv7emsp",
-                 8: "armv7emdp", 9: "xtensa", 10: "xtensawin", 11: "rv32imc"}
-
 
 class SerialBoard(Target):
     def __init__(self, port):
@@ -33,18 +29,18 @@ class SerialBoard(Target):
     def arch(self):
         """Asked from the board itself, so a module for the wrong arch is never deployed."""
         if self._arch is None:
+            from ..board_compat import BoardReport, choose_arch, firmware_problem
             out = self._mpremote("exec", "import sys; i = sys.implementation; "
-                                 "print(i._mpy, i.version[0], i.version[1]); print(i._machine)")
+                                 "print(getattr(i, '_mpy', 0), i.version[0], i.version[1]); print(i._machine)")
             first, machine = (out.strip().splitlines() + [""])[:2]
             mpy, major, minor = (int(v) for v in first.split())
-            code = mpy >> 10
-            if code == 0:
-                raise TargetError("this firmware cannot load native modules (no native arch in sys.implementation)")
-            # This project's QEMU port (1.23) keeps relocated native code reachable, so it is exempt.
-            if (major, minor) < (1, 24) and not machine.startswith("QEMU mps2"):
-                raise TargetError("MicroPython >= 1.24 is needed on the board (older versions free native code "
-                                  "during garbage collection): update the firmware")
-            self._arch = NATIVE_ARCHES.get(code, f"arch{code}")
+            # The rule `tinyml deploy` applies, per arch (board_compat.py: ESP32 needs 1.24, Arm ports 1.23).
+            report = BoardReport(mpy=mpy, version=(major, minor, 0), machine=machine)
+            problem = firmware_problem(report)
+            if problem:
+                raise TargetError(problem)
+            # The arch we build that runs best there (an FPU-less Thumb-2 core reports armv7em: armv7m).
+            self._arch = choose_arch(report)[0]
         return self._arch
 
     def run(self, script, files, fetch=(), timeout=600):
