@@ -187,9 +187,13 @@ class Board:
     """The board on a serial port through mpremote's own transport, in raw REPL, after a soft reset."""
 
     def __init__(self, port):
+        self.port = port
+        self.open()
+
+    def open(self):
         from mpremote.transport import TransportError
         from mpremote.transport_serial import SerialTransport
-        self.port = port
+        port = self.port
         try:
             self.transport = SerialTransport(port, baudrate=115200)
             self.transport.enter_raw_repl(soft_reset=True)
@@ -381,7 +385,7 @@ def _deploy_from_dist(board, report, desc, src, dist, app, echo):
     """The engine from a mip dist (a URL: the real `mpremote mip install`), the model as a file beside it."""
     import subprocess
     import urllib.request
-    from .mip_dist import engine_location
+    from .mip_dist import engine_location, http_url
     from .paths import venv_tool
     if src.tflite is None:
         raise TinymlError("--dist deploys a .tflite (the engine comes from the dist): give the .tflite, not a .mpy")
@@ -389,9 +393,8 @@ def _deploy_from_dist(board, report, desc, src, dist, app, echo):
     echo(f"engine: {where} (arch {arch} for this board)")
     remote = where.startswith(("http://", "https://", "github:", "gitlab:", "codeberg:"))
     if remote:
-        from .mip_dist import _http_url
         try:
-            with urllib.request.urlopen(_http_url(where)) as f:
+            with urllib.request.urlopen(http_url(where)) as f:
                 engine = f.read()
         except OSError as exc:
             raise TinymlError(f"cannot fetch {where} ({exc}): check the URL or make the dist with "
@@ -410,12 +413,16 @@ def _deploy_from_dist(board, report, desc, src, dist, app, echo):
         board.close()       # mpremote needs the port to itself
         cmd = [venv_tool("mpremote"), "connect", board.port, "mip", "install", "--target", prefix.rstrip("/") or "/",
                where]
-        echo("$ " + " ".join(cmd[1:]))
-        proc = subprocess.run(cmd, capture_output=True, text=True)
+        echo("$ mpremote " + " ".join(cmd[1:]))
+        try:
+            proc = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+        except subprocess.TimeoutExpired:
+            raise TinymlError(f"mpremote mip install {where} did not finish within 600 s: is the board still "
+                              f"answering on {board.port}?") from None
         if proc.returncode != 0:
             lines = (proc.stderr + proc.stdout).strip().splitlines() or ["(no output)"]
             raise TinymlError(f"mpremote mip install {where} failed: {lines[-1]}")
-        board.__init__(board.port)
+        board.open()
         copied.append(f"{prefix}{Path(where).name}")
     else:
         files.insert(0, (f"{prefix}tinyml.mpy", engine))

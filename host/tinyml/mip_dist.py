@@ -93,7 +93,10 @@ def clean(out):
             p.unlink()
 
 
-def _http_url(url: str) -> str:
-    """The https URL mpremote fetches for a github:/gitlab:/codeberg: location (mpremote/mip.py _rewrite_url)."""
+def http_url(url: str) -> str:
+    """The https URL mpremote fetches for a github:/gitlab:/codeberg: location (its mip.py's _rewrite_url, the
+    only place that mapping lives), or the http(s) URL itself."""
+    if url.startswith(("http://", "https://")):
+        return url
     from mpremote.mip import _rewrite_url
     return _rewrite_url(url)
