@@ -1,18 +1,37 @@
-# Always-listening keyword spotter: an I2S microphone -> TFLM's audio frontend -> ESPHome's microWakeWord
-# streaming model ("okay_nabu" by default) -> ESPHome's detection rule, printed with the time it was heard.
+# Always-listening keyword spotter: an I2S microphone -> TFLM's audio frontend (40 features every 10 ms) -> a
+# keyword model -> posterior smoothing -> an action (print, LED) when the smoothed score crosses the cutoff.
+# Two kinds of model run on this one pipeline:
 #
-#   INMP441 --I2S 16 kHz--> 10 ms of PCM --AudioFrontend--> 40 x uint16 --to_int8--> 40 x int8 --+
-#        every 3rd frame (stride = the model's input dims[1]): invoke() -> 1 uint8 probability -+
-#        mean of the last 5 (sliding_window_size) / 255 > 0.85 (probability_cutoff) -> DETECTED
+# 1. Your own, from `tinyml train kws --out DIR` ("Hey IoT"): a non-stateful model over the last second of
+#    features (FRAMES x 40 int8), invoked every STRIDE frames (100 ms). DIR/job.json gives the frames, stride,
+#    smoothing, the cutoff chosen in training (as an integer threshold on the sum of the keyword's last int8
+#    outputs) and the table from frontend value to model input. The app keeps the last second of features in a
+#    ring written twice (at i and i + FRAMES), so the window in time order is always one contiguous slice.
 #
-# Wiring: an INMP441 on I2S(0): SCK 14, WS 15, SD 32, L/R to GND (the left channel, which MONO reads).
+#      INMP441 -> 10 ms PCM -> AudioFrontend -> 40 x uint16 -> ESPHome int8 -> input_table -> ring (1 s)
+#        every STRIDE frames: set_input(window), invoke() -> int8 hey_iot output
+#        sum of the last `smooth` outputs > threshold_sum -> DETECTED (once per rising edge)
+#
+# 2. ESPHome's pretrained microWakeWord models ("alexa", "hey_jarvis", "hey_mycroft", "okay_nabu" from the
+#    pymicro-wakeword wheel): stateful streaming models (input (1, stride, 40) int8, output uint8) invoked every
+#    `stride` frames (30 ms), with the cutoff and sliding window from the model's own manifest (NAME.json, as the
+#    wheel and ESPHome ship it: probability_cutoff, sliding_window_size).
+#
+# Which one: kws.json {"model": NAME}; by default "model" (job mode) when job.json is on the board, else okay_nabu.
+#
+# Wiring: an INMP441 on I2S(0): SCK 14, WS 15, SD 32 (kws.json "pins": [sck, ws, sd] for others: on a Pico ws
+# must be sck + 1, and it has no GPIO 32), L/R to GND (the left channel, which MONO reads), VDD 3.3 V.
 # Files on the board: the model packed with its frontend (one module, only the kernels it needs):
-#     tinyml pack okay_nabu.tflite --arch xtensawin --features audio -o okay_nabu.mpy
-# or the full engine tinyml.mpy plus okay_nabu.tflite; optionally okay_nabu.json (the model's manifest, as
-# pymicro-wakeword and ESPHome ship it: probability_cutoff, sliding_window_size) and kws.json (settings below).
+#     tinyml pack DIR/model.tflite --arch xtensawin --features audio -o model.mpy     (+ DIR/job.json)
+#     tinyml pack okay_nabu.tflite --arch xtensawin --features audio -o okay_nabu.mpy (+ okay_nabu.json)
+# or the full engine tinyml.mpy (with --features audio) plus the .tflite.
 #
 #   tinyml run --board unix-sim device/examples/keyword_spotter.py --data mic=speech.wav \
-#       --file okay_nabu.mpy --file okay_nabu.json --file kws.json --no-engine
+#       --file model.mpy --file job.json --no-engine --clock virtual
+#
+# If a file named `log.on` exists, each invoke appends to kws.log: the model's input window (FRAMES x 40 int8),
+# its outputs, and whether it detected (1 byte). The host replays them through its own engine
+# (tests/test_train_kws.py) to show that the board decided what the host decides on the same input.
 #
 # What always-listening costs: the board never sleeps. machine.I2S needs its clocks and DMA running, and no
 # port keeps them in light or deep sleep (and a missed 10 ms is a missed syllable), so the CPU stays awake:
@@ -24,6 +43,7 @@
 # The loop allocates nothing (the per-second stats line says how many bytes it did, from gc.mem_free()), and
 # the per-second stats give frames, invokes, the time per invoke and the share of real time spent computing.
 import gc
+import os
 import time
 from array import array
 
@@ -31,17 +51,18 @@ from tinyml_device import board
 from tinyml_device.duty import read_file
 from tinyml_device.drivers.inmp441 import INMP441
 
-SCK, WS, SD = 14, 15, 32
 RATE = 16000
-CHUNK = 160                     # 10 ms of samples per read: one feature frame (microWakeWord's step)
+CHUNK = 160                     # 10 ms of samples per read: one feature frame
 CHANNELS = 40
 SETTINGS = {
-    "model": "okay_nabu",       # module okay_nabu.mpy (packed), or okay_nabu.tflite with tinyml.mpy
-    "cutoff": 0.85,             # okay_nabu.json in pymicro-wakeword; ESPHome's models repo ships 0.97
-    "window": 5,                # sliding_window_size
+    "model": None,              # None: "model" if job.json exists, else "okay_nabu"
+    "cutoff": 0.85,             # microWakeWord models: overridden by NAME.json's probability_cutoff
+    "window": 5,                # microWakeWord models: overridden by NAME.json's sliding_window_size
+    "pins": [14, 15, 32],       # INMP441 sck, ws, sd
     "seconds": 0,               # listen this long (0: forever)
     "stats": True,              # one line of stats per second of audio
-    "trace": 0,                 # keep the first N probabilities and print them at the end (for tests)
+    "trace": 0,                 # keep the first N keyword outputs and print them at the end (for tests)
+    "blink_ms": 200,            # LED on this long per detection
 }
 
 
@@ -60,6 +81,15 @@ def to_int8(src, dst, off):
     for i in range(40):
         v = (src[i] * 256 + 333) // 666 - 128
         dst[off + i] = v if v < 127 else 127
+
+
+def to_ring(src, table, ring, off, far):
+    """40 frontend values -> ESPHome's int8 -> the model's input byte (table), at ring[off] and ring[off + far]."""
+    for i in range(40):
+        v = (src[i] * 256 + 333) // 666
+        q = table[v if v < 255 else 255]
+        ring[off + i] = q
+        ring[off + far + i] = q
 
 
 def load(name):
@@ -81,39 +111,71 @@ def load(name):
 b = board.current()
 cfg = dict(SETTINGS)  # type: dict  # (values of several types)
 cfg.update(load_json("kws.json") or {})
-manifest = load_json(cfg["model"] + ".json")
-if manifest and "micro" in manifest:
-    cfg["cutoff"] = manifest["micro"].get("probability_cutoff", cfg["cutoff"])
-    cfg["window"] = manifest["micro"].get("sliding_window_size", cfg["window"])
-word = manifest.get("wake_word", cfg["model"]) if manifest else cfg["model"]
-
+job = load_json("job.json")
+if cfg["model"] is None:
+    cfg["model"] = "model" if job else "okay_nabu"
+JOB_MODE = cfg["model"] == "model"
 model, AudioFrontend, where = load(cfg["model"])
 shape = model.inputs[0]["shape"]
-if (len(shape) != 3 or shape[2] != CHANNELS or model.inputs[0]["dtype"] != "int8"
-        or model.outputs[0]["dtype"] != "uint8"):
-    raise ValueError("not a microWakeWord streaming model (input (1, stride, 40) int8, output uint8): %r" % (
-        model,))
-STRIDE = shape[1]
-WINDOW = cfg["window"]
-THRESHOLD = cfg["cutoff"] * 255 * WINDOW        # sum of the last WINDOW outputs must exceed this
-print("keyword spotter on %s: '%s' from %s, %d frames (%d ms) per invoke, state %d of %d arena bytes" % (
-    b.id, word, where, STRIDE, STRIDE * 10, model.state_bytes, model.arena_bytes))
-print("detect: mean of the last %d outputs / 255 > %.2f" % (WINDOW, cfg["cutoff"]))
+
+if JOB_MODE:
+    if not job:
+        raise ValueError("model.tflite needs its job.json (from `tinyml train kws --out DIR`) on the board")
+    FRAMES = job["frames"]
+    STRIDE = job["stride"]                      # frames between invokes
+    WINDOW = job["smooth"]
+    KW = job["classes"].index("hey_iot")
+    if (tuple(shape) != (1, FRAMES, CHANNELS) or model.inputs[0]["dtype"] != "int8"
+            or model.outputs[0]["dtype"] != "int8"):
+        raise ValueError("model does not match job.json: input %r, expected (1, %d, 40) int8" % (shape, FRAMES))
+    THRESHOLD = job["threshold_sum"]            # sum of the last WINDOW int8 outputs must exceed this
+    word = job["keyword"]
+    table = bytearray(256)                      # ESPHome int8 + 128 -> the model's input (int8 as a byte)
+    for i in range(256):
+        table[i] = job["input_table"][i] & 0xFF
+    ring = bytearray(2 * FRAMES * CHANNELS)     # the last FRAMES frames, twice: a window is one slice
+    rmv = memoryview(ring)
+    windows = [rmv[k * STRIDE * CHANNELS:(k * STRIDE + FRAMES) * CHANNELS] for k in range(FRAMES // STRIDE)]
+    print("keyword spotter on %s: '%s' from %s, a %d ms window every %d ms, arena %d bytes" % (
+        b.id, word, where, FRAMES * 10, STRIDE * 10, model.arena_bytes))
+    print("detect: sum of the last %d outputs > %d (mean probability > %.3f)" % (WINDOW, THRESHOLD, job["cutoff"]))
+else:
+    manifest = load_json(cfg["model"] + ".json")
+    if manifest and "micro" in manifest:
+        cfg["cutoff"] = manifest["micro"].get("probability_cutoff", cfg["cutoff"])
+        cfg["window"] = manifest["micro"].get("sliding_window_size", cfg["window"])
+    word = manifest.get("wake_word", cfg["model"]) if manifest else cfg["model"]
+    if (len(shape) != 3 or shape[2] != CHANNELS or model.inputs[0]["dtype"] != "int8"
+            or model.outputs[0]["dtype"] != "uint8"):
+        raise ValueError("not a microWakeWord streaming model (input (1, stride, 40) int8, output uint8): %r" % (
+            model,))
+    FRAMES = STRIDE = shape[1]
+    WINDOW = cfg["window"]
+    KW = 0
+    THRESHOLD = cfg["cutoff"] * 255 * WINDOW    # sum of the last WINDOW outputs must exceed this
+    print("keyword spotter on %s: '%s' from %s, %d frames (%d ms) per invoke, state %d of %d arena bytes" % (
+        b.id, word, where, STRIDE, STRIDE * 10, model.state_bytes, model.arena_bytes))
+    print("detect: mean of the last %d outputs / 255 > %.2f" % (WINDOW, cfg["cutoff"]))
 
 # ---- every buffer, made once -------------------------------------------------------------------------------
 fe = AudioFrontend()                            # microWakeWord: 30 ms windows every 10 ms
 pcm = bytearray(2 * CHUNK)
 frame = array("H", bytes(2 * CHANNELS * 2))     # a 10 ms chunk completes at most one frame; room for two
-inp = model.input(0)                            # int8 view of the input tensor (STRIDE x 40), in the arena
-out = model.output(0)                           # uint8 view of the output
-probs = bytearray(WINDOW)                       # the last WINDOW outputs, a ring
-trace = bytearray(cfg["trace"])
-mic = INMP441(SCK, WS, SD, rate=RATE, bits=16, ibuf=8000)    # 250 ms of DMA buffers
+inp = model.input(0)                            # view of the input tensor, in the arena
+out = model.output(0)                           # view of the output
+probs = array("h", bytes(2 * WINDOW))           # the last WINDOW outputs, a ring
+trace = array("h", bytes(2 * cfg["trace"]))
+led, led_on = b.led_pin()
+log = open("kws.log", "wb") if JOB_MODE and "log.on" in os.listdir() else None   # (a stateful model's input
+#   is consumed by its invoke: only job models are logged)
+flag = bytearray(1)
+mic = INMP441(*cfg["pins"], rate=RATE, bits=16, ibuf=8000)    # 250 ms of DMA buffers
 
 end = cfg["seconds"] * RATE
 samples = frames = invokes = detections = 0
-slot = pi = filled = total = 0
-active = False
+slot = pi = filled = total = wk = 0
+led_off_at = -1
+active = ready = False
 # per-second stats
 s_frames = s_invokes = s_inv_us = s_inv_max = s_busy_us = 0
 s_next = RATE
@@ -130,20 +192,33 @@ while not end or samples < end:
     f_read = gc.mem_free()
     s_read_alloc += f_end - f_read
     samples += CHUNK
+    if samples == led_off_at:
+        led.value(1 - led_on)
     if fe.process(pcm, frame):
-        to_int8(frame, inp, slot * CHANNELS)
         frames += 1
         s_frames += 1
-        slot += 1
-        if slot == STRIDE:                      # ESPHome: one invoke per `stride` frames
-            slot = 0
+        if JOB_MODE:
+            to_ring(frame, table, ring, wk * CHANNELS, FRAMES * CHANNELS)
+            wk += 1
+            if wk == FRAMES:
+                wk = 0
+            ready = frames >= FRAMES and (frames - FRAMES) % STRIDE == 0
+            if ready:                           # the window starts at the oldest frame, wk
+                model.set_input(0, windows[wk // STRIDE])
+        else:
+            to_int8(frame, inp, slot * CHANNELS)
+            slot += 1
+            ready = slot == STRIDE              # ESPHome: one invoke per `stride` frames
+            if ready:
+                slot = 0
+        if ready:
             ti = time.ticks_us()
             model.invoke()
             dt = time.ticks_diff(time.ticks_us(), ti)
             s_inv_us += dt
             if dt > s_inv_max:
                 s_inv_max = dt
-            q = out[0]
+            q = out[KW]
             if invokes < len(trace):
                 trace[invokes] = q
             invokes += 1
@@ -155,16 +230,27 @@ while not end or samples < end:
                 pi = 0
             if filled < WINDOW:
                 filled += 1
+            flag[0] = 0
             if filled == WINDOW and total > THRESHOLD:
-                if not active:                  # report the rising edge, once per utterance
+                if not active:                  # act on the rising edge, once per utterance
                     detections += 1
+                    flag[0] = 1
                     f0 = gc.mem_free()
                     print("DETECTED '%s' at %.2f s (invoke %d, mean %.3f)" % (
-                        word, samples / RATE, invokes - 1, total / (255 * WINDOW)))
+                        word, samples / RATE, invokes - 1,
+                        total / (255 * WINDOW) if not JOB_MODE else
+                        (total - WINDOW * job["output_zero_point"]) * job["output_scale"] / WINDOW))
+                    if led is not None:
+                        led.value(led_on)
+                        led_off_at = samples + cfg["blink_ms"] * RATE // 1000
                     s_alloc -= f0 - gc.mem_free()       # the print's allocation is not the loop's
                 active = True
             else:
                 active = False
+            if log is not None:
+                log.write(windows[wk // STRIDE])
+                log.write(out)
+                log.write(flag)
     s_busy_us += time.ticks_diff(time.ticks_us(), t0)
     f_end = gc.mem_free()
     s_alloc += f_read - f_end
@@ -181,6 +267,8 @@ while not end or samples < end:
         f_end = gc.mem_free()
 
 mic.deinit()
+if log is not None:
+    log.close()
 print("listened %.2f s: %d frames, %d invokes, %d detections" % (samples / RATE, frames, invokes, detections))
 if trace:
     print("PROBS " + " ".join("%d" % trace[i] for i in range(min(invokes, len(trace)))))

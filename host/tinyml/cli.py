@@ -286,7 +286,7 @@ def main(argv=None):
                        description="Data (synthesized, or --data DIR), features as the device computes them, a Keras "
                        "model for the board, full-int8 conversion, tinyml check, evaluation on held-out data (float, "
                        "int8, and the engine itself), latency on emulated cores, and DIR/report.md with plots.")
-    p.add_argument("job", help="gesture")
+    p.add_argument("job", help="gesture, or kws (\"Hey IoT\" keyword spotting: `tinyml train kws --out runs/kws`)")
     p.add_argument("--out", required=True, help="output folder: model.tflite, job.json, report.json, report.md, *.png")
     p.add_argument("--data", help="your recordings instead of synthetic data (the folder layout is in the job's "
                    "tutorial, docs/tutorials/JOB.md)")

@@ -27,7 +27,7 @@ import numpy as np
 
 from . import TinymlError
 
-JOBS = ("gesture",)
+JOBS = ("gesture", "kws")
 
 
 def get_job(name):
@@ -124,6 +124,7 @@ def evaluate(job, model_path, keras_model, x_test, y_test):
         "decisions": {"float": job.decide(flat(float_out)), "int8": job.decide(flat(dequant(tflite_q))),
                       "engine": job.decide(flat(dequant(engine_q)))},
         "engine_outputs": flat(dequant(engine_q)),
+        "model_path": str(model_path),     # for jobs whose report_extra runs the model further (kws: streams)
     }
 
 
@@ -258,9 +259,12 @@ def train(job_name, out_dir, data_dir=None, board_id=None, quick=False, seed=0, 
         "check": check_text,
     }
     report.update(job.report_extra(ev, test_ds) if hasattr(job, "report_extra") else {})
+    # settings only known after training (kws: the cutoff) go to the device through job.json, not the report
+    learned = report.pop("job_json", {})
     (out / "job.json").write_text(json.dumps({"job": job.name, "classes": list(train_ds.classes),
                                               "input": report["input"], **{k: v for k, v in job.extra.items()
-                                                                            if k != "lr"}}, indent=1) + "\n")
+                                                                            if k != "lr"}, **learned},
+                                             indent=1) + "\n")
     plots = train_report.plots(job, report, ev, test_ds, out)
     report["plots"] = plots
     report["total_seconds"] = round(time.time() - t_start, 1)

@@ -1,0 +1,328 @@
+"""Keyword spotting: "Hey IoT" wakes the device. A 16 kHz microphone, TFLM's audio frontend in microWakeWord's
+configuration (40 features every 10 ms: tinyml.AudioFrontend on the device, the same C on the host), and a
+model over the last second of features, invoked every 100 ms as the features stream in.
+
+Design: a non-stateful model over a sliding window (100 frames x 40, one second) invoked every 10 frames, rather
+than microWakeWord's stateful streaming model. The engine runs those bit-exactly (tests/test_streaming_models.py),
+but Keras has no layer that converts to their VAR_HANDLE/READ_VARIABLE/ASSIGN_VARIABLE ring buffers, and
+writing that converter was not possible in this job's time. The cost is compute: each invoke sees the whole
+second again (about 0.4 M MACs every 100 ms instead of a slice every 30 ms), which an ESP32 does in a few ms.
+
+Classes: hey_iot (the keyword ends inside the window), speech (any other speech, including confusable phrases:
+"hey", "I O T", "hey I O U", "hey Siri"...), background (noise, hum, music, babble with no near speaker).
+
+Detection, as on the device (device/examples/keyword_spotter.py): the hey_iot output (int8) of the last SMOOTH
+invokes summed, compared with an integer threshold: mean probability > cutoff. The cutoff is chosen on
+calibration streams (new voices, not the held-out ones): the lowest with no false accept there, unless that
+costs more than 10 % false rejects. The report gives false accepts per hour on held-out negative streams (long
+stretches of other speech and non-speech), the false-reject rate on held-out keyword utterances in streams, and
+the DET-like curve of one against the other.
+
+Data: synthetic (host/tinyml/jobs/kws_data.py: espeak-ng voices, rooms, noise, music, babble), or the user's
+16 kHz mono WAV recordings: DIR/hey_iot/*.wav (one "Hey IoT" per file), DIR/speech/*.wav (anything else said),
+DIR/background/*.wav (the room without speech). Dataset.x holds the frontend's uint16 frames [n, 100, 40]."""
+
+import wave
+from pathlib import Path
+
+import numpy as np
+
+from .. import TinymlError
+from . import kws_data as kd
+from .base import Dataset, Job, Sizes, labelled_files
+
+CLASSES = ("hey_iot", "speech", "background")
+FRAMES = 100                    # the model's window: 1 s of features
+STRIDE = 10                     # frames between invokes: 100 ms
+SMOOTH = 3                      # invokes averaged before comparing with the cutoff
+PRE_FRAMES = 50                 # 0.5 s of the same scene before the window: the frontend's noise estimate settles
+STEP, WIN = 160, 480            # the frontend's 10 ms step and 30 ms window, in samples
+CLIP = WIN + STEP * (PRE_FRAMES + FRAMES - 1)
+LAYOUT = ("DIR/hey_iot/*.wav (one 'Hey IoT' per file), DIR/speech/*.wav (other speech), DIR/background/*.wav "
+          "(the room without speech): 16 kHz mono 16-bit WAV")
+
+
+def to_int8(frames):
+    """Frontend values (uint16) -> int8 as ESPHome's micro_wake_word and the device app do."""
+    return np.minimum((np.asarray(frames, np.int32) * 256 + 333) // 666 - 128, 127).astype(np.int8)
+
+
+def frontend():
+    from ..features import HostAudioFrontend
+    return HostAudioFrontend("microwakeword")
+
+
+def read_wav(path):
+    """int16 samples of a 16 kHz mono 16-bit WAV, or a one-line error saying what the file is instead."""
+    try:
+        with wave.open(str(path)) as f:
+            rate, ch, width = f.getframerate(), f.getnchannels(), f.getsampwidth()
+            data = f.readframes(f.getnframes())
+    except (wave.Error, EOFError) as exc:
+        raise TinymlError(f"{path}: not a WAV file ({exc}); expected 16 kHz mono 16-bit") from None
+    if (rate, ch, width) != (kd.RATE, 1, 2):
+        raise TinymlError(f"{path}: {rate} Hz, {ch} channel(s), {8 * width}-bit; expected 16 kHz mono 16-bit "
+                          f"(convert with: sox IN.wav -r 16000 -c 1 -b 16 OUT.wav)")
+    return np.frombuffer(data, "<i2")
+
+
+class KeywordSpotting(Job):
+    # --- data ---------------------------------------------------------------------------------------------
+    def banks(self, n_keyword, n_other, seed):
+        return (kd.bank("keyword", n_keyword, seed), kd.bank("confusable", n_other, seed),
+                kd.bank("other", max(n_other // 2, 20), seed))
+
+    def clip(self, label, rng, banks):
+        """int16 PCM [CLIP] of one labelled scene; the window is its last FRAMES frames."""
+        key, conf, other = banks
+        win_start = STEP * PRE_FRAMES
+        win_end = CLIP
+        speech = []
+        if label == 0:
+            u = key[rng.integers(len(key))]
+            end = win_end - int(rng.uniform(0.02, 0.3) * kd.RATE)
+            speech.append((u, max(end - len(u), win_start - 800)))
+        elif label == 1:
+            pool = conf if rng.random() < 0.7 else other
+            u = pool[rng.integers(len(pool))]
+            speech.append((u, int(rng.integers(win_start - len(u) // 2, win_end - len(u) // 2))))
+            if rng.random() < 0.2:          # the keyword cut off by the window's start: not a detection yet
+                k = key[rng.integers(len(key))]
+                speech.append((k, win_start - int(rng.uniform(0.4, 0.8) * len(k))))
+        return kd.scene(CLIP, rng, speech, babble=other)
+
+    def synthesize(self, n, seed) -> Dataset:
+        rng = np.random.default_rng(seed)
+        banks = self.banks(min(max(n // 8, 60), 800), min(max(n // 8, 60), 800), seed)
+        y = rng.choice(len(CLASSES), size=n, p=[0.4, 0.35, 0.25])
+        fe = frontend()
+        x = np.empty((n, FRAMES, kd_channels()), np.uint16)
+        for i, label in enumerate(y):
+            fe.reset()
+            x[i] = fe.process(self.clip(label, rng, banks))[-FRAMES:]
+        return Dataset(x, y, CLASSES, synthetic=True,
+                       source=f"synthesized with espeak-ng voices in generated rooms (seed {seed})")
+
+    def load(self, data_dir) -> Dataset:
+        """hey_iot: the loudest second of each file (one utterance per file); speech and background: every
+        half second of each file. Windows of one file stay together when splitting."""
+        xs, ys, groups = [], [], []
+        fe = frontend()
+        for g, (path, label) in enumerate(labelled_files(Path(data_dir), CLASSES, (".wav",), LAYOUT)):
+            pcm = read_wav(path)
+            fe.reset()
+            pad = np.zeros(STEP * PRE_FRAMES, np.int16)
+            frames = fe.process(np.concatenate([pad, pcm, pad]))[PRE_FRAMES:]
+            if len(frames) < FRAMES:
+                raise TinymlError(f"{path}: {len(pcm) / kd.RATE:.2f} s is shorter than the model's window "
+                                  f"({FRAMES / 100:.0f} s): record at least 1.5 s per file")
+            if label == 0:
+                energy = np.convolve(frames.astype(np.float64).sum(1), np.ones(FRAMES), "valid")
+                starts = [int(energy.argmax())]
+            else:
+                starts = range(0, len(frames) - FRAMES + 1, FRAMES // 2)
+            for s in starts:
+                xs.append(frames[s:s + FRAMES])
+                ys.append(label)
+                groups.append(g)
+        return Dataset(np.stack(xs), np.array(ys), CLASSES, np.array(groups), synthetic=False, source=str(data_dir))
+
+    # --- features and model -------------------------------------------------------------------------------
+    def features(self, x):
+        """The frontend's frames as the device feeds them: ESPHome's int8, over 128 (in -1..1)."""
+        return to_int8(x).astype(np.float32) / 128
+
+    def build_model(self, input_shape, n_classes, board):
+        """Strided 1-D convolutions over time (about 0.4 M MACs per invoke); half width under 64 KB of heap."""
+        import tensorflow as tf
+        k = 1.0 if not board or board.get("heap_bytes", 1 << 20) >= 64000 else 0.5
+        L = tf.keras.layers
+        return tf.keras.Sequential([
+            tf.keras.Input(shape=input_shape),
+            L.Conv1D(int(32 * k), 5, strides=2, activation="relu"),
+            L.Conv1D(int(48 * k), 5, strides=2, activation="relu"),
+            L.Conv1D(int(64 * k), 3, strides=2, activation="relu"),
+            L.GlobalMaxPooling1D(),
+            L.Dropout(0.2),
+            L.Dense(32, activation="relu"),
+            L.Dense(n_classes, activation="softmax"),
+        ])
+
+    # --- streaming evaluation -----------------------------------------------------------------------------
+    def streams(self, seed, n_keyword, negative_minutes):
+        """(positive PCM, [(start, end) sample of each keyword]), negative PCM: held-out or calibration audio.
+        Positives: one keyword per 3 s segment. Negatives: 20 s segments, 40 % without speech, the rest other
+        speech and confusable phrases with pauses."""
+        rng = np.random.default_rng(seed)
+        key, conf, other = self.banks(n_keyword, max(n_keyword, 60), seed)
+        seg = 3 * kd.RATE
+        pos, spans = [], []
+        for i in range(n_keyword):
+            u = key[i % len(key)]
+            start = int(rng.uniform(0.8, 1.4) * kd.RATE)
+            pos.append(kd.scene(seg, rng, [(u, start)], babble=other))
+            spans.append((i * seg + start, i * seg + start + len(u)))
+        neg = []
+        for _ in range(int(np.ceil(negative_minutes * 3))):
+            n = 20 * kd.RATE
+            speech = []
+            if rng.random() >= 0.4:
+                t = int(rng.uniform(0, 2) * kd.RATE)
+                while t < n:
+                    pool = conf if rng.random() < 0.5 else other
+                    u = pool[rng.integers(len(pool))]
+                    speech.append((u, t))
+                    t += len(u) + int(rng.uniform(0.2, 3) * kd.RATE)
+            neg.append(kd.scene(n, rng, speech, babble=other))
+        return np.concatenate(pos), spans, np.concatenate(neg)
+
+    def stream_scores(self, engine, table, pcm, out_zp):
+        """Per invoke (every STRIDE frames once FRAMES are in): the sum of the last SMOOTH hey_iot outputs, as
+        int8 values minus the zero point, exactly as the device computes it. Returns (sums, last frame index)."""
+        frames = frontend().process(pcm)
+        q_in = table[to_int8(frames).astype(np.int32) + 128]
+        ends = np.arange(FRAMES - 1, len(frames), STRIDE)
+        outs = np.array([int(engine.invoke([q_in[e - FRAMES + 1:e + 1][None]])[0][0]) for e in ends],
+                        np.int64) - out_zp
+        csum = np.concatenate([[0], np.cumsum(outs)])
+        sums = csum[SMOOTH:] - csum[:-SMOOTH]
+        return sums, ends[SMOOTH - 1:]
+
+    def report_extra(self, ev, test_ds):
+        from ..hostlib import HostEngine
+        from ..model_info import read_model
+        from ..train import quantize_inputs
+        info = read_model(ev["model_path"])
+        tin, tout = info.inputs[0], info.outputs[0]
+        # every int8 feature value -> the model's input: the device looks it up instead of computing it
+        table = quantize_inputs(np.arange(-128, 128, dtype=np.float32) / 128, tin.scale, tin.zero_point)
+        engine = HostEngine(Path(ev["model_path"]).read_bytes(), ops=info.op_names)
+        n_kw = max(len(test_ds) // 5, 40)
+        minutes = max(len(test_ds) * 0.02, 5)   # of negatives (held out; calibration gets half)
+
+        def measure(seed, minutes):
+            pos, spans, neg = self.streams(seed, n_kw, minutes)
+            p_sums, p_ends = self.stream_scores(engine, table, pos, tout.zero_point)
+            n_sums, _ = self.stream_scores(engine, table, neg, tout.zero_point)
+            end_sample = p_ends * STEP + WIN
+            best = np.array([p_sums[(end_sample > a) & (end_sample <= b + kd.RATE)].max(initial=-10 ** 6)
+                             for a, b in spans])
+            return best, n_sums, len(neg) / kd.RATE / 3600
+
+        thresholds = np.arange(-128 * SMOOTH, 128 * SMOOTH)      # sums of (q - zp) over SMOOTH invokes
+
+        def curve(best, n_sums, hours):
+            frr = np.array([(best <= t).mean() for t in thresholds])
+            above = n_sums[None, :] > thresholds[:, None]
+            rising = above & ~np.concatenate([np.zeros((len(thresholds), 1), bool), above[:, :-1]], 1)
+            return frr, rising.sum(1) / hours
+
+        cal = curve(*measure(7001, minutes / 2))
+        best, n_sums, hours = measure(7002, minutes)
+        frr, fah = curve(best, n_sums, hours)
+        engine.close()
+        ok = np.flatnonzero((cal[1] == 0) & (cal[0] <= 0.10))
+        i = ok[0] if len(ok) else int(np.flatnonzero(cal[0] <= 0.10)[-1])
+        scale = np.float32(tout.scale)
+        cutoff = float(thresholds[i] * scale / SMOOTH)        # mean probability above which the device detects
+        threshold_sum = int(thresholds[i] + SMOOTH * tout.zero_point)   # the same, on raw int8 sums
+        self._curve = (frr, fah, i, cutoff)
+        return {
+            "false_accepts_per_hour": round(float(fah[i]), 3), "false_reject_rate": round(float(frr[i]), 4),
+            "cutoff": round(cutoff, 4),
+            "streaming": {"negative_hours": round(hours, 3), "keywords": len(best), "stride_ms": STRIDE * 10,
+                          "window_ms": FRAMES * 10, "smooth_invokes": SMOOTH, "threshold_sum": threshold_sum,
+                          "false_accepts": int(round(fah[i] * hours)),
+                          "calibration": {"false_accepts_per_hour": round(float(cal[1][i]), 3),
+                                          "false_reject_rate": round(float(cal[0][i]), 4)},
+                          "meets_streaming_target": bool(fah[i] < 1 and frr[i] < 0.10)},
+            "job_json": {"cutoff": round(cutoff, 4), "threshold_sum": threshold_sum, "input_table": table.tolist(),
+                         "output_zero_point": tout.zero_point, "output_scale": tout.scale},
+        }
+
+    def plots(self, ev, test_ds, out_dir):
+        from ..train_report import _pyplot
+        plt = _pyplot()
+        frr, fah, i, cutoff = self._curve
+        fig, ax = plt.subplots(figsize=(5.2, 3.6), dpi=110)
+        keep = fah > 0
+        ax.plot(np.maximum(fah, 1e-2), 100 * frr, lw=1.5)
+        ax.plot([max(fah[i], 1e-2)], [100 * frr[i]], "o", color="C3",
+                label=f"cutoff {cutoff:.3f}: {fah[i]:.2f} FA/h, {100 * frr[i]:.1f} % FR")
+        ax.set_xscale("log")
+        ax.set_xlim(1e-2 * 0.8, max(fah[keep].max() if keep.any() else 1, 10))
+        ax.axvline(1, color="gray", ls=":", lw=1)
+        ax.axhline(10, color="gray", ls=":", lw=1)
+        ax.set_xlabel("false accepts per hour (held-out negatives; 0 drawn at 0.01)")
+        ax.set_ylabel("false rejects (%)")
+        ax.set_title("kws: streaming, engine int8, smoothed over 3 invokes", fontsize=10)
+        ax.grid(alpha=0.3, which="both")
+        ax.legend(fontsize=8)
+        fig.tight_layout()
+        fig.savefig(Path(out_dir) / "det.png")
+        plt.close(fig)
+        return {"false rejects vs false accepts per hour": "det.png"}
+
+
+def recording(seed, n_keywords=3, gap_s=3.0):
+    """A stream for the device app: 1.5 s of room, then n_keywords segments of gap_s seconds, each "Hey IoT"
+    followed by a confusable phrase, in one room at one level. Returns int16 PCM and [(start, end)] samples of
+    each keyword (what the simulated board's microphone plays in tests/test_train_kws.py)."""
+    rng = np.random.default_rng(seed)
+    key, conf, _ = JOB.banks(max(n_keywords, 8), 8, 9000 + seed)
+    lead, seg = int(1.5 * kd.RATE), int(gap_s * kd.RATE)
+    speech, spans = [], []
+    for i in range(n_keywords):
+        u = key[i % len(key)]
+        start = lead + i * seg
+        speech.append((u, start))
+        spans.append((start, start + len(u)))
+        c = conf[rng.integers(len(conf))]
+        speech.append((c, start + len(u) + int(0.6 * kd.RATE)))
+    level_rng = np.random.default_rng(seed)
+    return kd.scene(lead + n_keywords * seg, level_rng, speech), spans
+
+
+def host_decisions(model_path, job, pcm):
+    """What the device app decides on `pcm`, computed on the host: per invoke the input window (int8), the
+    outputs (int8) and whether it detected (a rising edge of the smoothed keyword output over the cutoff)."""
+    from ..hostlib import HostEngine
+    from ..model_info import read_model
+    info = read_model(model_path)
+    table = np.array(job["input_table"], np.int8)
+    frames, stride, smooth, kw = job["frames"], job["stride"], job["smooth"], job["classes"].index("hey_iot")
+    q_in = table[to_int8(frontend().process(pcm)).astype(np.int32) + 128]
+    engine = HostEngine(Path(model_path).read_bytes(), ops=info.op_names)
+    rows, last, active = [], [], False
+    for e in range(frames - 1, len(q_in), stride):
+        window = q_in[e - frames + 1:e + 1]
+        outs = engine.invoke([window[None]], [(np.int8, info.outputs[0].shape)])[0][0]
+        last = (last + [int(outs[kw])])[-smooth:]
+        on = len(last) == smooth and sum(last) > job["threshold_sum"]
+        rows.append((window, outs.copy(), on and not active))
+        active = on
+    engine.close()
+    return rows
+
+
+def read_log(log_bytes, job):
+    """The device app's kws.log: [(window int8 [frames, 40], outputs int8 [n], detected bool)] per invoke."""
+    n_in, n_out = job["frames"] * 40, len(job["classes"])
+    rec = n_in + n_out + 1
+    if len(log_bytes) % rec:
+        raise TinymlError(f"kws.log: {len(log_bytes)} bytes is not a whole number of {rec}-byte records")
+    a = np.frombuffer(log_bytes, np.int8).reshape(-1, rec)
+    return [(r[:n_in].reshape(job["frames"], 40), r[n_in:n_in + n_out], bool(r[-1])) for r in a]
+
+
+def kd_channels():
+    from ..features import CHANNELS
+    return CHANNELS
+
+
+JOB = KeywordSpotting(
+    name="kws", title='Keyword spotting ("Hey IoT", microphone)', metric="accuracy", target=0.90,
+    quick=Sizes(train=1200, test=300, epochs=10), full=Sizes(train=9000, test=2000, epochs=25),
+    data_layout=LAYOUT,
+    extra={"lr": 2e-3, "classes": CLASSES, "rate_hz": kd.RATE, "frames": FRAMES, "stride": STRIDE,
+           "smooth": SMOOTH, "keyword": "Hey IoT"})
