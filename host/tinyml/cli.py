@@ -423,7 +423,12 @@ def main(argv=None):
 
     p = sub.add_parser("deploy", help="put a model on a board and run one inference there: checks the firmware, "
                        "picks the arch, checks memory, copies with mpremote; e.g. `tinyml deploy gesture.tflite "
-                       "--port /dev/ttyUSB0 --app app.py` or `tinyml deploy runs/gesture --target qemu-m4`")
+                       "--port /dev/ttyUSB0 --app app.py` or `tinyml deploy runs/gesture --target qemu-m4`",
+                       description="Asks the board for sys.implementation (_mpy, version), refuses firmware that "
+                       "cannot run native modules safely (ESP32 before 1.24), picks the arch, checks free heap (and "
+                       "the ESP32's executable heap) against the module and its arena, copies the module, the "
+                       "tinyml_device files the app imports and the app (as main.py) with mpremote, then times one "
+                       "inference on the board. See docs/deploy.md.")
     p.add_argument("source", help="MODEL.tflite, MODEL.mpy (from tinyml pack) or a JOB_DIR (tinyml train --out: "
                    "model.tflite, report.json, app.py)")
     p.add_argument("--port", help="serial port of the board, e.g. /dev/ttyUSB0")
