@@ -271,8 +271,10 @@ def deploy(source, port=None, target=None, board_id=None, app=None, name=None, s
     app = Path(app) if app else src.app
     if app is not None and not app.is_file():
         raise TinymlError(f"--app {app}: no such file")
+    if port and target:
+        raise TinymlError("give --port (a board) or --target (an emulated board), not both")
     if port:
-        return _deploy(src, port, board_id or src.board_id, app, small, dist, echo)
+        return _deploy(src, port, board_id, app, small, dist, echo)
     if not target:
         raise TinymlError("give --port PORT (a board) or --target qemu-m4|qemu-m7|qemu-m3 (an emulated board)")
     from .targets.qemu import MACHINES, QemuTarget
@@ -282,7 +284,7 @@ def deploy(source, port=None, target=None, board_id=None, app=None, name=None, s
         prepare_emulated_fs(fs)
         with QemuTarget(target).serve_pty(fs) as pty:
             echo(f"emulated board {target} on {pty} (its filesystem is a temporary directory, gone afterwards)")
-            return _deploy(src, pty, board_id or src.board_id or target, app, small, dist, echo)
+            return _deploy(src, pty, board_id or target, app, small, dist, echo)
 
 
 def prepare_emulated_fs(fs):
@@ -304,7 +306,23 @@ def _deploy(src: Source, port, board_id, app, small, dist, echo):
         problem = firmware_problem(report)
         if problem:
             raise TinymlError(problem)
-        desc = get_board(board_id) if board_id else match_board(report, load_boards())
+        boards = load_boards()
+        if board_id:
+            desc = get_board(board_id)
+        elif src.board_id:          # the job's report.json: a hint, not an order
+            desc = boards.get(src.board_id)
+            if desc is None:
+                echo(f"note: the job's board '{src.board_id}' has no boards/{src.board_id}.json: going by what the "
+                     f"board reports")
+        else:
+            desc = match_board(report, boards)
+        if desc and desc.get("arch") and not loadable(desc["arch"], report.arch):
+            mismatch = (f"boards/{desc['id']}.json describes a {desc['arch']} board, but the board on {port} "
+                        f"reports {report.arch}")
+            if board_id:
+                raise TinymlError(f"{mismatch}: drop --board or check --port")
+            echo(f"note: {mismatch} (the job's report.json): going by what the board reports")
+            desc = None
         if desc:
             echo(f"board description: boards/{desc['id']}.json ({desc['name']})")
         if dist:
