@@ -76,7 +76,9 @@ static tm_status_t eval(tm_model_t *m, tm_node_t *n) {
         float scale = out->scale;
         for (int32_t i = 0; i < count; i++) {
             float v = x[i] / scale;
-            v = v > 1e9f ? 1e9f : (v < -1e9f ? -1e9f : v); // out of int32 range is undefined in TFLM
+            // Out of int32 range (and NaN) the conversion is undefined in C, and TFLM's result depends on the
+            // CPU: saturate, and take NaN as 0 (the zero point), as predict() does (tinyml/values.h).
+            v = v != v ? 0.0f : (v > 1e9f ? 1e9f : (v < -1e9f ? -1e9f : v));
             store_int(y, ot, i, tm_clamp(tm_round_f32(v) + zo, lo, hi));
         }
     } else {
