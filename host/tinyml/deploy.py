@@ -44,7 +44,7 @@ _r = {'mpy': getattr(_i, '_mpy', 0), 'version': tuple(_i.version[:3]), 'machine'
       'platform': sys.platform, 'path': list(sys.path), 'free': gc.mem_free(), 'exec': None}
 try:
     import esp32
-    _r['exec'] = max(h[2] for h in esp32.idf_heap_info(esp32.HEAP_EXEC))
+    _r['exec'] = max([h[2] for h in esp32.idf_heap_info(esp32.HEAP_EXEC)] or [0])
 except ImportError:
     pass
 print('BOARD', repr(_r))
