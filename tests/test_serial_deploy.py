@@ -1,6 +1,7 @@
 """The real-board path (`--port`, `make demo PORT=...`) with the real mpremote client, against the emulated
 Cortex-M4 board's REPL on a pseudo-terminal: deploy the module and model, run, copy results back."""
 
+import os
 import subprocess
 import sys
 
@@ -29,8 +30,9 @@ def test_invoke_on_a_board_over_serial(tmp_path):
 
 def test_demo_on_a_board_over_serial(tmp_path):
     with QemuTarget("qemu-m4").serve_pty(tmp_path) as pty:
+        env = {**os.environ, "TINYML_DEMO_SIZE": "quick", "TINYML_DEMO_OUT": str(tmp_path / "gesture")}
         proc = subprocess.run([sys.executable, "-m", "tinyml.cli", "demo", "--port", pty], capture_output=True,
-                              text=True, cwd=REPO, timeout=900)
+                              text=True, cwd=REPO, timeout=900, env=env)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]
     assert "native .mpy for armv7emsp" in proc.stdout
     assert "outputs identical to TFLM: 200/200 windows" in proc.stdout

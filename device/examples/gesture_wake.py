@@ -1,9 +1,9 @@
 # The gesture job's device app: wake on motion, classify the gesture, act, deep-sleep.
 #
 # Wiring: an MPU6050 on the board's I2C(0) pins (`tinyml boards`, boards/*.json "i2c"), its INT pin to GPIO 4
-# (an RTC pin on the ESP32, so it can wake the chip from deep sleep). On the board's filesystem: model.tflite and
-# job.json from `tinyml train gesture --out DIR`, the engine module tinyml.mpy, and the tinyml_device package
-# in /lib (`tinyml deploy DIR` copies all of them).
+# (an RTC pin on the ESP32, so it can wake the chip from deep sleep). On the board's filesystem: job.json from
+# `tinyml train gesture --out DIR`, the model as the pack gesture.mpy (what `tinyml deploy DIR` installs) or as
+# model.tflite next to the engine module tinyml.mpy, and the tinyml_device package in /lib.
 #
 # Each boot: read why the board woke. On motion: import the engine and load the model, sample one window from
 # the IMU's FIFO, predict. A gesture counts only when the model is sure of it (probability >= SURE): unsure
@@ -24,7 +24,7 @@ import time
 
 from machine import I2C, Pin
 from tinyml_device import board, power
-from tinyml_device.duty import Phases, load_model, check_input, argmax
+from tinyml_device.duty import Phases, load_job_model, check_input, argmax
 from tinyml_device.state import State
 from tinyml_device.drivers.mpu6050 import MPU6050
 
@@ -62,7 +62,7 @@ def blink(times):
 
 
 if wake == "pin":
-    model = load_model("model.tflite", phases)
+    model = load_job_model(job, phases)
     raw = bytearray(6 * WINDOW)
     window = array("f", bytes(4 * 3 * WINDOW))
     probs = array("f", bytes(4 * len(CLASSES)))

@@ -71,6 +71,22 @@ def load_model(path, phases=None, module="tinyml"):
     return model
 
 
+def load_job_model(job, phases=None, path="model.tflite"):
+    """The model of a `tinyml train` job: the pack `tinyml deploy` installs (a module named after the job, whose
+    `model` is loaded at import), or else the engine module tinyml.mpy and the model file `path`. `job` is the
+    job.json dict. Timed as 'import' and 'load' (a pack's import includes its load)."""
+    t0 = time.ticks_us()
+    try:
+        pack = __import__(job["job"])
+    except ImportError:
+        return load_model(path, phases)
+    model = pack.model
+    if phases is not None:
+        phases.names += ["import", "load"]
+        phases.us += [time.ticks_diff(time.ticks_us(), t0), 0]
+    return model
+
+
 def check_input(model, n_values, what="window"):
     """Refuse a feature buffer whose size does not match the model's first input, before invoke()."""
     shape = model.inputs[0]["shape"]

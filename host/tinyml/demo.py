@@ -9,6 +9,7 @@
      Every window the board classified is replayed through the host's engine: the decisions must agree.
      (With PORT, part C is printed as the commands to run on the real board.)"""
 
+import os
 import struct
 import tempfile
 from pathlib import Path
@@ -29,10 +30,13 @@ def _part(letter, text):
 
 def run(port=None, out_dir=None):
     from .train import train, quantize_inputs
-    out = Path(out_dir or BUILD / "demo" / "gesture")
+    from .jobs.gesture import JOB
+    out = Path(out_dir or os.environ.get("TINYML_DEMO_OUT") or BUILD / "demo" / "gesture")
+    # TINYML_DEMO_SIZE=quick: the tests' size (the same steps, less data, fewer epochs)
+    sizes = JOB.quick if os.environ.get("TINYML_DEMO_SIZE") == "quick" else DEMO_SIZES
 
     _part("A", "Train the gesture job: tinyml train gesture --out " + _rel(out))
-    report = train("gesture", out, quick=False, sizes=DEMO_SIZES, latency_arches=("armv7emsp",))
+    report = train("gesture", out, quick=False, sizes=sizes, latency_arches=("armv7emsp",))
 
     where = f"a real board on {port}" if port else "the MicroPython unix port"
     _part("B", f"The engine inside MicroPython on {where}, against the TFLM runtime")

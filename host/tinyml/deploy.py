@@ -82,6 +82,7 @@ class Source:
     mpy: Path | None = None          # a ready pack
     board_id: str | None = None      # from a job's report.json
     app: Path | None = None          # from a job dir's app.py
+    job_json: Path | None = None     # a job dir's job.json: what its device app reads (classes, rates, cutoffs)
 
 
 @dataclass
@@ -118,8 +119,10 @@ def resolve_source(source, name=None) -> Source:
             except ValueError as exc:
                 raise TinymlError(f"{path / 'report.json'} is not valid JSON ({exc}): fix or remove it") from None
         app = path / "app.py"
+        job_json = path / "job.json"
         return Source(name=name or module_name(str(report.get("job") or path.name)), tflite=model,
-                      board_id=report.get("board"), app=app if app.is_file() else None)
+                      board_id=report.get("board"), app=app if app.is_file() else None,
+                      job_json=job_json if job_json.is_file() else None)
     if path.suffix == ".tflite":
         return Source(name=name or module_name(path.stem), tflite=path)
     if path.suffix == ".mpy":
@@ -343,6 +346,8 @@ def _deploy(src: Source, port, board_id, app, small, dist, echo):
 
         prefix = lib_prefix(report)
         files = [(f"{prefix}{src.name}.mpy", data)] + app_files(app, desc, prefix)
+        if src.job_json:        # the job's settings, where its app opens them (the working directory)
+            files.append(("job.json", src.job_json.read_bytes()))
         copy_files(board, files, echo)
         return smoke(board, report, src.name, arch, [d for d, _ in files], app, port, echo)
     finally:
@@ -426,6 +431,8 @@ def _deploy_from_dist(board, report, desc, src, dist, app, echo):
     _check_memory(src, report, arch, data, None, desc, echo, {"tinyml.mpy": engine, "m.tflite": model},
                   "__import__('tinyml').Model(open('m.tflite', 'rb').read())", text=_engine_text(engine))
     files = [(f"{prefix}{src.name}.py", loader), (f"{prefix}{src.name}.tflite", model)] + app_files(app, desc, prefix)
+    if src.job_json:
+        files.append(("job.json", src.job_json.read_bytes()))
     copied = []
     if remote:
         board.close()       # mpremote needs the port to itself
