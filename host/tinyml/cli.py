@@ -270,6 +270,25 @@ def cmd_battery(args):
         print(f"wrote {args.plot}")
 
 
+def cmd_collect(args):
+    """A labelled recording from a board's sensor into the dataset layout `tinyml train JOB --data DIR` reads."""
+    from .collect import collect
+    if args.port and args.board:
+        raise TinymlError("give --port (a real board) or --board unix-sim (the simulated one), not both")
+    if args.port:
+        collect(args.port, args.job, args.label, args.seconds, args.out, name=args.name)
+        return
+    if args.board != "unix-sim":
+        raise TinymlError("give --port PORT (e.g. /dev/ttyUSB0) for a real board, or --board unix-sim --data FILE "
+                          "to try it on the simulated board")
+    import tempfile
+    from .sim_serial import serve_pty
+    with tempfile.TemporaryDirectory(prefix="tinyml-collect-") as fs, \
+            serve_pty(fs, data=_data_streams(args.data)) as port:
+        print(f"[unix-sim] the simulated board is on {port}")
+        collect(port, args.job, args.label, args.seconds, args.out, name=args.name)
+
+
 SMALL_HELP = "engine built for code size (-Os, no Cortex-M4 assembly paths): slower, a third of the code"
 
 
@@ -475,6 +494,26 @@ def main(argv=None):
     p.add_argument("--plot", help="FILE.png: current over one cycle and life against wake interval")
     p.add_argument("--json", action="store_true", help="print one JSON object (every number with its source)")
     p.set_defaults(func=cmd_battery)
+
+    p = sub.add_parser("collect", help="record a labelled example from a board's sensor into the folder layout "
+                       "`tinyml train JOB --data DIR` reads, over mpremote; resumes after a dropped link; e.g. "
+                       "`tinyml collect --port /dev/ttyUSB0 --job gesture --label wing --seconds 2 --out data/`",
+                       description="Copies a sampler to the board, samples the job's sensor there from timer "
+                       "callbacks into RAM and streams it as numbered, CRC-checked lines; if the link drops the "
+                       "board keeps sampling and the host asks again from the last frame it has. Writes "
+                       "DIR/LABEL/LABEL-DATE.csv|npy|wav. See docs/collect.md.")
+    p.add_argument("--port", help="the board's serial port (/dev/ttyUSB0, /dev/ttyACM0, COM3)")
+    p.add_argument("--board", help="unix-sim: the simulated board on a pseudo-terminal (with --data), no hardware")
+    p.add_argument("--data", action="append", help="with --board unix-sim: what its sensors play back, as in "
+                   "`tinyml run` (FILE for the IMU, or thermal=FILE, mic=FILE.wav, adc=FILE)")
+    p.add_argument("--job", required=True, help="gesture (MPU6050, 50 Hz, CSV in g), presence (AMG8833, 10 fps, "
+                   "NPY in degC), kws (INMP441, 16 kHz WAV) or anomaly (ADC pin, 1 kHz, CSV in volts)")
+    p.add_argument("--label", required=True, help="the class this example is: a folder name the job's training "
+                   "reads (gesture: idle, circle, wing, slope, shake)")
+    p.add_argument("--seconds", type=float, required=True, help="how long to record, e.g. 2")
+    p.add_argument("--out", required=True, help="the dataset folder (DIR of `tinyml train JOB --data DIR`)")
+    p.add_argument("--name", help="file name without suffix (default LABEL-YYYYmmdd-HHMMSS)")
+    p.set_defaults(func=cmd_collect)
 
     args = parser.parse_args(argv)
     try:

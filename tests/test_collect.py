@@ -1,0 +1,118 @@
+"""`tinyml collect` against the simulated board on a real pseudo-terminal, with the real mpremote: the board's
+real drivers read register models of the chips (device/sim) that play back known streams, so every recorded
+frame can be traced to the row of the stream the chip sampled. The link is dropped mid-stream by killing the
+mpremote process; the recording must hold every frame the board produced exactly once, in order."""
+
+import subprocess
+import sys
+import time
+import wave
+import zlib
+from base64 import b64encode
+
+import numpy as np
+
+from conftest import REPO
+from tinyml.collect import collect, decode, parse_line
+from tinyml.jobs.base import read_table
+from tinyml.sim_serial import serve_pty
+
+
+def _imu_stream(path, rows=3000):
+    """Rows whose every value is exact at the MPU6050's +-2 g (1/16384 g) and no two rows alike."""
+    k = np.arange(rows)
+    lsb = np.stack([k - 1500, (7 * k) % 20000 - 10000, 16384 - k], axis=1)
+    np.save(path, (lsb / 16384.0).astype(np.float32))
+    return lsb / 16384.0
+
+
+def _run_of(stream, rec):
+    """Where `rec` sits in `stream` as consecutive rows (each sample once, in order), or a failure message."""
+    starts = np.flatnonzero((stream == rec[0]).all(axis=tuple(range(1, stream.ndim))))
+    assert len(starts) == 1, "the first recorded frame is not one row of the stream"
+    k0 = starts[0]
+    assert np.array_equal(stream[k0:k0 + len(rec)], rec), "the frames are not consecutive rows of the stream"
+    return k0
+
+
+def test_crc_and_order_are_checked():
+    payload = bytes(range(12))
+    head = "8 2"
+    good = f"#TM {head} {zlib.crc32(payload, zlib.crc32(head.encode())):08x} {b64encode(payload).decode()}"
+    assert parse_line(good) == ("data", 8, 2, payload)
+    flipped = good[:-3] + ("B" if good[-3] != "B" else "C") + good[-2:]
+    assert parse_line(flipped)[0] == "bad"                  # a payload bit changed on the wire
+    assert parse_line(good.replace("#TM 8 2", "#TM 9 2"))[0] == "bad"    # a sequence number changed
+    assert parse_line("#TM END 150 0") == ("end", "150", "0")
+    assert parse_line(">>> print(1)") is None
+
+
+def test_gesture_recording_survives_a_dropped_link(tmp_path):
+    stream = _imu_stream(tmp_path / "imu.npy")
+    fs, out = tmp_path / "board", tmp_path / "data"
+    seconds, rate = 4, 50
+    dropped = {}
+    messages = []
+
+    def drop_link_once(frames, mpremote):
+        if frames >= 60 and not dropped:
+            produced = (fs / "produced.bin").stat().st_size // 6
+            mpremote.kill()                     # the link dies mid-stream
+            mpremote.wait()
+            time.sleep(1.0)                     # and stays down for a second
+            dropped.update(received=frames, produced_at_drop=produced,
+                           produced_after=(fs / "produced.bin").stat().st_size // 6)
+
+    with serve_pty(fs, data=tmp_path / "imu.npy", log=tmp_path / "board.log") as port:
+        path = collect(port, "gesture", "wing", seconds, out, board_opts=", log='produced.bin'",
+                       echo=messages.append, on_data=drop_link_once)
+    assert path.parent == out / "wing" and path.suffix == ".csv"
+    rec = read_table(path, 3)                   # as `tinyml train gesture --data DIR` reads it
+    produced = decode("gesture", (fs / "produced.bin").read_bytes())
+    assert len(rec) == seconds * rate
+    assert np.array_equal(rec, produced), "the recording is not the board's frames, once each, in order"
+    _run_of(stream, rec)
+    assert dropped["produced_after"] > dropped["produced_at_drop"], "the board stopped sampling without the host"
+    assert sum("link lost" in m for m in messages) == 1, messages
+
+
+def test_presence_and_kws_recordings(tmp_path):
+    frames = (20.0 + 0.25 * (np.arange(600 * 64).reshape(600, 8, 8) % 97)).astype(np.float32)
+    frames[:, 0, 0] = 0.25 * np.arange(600)     # each frame unlike the others (0.25 degC is the chip's step)
+    np.save(tmp_path / "thermal.npy", frames)
+    pcm = ((np.arange(16000 * 30) * 13) % 60000 - 30000).astype(np.int16)
+    np.save(tmp_path / "mic.npy", pcm)
+    fs = tmp_path / "board"
+    with serve_pty(fs, data={"thermal": tmp_path / "thermal.npy", "mic": tmp_path / "mic.npy"}) as port:
+        npy = collect(port, "presence", "present", 1, tmp_path / "data", echo=lambda m: None,
+                      board_opts=", log='thermal.bin'")
+        wav = collect(port, "kws", "speech", 0.5, tmp_path / "data", echo=lambda m: None)
+    got = np.load(npy)
+    assert got.shape == (10, 8, 8)
+    assert np.array_equal(got, decode("presence", (fs / "thermal.bin").read_bytes()))
+    # The AMG8833 has no FIFO: a tick delayed by a loaded host may read a frame twice or skip one (reported as
+    # a warning), so here each frame must be one of the stream's, in order.
+    rows = [int(np.flatnonzero((frames == f).all(axis=(1, 2)))[0]) for f in got]
+    assert rows == sorted(rows) and rows[-1] - rows[0] <= 12
+    with wave.open(str(wav)) as w:
+        assert (w.getframerate(), w.getnchannels(), w.getsampwidth()) == (16000, 1, 2)
+        audio = np.frombuffer(w.readframes(w.getnframes()), "<i2")
+    assert len(audio) == 8000
+    k0 = int(np.flatnonzero(pcm == audio[0])[0])
+    assert np.array_equal(pcm[k0:k0 + len(audio)], audio), "the audio is not one contiguous run of the mic's"
+
+
+def test_cli_collect_and_its_errors(tmp_path):
+    _imu_stream(tmp_path / "imu.npy")
+    cli = [sys.executable, "-m", "tinyml.cli", "collect"]
+    with serve_pty(tmp_path / "board", data=tmp_path / "imu.npy") as port:
+        proc = subprocess.run(cli + ["--port", port, "--job", "gesture", "--label", "idle", "--seconds", "1",
+                                     "--out", str(tmp_path / "data"), "--name", "first"],
+                              capture_output=True, text=True, cwd=REPO, timeout=120)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert read_table(tmp_path / "data" / "idle" / "first.csv", 3).shape == (50, 3)
+    bad = subprocess.run(cli + ["--port", "/dev/null", "--job", "gesture", "--label", "jump", "--seconds", "1",
+                                "--out", str(tmp_path)], capture_output=True, text=True, cwd=REPO, timeout=60)
+    assert bad.returncode == 1
+    assert bad.stderr.strip().startswith("tinyml: error: --label jump: not a class of gesture (one of idle,")
+    assert len(bad.stderr.strip().splitlines()) == 1
