@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from . import TinymlError, sdist
+from .buildlock import serialized
 from .paths import BUILD, NATIVE
 
 FEATURES = ("audio", "motion")   # motion: tinyml.MotionFeatures (host/tinyml/motion.py)
@@ -51,6 +52,7 @@ def sources():
     return sdist.fetch("fetch_microfrontend.sh", "TFLM's audio frontend (pymicro-features sdist)")
 
 
+@serialized
 def tables_header() -> Path:
     """tm_audio_tables.h: the frontend's tables, from the sdist's own FrontendPopulateState on the host. Every
     configuration gives the same tables (only the step differs, a run-time parameter): checked here."""
@@ -97,6 +99,7 @@ def _other_features(fn, features, *args):
     return getattr(motion, fn)(*args)
 
 
+@serialized
 def prepare_build(out_dir: Path, features=("audio",)) -> str:
     """Sets up a native-module build directory for FEATURES=audio (the patched tree linked as `microfrontend`,
     the tables header beside tm_ops.h); returns a key of what the build compiles, for its cache digest."""
@@ -112,6 +115,7 @@ def prepare_build(out_dir: Path, features=("audio",)) -> str:
     return sdist.content_hash(header.read_bytes(), str(patched), other)
 
 
+@serialized
 def build_hostlib() -> Path:
     """The frontend (tm_audio.c and the patched sources, exactly the device's C) as a host shared library."""
     _, patched = sources()

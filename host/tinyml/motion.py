@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from . import TinymlError, sdist
+from .buildlock import serialized
 from .paths import BUILD, NATIVE
 
 STATS = ("mean", "rms", "peak", "crest")
@@ -46,6 +47,7 @@ def sources():
     return sdist.fetch("fetch_cmsisdsp.sh", "CMSIS-DSP (cmsisdsp sdist)")
 
 
+@serialized
 def tables_header() -> Path:
     """tm_motion_tables.h: arm_rfft_fast_f32's tables for N = 32..1024, from the sdist's own tables."""
     pristine, _ = sources()
@@ -76,6 +78,7 @@ def prepare_build_key() -> str:
     return sdist.content_hash(tables_header().read_bytes(), str(tree))
 
 
+@serialized
 def prepare_build(out_dir: Path) -> str:
     """Sets up a native-module build directory for FEATURES=motion (the CMSIS-DSP tree linked as `cmsisdsp`, the
     tables header beside tm_ops.h)."""
@@ -88,6 +91,7 @@ def prepare_build(out_dir: Path) -> str:
     return sdist.content_hash(header.read_bytes(), str(tree))
 
 
+@serialized
 def _compile_lib(name, srcs, extra, key_parts):
     _, tree = sources()
     header = tables_header()

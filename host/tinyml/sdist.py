@@ -8,9 +8,11 @@ import subprocess
 from pathlib import Path
 
 from . import TinymlError
+from .buildlock import serialized
 from .paths import CACHE, REPO, VENV_BIN
 
 
+@serialized
 def fetch(script, what):
     """(pristine sdist tree, the tree the device compiles) from tools/`script`; `what` names it in errors."""
     env = {**os.environ, "PIP": str(VENV_BIN / "pip"), "TINYML_CACHE": str(CACHE)}

@@ -4,6 +4,7 @@ import shutil
 import subprocess
 
 from . import TinymlError
+from .buildlock import serialized
 from .paths import CACHE, REPO, VENV_BIN
 
 
@@ -14,6 +15,7 @@ def require(tool: str, debian_package: str) -> str:
     return path
 
 
+@serialized
 def micropython_sources() -> str:
     """MicroPython 1.23 core sources (py/, tools/mpy_ld.py, dynruntime.mk), fetched once into the cache."""
     tree = CACHE / "micropython-1.23"
@@ -28,6 +30,7 @@ def micropython_sources() -> str:
     return proc.stdout.strip()
 
 
+@serialized
 def patched_mpy_ld() -> str:
     """mpy_ld.py with the project's patches applied (Xtensa RELA addends), from tools/patched_mpy_ld.sh."""
     proc = subprocess.run([str(REPO / "tools" / "patched_mpy_ld.sh")], capture_output=True, text=True)
