@@ -31,7 +31,7 @@ class Target:
         raise NotImplementedError
 
 
-TARGET_NAMES = ("unix", "qemu-m4", "qemu-m7", "qemu-m3")
+TARGET_NAMES = ("unix", "qemu-m4", "qemu-m7", "qemu-m3", "qemu-xtensa")
 
 
 def get_target(name: str, port: str | None = None) -> Target:
@@ -42,6 +42,9 @@ def get_target(name: str, port: str | None = None) -> Target:
     if name == "unix":
         from .unix import UnixTarget
         return UnixTarget()
+    if name == "qemu-xtensa":
+        from .qemu_xtensa import QemuXtensaTarget
+        return QemuXtensaTarget()
     if name.startswith("qemu-"):
         from .qemu import QemuTarget
         return QemuTarget(name)

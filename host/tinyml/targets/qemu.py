@@ -25,9 +25,9 @@ import tempfile
 import time
 from pathlib import Path
 
+from ..paths import REPO  # the checkout, or the installed package's copy of ports/ (tinyml/_share)
 from .base import RunResult, Target, TargetError
 
-REPO = Path(__file__).resolve().parents[3]
 PORT_DIR = REPO / "ports" / "qemu_mps2"
 FIRMWARE = REPO / "build" / "qemu_mps2" / "firmware.elf"
 # QEMU machine, the firmware's CPU build (ports/qemu_mps2 CPU=) and the native-module arch it loads.
@@ -83,16 +83,23 @@ class QemuTarget(Target):
         return [_require("qemu-system-arm"), "-M", self.machine, "-semihosting-config", "enable=on,target=native",
                 "-icount", f"shift={ICOUNT_SHIFT}", "-kernel", str(firmware), *extra]
 
-    def run(self, script: str, files: dict, fetch=(), timeout: float = 300) -> RunResult:
+    def _firmware(self) -> Path:
         _require("qemu-system-arm")
-        firmware = build_firmware(float_support=self.float_support, cpu=self.cpu)
+        return build_firmware(float_support=self.float_support, cpu=self.cpu)
+
+    def _script_command(self, firmware: Path) -> list:
+        """QEMU running SCRIPT from its working directory, the instruction count going to COUNT_FILE."""
+        return self._command(firmware, "-nographic", "-append", f"{SCRIPT} {COUNT_FILE}")
+
+    def run(self, script: str, files: dict, fetch=(), timeout: float = 300) -> RunResult:
+        firmware = self._firmware()
         with tempfile.TemporaryDirectory(prefix="tinyml-qemu-") as tmp:
             work = Path(tmp)
             for name, data in files.items():
                 (work / name).parent.mkdir(parents=True, exist_ok=True)
                 (work / name).write_bytes(data)
             (work / SCRIPT).write_text(script)
-            cmd = self._command(firmware, "-nographic", "-append", f"{SCRIPT} {COUNT_FILE}")
+            cmd = self._script_command(firmware)
             try:
                 proc = subprocess.run(cmd, cwd=work, stdin=subprocess.DEVNULL, capture_output=True,
                                       timeout=timeout)

@@ -1,0 +1,70 @@
+"""The emulated Xtensa board: this project's MicroPython firmware (ports/qemu_xtensa) under qemu-system-xtensa.
+
+'qemu-xtensa' is QEMU's sim machine with the de233_fpu core: the windowed ABI and single-precision FPU of the
+ESP32's LX6, so it loads the xtensawin .mpy that users copy to an ESP32, relocated by MicroPython's own
+loader. It is not an ESP32: it lacks the MUL32HIGH option, whose MULSH/MULUH the firmware emulates.
+A run works as on the Cortex-M boards (targets/qemu.py, whose QemuTarget this extends): a fresh temporary
+directory is the firmware's filesystem (semihosting), the script runs as main.py, and the files asked for
+are read back.
+
+Instruction counts: QEMU runs with `-icount shift=5,sleep=off` (32 ns of virtual time per instruction;
+CCOUNT ticks at 40 MHz). sleep=off makes virtual time follow instructions only: with the default, the
+count since boot varied by up to 100,000 between identical runs and a region's count by one. board.instructions() and RunResult.instructions count each emulated MULSH/MULUH as one
+instruction, as an ESP32 executes them: the firmware measures at boot what an emulation costs (a constant)
+and takes it out.
+"""
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from .base import TargetError
+from .qemu import COUNT_FILE, REPO, SCRIPT, QemuTarget, _require
+
+PORT_DIR = REPO / "ports" / "qemu_xtensa"
+FIRMWARE = REPO / "build" / "qemu_xtensa" / "firmware.elf"
+ICOUNT_SHIFT = 5
+INSTALL_HINT = "run `make setup` (needs qemu-system-misc, clang-22, llvm-22, gcc-arm-none-eabi)"
+
+
+def build_firmware(force: bool = False) -> Path:
+    """The firmware image, built with the port's Makefile when missing (or always with `force`)."""
+    if FIRMWARE.exists() and not force:
+        return FIRMWARE
+    for tool in ("clang-22", "llc-22", "llvm-mc-22"):
+        if not shutil.which(tool):
+            raise TargetError(f"{tool} not found: {INSTALL_HINT}")
+    env = dict(os.environ)
+    pip = Path(sys.executable).parent / "pip"       # tools/fetch_micropython.sh may need pip
+    if pip.exists():
+        env.setdefault("PIP", str(pip))
+    proc = subprocess.run(["make", "-C", str(PORT_DIR), f"-j{os.cpu_count() or 2}"],
+                          capture_output=True, text=True, env=env)
+    if proc.returncode != 0 or not FIRMWARE.exists():
+        lines = (proc.stderr or proc.stdout).strip().splitlines()
+        raise TargetError("firmware build failed: " + (lines[-1] if lines else f"make exited {proc.returncode}"))
+    return FIRMWARE
+
+
+class QemuXtensaTarget(QemuTarget):
+    name = "qemu-xtensa"
+    arch = "xtensawin"
+
+    def __init__(self):
+        self.float_support = True
+
+    def _firmware(self) -> Path:
+        if not shutil.which("qemu-system-xtensa"):
+            raise TargetError(f"qemu-system-xtensa not found: {INSTALL_HINT}")
+        return build_firmware()
+
+    def _script_command(self, firmware: Path) -> list:
+        return [_require("qemu-system-xtensa"), "-M", "sim", "-cpu", "de233_fpu", "-m", "64M",
+                "-nographic", "-monitor", "none", "-icount", f"shift={ICOUNT_SHIFT},sleep=off",
+                "-semihosting-config", f"enable=on,arg=firmware,arg={SCRIPT},arg={COUNT_FILE}",
+                "-device", f"loader,file={firmware},cpu-num=0"]
+
+    def serve_pty(self, workdir, timeout: float = 10):
+        raise TargetError("qemu-xtensa has no serial REPL yet: use tinyml invoke/bench/run (script mode)")
