@@ -10,7 +10,9 @@ the old stream() with its Ctrl-C (the sampler, in callbacks, is not interrupted)
 frame not yet received. A line with a wrong CRC or out of order is discarded and asked again the same way.
 docs/collect.md has the protocol and the test over a pseudo-terminal."""
 
+import queue
 import subprocess
+import threading
 import time
 import wave
 import zlib
@@ -118,6 +120,38 @@ def parse_line(line: str):
     return ("data", seq, n, payload)
 
 
+# The board prints a line at least every sampler tick (at most 0.1 s) while frames arrive: this long a silence
+# means a dead link that mpremote has not noticed (a UART cable pulled: no error, just no bytes).
+STALL_S = 5.0
+
+
+def _lines(proc, stall_s, first_s=15.0):
+    """mpremote's output lines as they come; None (and the end) when none came for stall_s seconds (first_s
+    for the first line: mpremote's connection and raw REPL entry come before it)."""
+    lines = queue.Queue()
+
+    def pump():
+        try:
+            for line in proc.stdout:
+                lines.put(line)
+        finally:
+            proc.stdout.close()         # here, not by the caller: this thread may still be reading
+            lines.put("")
+
+    threading.Thread(target=pump, daemon=True).start()
+    wait = max(first_s, stall_s)
+    while True:
+        try:
+            line = lines.get(timeout=wait)
+        except queue.Empty:
+            yield None
+            return
+        if not line:
+            return
+        wait = stall_s
+        yield line
+
+
 def _mpremote(port, *args):
     return [venv_tool("mpremote"), "connect", port, *args]
 
@@ -150,8 +184,8 @@ def install_and_start(port, job, frames, board_opts=""):
     return starts[0]
 
 
-def collect(port, job, label, seconds, out_dir, *, name=None, board_opts="", reconnect_s=30.0, echo=print,
-            on_data=None) -> Path:
+def collect(port, job, label, seconds, out_dir, *, name=None, board_opts="", reconnect_s=30.0, stall_s=STALL_S,
+            echo=print, on_data=None) -> Path:
     """Record `seconds` of `job`'s sensor on the board at `port` into out_dir/label/. Returns the file.
     on_data(frames_received, mpremote_process) is called after each good line (the tests drop the link
     there by killing mpremote)."""
@@ -174,7 +208,10 @@ def collect(port, job, label, seconds, out_dir, *, name=None, board_opts="", rec
                                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         ended = False
         try:
-            for line in proc.stdout:
+            for line in _lines(proc, stall_s):
+                if line is None:
+                    echo(f"nothing from the board for {stall_s:g} s or more: dropping the connection")
+                    break
                 item = parse_line(line)
                 if item is None:
                     continue
@@ -211,7 +248,6 @@ def collect(port, job, label, seconds, out_dir, *, name=None, board_opts="", rec
             if proc.poll() is None:
                 proc.terminate()
             proc.wait()
-            proc.stdout.close()
         if ended and len(got) == frames * sink.frame_bytes:
             break
         drops += 1
