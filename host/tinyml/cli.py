@@ -319,14 +319,18 @@ def main(argv=None):
     p.add_argument("model")
     p.add_argument("--input", required=True, help=".npy (one input) or .npz with input_0, input_1, ...")
     p.add_argument("--output", required=True, help=".npy (one output) or .npz")
-    p.add_argument("--target", default="unix", help="unix (default), qemu-m4, qemu-m7, qemu-m3")
+    p.add_argument("--target", default="unix",
+                   help="unix (default), qemu-m4, qemu-m7, qemu-m3, qemu-xtensa (the xtensawin module on an emulated "
+                        "ESP32-like core)")
     p.add_argument("--port", help="serial port of a real board instead of --target")
     p.add_argument("--small", action="store_true", help=SMALL_HELP)
     p.set_defaults(func=cmd_invoke)
 
     p = sub.add_parser("bench", help="time per invoke of the engine vs the TFLM runtime")
     p.add_argument("model")
-    p.add_argument("--target", default="unix")
+    p.add_argument("--target", default="unix",
+                   help="unix (default), or an emulated board counting instructions: qemu-m4, qemu-m7, qemu-m3, "
+                        "qemu-xtensa (e.g. `tinyml bench kws.tflite --target qemu-xtensa --json`)")
     p.add_argument("--port")
     p.add_argument("--runs", type=int, default=20)
     p.add_argument("--json", action="store_true", help="print one JSON object")
