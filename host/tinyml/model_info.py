@@ -1,7 +1,8 @@
 """Reading a .tflite model on the host: ops, tensors, inputs and outputs, with clear errors for bad files.
 
-Uses the flatbuffer schema module that ships inside the TensorFlow wheel, loaded by path so that inspecting a
-model does not pay for importing TensorFlow itself."""
+Uses the flatbuffer schema module that ships inside the TensorFlow wheel, or when TensorFlow is not installed
+(a `pip install` of the host tools alone) the copy inside the much lighter tflite-micro wheel. Either is loaded
+by path, so that inspecting a model never imports TensorFlow (or tflite_micro's runtime) itself."""
 
 import importlib.util
 from dataclasses import dataclass
@@ -15,11 +16,25 @@ _DTYPES = {0: np.float32, 1: np.float16, 2: np.int32, 3: np.uint8, 4: np.int64, 
            9: np.int8}
 
 
+# (package, the generated schema module inside it): TensorFlow's first, as the converter writes that schema;
+# TFLM's copy of the same schema (a superset: it follows TF's) when TensorFlow is absent.
+_SCHEMA_LOCATIONS = [("tensorflow", "lite/python/schema_py_generated.py"),
+                     ("tflite_micro", "tensorflow/lite/micro/python/schema_py_generated.py")]
+
+
+def _schema_path():
+    for package, rel in _SCHEMA_LOCATIONS:
+        spec = importlib.util.find_spec(package)  # finds the top-level package without importing it
+        if spec is not None and spec.submodule_search_locations:
+            path = Path(list(spec.submodule_search_locations)[0]) / rel
+            if path.is_file():
+                return path
+    raise TinymlError("reading a .tflite needs the TFLite flatbuffer schema from the tflite-micro (or tensorflow) "
+                      "package: run `make setup` in a checkout, or `pip install tflite-micro`")
+
+
 def _schema():
-    spec = importlib.util.find_spec("tensorflow")
-    if spec is None or not spec.submodule_search_locations:
-        raise TinymlError("TensorFlow is not installed: run `make setup`")
-    path = Path(list(spec.submodule_search_locations)[0]) / "lite" / "python" / "schema_py_generated.py"
+    path = _schema_path()
     mod_spec = importlib.util.spec_from_file_location("tinyml_tflite_schema", path)
     module = importlib.util.module_from_spec(mod_spec)
     mod_spec.loader.exec_module(module)
