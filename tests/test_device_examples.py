@@ -1,7 +1,7 @@
 """The examples of the device runtime (device/examples/) end to end on the simulated board, through the CLI
-(`tinyml run --board unix-sim ... --boots N --clock virtual`), fed by generated recordings: thermal presence
-(AMG8833 frames and a tiny Keras model, trained small and cached), the vibration anomaly monitor (an ADC trace
-with a fault in the middle) and wake-on-sound (a comparator on a wake pin and the I2S microphone)."""
+(`tinyml run --board unix-sim ... --boots N --clock virtual`), fed by generated recordings: wake-on-sound (a
+comparator on a wake pin and the I2S microphone). The job apps have their tests with their jobs: thermal presence
+in tests/test_train_visual.py, the vibration anomaly monitor in tests/test_train_anomaly.py."""
 
 import re
 import subprocess
@@ -11,7 +11,6 @@ import wave
 import numpy as np
 
 from conftest import REPO
-from opcheck import cached_model
 
 
 def tinyml_run(script, *args, boots):
@@ -20,77 +19,6 @@ def tinyml_run(script, *args, boots):
                           capture_output=True, text=True, cwd=REPO, timeout=300)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     return proc.stdout
-
-
-def _presence_model():
-    from tinyml.jobs import thermal
-    from tinyml.convert import to_int8_tflite
-    from tinyml.quiet import quiet
-    x, y = thermal.make_dataset(3000, seed=1)
-    with quiet():
-        model = thermal.train(x, y, epochs=10)
-    return to_int8_tflite(model, thermal.features(x[:200]))
-
-
-def _presence_frames(path, schedule):
-    """Frames at 10 fps: `schedule` is a list of (seconds, present) segments."""
-    from tinyml.jobs import thermal
-    rng = np.random.default_rng(7)
-    frames = []
-    for secs, present in schedule:
-        # one scene per segment (the person stands still), new sensor noise every frame
-        base = thermal.make_frame(present, rng) - rng.normal(0, 0.25, (8, 8))
-        for _ in range(int(secs * 10)):
-            frames.append(base + rng.normal(0, 0.25, (8, 8)))
-    np.save(path, np.array(frames, np.float32))
-
-
-def test_thermal_presence_reports_arrivals_and_departures(tmp_path):
-    model = cached_model("device/examples/thermal_presence.py: thermal MLP 64-16-2, 3000 frames, 10 epochs",
-                         _presence_model)
-    _presence_frames(tmp_path / "frames.npy", [(12, False), (10, True), (13, False)])
-    out = tinyml_run("device/examples/thermal_presence.py", "--data", f"thermal={tmp_path / 'frames.npy'}",
-                     "--file", f"{model}:presence.tflite", boots=7)
-    # Looks at about 0, 5, 10, 15, 20, 25, 30 s: empty until 12 s, someone until 22 s, empty again
-    reports = re.findall(r"REPORT look (\d+): (someone is here|nobody)", out)
-    assert reports == [("1", "nobody"), ("4", "someone is here"), ("6", "nobody")], out
-    assert out.count("unchanged") == 4
-    assert "7 looks, 1 arrivals, 3 reports" in out
-    assert "threshold baseline" not in out
-
-
-def test_thermal_presence_without_a_model_says_it_is_a_baseline(tmp_path):
-    _presence_frames(tmp_path / "frames.npy", [(3, False), (5, True)])
-    out = tinyml_run("device/examples/thermal_presence.py", "--data", f"thermal={tmp_path / 'frames.npy'}",
-                     "--no-engine", boots=2)
-    assert "using the threshold baseline" in out and "TODO" in out
-    assert re.findall(r"REPORT look (\d+): (someone is here|nobody)", out) == [("1", "nobody"),
-                                                                              ("2", "someone is here")]
-
-
-def _vibration(path, seconds=125, fault=(78, 100)):
-    """1 kHz ADC trace in volts: a 1.65 V bias, a 50 Hz hum of 0.2 V and noise; during `fault`, impacts every
-    37 ms (a damaged bearing): the RMS barely moves, the crest factor does."""
-    rng = np.random.default_rng(3)
-    t = np.arange(seconds * 1000) / 1000
-    v = 1.65 + 0.2 * np.sin(2 * np.pi * 50 * t) + rng.normal(0, 0.01, len(t))
-    a, b = fault[0] * 1000, fault[1] * 1000
-    for k in range(a, b, 37):
-        v[k:k + 3] += np.array([0.9, -0.6, 0.3])
-    np.save(path, v.astype(np.float32))
-
-
-def test_vibration_anomaly_reports_only_the_fault(tmp_path):
-    _vibration(tmp_path / "vib.npy")
-    out = tinyml_run("device/examples/vibration_anomaly.py", "--data", f"adc={tmp_path / 'vib.npy'}@1000",
-                     "--no-engine", boots=12)
-    assert out.count("learning the baseline") == 5
-    # Wakes at about 0, 10, ..., 110 s (plus the time awake): the fault spans 78-100 s: wakes 9 and 10
-    assert re.findall(r"REPORT anomaly (\d+) at wake (\d+)", out) == [("1", "9"), ("2", "10")], out
-    assert out.count("normal: score") == 5
-    rates = [float(r) for r in re.findall(r"sampled 256 at ([\d.]+) Hz", out)]
-    assert len(rates) == 12 and all(abs(r - 1000) < 5 for r in rates)
-    assert "overruns 0" in out and "samples were missed" not in out
 
 
 def _sounds(path, events=((1.5, 0.6), (4.0, 0.8)), seconds=7.0, rate=16000):

@@ -184,7 +184,8 @@ def cmd_run(args):
     sim = json.loads(Path(args.sim).read_text() if Path(args.sim).exists() else args.sim) if args.sim else None
     try:
         run = run_script(args.script, data=_data_streams(args.data), data_rate=args.data_rate, boots=args.boots, files=files,
-                         sim=sim, clock=args.clock, fs_dir=args.fs, engine=not args.no_engine, echo=print)
+                         sim=sim, clock=args.clock, fs_dir=args.fs, engine=not args.no_engine, echo=print,
+                         power_loss=tuple(args.power_loss_after or ()))
     except SimError as exc:
         sys.stderr.write(exc.traceback)
         raise
@@ -305,7 +306,9 @@ def main(argv=None):
                        description="Data (synthesized, or --data DIR), features as the device computes them, a Keras "
                        "model for the board, full-int8 conversion, tinyml check, evaluation on held-out data (float, "
                        "int8, and the engine itself), latency on emulated cores, and DIR/report.md with plots.")
-    p.add_argument("job", help="gesture, or kws (\"Hey IoT\" keyword spotting: `tinyml train kws --out runs/kws`)")
+    p.add_argument("job", help="gesture, or kws (\"Hey IoT\" keyword spotting: `tinyml train kws --out runs/kws`), "
+                   "anomaly (motor vibration, trained on normal only), presence (8x8 thermal frames) or digits "
+                   "(scikit-learn's 8x8 handwritten digits): e.g. `tinyml train anomaly --out runs/anomaly`")
     p.add_argument("--out", required=True, help="output folder: model.tflite, job.json, report.json, report.md, *.png")
     p.add_argument("--data", help="your recordings instead of synthetic data (the folder layout is in the job's "
                    "tutorial, docs/tutorials/JOB.md)")
@@ -398,6 +401,9 @@ def main(argv=None):
                    help="hybrid: real compute time, sleeps skipped (default); virtual: only sleeps move time")
     p.add_argument("--fs", help="keep the device's filesystem in this directory (default: a fresh temporary one)")
     p.add_argument("--no-engine", action="store_true", help="do not put tinyml.mpy (x64, all kernels) on the device")
+    p.add_argument("--power-loss-after", type=int, action="append", metavar="N",
+                   help="cut the power while boot N sleeps: RTC memory and sensor state are lost, files are kept, "
+                   "the next boot is a power-on (repeatable; e.g. --boots 6 --power-loss-after 3)")
     p.add_argument("--main", action="store_true", help="--port: install the script as main.py and reset (what a "
                    "deep-sleeping script needs: the board runs main.py after each wake)")
     p.set_defaults(func=cmd_run)

@@ -183,10 +183,13 @@ def _csv_header(path):
 
 
 def run_script(script, *, data=None, data_rate=None, boots=1, board="unix-sim", files=(), sim=None,
-               clock="hybrid", fs_dir=None, engine=True, timeout=120, echo=None) -> SimRun:
+               clock="hybrid", fs_dir=None, engine=True, timeout=120, echo=None, power_loss=()) -> SimRun:
     """Run `script` (a path) on the simulated board for up to `boots` boots. `files`: (source path, name on the
     device) pairs copied to the device's filesystem. `sim`: overrides of the board's "sim" section (e.g.
-    {"devices": []} for a board with nothing wired). `echo(line)` gets the output as it is produced."""
+    {"devices": []} for a board with nothing wired). `echo(line)` gets the output as it is produced.
+    `power_loss`: boot numbers whose deep sleep ends in a power cut (the battery pulled): RTC memory is lost,
+    the sensors restart from power-on, and the next boot is a power-on reset at the time the board would have
+    woken (one second later if nothing would have woken it). The filesystem (flash) survives."""
     script = Path(script)
     if not script.exists():
         raise TinymlError(f"script not found: {script}")
@@ -225,6 +228,7 @@ def run_script(script, *, data=None, data_rate=None, boots=1, board="unix-sim", 
                 bus = simcfg["i2c"][str(d.get("bus", 0))]
                 d["bus_pins"] = [bus["scl"], bus["sda"]]
             devices.append(d)
+        powered_on_devices = list(devices)
         streams = _write_streams(data, data_rate, devices, simdir)
         data_cfg = None         # every stream, "imu" included, is in "streams"
         env = dict(os.environ, TINYML_SIM_DIR=str(simdir),
@@ -280,6 +284,16 @@ def run_script(script, *, data=None, data_rate=None, boots=1, board="unix-sim", 
                 continue
             boot.ended = "deepsleep"
             boot.wake_at_us = info["wake_at_us"]
+            if n in power_loss:
+                (simdir / "rtc.bin").unlink(missing_ok=True)
+                devices = powered_on_devices
+                reset_cause, wake_reason = PWRON_RESET, 0
+                start_us = boot.wake_at_us if boot.wake_at_us is not None else info["asleep_at_us"] + 1000000
+                msg = f"[unix-sim] boot {n}: power lost while asleep (RTC memory and the sensors' state gone)\n"
+                boot.stdout += msg
+                if echo:
+                    echo(msg.rstrip("\n"))
+                continue
             if boot.wake_at_us is None:
                 msg = f"[unix-sim] boot {n}: deep sleep with no wake source that will fire: the board sleeps on\n"
                 boot.stdout += msg

@@ -27,7 +27,7 @@ import numpy as np
 
 from . import TinymlError
 
-JOBS = ("gesture", "kws")
+JOBS = ("gesture", "kws", "anomaly", "presence", "digits")
 
 
 def get_job(name):
@@ -98,7 +98,9 @@ def evaluate(job, model_path, keras_model, x_test, y_test):
         return (q.astype(np.float32) - tout.zero_point) * np.float32(tout.scale)
 
     float_out = keras_model.predict(x_test, verbose=0, batch_size=256)
-    interp = tf.lite.Interpreter(model_content=model_bytes)
+    # the reference kernels: XNNPACK (the default delegate) rounds some int8 convolutions differently from TFLM
+    interp = tf.lite.Interpreter(model_content=model_bytes,
+                                 experimental_op_resolver_type=tf.lite.experimental.OpResolverType.BUILTIN_REF)
     interp.allocate_tensors()
     i_in, i_out = interp.get_input_details()[0]["index"], interp.get_output_details()[0]["index"]
     tflite_q, engine_q, tflm_q = [], [], []
@@ -180,10 +182,12 @@ def train(job_name, out_dir, data_dir=None, board_id=None, quick=False, seed=0, 
         print(f"      {len(ds)} windows from {data_dir}: {len(train_ds)} to train, {len(test_ds)} held out "
               f"(whole recordings)")
     else:
-        train_ds = job.synthesize(sizes.train, seed=1000 + seed)
-        test_ds = job.synthesize(sizes.test, seed=2000 + seed)
-        print(f"      SYNTHETIC: {len(train_ds)} training and {len(test_ds)} held-out windows generated "
-              f"(host/tinyml/jobs/{job.name}.py)")
+        train_ds, test_ds = job.dataset(sizes, seed)
+        print(f"      {'SYNTHETIC: ' if train_ds.synthetic else ''}{len(train_ds)} training and {len(test_ds)} "
+              f"held-out windows {'generated' if train_ds.synthetic else 'from'} ({train_ds.source})")
+    if job.train_classes:   # one-class training (anomaly detection): the other classes are only held out
+        keep = [train_ds.classes.index(c) for c in job.train_classes]
+        train_ds = train_ds.subset(np.flatnonzero(np.isin(train_ds.y, keep)))
     counts = np.bincount(train_ds.y, minlength=len(train_ds.classes))
     print("      per class: " + ", ".join(f"{c} {n}" for c, n in zip(train_ds.classes, counts)))
     fit_ds, val_ds = split(train_ds, seed + 1, 0.1)
@@ -204,7 +208,7 @@ def train(job_name, out_dir, data_dir=None, board_id=None, quick=False, seed=0, 
     _step(4, total, "Full-int8 conversion (TF Lite converter, 300 calibration windows)")
     inp = tf.keras.Input(shape=x_fit.shape[1:], batch_size=1)   # the board runs one window at a time
     model1 = tf.keras.Model(inp, model(inp))
-    rep = x_fit[np.random.default_rng(seed).permutation(len(x_fit))[:300]]
+    rep = job.representative(x_fit, np.random.default_rng(seed))
     tflite = to_int8_tflite(model1, rep)
     model_path = out / "model.tflite"
     model_path.write_bytes(tflite)

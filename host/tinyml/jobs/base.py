@@ -55,10 +55,16 @@ class Job:
     target: float = 0.95                     # the issue's bar on held-out data
     data_layout: str = ""                    # how --data DIR must look (shown in errors and the tutorial)
     extra: dict = field(default_factory=dict)
+    train_classes: tuple = ()                # only these classes are trained on (anomaly: normal); () = all
 
     # --- data -------------------------------------------------------------------------------------------
     def synthesize(self, n, seed) -> Dataset:
         raise NotImplementedError
+
+    def dataset(self, sizes, seed):
+        """(training, held-out) data without --data: synthesized from two seeds. A job with a real bundled
+        data set (digits) splits that instead."""
+        return self.synthesize(sizes.train, seed=1000 + seed), self.synthesize(sizes.test, seed=2000 + seed)
 
     def load(self, data_dir: Path) -> Dataset:
         raise NotImplementedError
@@ -78,6 +84,11 @@ class Job:
                       loss="sparse_categorical_crossentropy", metrics=["accuracy"])
         return model.fit(x, y, validation_data=(x_val, y_val), epochs=epochs, batch_size=32, verbose=0,
                          callbacks=callbacks, shuffle=True)
+
+    def representative(self, x_fit, rng):
+        """The inputs the int8 converter calibrates ranges on: 300 training windows. A job whose held-out
+        inputs leave the training range (anomalies) widens it here, or int8 would clip them to normal."""
+        return x_fit[rng.permutation(len(x_fit))[:300]]
 
     # --- scoring -----------------------------------------------------------------------------------------
     def decide(self, outputs) -> np.ndarray:
