@@ -35,5 +35,14 @@ fuzz-m4: setup
 bench: setup
 	.venv/bin/python tools/bench_report.py
 
+# make test-xtensa-models: every reference model bit-exact with TFLM through the xtensawin module loaded by
+# MicroPython on the emulated Xtensa core (make test runs the small ones); make bench-xtensa: their
+# instructions/MAC there, as a Markdown table (docs/benchmarks.md). See ports/qemu_xtensa/README.md.
+.PHONY: test-xtensa-models bench-xtensa
+test-xtensa-models: test-models setup
+	TINYML_XTENSA_MODELS=all .venv/bin/python -m pytest -q tests/test_qemu_xtensa.py -k bit_exact
+bench-xtensa: setup
+	.venv/bin/python ports/qemu_xtensa/bench_models.py
+
 clean:
 	rm -rf build
