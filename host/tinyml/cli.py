@@ -293,11 +293,38 @@ def cmd_collect(args):
 SMALL_HELP = "engine built for code size (-Os, no Cortex-M4 assembly paths): slower, a third of the code"
 
 
-def main(argv=None):
-    parser = argparse.ArgumentParser(prog="tinyml", description="TinyML models on MicroPython boards.")
-    sub = parser.add_subparsers(dest="command", required=True)
+class HelpFormatter(argparse.RawDescriptionHelpFormatter):
+    """Descriptions and epilogs as written where a line is indented (the examples: one command a line, never
+    rewrapped) and wrapped to the terminal elsewhere (the long one-line descriptions)."""
 
-    p = sub.add_parser("demo", help="train, quantize, build and run the gesture demo end to end")
+    def _fill_text(self, text, width, indent):
+        import textwrap
+        return "\n".join(line if line.startswith(" ") or not line else
+                         textwrap.fill(line, width, initial_indent=indent, subsequent_indent=indent)
+                         for line in text.splitlines())
+
+
+def examples(*commands):
+    """The epilog of a command's --help: its examples, one a line (tests/test_cli_help.py requires one)."""
+    return "examples:\n" + "\n".join(f"  {c}" for c in commands)
+
+
+def build_parser():
+    """The whole command line: one subparser per command (tools/cli_reference.py writes docs/cli.md from it)."""
+    parser = argparse.ArgumentParser(
+        prog="tinyml", formatter_class=HelpFormatter,
+        description="TinyML models on MicroPython boards: train a model, check that it fits a board, pack it with "
+        "the int8 engine (bit-exact with TFLM) into one .mpy, deploy it and measure it. `tinyml COMMAND --help` "
+        "says what a command does, with examples; docs/cli.md has them all.",
+        epilog=examples("tinyml demo", "tinyml check model.tflite --board esp32",
+                        "tinyml deploy model.tflite --port /dev/ttyUSB0"))
+    # Each command's --help: its help line as the description (unless it has a longer one), its examples kept
+    # as written (epilog).
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND",
+                                parser_class=lambda **kw: argparse.ArgumentParser(formatter_class=HelpFormatter, **kw))
+
+    p = sub.add_parser("demo", help="train, quantize, build and run the gesture demo end to end",
+                       epilog=examples("tinyml demo", "tinyml demo --port /dev/ttyUSB0"))
     p.add_argument("--port", help="serial port of a real board (default: the MicroPython unix port)")
     p.set_defaults(func=cmd_demo)
 
@@ -305,7 +332,9 @@ def main(argv=None):
                        "e.g. `tinyml train gesture --out runs/gesture --board esp32`",
                        description="Data (synthesized, or --data DIR), features as the device computes them, a Keras "
                        "model for the board, full-int8 conversion, tinyml check, evaluation on held-out data (float, "
-                       "int8, and the engine itself), latency on emulated cores, and DIR/report.md with plots.")
+                       "int8, and the engine itself), latency on emulated cores, and DIR/report.md with plots.",
+                       epilog=examples("tinyml train gesture --out runs/gesture --board esp32",
+                                       "tinyml train kws --out runs/kws --quick"))
     p.add_argument("job", help="gesture, or kws (\"Hey IoT\" keyword spotting: `tinyml train kws --out runs/kws`), "
                    "anomaly (motor vibration, trained on normal only), presence (8x8 thermal frames) or digits "
                    "(scikit-learn's 8x8 handwritten digits): e.g. `tinyml train anomaly --out runs/anomaly`")
@@ -318,7 +347,9 @@ def main(argv=None):
     p.add_argument("--no-latency", action="store_true", help="skip the instruction counts on the emulated cores")
     p.set_defaults(func=cmd_train)
 
-    p = sub.add_parser("invoke", help="one inference of a model inside MicroPython through the native engine")
+    p = sub.add_parser("invoke", help="one inference of a model inside MicroPython through the native engine",
+                       epilog=examples("tinyml invoke model.tflite --input in.npy --output out.npy",
+                                       "tinyml invoke model.tflite --input in.npz --output out.npz --target qemu-m4"))
     p.add_argument("model")
     p.add_argument("--input", required=True, help=".npy (one input) or .npz with input_0, input_1, ...")
     p.add_argument("--output", required=True, help=".npy (one output) or .npz")
@@ -329,7 +360,8 @@ def main(argv=None):
     p.add_argument("--small", action="store_true", help=SMALL_HELP)
     p.set_defaults(func=cmd_invoke)
 
-    p = sub.add_parser("bench", help="time per invoke of the engine vs the TFLM runtime")
+    p = sub.add_parser("bench", help="time per invoke of the engine vs the TFLM runtime",
+                       epilog=examples("tinyml bench model.tflite", "tinyml bench model.tflite --target qemu-m4 --json"))
     p.add_argument("model")
     p.add_argument("--target", default="unix",
                    help="unix (default), or an emulated board counting instructions: qemu-m4, qemu-m7, qemu-m3, "
@@ -340,8 +372,12 @@ def main(argv=None):
     p.add_argument("--small", action="store_true", help=SMALL_HELP)
     p.set_defaults(func=cmd_bench)
 
-    p = sub.add_parser("check", help="pre-flight: will this model run on that board?")
-    p.add_argument("model")
+    p = sub.add_parser("check", help="pre-flight: will this model run on that board?",
+                       description="Lists the model's ops (unsupported ones with the fix), measures the engine's "
+                       "arena and code size for the arch, and compares RAM with the board's budget.",
+                       epilog=examples("tinyml check model.tflite --board esp32",
+                                       "tinyml check model.tflite --arch armv6m --small"))
+    p.add_argument("model", help="the .tflite model")
     p.add_argument("--arch", help="x64, armv6m, armv7m, armv7emsp, xtensawin")
     p.add_argument("--board", help="a board id from `tinyml boards` (sets the arch and RAM budget)")
     p.add_argument("--small", action="store_true", help=SMALL_HELP)
@@ -349,7 +385,9 @@ def main(argv=None):
                    help="count the arena as Model(buf, keep_inputs=True) plans it: invoke() never overwrites inputs")
     p.set_defaults(func=cmd_check)
 
-    p = sub.add_parser("pack", help="one .mpy with the engine (only this model's kernels) and the model")
+    p = sub.add_parser("pack", help="one .mpy with the engine (only this model's kernels) and the model",
+                       epilog=examples("tinyml pack model.tflite --arch xtensawin -o gesture.mpy",
+                                       "tinyml pack kws.tflite --arch armv7emsp -o kws.mpy --features audio"))
     p.add_argument("model")
     p.add_argument("--arch", required=True)
     p.add_argument("-o", "--output", required=True, help="NAME.mpy: `import NAME` on the board")
@@ -360,7 +398,9 @@ def main(argv=None):
     p.set_defaults(func=cmd_pack)
 
     p = sub.add_parser("features", help="compute a model's input features on a target (audio: TFLM's frontend; "
-                       "motion: statistics and FFT band energies)")
+                       "motion: statistics and FFT band energies)",
+                       epilog=examples("tinyml features audio speech.npy -o frames.npy --target qemu-m4",
+                                       "tinyml features motion windows.npy -o features.npy --rate 50 --bands 0.5:3,3:8"))
     p.add_argument("kind", choices=["audio", "motion"])
     p.add_argument("input", help="audio: int16 PCM at 16 kHz, .npy of one dimension; motion: float32 or int16 "
                    "windows [windows, n, channels]")
@@ -377,15 +417,18 @@ def main(argv=None):
                    "counts to g)")
     p.set_defaults(func=cmd_features)
 
-    p = sub.add_parser("build", help="the generic engine module (all kernels) for an arch")
+    p = sub.add_parser("build", help="the generic engine module (all kernels) for an arch",
+                       epilog=examples("tinyml build --arch xtensawin -o tinyml.mpy"))
     p.add_argument("--arch", default="x64")
     p.add_argument("-o", "--output")
     p.set_defaults(func=cmd_build)
 
-    p = sub.add_parser("boards", help="list the supported boards")
+    p = sub.add_parser("boards", help="list the supported boards", epilog=examples("tinyml boards"))
     p.set_defaults(func=cmd_boards)
 
-    p = sub.add_parser("run", help="run a device script on the simulated board (unix-sim) or a real one (--port)")
+    p = sub.add_parser("run", help="run a device script on the simulated board (unix-sim) or a real one (--port)",
+                       epilog=examples("tinyml run app.py --data imu.npy --boots 5",
+                                       "tinyml run app.py --port /dev/ttyUSB0 --main"))
     p.add_argument("script")
     p.add_argument("--board", default="unix-sim", help="unix-sim (default): the simulated ESP32-like board")
     p.add_argument("--port", help="serial port of a real board: copies tinyml_device and the files, then mpremote run")
@@ -408,7 +451,8 @@ def main(argv=None):
                    "deep-sleeping script needs: the board runs main.py after each wake)")
     p.set_defaults(func=cmd_run)
 
-    p = sub.add_parser("device-package", help="regenerate tinyml_device/boards/ from boards/*.json")
+    p = sub.add_parser("device-package", help="regenerate tinyml_device/boards/ from boards/*.json",
+                       epilog=examples("tinyml device-package --package-json device/package.json"))
     p.add_argument("--package-json", help="also write a package.json for `mpremote mip install`")
     p.set_defaults(func=cmd_device_package)
 
@@ -419,7 +463,9 @@ def main(argv=None):
                        description="ESP32 family: esptool detects the chip, checks that the firmware is built for it, "
                        "erases the flash, writes the firmware at the chip's offset (ESP32 and S2 0x1000, S3/C3/C6 0x0) "
                        "and verifies its MD5. Pico, Nano 33 BLE, Nucleo and pyboard: their exact steps (UF2 drive, "
-                       "bossac, st-flash, dfu-util) and firmware page. See docs/flash.md.")
+                       "bossac, st-flash, dfu-util) and firmware page. See docs/flash.md.",
+                       epilog=examples("tinyml flash --port /dev/ttyUSB0 --firmware ESP32_GENERIC-v1.28.0.bin",
+                                       "tinyml flash --board pico"))
     p.add_argument("--port", help="the board's serial port (/dev/ttyUSB0, /dev/ttyACM0, COM4)")
     p.add_argument("--firmware", help="the MicroPython firmware downloaded from micropython.org/download "
                    "(ESP32 family: the .bin)")
@@ -438,7 +484,9 @@ def main(argv=None):
                        "model.tflite -o report.html --target qemu-m4`",
                        description="Writes one HTML page that needs no network. Example: `tinyml report "
                        "model.tflite -o report.html --target unix --arch x64,armv6m` (sizes for two archs, cost per "
-                       "op in microseconds on the unix port). Without --target nothing is run on a target.")
+                       "op in microseconds on the unix port). Without --target nothing is run on a target.",
+                       epilog=examples("tinyml report model.tflite -o report.html",
+                                       "tinyml report model.tflite -o report.html --target qemu-m4 --arch armv7emsp"))
     p.add_argument("model", help="the .tflite model")
     p.add_argument("-o", "--output", required=True, help="the .html file to write (opens offline in any browser)")
     p.add_argument("--target", choices=["unix", "qemu-m4"],
@@ -457,7 +505,9 @@ def main(argv=None):
                        "cannot run native modules safely (ESP32 before 1.24), picks the arch, checks free heap (and "
                        "the ESP32's executable heap) against the module and its arena, copies the module, the "
                        "tinyml_device files the app imports and the app (as main.py) with mpremote, then times one "
-                       "inference on the board. See docs/deploy.md.")
+                       "inference on the board. See docs/deploy.md.",
+                       epilog=examples("tinyml deploy gesture.tflite --port /dev/ttyUSB0 --app app.py",
+                                       "tinyml deploy runs/gesture --target qemu-m4"))
     p.add_argument("source", help="MODEL.tflite, MODEL.mpy (from tinyml pack) or a JOB_DIR (tinyml train --out: "
                    "model.tflite, report.json, app.py)")
     p.add_argument("--port", help="serial port of the board, e.g. /dev/ttyUSB0")
@@ -472,7 +522,9 @@ def main(argv=None):
     p.set_defaults(func=cmd_deploy)
 
     p = sub.add_parser("mip-dist", help="a folder for `mpremote mip install`: the device runtime's package.json and "
-                       "the engine per arch as ARCH_6.3/tinyml.mpy; e.g. `tinyml mip-dist dist --arch armv6m,xtensawin`")
+                       "the engine per arch as ARCH_6.3/tinyml.mpy; e.g. `tinyml mip-dist dist --arch armv6m,xtensawin`",
+                       epilog=examples("tinyml mip-dist dist --arch armv6m,xtensawin",
+                                       "tinyml mip-dist dist --model model.tflite"))
     p.add_argument("dir", help="output folder (its package.json, tinyml_device/ and *_6.3/ are replaced)")
     p.add_argument("--arch", action="append", help="archs to build, comma-separated (default: armv6m, armv7m, "
                    "armv7emsp, xtensawin)")
@@ -487,7 +539,9 @@ def main(argv=None):
                        description="Wake energy from the board's figures (boards/B.json \"energy\") and instructions "
                        "measured on an emulated board (import, model load, inference), sleep current of the board as "
                        "sold or of the bare module, battery capacity derated by load, self-discharge, shelf life and "
-                       "pulse limits (host/tinyml/data/batteries.json). See docs/battery.md.")
+                       "pulse limits (host/tinyml/data/batteries.json). See docs/battery.md.",
+                       epilog=examples("tinyml battery --board esp32 --model model.tflite --every 60s",
+                                       "tinyml battery --board pico --model runs/gesture --battery 2xAA --plot life.png"))
     p.add_argument("--board", required=True, help="a board id with current figures: esp32, esp32s3, "
                    "xiao-esp32s3-sense, pico, pyboard")
     p.add_argument("--model", required=True, help="M.tflite, or a JOB_DIR from `tinyml train` (its model.tflite)")
@@ -511,7 +565,11 @@ def main(argv=None):
                        description="Copies a sampler to the board, samples the job's sensor there from timer "
                        "callbacks into RAM and streams it as numbered, CRC-checked lines; if the link drops the "
                        "board keeps sampling and the host asks again from the last frame it has. Writes "
-                       "DIR/LABEL/LABEL-DATE.csv|npy|wav. See docs/collect.md.")
+                       "DIR/LABEL/LABEL-DATE.csv|npy|wav. See docs/collect.md.",
+                       epilog=examples("tinyml collect --port /dev/ttyUSB0 --job gesture --label wing --seconds 2 "
+                                       "--out data/",
+                                       "tinyml collect --board unix-sim --data imu.npy --job gesture --label idle "
+                                       "--seconds 2 --out data/"))
     p.add_argument("--port", help="the board's serial port (/dev/ttyUSB0, /dev/ttyACM0, COM3)")
     p.add_argument("--board", help="unix-sim: the simulated board on a pseudo-terminal (with --data), no hardware")
     p.add_argument("--data", action="append", help="with --board unix-sim: what its sensors play back, as in "
@@ -525,6 +583,14 @@ def main(argv=None):
     p.add_argument("--name", help="file name without suffix (default LABEL-YYYYmmdd-HHMMSS)")
     p.set_defaults(func=cmd_collect)
 
+    for action in sub._choices_actions:  # a command without a description: its help line says what it does
+        command = sub.choices[action.dest]
+        command.description = command.description or action.help
+    return parser
+
+
+def main(argv=None):
+    parser = build_parser()
     args = parser.parse_args(argv)
     try:
         args.func(args)
