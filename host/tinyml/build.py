@@ -22,6 +22,22 @@ ARCHES = {
 }
 
 
+# The folder of optimised kernels per arch, as TFLM has (docs/architecture.md, "One folder per optimised arch"):
+# where native_modules/engine/kernels/<folder>/<op>.c exists, the build compiles it instead of kernels/<op>.c,
+# which it includes (the portable file keeps parsing, checks, prepare and the float32 path; the arch's file
+# adds its fast int8 path through the portable file's hooks). Small builds keep the portable kernels.
+ARCH_KERNEL_DIRS = {"armv7emsp": "cortex_m4", "xtensawin": "xtensa"}
+
+
+def kernel_sources_for(arch: str, ops=None, small: bool = False):
+    """The kernel sources for `ops` (all when None) on `arch`, relative to engine/kernels/: each op's
+    portable file, or its arch's optimised one where that exists (not when `small`)."""
+    folder = None if small else ARCH_KERNEL_DIRS.get(arch)
+    kernels = NATIVE / "engine" / "kernels"
+    return [f"{folder}/{f}" if folder and (kernels / folder / f).exists() else f
+            for f in kernel_sources(_selected(ops))]
+
+
 def _sources():
     return sorted(p for p in NATIVE.rglob("*") if p.suffix in (".c", ".h") or p.name == "Makefile")
 
@@ -29,7 +45,7 @@ def _sources():
 def _digest(*parts) -> str:
     h = hashlib.sha256()
     for p in _sources():
-        h.update(p.name.encode())
+        h.update(str(p.relative_to(NATIVE)).encode())
         h.update(p.read_bytes())
     for part in parts:
         h.update(repr(part).encode())
@@ -56,8 +72,9 @@ def model_module(arch: str, info, name: str = "tinyml", small: bool = False, fea
 def build_module(arch: str = "x64", ops=None, name: str = "tinyml", verbose: bool = False,
                  float_kernels: bool = True, small: bool = False, features=None) -> Path:
     """The native module for `arch` with the kernels for `ops` (all when None), with or without the kernels'
-    float32 paths; `small` builds for code size (-Os, no Cortex-M4 assembly paths); `features`: the feature
-    pipelines compiled in (all when None and ops is None: the full module; else none). Returns the .mpy path."""
+    float32 paths; `small` builds for code size (-Os, the portable kernels only: no arch folder); `features`:
+    the feature pipelines compiled in (all when None and ops is None: the full module; else none). Returns the
+    .mpy path."""
     if arch not in ARCHES:
         raise TinymlError(f"unknown arch '{arch}': choose one of {', '.join(ARCHES)}")
     spec = ARCHES[arch]
@@ -83,7 +100,8 @@ def build_module(arch: str = "x64", ops=None, name: str = "tinyml", verbose: boo
         prepare_build(out_dir, features)
     python = str(VENV_BIN / "python")
     cmd = ["make", f"ARCH={arch}", f"MOD={name}", f"MPY_DIR={mpy_dir}", f"PYTHON={python}",
-           f"MPY_LD={python} {patched_mpy_ld()}", f"KERNELS={' '.join(kernel_sources(selected))}",
+           f"MPY_LD={python} {patched_mpy_ld()}",
+           f"KERNELS={' '.join(kernel_sources_for(arch, selected, small))}",
            f"FLOAT_KERNELS={int(float_kernels)}", f"SMALL={int(small)}",
            f"ENGINE_EXTRA={' '.join(engine_extras(selected, float_kernels))}", f"FEATURES={' '.join(features)}"]
     if spec["cross"]:

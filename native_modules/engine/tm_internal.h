@@ -57,12 +57,12 @@ int tm_dynamic_batch(const tm_model_t *m, const tm_tensor_t *t);
 #endif
 #define tm_is_f32(t) (TM_FLOAT_KERNELS && (t)->type == TM_FLOAT32)
 
-// The Cortex-M4/M7 fast paths (kernels/arm_dsp.h, partly assembly) where the DSP extension exists, unless the
-// build asks for small code (`tinyml pack --small`: portable C at -Os, a third of the kernels' code).
-#if defined(__ARM_FEATURE_DSP) && !defined(TM_SMALL)
-#define TM_ARM_DSP 1
-#else
-#define TM_ARM_DSP 0
+// 1 inside an arch's fast kernel (kernels/<arch>/<op>.c, which defines it and then includes the portable
+// kernels/<op>.c): the portable file then calls the arch's hooks instead of its own int8 path. The build
+// (tinyml.build.kernel_sources_for) compiles the arch's file in place of the portable one where it exists,
+// except in small builds (`tinyml pack --small`: portable C at -Os). See docs/architecture.md.
+#ifndef TM_ARCH_KERNEL
+#define TM_ARCH_KERNEL 0
 #endif
 
 // Common checks with clear messages.

@@ -4,6 +4,7 @@ a hang or any differing byte is a failure, saved with its model, inputs and TFLM
 
 import json
 import os
+import shutil
 import subprocess
 import tempfile
 import time
@@ -42,9 +43,8 @@ def engine_module():
     archive = subprocess.run(["git", "-C", str(REPO), "archive", "HEAD", "native_modules"], check=True,
                              capture_output=True).stdout
     subprocess.run(["tar", "-x", "-C", str(snap)], input=archive, check=True)
-    kernels = REPO / "native_modules" / "engine" / "kernels"
-    for src in kernels.iterdir():
-        (snap / "native_modules" / "engine" / "kernels" / src.name).write_bytes(src.read_bytes())
+    kernels = REPO / "native_modules" / "engine" / "kernels"     # with its arch folders (cortex_m4/)
+    shutil.copytree(kernels, snap / "native_modules" / "engine" / "kernels", dirs_exist_ok=True)
     saved = build.NATIVE
     build.NATIVE = snap / "native_modules"
     try:

@@ -1,31 +1,28 @@
 // AVERAGE_POOL_2D: int8 and float32. Border windows average only their in-image values, as TFLM does.
 // tinyml-op: AVERAGE_POOL_2D 1
+// tinyml-uses: tm_window.c
 #include "spatial_common.h"
 
 static tm_status_t init(tm_model_t *m, tm_node_t *n, tm_node_request_t *req) {
     tm_window_t g = { 0 };
-    if (tm_pool_init(m, n, &g) != TM_OK) {
+    if (tm_pool_init(m, n, &g, 0) != TM_OK) {
         return TM_ERROR;
     }
     // Sums per channel for one output pixel (int32, or float).
     req->scratch_bytes = (uint32_t)g.in_c * 4u;
+    req->persistent_bytes = sizeof(tm_pool_params_t);
     return TM_OK;
 }
 
 static tm_status_t eval(tm_model_t *m, tm_node_t *n) {
     tm_window_t g = { 0 };
-    tm_pool_init(m, n, &g);
+    const tm_pool_params_t *p = tm_persistent(m, n);
+    tm_pool_init(m, n, &g, p);
     tm_tensor_t *in = tm_in(m, n, 0), *out = tm_out(m, n, 0);
-    const int32_t act = tm_opt_u8(m, n, TM_POOL_ACTIVATION, 0);
     const int32_t ch = g.in_c;
     const int is_int8 = !tm_is_f32(in);
-    int32_t lo = 0, hi = 0;
-    float flo = 0.0f, fhi = 0.0f;
-    if (is_int8) {
-        tm_activation_range_int8(act, out->scale, out->zero_point, &lo, &hi);
-    } else {
-        tm_activation_range_f32(act, &flo, &fhi);
-    }
+    const int32_t lo = p->lo, hi = p->hi;
+    const float flo = p->flo, fhi = p->fhi;
     int32_t *isum = tm_scratch(m, n);
     float *fsum = tm_scratch(m, n);
     uint8_t *y = out->data;
@@ -94,7 +91,7 @@ static tm_status_t eval(tm_model_t *m, tm_node_t *n) {
 int tm_kernel_average_pool_2d(tm_kernel_t *k) {
     k->name = "AVERAGE_POOL_2D";
     k->init = init;
-    k->prepare = 0;
+    k->prepare = tm_pool_prepare;
     k->eval = eval;
     k->reshapes = 0;
     return 1;

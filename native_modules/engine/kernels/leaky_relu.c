@@ -7,6 +7,7 @@ enum { OPT_ALPHA = 0 };
 
 typedef struct {
     int32_t m_alpha, s_alpha, m_id, s_id, zi, zo;
+    float alpha;                    // float32 layers
 } leaky_params_t;
 
 static tm_status_t init(tm_model_t *m, tm_node_t *n, tm_node_request_t *req) {
@@ -20,12 +21,13 @@ static tm_status_t init(tm_model_t *m, tm_node_t *n, tm_node_request_t *req) {
 static tm_status_t prepare(tm_model_t *m, tm_node_t *n) {
     tm_tensor_t *in = tm_in(m, n, 0), *out = tm_out(m, n, 0);
     leaky_params_t *p = tm_persistent(m, n);
+    const float alpha = tm_opt_f32(m, n, OPT_ALPHA, 0.0f);
+    p->alpha = alpha;
     if (tm_is_f32(in)) {
         return TM_OK;
     }
     p->zi = in->zero_point;
     p->zo = out->zero_point;
-    float alpha = tm_opt_f32(m, n, OPT_ALPHA, 0.0f);
     if (tm_multiplier(m, in->scale, alpha, out->scale, 1.0f, &p->m_alpha, &p->s_alpha) ||
         tm_multiplier(m, in->scale, 1.0f, out->scale, 1.0f, &p->m_id, &p->s_id)) {
         return TM_ERROR;
@@ -39,17 +41,17 @@ static tm_status_t prepare(tm_model_t *m, tm_node_t *n) {
 
 static tm_status_t eval(tm_model_t *m, tm_node_t *n) {
     tm_tensor_t *in = tm_in(m, n, 0), *out = tm_out(m, n, 0);
+    const leaky_params_t *p = tm_persistent(m, n);
     int32_t count = tm_elements(in);
     if (tm_is_f32(in)) {
         const float *x = (const float *)in->data;
         float *y = (float *)out->data;
-        const float alpha = tm_opt_f32(m, n, OPT_ALPHA, 0.0f);
+        const float alpha = p->alpha;
         for (int32_t i = 0; i < count; i++) {
             y[i] = x[i] > 0.0f ? x[i] : x[i] * alpha;
         }
         return TM_OK;
     }
-    const leaky_params_t *p = tm_persistent(m, n);
     const int8_t *x = (const int8_t *)in->data;
     int8_t *y = (int8_t *)out->data;
     for (int32_t i = 0; i < count; i++) {

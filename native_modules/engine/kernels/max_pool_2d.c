@@ -1,26 +1,26 @@
 // MAX_POOL_2D: int8 and float32; the maximum over the in-image part of each window.
 // tinyml-op: MAX_POOL_2D 17
+// tinyml-uses: tm_window.c
 #include "spatial_common.h"
 
 static tm_status_t init(tm_model_t *m, tm_node_t *n, tm_node_request_t *req) {
     tm_window_t g = { 0 };
-    return tm_pool_init(m, n, &g);
+    if (tm_pool_init(m, n, &g, 0) != TM_OK) {
+        return TM_ERROR;
+    }
+    req->persistent_bytes = sizeof(tm_pool_params_t);
+    return TM_OK;
 }
 
 static tm_status_t eval(tm_model_t *m, tm_node_t *n) {
     tm_window_t g = { 0 };
-    tm_pool_init(m, n, &g);
+    const tm_pool_params_t *p = tm_persistent(m, n);
+    tm_pool_init(m, n, &g, p);
     tm_tensor_t *in = tm_in(m, n, 0), *out = tm_out(m, n, 0);
-    const int32_t act = tm_opt_u8(m, n, TM_POOL_ACTIVATION, 0);
     const int32_t ch = g.in_c;
     const int is_int8 = !tm_is_f32(in);
-    int32_t lo = 0, hi = 0;
-    float flo = 0.0f, fhi = 0.0f;
-    if (is_int8) {
-        tm_activation_range_int8(act, out->scale, out->zero_point, &lo, &hi);
-    } else {
-        tm_activation_range_f32(act, &flo, &fhi);
-    }
+    const int32_t lo = p->lo, hi = p->hi;
+    const float flo = p->flo, fhi = p->fhi;
     uint8_t *y = out->data;
     for (int32_t b = 0; b < g.batches; b++) {
         for (int32_t oy = 0; oy < g.out_h; oy++) {
@@ -77,7 +77,7 @@ static tm_status_t eval(tm_model_t *m, tm_node_t *n) {
 int tm_kernel_max_pool_2d(tm_kernel_t *k) {
     k->name = "MAX_POOL_2D";
     k->init = init;
-    k->prepare = 0;
+    k->prepare = tm_pool_prepare;
     k->eval = eval;
     k->reshapes = 0;
     return 1;

@@ -36,8 +36,21 @@ static tm_status_t check(tm_model_t *m, tm_node_t *n) {
     return TM_OK;
 }
 
+// Persistent data: the options, read once by prepare.
+typedef struct {
+    uint8_t align, half;            // align_corners, half_pixel_centers
+} resize_params_t;
+
 static tm_status_t init(tm_model_t *m, tm_node_t *n, tm_node_request_t *req) {
+    req->persistent_bytes = sizeof(resize_params_t);
     return check(m, n);
+}
+
+static tm_status_t prepare(tm_model_t *m, tm_node_t *n) {
+    resize_params_t *p = tm_persistent(m, n);
+    p->align = tm_opt_u8(m, n, OPT_ALIGN_CORNERS, 0) != 0;
+    p->half = tm_opt_u8(m, n, OPT_HALF_PIXEL_CENTERS, 0) != 0;
+    return TM_OK;
 }
 
 // TFLM's GetNearestNeighbor, in the same float32 operations.
@@ -55,8 +68,8 @@ static int32_t nearest(int32_t i, int32_t in_size, int32_t out_size, int align, 
 
 static tm_status_t eval(tm_model_t *m, tm_node_t *n) {
     tm_tensor_t *in = tm_in(m, n, 0), *out = tm_out(m, n, 0);
-    const int align = tm_opt_u8(m, n, OPT_ALIGN_CORNERS, 0) != 0;
-    const int half = tm_opt_u8(m, n, OPT_HALF_PIXEL_CENTERS, 0) != 0;
+    const resize_params_t *p = tm_persistent(m, n);
+    const int align = p->align, half = p->half;
     const int32_t batches = in->dims[0], ih = in->dims[1], iw = in->dims[2];
     const int32_t oh = out->dims[1], ow = out->dims[2];
     const uint32_t pixel = (uint32_t)in->dims[3] * tm_type_size(in->type);
@@ -77,7 +90,7 @@ static tm_status_t eval(tm_model_t *m, tm_node_t *n) {
 int tm_kernel_resize_nearest_neighbor(tm_kernel_t *k) {
     k->name = "RESIZE_NEAREST_NEIGHBOR";
     k->init = init;
-    k->prepare = 0;
+    k->prepare = prepare;
     k->eval = eval;
     k->reshapes = 0;
     return 1;

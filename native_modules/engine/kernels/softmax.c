@@ -10,7 +10,20 @@ enum { OPT_BETA = 0 };
 
 typedef struct {
     int32_t multiplier, left_shift, diff_min;
+    int32_t rows;                   // softmaxes of `depth` (the last dim) values each
 } softmax_params_t;
+
+// A float32 layer's persistent data.
+typedef struct {
+    float beta;
+    int32_t rows;
+} softmax_f32_t;
+
+// Rows of the last dimension (init checked ndim >= 1).
+static int32_t softmax_rows(const tm_tensor_t *in) {
+    const int32_t depth = in->dims[in->ndim - 1];
+    return depth ? tm_elements(in) / depth : 0;
+}
 
 static tm_status_t init(tm_model_t *m, tm_node_t *n, tm_node_request_t *req) {
     if (tm_expect_io(m, n, 1, 1, 1) != TM_OK) {
@@ -24,6 +37,7 @@ static tm_status_t init(tm_model_t *m, tm_node_t *n, tm_node_request_t *req) {
         if (in->ndim < 1 || tm_elements(in) != tm_elements(out)) {
             return tm_fail(m, "input and output shapes differ");
         }
+        req->persistent_bytes = sizeof(softmax_f32_t);
         return TM_OK;
     }
     if (tm_expect_type(m, in, TM_INT8, "input") || tm_expect_type(m, out, TM_INT8, "output")) {
@@ -41,10 +55,14 @@ static tm_status_t init(tm_model_t *m, tm_node_t *n, tm_node_request_t *req) {
 
 static tm_status_t prepare(tm_model_t *m, tm_node_t *n) {
     tm_tensor_t *in = tm_in(m, n, 0);
-    softmax_params_t *p = tm_persistent(m, n);
     if (tm_is_f32(in)) {
+        softmax_f32_t *f = tm_persistent(m, n);
+        f->beta = tm_opt_f32(m, n, OPT_BETA, 0.0f);
+        f->rows = softmax_rows(in);
         return TM_OK;
     }
+    softmax_params_t *p = tm_persistent(m, n);
+    p->rows = softmax_rows(in);
     float beta = tm_opt_f32(m, n, OPT_BETA, 0.0f);
     int shift;
     // real = min(beta * S_in * 2^26, 2^31 - 1), then QuantizeMultiplierGreaterThanOne.
@@ -83,12 +101,13 @@ static void eval_float(const float *x, float *y, int32_t rows, int32_t depth, fl
 static tm_status_t eval(tm_model_t *m, tm_node_t *n) {
     tm_tensor_t *in = tm_in(m, n, 0), *out = tm_out(m, n, 0);
     const softmax_params_t *p = tm_persistent(m, n);
-    int32_t depth = in->dims[in->ndim - 1];
-    int32_t rows = depth ? tm_elements(in) / depth : 0;
+    const int32_t depth = in->dims[in->ndim - 1];
     if (tm_is_f32(in)) {
-        eval_float((const float *)in->data, (float *)out->data, rows, depth, tm_opt_f32(m, n, OPT_BETA, 0.0f));
+        const softmax_f32_t *f = tm_persistent(m, n);
+        eval_float((const float *)in->data, (float *)out->data, f->rows, depth, f->beta);
         return TM_OK;
     }
+    const int32_t rows = p->rows;
     const int8_t *x = (const int8_t *)in->data;
     int8_t *y = (int8_t *)out->data;
     for (int32_t r = 0; r < rows; r++, x += depth, y += depth) {

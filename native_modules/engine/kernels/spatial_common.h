@@ -14,76 +14,30 @@ typedef struct {
     int32_t k_h, k_w, stride_h, stride_w, dil_h, dil_w, pad_h, pad_w;
 } tm_window_t;
 
-// One spatial dimension: checks the model's output size `out` against TFLM's rule and gives the leading pad.
-// TFLM loops over the model's output dims; requiring them to equal the computed ones keeps every tap that
-// passes the in-image test inside the input, and rejects models TFLM would run on garbage geometry.
-static inline tm_status_t tm_window_dim(tm_model_t *m, const char *what, int padding, int32_t in, int32_t k,
-    int32_t stride, int32_t dil, int32_t out, int32_t *pad) {
-    if (stride < 1 || dil < 1 || stride > 0xffff || dil > 0xffff) {
-        return tm_fail(m, "%s: stride %d and dilation %d must be in 1..65535", what, stride, dil);
-    }
-    if (in < 1 || k < 1 || out < 1) {
-        return tm_fail(m, "%s: empty input (%d), kernel (%d) or output (%d)", what, in, k, out);
-    }
-    int64_t keff = (int64_t)(k - 1) * dil + 1;
-    if (keff > (1 << 28)) {
-        return tm_fail(m, "%s: dilated kernel too large", what);
-    }
-    int64_t lo = (int64_t)(out - 1) * stride;
-    if (padding == TM_PAD_VALID) {
-        if (keff > in) {
-            return tm_fail(m, "%s: kernel (%d, dilated %d) larger than the input (%d) with VALID padding", what,
-                k, (int32_t)keff, in);
-        }
-        // out == (in - keff) / stride + 1
-        if (!(lo <= in - keff && in - keff < lo + stride)) {
-            return tm_fail(m, "%s: model's output size %d disagrees with VALID padding (input %d, kernel %d)",
-                what, out, in, (int32_t)keff);
-        }
-    } else if (padding == TM_PAD_SAME) {
-        // out == ceil(in / stride)
-        if (!(lo < in && in <= lo + stride)) {
-            return tm_fail(m, "%s: model's output size %d disagrees with SAME padding (input %d, stride %d)",
-                what, out, in, stride);
-        }
-    } else {
-        return tm_fail(m, "unknown padding type %d", padding);
-    }
-    int64_t total = lo + keff - in;
-    *pad = total > 0 ? (int32_t)(total >> 1) : 0;
-    return TM_OK;
+// What prepare keeps of a checked window's options (strides, dilations, leading pads), so that eval rebuilds
+// the tm_window_t from these and the tensors' dims (tm_window_init with `kept`) without parsing options or
+// checking again.
+typedef struct {
+    uint16_t stride_h, stride_w, dil_h, dil_w;      // 1..65535 (tm_window_dim)
+    int32_t pad_h, pad_w;
+} tm_window_keep_t;
+
+static inline void tm_window_keep(tm_window_keep_t *k, const tm_window_t *g) {
+    k->stride_h = (uint16_t)g->stride_h;
+    k->stride_w = (uint16_t)g->stride_w;
+    k->dil_h = (uint16_t)g->dil_h;
+    k->dil_w = (uint16_t)g->dil_w;
+    k->pad_h = g->pad_h;
+    k->pad_w = g->pad_w;
 }
 
-// Checks a 4-D NHWC input/output pair and fills the geometry (k_h, k_w, strides and dilations set by the
-// caller). out_c is the model's; the caller checks it against the filter.
-static inline tm_status_t tm_window_init(tm_model_t *m, tm_window_t *g, const tm_tensor_t *in,
-    const tm_tensor_t *out, int padding) {
-    if (in->ndim != 4 || out->ndim != 4) {
-        return tm_fail(m, "input and output must be 4-D NHWC, got %d-D and %d-D", in->ndim, out->ndim);
-    }
-    g->batches = in->dims[0];
-    g->in_h = in->dims[1];
-    g->in_w = in->dims[2];
-    g->in_c = in->dims[3];
-    g->out_h = out->dims[1];
-    g->out_w = out->dims[2];
-    g->out_c = out->dims[3];
-    if (out->dims[0] != g->batches) {
-        // A dynamic batch stored as 1 (Keras' default) that an earlier op resized: follow the input.
-        int32_t dims[4] = { g->batches, out->dims[1], out->dims[2], out->dims[3] };
-        if (!tm_dynamic_batch(m, out) || tm_set_shape(m, (tm_tensor_t *)out, dims, 4) != TM_OK) {
-            return tm_fail(m, "output batch %d differs from input batch %d", out->dims[0], g->batches);
-        }
-    }
-    if (g->batches < 1 || g->in_c < 1 || g->out_c < 1) {
-        return tm_fail(m, "empty input or output");
-    }
-    if (tm_window_dim(m, "height", padding, g->in_h, g->k_h, g->stride_h, g->dil_h, g->out_h, &g->pad_h) ||
-        tm_window_dim(m, "width", padding, g->in_w, g->k_w, g->stride_w, g->dil_w, g->out_w, &g->pad_w)) {
-        return TM_ERROR;
-    }
-    return TM_OK;
-}
+// Fills the geometry from a 4-D NHWC input/output pair. kept == NULL (init, prepare): checks the pair and
+// computes the pads (k_h, k_w, strides and dilations set by the caller; padding TM_PAD_SAME or TM_PAD_VALID);
+// out_c is the model's, the caller checks it against the filter. Else (eval): strides, dilations and pads are
+// what prepare kept, and nothing is checked again. In tm_window.c: one copy for all the windowed kernels
+// (`// tinyml-uses: tm_window.c`), not one per kernel.
+tm_status_t tm_window_init(tm_model_t *m, tm_window_t *g, const tm_tensor_t *in, const tm_tensor_t *out,
+    int padding, const tm_window_keep_t *kept);
 
 // Requantization of one output channel, as TFLM keeps it (8 bytes per channel).
 typedef struct {
@@ -147,18 +101,40 @@ static inline tm_status_t tm_check_bias(tm_model_t *m, const tm_tensor_t *bias, 
 enum { TM_POOL_PADDING = 0, TM_POOL_STRIDE_W = 1, TM_POOL_STRIDE_H = 2, TM_POOL_FILTER_W = 3,
        TM_POOL_FILTER_H = 4, TM_POOL_ACTIVATION = 5 };
 
-static inline tm_status_t tm_pool_init(tm_model_t *m, tm_node_t *n, tm_window_t *g) {
-    if (tm_expect_io(m, n, 1, 1, 1) != TM_OK) {
+// Pools' persistent data (init requests it, tm_pool_prepare sets it): the window's kept options, the filter
+// size and the fused activation range, so that eval parses and checks nothing.
+typedef struct {
+    tm_window_keep_t win;
+    int32_t k_h, k_w;
+    int32_t lo, hi;                 // int8 activation range
+    float flo, fhi;                 // float32 activation range
+} tm_pool_params_t;
+
+// The pool's window. kept == NULL (init, prepare): from the options, checked; else (eval) from what
+// tm_pool_prepare kept.
+__attribute__((noinline, unused))   // one copy for init, prepare and eval; unused by the convolutions
+static tm_status_t tm_pool_init(tm_model_t *m, tm_node_t *n, tm_window_t *g,
+    const tm_pool_params_t *kept) {
+    if (!kept && tm_expect_io(m, n, 1, 1, 1) != TM_OK) {
         return TM_ERROR;
     }
     tm_tensor_t *in = tm_in(m, n, 0), *out = tm_out(m, n, 0);
-    g->k_h = tm_opt_i32(m, n, TM_POOL_FILTER_H, 0);
-    g->k_w = tm_opt_i32(m, n, TM_POOL_FILTER_W, 0);
-    g->stride_h = tm_opt_i32(m, n, TM_POOL_STRIDE_H, 0);
-    g->stride_w = tm_opt_i32(m, n, TM_POOL_STRIDE_W, 0);
-    g->dil_h = g->dil_w = 1;
-    if (tm_window_init(m, g, in, out, tm_opt_u8(m, n, TM_POOL_PADDING, TM_PAD_SAME)) != TM_OK) {
+    if (kept) {
+        g->k_h = kept->k_h;
+        g->k_w = kept->k_w;
+    } else {
+        g->k_h = tm_opt_i32(m, n, TM_POOL_FILTER_H, 0);
+        g->k_w = tm_opt_i32(m, n, TM_POOL_FILTER_W, 0);
+        g->stride_h = tm_opt_i32(m, n, TM_POOL_STRIDE_H, 0);
+        g->stride_w = tm_opt_i32(m, n, TM_POOL_STRIDE_W, 0);
+        g->dil_h = g->dil_w = 1;
+    }
+    const int padding = kept ? 0 : tm_opt_u8(m, n, TM_POOL_PADDING, TM_PAD_SAME);
+    if (tm_window_init(m, g, in, out, padding, kept ? &kept->win : 0) != TM_OK) {
         return TM_ERROR;
+    }
+    if (kept) {
+        return TM_OK;
     }
     if (g->out_c != g->in_c) {
         return tm_fail(m, "output has %d channels, input %d", g->out_c, g->in_c);
@@ -174,6 +150,25 @@ static inline tm_status_t tm_pool_init(tm_model_t *m, tm_node_t *n, tm_window_t 
         if (out->zero_point < -128 || out->zero_point > 127) {
             return tm_fail(m, "int8 zero point must be in -128..127");
         }
+    }
+    return TM_OK;
+}
+
+static inline tm_status_t tm_pool_prepare(tm_model_t *m, tm_node_t *n) {
+    tm_window_t g = { 0 };
+    tm_pool_init(m, n, &g, 0);
+    tm_pool_params_t *p = tm_persistent(m, n);
+    const tm_tensor_t *out = tm_out(m, n, 0);
+    const int32_t act = tm_opt_u8(m, n, TM_POOL_ACTIVATION, 0);
+    tm_window_keep(&p->win, &g);
+    p->k_h = g.k_h;
+    p->k_w = g.k_w;
+    p->lo = p->hi = 0;
+    p->flo = p->fhi = 0.0f;
+    if (tm_is_f32(out)) {
+        tm_activation_range_f32(act, &p->flo, &p->fhi);
+    } else {
+        tm_activation_range_int8(act, out->scale, out->zero_point, &p->lo, &p->hi);
     }
     return TM_OK;
 }

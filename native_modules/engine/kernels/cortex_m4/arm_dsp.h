@@ -1,5 +1,5 @@
-// Cortex-M4/M7 (armv7emsp) DSP helpers shared by the windowed kernels. Only compiled where the DSP
-// extension exists; every other arch keeps the portable C loops.
+// Cortex-M4/M7 (armv7emsp) DSP helpers shared by this folder's kernels (kernels/cortex_m4/), which the build
+// compiles only for armv7emsp; every other arch keeps the portable C loops of kernels/<op>.c.
 //
 // SXTB16 widens bytes 0 and 2 of a word to two int16 halves (with ROR #8, bytes 1 and 3); SXTAB16 does the
 // same and adds a packed int16 pair, which subtracts the input zero point from both (|x - zi| <= 255).
@@ -9,11 +9,24 @@
 #ifndef TM_ARM_DSP_H
 #define TM_ARM_DSP_H
 
-#include "../tm_internal.h"     // TM_ARM_DSP
+#include "../../tm_internal.h"
 
-#if TM_ARM_DSP
+#ifndef __ARM_FEATURE_DSP
+#error "arm_dsp.h needs the Cortex-M4 DSP extension (armv7emsp)"
+#endif
+
 #include <arm_acle.h>
+#include <stddef.h>
 #include <string.h>
+
+// Assembly that reads a C struct names each offset it uses (TM_STR puts it into the assembly text) and checks
+// it against the struct when compiling: a changed layout fails the build instead of reading the wrong word.
+// Structs loaded whole with LDM are checked field by field, in register order.
+#define TM_STR_(x) #x
+#define TM_STR(x) TM_STR_(x)
+#define TM_ASM_OFFSET(type, field, offset) \
+    _Static_assert(offsetof(type, field) == (offset), #type "." #field " is not at byte " #offset)
+#define TM_ASM_SIZE(type, size) _Static_assert(sizeof(type) == (size), "sizeof(" #type ") is not " #size)
 
 // Four bytes from any address (one LDR: Cortex-M4 allows unaligned word loads, not LDRD/LDM).
 static inline uint32_t tm_ld32(const void *p) {
@@ -146,10 +159,8 @@ static inline int32_t tm_rq2_apply_sum(int32_t x, const tm_rq2_t *q) {
              : [x2] "=&r" (x2), [ra] "=&r" (ra), [h] "=r" (h) : [x] "r" (x), [c] "r" (q->c), [M] "r" (q->M));
     return h >> q->e;
 }
-#endif
 
-// CONV_2D (conv_2d.c): the primitives of its short requantization.
-#if TM_ARM_DSP
+// CONV_2D (cortex_m4/conv_2d.c): the primitives of its short requantization.
 // acc + the high word of a * b, rounded: (acc * 2^32 + a * b + 2^31) >> 32 computed in 64 bits.
 static inline int32_t tm_smmlar(int32_t a, int32_t b, int32_t acc) {
     int32_t r;
@@ -163,13 +174,11 @@ static inline int32_t tm_asr_low_byte(int32_t v, int32_t s) {
     __asm__ ("asr %0, %1, %2" : "=r" (r) : "r" (v), "r" (s));
     return r;
 }
-#endif
 
-// DEPTHWISE_CONV_2D (depthwise_conv_2d.c, K x 1 / 1 x K lines): SMLAD loops over int16 planes, where word i
+// DEPTHWISE_CONV_2D (cortex_m4/depthwise_conv_2d.c, K x 1 / 1 x K lines): SMLAD loops over int16 planes, where word i
 // of a plane holds positions (2i, 2i + 1), and the requantization of their doubled sums. A channel's record
 // wp holds per tap pair j the even-aligned filter word at wp[2j] and the odd-aligned one at wp[2j + 1], then
 // M, c and e of tm_rq2 (see tm_rq2_apply). n >= 1 pairs. The results are int8 (SSAT), not yet clamped.
-#if TM_ARM_DSP
 // Requantizes sum A with M in %[x0], c in %[x1], e in %[e] (%[d] a temporary).
 #define TM_DW_RQ(A) "add     %[d], %[x1], %[" A "], asr #31\n\t"                                            \
                     "smmlar  %[" A "], %[" A "], %[x0], %[d]\n\t"                                           \
@@ -215,6 +224,5 @@ static inline void tm_dw_pairs2(const uint32_t *xp, const uint32_t *wp, int32_t 
 #undef TM_DW_RQ
 #undef TM_DW_RQ_LOAD
 #undef TM_DW_PAIRS_OPERANDS
-#endif
 
 #endif
