@@ -16,8 +16,10 @@ from base64 import b64encode
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from conftest import REPO
+from tinyml import TinymlError
 from tinyml.collect import collect, decode, parse_line
 from tinyml.jobs.base import read_table
 from tinyml.sim_serial import serve_pty
@@ -99,6 +101,24 @@ def test_gesture_recording_survives_a_dropped_link(tmp_path):
     # its CRC fails and it is asked again); what was recorded must not.
     assert sum("link lost" in m for m in messages) >= 2, messages
     assert sum("nothing from the board for 1 s" in m for m in messages) >= 1, messages
+
+
+def test_a_gap_longer_than_the_ring_is_an_error(tmp_path):
+    """The board's ring holds 20 frames (0.4 s); the link stays down for 1.2 s: the frames the host never got
+    are gone, and collect must say so instead of writing a recording with a hole."""
+    _imu_stream(tmp_path / "imu.npy")
+
+    def drop(frames, mpremote):
+        if frames >= 20 and mpremote.poll() is None:
+            mpremote.kill()
+            mpremote.wait()
+            time.sleep(1.2)
+
+    with serve_pty(tmp_path / "board", data=tmp_path / "imu.npy") as port:
+        with pytest.raises(TinymlError, match="no longer holds frame .* the link was down too long"):
+            collect(port, "gesture", "wing", 3, tmp_path / "data", board_opts=", ring_frames=20",
+                    echo=lambda m: None, on_data=drop)
+    assert not (tmp_path / "data" / "wing").exists()
 
 
 def test_presence_and_kws_recordings(tmp_path):
