@@ -255,7 +255,7 @@ def collect(port, job, label, seconds, out_dir, *, name=None, board_opts="", rec
             raise TinymlError(f"the link to {port} is down and no frame came for {reconnect_s:g} s "
                               f"(have {len(got) // sink.frame_bytes} of {frames}): check the cable and the port")
         echo(f"link lost after frame {len(got) // sink.frame_bytes} of {frames}: reconnecting")
-        time.sleep(0.2)
+        time.sleep(min(2.0, 0.2 * drops))          # back off while the port is gone
     path = write_recording(job, label, bytes(got), out_dir, name)
     echo(f"wrote {path} ({frames} frames, {seconds:g} s{f', {drops} reconnection(s)' if drops else ''})")
     return path
