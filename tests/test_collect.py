@@ -152,10 +152,13 @@ def test_cli_collect_and_its_errors(tmp_path):
     cli = [sys.executable, "-m", "tinyml.cli", "collect"]
     with serve_pty(tmp_path / "board", data=tmp_path / "imu.npy") as port:
         proc = subprocess.run(cli + ["--port", port, "--job", "gesture", "--label", "idle", "--seconds", "1",
-                                     "--out", str(tmp_path / "data"), "--name", "first"],
+                                     "--out", str(tmp_path / "data"), "--name", "take", "--takes", "2",
+                                     "--pause", "0.2"],
                               capture_output=True, text=True, cwd=REPO, timeout=120)
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert read_table(tmp_path / "data" / "idle" / "first.csv", 3).shape == (50, 3)
+    first, second = (read_table(tmp_path / "data" / "idle" / f"take-{k}.csv", 3) for k in (1, 2))
+    assert first.shape == second.shape == (50, 3)
+    assert not set(map(tuple, first)) & set(map(tuple, second)), "the second take repeats frames of the first"
     bad = subprocess.run(cli + ["--port", "/dev/null", "--job", "gesture", "--label", "jump", "--seconds", "1",
                                 "--out", str(tmp_path)], capture_output=True, text=True, cwd=REPO, timeout=60)
     assert bad.returncode == 1

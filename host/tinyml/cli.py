@@ -46,14 +46,6 @@ def cmd_invoke(args):
           + ", ".join(f"{o.shape} {o.dtype}" for o in outputs))
 
 
-def cmd_stream(args):
-    from .stream import stream
-    outputs = stream(args.model, _load_inputs(args.input), args.target, args.port, small=args.small)
-    _save_outputs(args.output, outputs)
-    print(f"streamed {outputs[0].shape[0]} steps through one model instance; wrote {len(outputs)} output(s) to "
-          f"{args.output}: " + ", ".join(f"{o.shape} {o.dtype}" for o in outputs))
-
-
 def cmd_bench(args):
     from .runner import bench
     from . import oracle
@@ -281,11 +273,12 @@ def cmd_battery(args):
 
 def cmd_collect(args):
     """A labelled recording from a board's sensor into the dataset layout `tinyml train JOB --data DIR` reads."""
-    from .collect import collect
+    from .collect import collect_takes
     if args.port and args.board:
         raise TinymlError("give --port (a real board) or --board unix-sim (the simulated one), not both")
+    takes = dict(takes=args.takes, pause_s=args.pause, name=args.name)
     if args.port:
-        collect(args.port, args.job, args.label, args.seconds, args.out, name=args.name)
+        collect_takes(args.port, args.job, args.label, args.seconds, args.out, **takes)
         return
     if args.board != "unix-sim":
         raise TinymlError("give --port PORT (e.g. /dev/ttyUSB0) for a real board, or --board unix-sim --data FILE "
@@ -295,7 +288,7 @@ def cmd_collect(args):
     with tempfile.TemporaryDirectory(prefix="tinyml-collect-") as fs, \
             serve_pty(fs, data=_data_streams(args.data)) as port:
         print(f"[unix-sim] the simulated board is on {port}")
-        collect(port, args.job, args.label, args.seconds, args.out, name=args.name)
+        collect_takes(port, args.job, args.label, args.seconds, args.out, **takes)
 
 
 SMALL_HELP = "engine built for code size (-Os, no Cortex-M4 assembly paths): slower, a third of the code"
@@ -369,19 +362,6 @@ def build_parser():
     p.set_defaults(func=cmd_invoke)
 
     p = sub.add_parser("bench", help="time per invoke of the engine vs the TFLM runtime",
-    p = sub.add_parser("stream", help="run a sequence of inputs through one model instance, step after step (a "
-                       "streaming model keeps its state between steps); outputs stacked per step",
-                       epilog=examples("tinyml stream okay_nabu.tflite --input frames.npy --output outs.npy",
-                                       "tinyml stream model.tflite --input frames.npz --output outs.npz --target qemu-m4"))
-    p.add_argument("model")
-    p.add_argument("--input", required=True, help=".npy shaped (steps, *input_shape), or .npz with input_0, "
-                   "input_1, ... each shaped so")
-    p.add_argument("--output", required=True, help=".npy (one output) or .npz: (steps, *output_shape) each")
-    p.add_argument("--target", default="unix", help="unix (default), qemu-m4, qemu-m7, qemu-m3, qemu-xtensa")
-    p.add_argument("--port", help="serial port of a real board instead of --target")
-    p.add_argument("--small", action="store_true", help=SMALL_HELP)
-    p.set_defaults(func=cmd_stream)
-
                        epilog=examples("tinyml bench model.tflite", "tinyml bench model.tflite --target qemu-m4 --json"))
     p.add_argument("model")
     p.add_argument("--target", default="unix",
@@ -601,7 +581,11 @@ def build_parser():
                    "reads (gesture: idle, circle, wing, slope, shake)")
     p.add_argument("--seconds", type=float, required=True, help="how long to record, e.g. 2")
     p.add_argument("--out", required=True, help="the dataset folder (DIR of `tinyml train JOB --data DIR`)")
-    p.add_argument("--name", help="file name without suffix (default LABEL-YYYYmmdd-HHMMSS)")
+    p.add_argument("--name", help="file name without suffix (default LABEL-YYYYmmdd-HHMMSS; with --takes, NAME-K)")
+    p.add_argument("--takes", type=int, default=1, help="record this many examples in a row, one file each, e.g. "
+                   "--takes 20 for twenty gestures (default 1)")
+    p.add_argument("--pause", type=float, default=3.0, help="with --takes: seconds of countdown before each take "
+                   "(default 3)")
     p.set_defaults(func=cmd_collect)
 
     for action in sub._choices_actions:  # a command without a description: its help line says what it does

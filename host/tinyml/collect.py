@@ -156,21 +156,25 @@ def _mpremote(port, *args):
     return [venv_tool("mpremote"), "connect", port, *args]
 
 
-def install_and_start(port, job, frames, board_opts=""):
+def install_and_start(port, job, frames, board_opts="", install=True):
     """Copy the sampler and its drivers (mpremote soft-resets the board first: a clean interpreter), start the
-    recording. Returns the board's START line."""
+    recording. install=False: only start another recording with what is there (mpremote resume: the previous
+    recording, finished, is replaced). Returns the board's START line."""
     sink = SINKS[job]
-    dirs = "tinyml_device", "tinyml_device/drivers", "tinyml_device/boards"
-    mkdirs = "import os\nfor d in %r:\n    try:\n        os.mkdir(d)\n    except OSError:\n        pass" % (dirs,)
-    args = ["exec", mkdirs, "+", "cp", str(BOARD_FILES), ":tinyml_collect.py",
-            "+", "cp", str(DEVICE / "tinyml_device" / "__init__.py"), ":tinyml_device/__init__.py"]
-    pkg = DEVICE / "tinyml_device"
-    for rel in sink.drivers:
-        # board.py finds this board's description in boards/ (one small module per board, from boards/*.json)
-        files = sorted((pkg / rel).glob("*.py")) if rel.endswith("/") else [pkg / rel]
-        for src in files:
-            args += ["+", "cp", str(src), f":tinyml_device/{src.relative_to(pkg).as_posix()}"]
-    args += ["+", "exec", f"import tinyml_collect as T; T.start({job!r}, {frames}{board_opts})"]
+    args = ["resume"]
+    if install:
+        dirs = "tinyml_device", "tinyml_device/drivers", "tinyml_device/boards"
+        mkdirs = "import os\nfor d in %r:\n    try:\n        os.mkdir(d)\n    except OSError:\n        pass" % (dirs,)
+        args = ["exec", mkdirs, "+", "cp", str(BOARD_FILES), ":tinyml_collect.py",
+                "+", "cp", str(DEVICE / "tinyml_device" / "__init__.py"), ":tinyml_device/__init__.py"]
+        pkg = DEVICE / "tinyml_device"
+        for rel in sink.drivers:
+            # board.py finds this board's description in boards/ (one small module per board, from boards/*.json)
+            files = sorted((pkg / rel).glob("*.py")) if rel.endswith("/") else [pkg / rel]
+            for src in files:
+                args += ["+", "cp", str(src), f":tinyml_device/{src.relative_to(pkg).as_posix()}"]
+        args.append("+")
+    args += ["exec", f"import tinyml_collect as T; T.start({job!r}, {frames}{board_opts})"]
     try:
         proc = subprocess.run(_mpremote(port, *args), capture_output=True, text=True, timeout=120)
     except subprocess.TimeoutExpired:
@@ -184,8 +188,8 @@ def install_and_start(port, job, frames, board_opts=""):
     return starts[0]
 
 
-def collect(port, job, label, seconds, out_dir, *, name=None, board_opts="", reconnect_s=30.0, stall_s=STALL_S,
-            echo=print, on_data=None) -> Path:
+def collect(port, job, label, seconds, out_dir, *, name=None, board_opts="", install=True, reconnect_s=30.0,
+            stall_s=STALL_S, echo=print, on_data=None) -> Path:
     """Record `seconds` of `job`'s sensor on the board at `port` into out_dir/label/. Returns the file.
     on_data(frames_received, mpremote_process) is called after each good line (the tests drop the link
     there by killing mpremote)."""
@@ -198,8 +202,9 @@ def collect(port, job, label, seconds, out_dir, *, name=None, board_opts="", rec
     if not seconds or seconds <= 0:
         raise TinymlError(f"--seconds {seconds}: give a positive duration, e.g. --seconds 2")
     frames = max(1, round(seconds * sink.rate_hz))
-    echo(f"starting the {job} sampler on {port}: {sink.what}, {frames} frames")
-    install_and_start(port, job, frames, board_opts)
+    echo(f"starting the {job} sampler on {port}: {sink.what}, {frames} frames" if install else
+         f"recording {frames} frames")
+    install_and_start(port, job, frames, board_opts, install)
     got = bytearray()
     drops, last_progress = 0, time.monotonic()
     while True:
@@ -259,3 +264,18 @@ def collect(port, job, label, seconds, out_dir, *, name=None, board_opts="", rec
     path = write_recording(job, label, bytes(got), out_dir, name)
     echo(f"wrote {path} ({frames} frames, {seconds:g} s{f', {drops} reconnection(s)' if drops else ''})")
     return path
+
+
+def collect_takes(port, job, label, seconds, out_dir, *, takes=1, pause_s=3.0, name=None, echo=print):
+    """`takes` recordings in a row (20 wand gestures, say), with a countdown of pause_s before each: the sampler
+    is copied once. Returns the files."""
+    if takes < 1:
+        raise TinymlError(f"--takes {takes}: give at least 1")
+    paths = []
+    for k in range(1, takes + 1):
+        if takes > 1:
+            echo(f"take {k}/{takes}: {label} in {pause_s:g} s")
+            time.sleep(pause_s)
+        take_name = None if name is None else (name if takes == 1 else f"{name}-{k}")
+        paths.append(collect(port, job, label, seconds, out_dir, name=take_name, install=k == 1, echo=echo))
+    return paths
