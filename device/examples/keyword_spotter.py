@@ -17,17 +17,19 @@
 #    `stride` frames (30 ms), with the cutoff and sliding window from the model's own manifest (NAME.json, as the
 #    wheel and ESPHome ship it: probability_cutoff, sliding_window_size).
 #
-# Which one: kws.json {"model": NAME}; by default "model" (job mode) when job.json is on the board, else okay_nabu.
+# Which one: kws.json {"model": NAME}; by default the job's model (kws.mpy, or kws.tflite with tinyml.mpy) when
+# job.json is on the board, else okay_nabu.
 #
-# Wiring: an INMP441 on I2S(0): SCK 14, WS 15, SD 32 (kws.json "pins": [sck, ws, sd] for others: on a Pico ws
-# must be sck + 1, and it has no GPIO 32), L/R to GND (the left channel, which MONO reads), VDD 3.3 V.
+# Wiring: an INMP441 on I2S(0) at the board's "example_inmp441" pins in boards/*.json (ESP32: SCK 19, WS 18,
+# SD 23; the simulated board: 14, 15, 32), else SCK 14, WS 15, SD 32; kws.json "pins": [sck, ws, sd] for others
+# (on a Pico ws must be sck + 1). L/R to GND (the left channel, which MONO reads), VDD 3.3 V.
 # Files on the board: the model packed with its frontend (one module, only the kernels it needs):
-#     tinyml pack DIR/model.tflite --arch xtensawin --features audio -o model.mpy     (+ DIR/job.json)
+#     tinyml pack DIR/model.tflite --arch xtensawin --features audio -o kws.mpy       (+ DIR/job.json)
 #     tinyml pack okay_nabu.tflite --arch xtensawin --features audio -o okay_nabu.mpy (+ okay_nabu.json)
 # or the full engine tinyml.mpy (with --features audio) plus the .tflite.
 #
 #   tinyml run --board unix-sim device/examples/keyword_spotter.py --data mic=speech.wav \
-#       --file model.mpy --file job.json --no-engine --clock virtual
+#       --file kws.mpy --file job.json --no-engine --clock virtual
 #
 # If a file named `log.on` exists, each invoke appends to kws.log: the model's input window (FRAMES x 40 int8),
 # its outputs, and whether it detected (1 byte). The host replays them through its own engine
@@ -55,10 +57,10 @@ RATE = 16000
 CHUNK = 160                     # 10 ms of samples per read: one feature frame
 CHANNELS = 40
 SETTINGS = {
-    "model": None,              # None: "model" if job.json exists, else "okay_nabu"
+    "model": None,              # None: job.json's job ("kws": kws.mpy) if job.json exists, else "okay_nabu"
     "cutoff": 0.85,             # microWakeWord models: overridden by NAME.json's probability_cutoff
     "window": 5,                # microWakeWord models: overridden by NAME.json's sliding_window_size
-    "pins": [14, 15, 32],       # INMP441 sck, ws, sd
+    "pins": None,               # INMP441 [sck, ws, sd]; None: the board's example_inmp441 (boards/*.json), else 14, 15, 32
     "seconds": 0,               # listen this long (0: forever)
     "stats": True,              # one line of stats per second of audio
     "trace": 0,                 # keep the first N keyword outputs and print them at the end (for tests)
@@ -113,14 +115,12 @@ cfg = dict(SETTINGS)  # type: dict  # (values of several types)
 cfg.update(load_json("kws.json") or {})
 job = load_json("job.json")
 if cfg["model"] is None:
-    cfg["model"] = "model" if job else "okay_nabu"
-JOB_MODE = cfg["model"] == "model"
+    cfg["model"] = job["job"] if job else "okay_nabu"
+JOB_MODE = bool(job) and cfg["model"] == job["job"]
 model, AudioFrontend, where = load(cfg["model"])
 shape = model.inputs[0]["shape"]
 
 if JOB_MODE:
-    if not job:
-        raise ValueError("model.tflite needs its job.json (from `tinyml train kws --out DIR`) on the board")
     FRAMES = job["frames"]
     STRIDE = job["stride"]                      # frames between invokes
     WINDOW = job["smooth"]
@@ -169,7 +169,10 @@ led, led_on = b.led_pin()
 log = open("kws.log", "wb") if JOB_MODE and "log.on" in os.listdir() else None   # (a stateful model's input
 #   is consumed by its invoke: only job models are logged)
 flag = bytearray(1)
-mic = INMP441(*cfg["pins"], rate=RATE, bits=16, ibuf=8000)    # 250 ms of DMA buffers
+pins = cfg["pins"] or (b.i2s or {}).get("example_inmp441") or (14, 15, 32)
+if isinstance(pins, dict):
+    pins = (pins["sck"], pins["ws"], pins["sd"])
+mic = INMP441(pins[0], pins[1], pins[2], rate=RATE, bits=16, ibuf=8000)    # 250 ms of DMA buffers
 
 end = cfg["seconds"] * RATE
 samples = frames = invokes = detections = 0
