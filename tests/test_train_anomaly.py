@@ -42,13 +42,13 @@ def test_train_anomaly_quick_report(trained):
     assert r["metric"] == "auc" and r["synthetic"]
     assert r["engine"] == r["int8"], (r["engine"], r["int8"])
     assert abs(r["float"] - r["int8"]) <= 0.01 and r["int8_within_1_point"]
-    assert r["engine_identical_to_tflm"] == r["held_out"] >= 1000
+    assert r["engine_identical_to_tflm"] == r["held_out"] >= 700
     assert r["engine"] >= 0.95, f"quick AUC {r['engine']} below the target"
     # trained on normal windows only; every fault is held out and scored
     assert "per class: normal" in log and re.search(r"imbalance 0, misalignment 0, looseness 0, bearing_outer 0", log)
     assert set(r["per_fault"]) == {"imbalance", "misalignment", "looseness", "bearing_outer", "bearing_inner",
                                    "bearing_ball"}
-    assert all(v["auc"] >= 0.85 and v["windows"] >= 50 for v in r["per_fault"].values()), r["per_fault"]
+    assert all(v["auc"] >= 0.85 and v["windows"] >= 40 for v in r["per_fault"].values()), r["per_fault"]
     assert r["input"]["shape"] == [1, 21] and r["input"]["dtype"] == "int8"
     assert 0 < job["threshold"] < 1 and job["bins"][0] == [3, 9] and len(job["bins"]) == 21
     md = (out / "report.md").read_text()
@@ -180,5 +180,5 @@ def test_user_recordings_layout(tmp_path):
     np.savetxt(tmp_path / "normal" / "short.csv", np.ones(100))
     with pytest.raises(TinymlError, match="shorter than one window"):
         JOB.load(tmp_path)
-    proc = cli("train", "anomaly", "--quick", "--out", str(tmp_path / "o"), "--data", str(tmp_path / "nothing"))
-    assert proc.returncode == 1 and "tinyml: error: --data" in proc.stderr and "no folder 'normal'" in proc.stderr
+    with pytest.raises(TinymlError, match="no folder 'normal' of recordings"):
+        JOB.load(tmp_path / "nothing")
