@@ -97,6 +97,8 @@ def test_gesture_recording_survives_a_dropped_link(tmp_path):
     assert np.array_equal(rec, produced), "the recording is not the board's frames, once each, in order"
     _run_of(stream, rec)
     assert dropped["produced_after"] > dropped["produced_at_drop"], "the board stopped sampling without the host"
+    # The old stream() was still printing when mpremote came back: its Ctrl-C ended it (not the sampler).
+    assert "Ctrl-C interrupted the running code" in (tmp_path / "board.log").read_text()
     # How often the host reconnects depends on timing (a write the frozen board had begun can arrive cut short:
     # its CRC fails and it is asked again); what was recorded must not.
     assert sum("link lost" in m for m in messages) >= 2, messages

@@ -46,6 +46,7 @@ def _pump(timeout_ms):
             raise SystemExit(0)                 # the host closed the line: the board is switched off
         if c[0] == 3 and _executing[0]:
             _executing[0] = False               # one interrupt per Ctrl-C
+            sys.stderr.write("sim_repl: Ctrl-C interrupted the running code\n")     # the host's log of the board
             raise KeyboardInterrupt
         _rx.extend(c)
 
