@@ -31,7 +31,7 @@ def cached_model(recipe: str, make) -> Path:
     path = CACHE / (model_key(recipe, make)[:20] + ".tflite")
     if not path.exists():
         data = make()
-        tmp = path.with_suffix(".tmp")
+        tmp = path.with_suffix(f".{os.getpid()}.tmp")     # pytest workers may make the same model at once
         tmp.write_bytes(data)
         tmp.replace(path)
     return path

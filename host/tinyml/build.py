@@ -8,6 +8,7 @@ import subprocess
 from pathlib import Path
 
 from . import TinymlError, progress
+from .buildlock import serialized
 from .ops import KERNELS, engine_extras, kernel_sources, ops_header
 from .paths import BUILD, NATIVE, REPO, VENV_BIN
 from .toolchain import micropython_sources, patched_mpy_ld, require
@@ -69,6 +70,7 @@ def model_module(arch: str, info, name: str = "tinyml", small: bool = False, fea
                         features=features)
 
 
+@serialized
 def build_module(arch: str = "x64", ops=None, name: str = "tinyml", verbose: bool = False,
                  float_kernels: bool = True, small: bool = False, features=None) -> Path:
     """The native module for `arch` with the kernels for `ops` (all when None), with or without the kernels'
@@ -182,6 +184,7 @@ def module_sizes(mpy_path) -> dict:
     return sizes
 
 
+@serialized
 def build_hostlib(ops=None, sanitize: bool = False) -> Path:
     """The engine as a host shared library (same C sources, plus tm_host.c), for ctypes-driven tests."""
     selected = _selected(ops)

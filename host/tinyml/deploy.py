@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import TinymlError
+from .buildlock import serialized
 from .board_compat import (BoardReport, choose_arch, firmware_problem, loadable, match_board, memory_problem,
                            mpy_file_arch)
 from .paths import BUILD
@@ -164,6 +165,7 @@ def model_from_pack(data: bytes):
     return None
 
 
+@serialized
 def build_pack(model_path: Path, arch: str, name: str, small: bool):
     """(pack path, native module path): `tinyml pack`'s output, reused from build/deploy/ when the model, the
     arch and the engine build (whose path carries a digest of what it was built from) are the same."""

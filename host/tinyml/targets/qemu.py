@@ -25,6 +25,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from ..buildlock import serialized
 from ..paths import REPO  # the checkout, or the installed package's copy of ports/ (tinyml/_share)
 from .base import RunResult, Target, TargetError
 
@@ -51,6 +52,7 @@ def firmware_path(cpu: str = "m4", float_support: bool = True) -> Path:
     return FIRMWARE.parent.parent / f"qemu_mps2{variant}" / "firmware.elf"
 
 
+@serialized
 def build_firmware(force: bool = False, float_support: bool = True, cpu: str = "m4") -> Path:
     """The firmware image, built with the port's Makefile when missing (or always with `force`).
     float_support=False builds MicroPython without float objects, as some small boards ship it;

@@ -20,6 +20,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from ..buildlock import serialized
 from .base import TargetError
 from .qemu import COUNT_FILE, REPO, SCRIPT, QemuTarget, _require
 
@@ -29,6 +30,7 @@ ICOUNT_SHIFT = 5
 INSTALL_HINT = "run `make setup` (needs qemu-system-misc, clang-22, llvm-22, gcc-arm-none-eabi)"
 
 
+@serialized
 def build_firmware(force: bool = False) -> Path:
     """The firmware image, built with the port's Makefile when missing (or always with `force`)."""
     if FIRMWARE.exists() and not force:
