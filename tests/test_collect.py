@@ -68,24 +68,29 @@ def _board_pid(fs):
 def test_gesture_recording_survives_a_dropped_link(tmp_path):
     stream = _imu_stream(tmp_path / "imu.npy")
     fs, out = tmp_path / "board", tmp_path / "data"
-    seconds, rate = 4, 50
+    seconds, rate = 6, 50
     dropped, silent = {}, {}
     messages = []
 
     def break_the_link(frames, mpremote):
-        if frames >= 50 and not dropped:
+        if frames >= 30 and not silent:
+            # First the line goes silent without an error (a UART cable pulled): no byte for 1.5 s. The board's
+            # process is frozen meanwhile; the chip's FIFO (3.4 s) keeps what it samples.
+            pid = _board_pid(fs)
+            os.kill(pid, signal.SIGSTOP)
+            silent["frozen_at"] = frames
+
+            def thaw():
+                os.kill(pid, signal.SIGCONT)
+                silent["thawed"] = True
+            threading.Timer(1.5, thaw).start()
+        elif silent.get("thawed") and frames >= silent["frozen_at"] + 30 and not dropped:
             produced = (fs / "produced.bin").stat().st_size // 6
-            mpremote.kill()                     # the link dies mid-stream (mpremote killed)
+            mpremote.kill()                     # then the link dies mid-stream (mpremote killed)
             mpremote.wait()
             time.sleep(1.0)                     # and stays down for a second
             dropped.update(received=frames, produced_at_drop=produced,
                            produced_after=(fs / "produced.bin").stat().st_size // 6)
-        elif frames >= 120 and not silent:
-            # Then the line goes silent without an error (a UART cable pulled): no byte for 1.5 s. The
-            # board's process is frozen meanwhile; the chip's FIFO (3.4 s) keeps what it samples.
-            silent["pid"] = pid = _board_pid(fs)
-            os.kill(pid, signal.SIGSTOP)
-            threading.Timer(1.5, os.kill, (pid, signal.SIGCONT)).start()
 
     with serve_pty(fs, data=tmp_path / "imu.npy", log=tmp_path / "board.log") as port:
         path = collect(port, "gesture", "wing", seconds, out, board_opts=", log='produced.bin'", stall_s=1.0,
