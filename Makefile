@@ -14,8 +14,10 @@ setup:
 demo: setup
 	.venv/bin/tinyml demo $(if $(PORT),--port $(PORT))
 
+# One pytest worker per core (pytest-xdist), a test file's tests on one worker (module fixtures stay shared);
+# builds into the caches are serialized across workers (host/tinyml/buildlock.py). JOBS=1 runs serially.
 test: test-models setup
-	.venv/bin/python -m pytest -q tests
+	.venv/bin/python -m pytest -q -n $(or $(JOBS),$(shell nproc)) --dist loadfile tests
 
 # Before installing anything, the reference models the tests need (not downloadable: ../shared/models beside
 # the checkout, or TINYML_MODELS): when they are missing, one line saying so, and exit 2.
