@@ -31,8 +31,8 @@ Features, identical on host and device: the window as the ADC reads it (read_u16
 of its output only the 21 band energies (V^2), each taken as ln(E + 1e-10) with the port's math.log (host: Python's
 math.log on the same float32 value, then rounded to float32, as array('f') does on the device).
 
-The model (about 1,200 MACs): the 21 log energies are standardized (a Normalization layer, fitted on normal
-windows), encoded to 6 numbers and decoded back; the anomaly score it outputs is the mean over bands of
+The model (about 900 MACs, 7.5 KB as int8): the 21 log energies are standardized (a Normalization layer, fitted
+on normal windows), encoded to 6 numbers and decoded back; the anomaly score it outputs is the mean over bands of
 tanh(difference / 2)^2 between its reconstruction and its input, in [0, 1): a robust squared error (each band
 counts at most 1, so one extreme band cannot dominate, and int8 keeps resolution for normal windows).
 Training sees normal windows only; held-out data are normal windows and every fault. Metric: ROC AUC.

@@ -21,8 +21,8 @@ blurred by the lens (0.35-0.6 px), offset per pixel (+-0.3 degC, per device), gi
     drawn again. Past about 3.5 m an AMG8833 sees a person as one
     pixel a degree or two up, which a hot cup also is;
   - hot objects, in empty AND present frames (hard negatives): a radiator (40-65 degC panel at an edge), a
-    monitor or laptop (30-36 degC, under a pixel), a lamp or kettle (a small 60-100 degC spot), a cup of tea (50-70 degC,
-    tiny); each covers some pixels partly, so it reads as a few degrees above the room.
+    monitor or laptop (30-36 degC, under a pixel), a lamp or kettle (a small 60-100 degC spot), a cup of tea
+    (50-70 degC, tiny); each covers some pixels partly, so it reads as a few degrees above the room.
 The model sees, per pixel, (t - frame mean) / 4 and (t - 24) / 8: the shape and the absolute temperature (a
 person's skin is 31-35 degC, a radiator is not). With values on the sensor's 0.25 degC grid these are exact in
 float32 on the host and on any board (device/examples/thermal_presence.py computes them).
@@ -135,25 +135,37 @@ def sensor(rng):
             "noise": rng.uniform(0.12, 0.28)}
 
 
-def scene(present, rng):
-    """The true temperature (degC) over the field of view, at the fine grid, and the room temperature."""
+def room(rng):
+    """An empty room as the camera sees it, at the fine grid: (temperatures in degC, the room's temperature,
+    the mounting)."""
     n = SIZE * SUPER
     gy, gx = (np.mgrid[0:n, 0:n] + 0.5) / SUPER
-    room = rng.uniform(16, 28)
+    t_room = rng.uniform(16, 28)
     gxs, gys = rng.uniform(-0.12, 0.12, 2)
-    img = room + gxs * (gx - 4) + gys * (gy - 4)
-    mount = "wall" if rng.random() < 0.6 else "ceiling"
+    img = t_room + gxs * (gx - 4) + gys * (gy - 4)
     for _ in range(rng.choice([0, 0, 1, 1, 2])):
-        _hot_object(img, gx, gy, rng, room)
-    if present:     # a person the sensor cannot resolve (under MIN_CONTRAST_C on every pixel) is redrawn
-        for _ in range(50):
-            with_person = img.copy()
-            _person(with_person, gx, gy, rng, mount, room)
-            seen = _blur(_pixels(with_person - img), 0.5)
-            if seen.max() >= MIN_CONTRAST_C and seen.sum() >= MIN_HEAT_C_PX:
-                break
-        img = with_person
-    return img, room
+        _hot_object(img, gx, gy, rng, t_room)
+    return img, t_room, "wall" if rng.random() < 0.6 else "ceiling"
+
+
+def with_person(img, t_room, mount, rng):
+    """The room with a person in it. A person the sensor cannot resolve (after the lens, under MIN_CONTRAST_C on
+    every pixel or MIN_HEAT_C_PX in all) is drawn again: such a frame is not a "present" example."""
+    n = SIZE * SUPER
+    gy, gx = (np.mgrid[0:n, 0:n] + 0.5) / SUPER
+    for _ in range(50):
+        out = img.copy()
+        _person(out, gx, gy, rng, mount, t_room)
+        seen = _blur(_pixels(out - img), 0.5)
+        if seen.max() >= MIN_CONTRAST_C and seen.sum() >= MIN_HEAT_C_PX:
+            break
+    return out
+
+
+def scene(present, rng):
+    """The true temperature (degC) over the field of view, at the fine grid, and the room temperature."""
+    img, t_room, mount = room(rng)
+    return (with_person(img, t_room, mount, rng) if present else img), t_room
 
 
 def _pixels(fine):
@@ -190,13 +202,15 @@ class Presence(Job):
         return Dataset(x, y, CLASSES, synthetic=True, source=f"synthesized (seed {seed}; host/tinyml/jobs/presence.py)")
 
     def recording(self, schedule, seed, fps=10):
-        """Frames [n, 8, 8] at `fps` from one sensor in one room: `schedule` is [(seconds, present)]; each segment
-        one scene (the person keeps still), new noise every frame. What the simulated AMG8833 plays back."""
+        """Frames [n, 8, 8] at `fps` from one sensor in one room: `schedule` is [(seconds, present)]; in each
+        present segment a person somewhere in the room keeps still; new noise every frame. What the simulated
+        AMG8833 plays back."""
         rng = np.random.default_rng(seed)
         unit = sensor(rng)
+        empty, t_room, mount = room(rng)
         frames = []
         for secs, present in schedule:
-            img, _ = scene(present, rng)
+            img = with_person(empty, t_room, mount, rng) if present else empty
             frames += [capture(img, unit, rng) for _ in range(int(secs * fps))]
         return np.array(frames, np.float32)
 
