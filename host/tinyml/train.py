@@ -99,8 +99,11 @@ def evaluate(job, model_path, keras_model, x_test, y_test):
 
     float_out = keras_model.predict(x_test, verbose=0, batch_size=256)
     # the reference kernels: XNNPACK (the default delegate) rounds some int8 convolutions differently from TFLM
-    interp = tf.lite.Interpreter(model_content=model_bytes,
-                                 experimental_op_resolver_type=tf.lite.experimental.OpResolverType.BUILTIN_REF)
+    import warnings
+    with warnings.catch_warnings():     # "tf.lite.Interpreter is deprecated": it is still TF's int8 reference
+        warnings.simplefilter("ignore")
+        interp = tf.lite.Interpreter(model_content=model_bytes,
+                                     experimental_op_resolver_type=tf.lite.experimental.OpResolverType.BUILTIN_REF)
     interp.allocate_tensors()
     i_in, i_out = interp.get_input_details()[0]["index"], interp.get_output_details()[0]["index"]
     tflite_q, engine_q, tflm_q = [], [], []
@@ -132,10 +135,11 @@ def evaluate(job, model_path, keras_model, x_test, y_test):
 
 # Emulated cores whose instruction counts stand for a board's arch (one instruction per cycle assumed: the
 # Cortex-M4 and M3 issue most instructions in one cycle; loads, multiplies and branches can take 2-3).
-LATENCY_TARGETS = {"armv7emsp": ("qemu-m4", "Cortex-M4 instructions"), "armv7m": ("qemu-m3", "Cortex-M3 instructions")}
+LATENCY_TARGETS = {"armv7emsp": ("qemu-m4", "Cortex-M4 instructions"), "armv7m": ("qemu-m3", "Cortex-M3 instructions"),
+                   "xtensawin": ("qemu-xtensa", "Xtensa instructions (the xtensawin module on QEMU's LX core)")}
 
 
-def latency(model_path, boards, arches=("armv7emsp", "armv7m")):
+def latency(model_path, boards, arches=("armv7emsp", "armv7m", "xtensawin")):
     """Exact instructions per inference on the emulated cores, and what that is at each board's clock."""
     from .runner import bench
     counts, arena = {}, None
@@ -146,18 +150,28 @@ def latency(model_path, boards, arches=("armv7emsp", "armv7m")):
         arena = arena or result["arena_bytes"]
     per_board = {}
     for b in boards.values():
+        if b["arch"] not in counts:
+            continue
+        # MicroPython's own clock on the board and the cycles per instruction that `tinyml battery` assumes
+        # (boards/*.json "energy", with sources), else the chip's clock from "mcu" at one cycle per instruction
+        energy = b.get("energy", {})
+        hz = energy.get("clock_hz", {}).get("value")
+        cpi = energy.get("cycles_per_instruction", {}).get("value", 1.0)
         m = re.search(r"@(\d+) MHz", b.get("mcu", ""))
-        if m and b["arch"] in counts:
-            mhz = int(m.group(1))
-            per_board[b["id"]] = {"ms": round(counts[b["arch"]] / (mhz * 1e3), 3), "clock_mhz": mhz,
-                                  "basis": f"{LATENCY_TARGETS[b['arch']][1]} (emulated, exact) at one per cycle"}
+        if not hz and m:
+            hz = int(m.group(1)) * 1e6
+        if not hz:
+            continue
+        per_board[b["id"]] = {"ms": round(counts[b["arch"]] * cpi / hz * 1e3, 3), "clock_mhz": round(hz / 1e6),
+                              "basis": f"{LATENCY_TARGETS[b['arch']][1]}, emulated and exact, x {cpi:g} cycles "
+                                       f"each (an assumption: boards/{b['id']}.json)"}
     return {"instructions": {LATENCY_TARGETS[a][0]: n for a, n in counts.items()}, "arena_bytes": arena,
             "boards": per_board,
             "not_measured": sorted(b["id"] for b in boards.values() if b["arch"] not in counts)}
 
 
 def train(job_name, out_dir, data_dir=None, board_id=None, quick=False, seed=0, measure_latency=True, sizes=None,
-          latency_arches=("armv7emsp", "armv7m")):
+          latency_arches=("armv7emsp", "armv7m", "xtensawin")):
     """Run the recipe; returns the report dict (also written to out_dir/report.json). `sizes` overrides the
     job's quick/full sizes (the demo's)."""
     import tensorflow as tf
@@ -235,7 +249,7 @@ def train(job_name, out_dir, data_dir=None, board_id=None, quick=False, seed=0, 
     lat = None
     if measure_latency:
         _step(7, total, "Latency: instructions per inference on the emulated " +
-              " and ".join(LATENCY_TARGETS[a][1].split()[0] for a in latency_arches))
+              ", ".join(LATENCY_TARGETS[a][1].split()[0] for a in latency_arches) + " cores")
         lat = latency(model_path, load_boards(), latency_arches)
         print("      " + ", ".join(f"{k} {v:,} instructions" for k, v in lat["instructions"].items()) +
               f"; arena {lat['arena_bytes']} bytes")

@@ -107,7 +107,8 @@ def markdown(job, r):
         lines += ["", "## Latency per board", "",
                   "Instructions per inference counted exactly on emulated cores (" +
                   ", ".join(f"{k}: {v:,}" for k, v in lat["instructions"].items()) +
-                  "), turned into time at each board's clock assuming one instruction per cycle.", "",
+                  "), turned into time at the clock MicroPython runs each board at, with the cycles per instruction in the "
+                  "basis column (an assumption until measured on the board).", "",
                   "| board | clock | ms per inference | basis |", "|---|---|---|---|"]
         lines += [f"| {b} | {v['clock_mhz']} MHz | {v['ms']} | {v['basis']} |" for b, v in lat["boards"].items()]
         if lat.get("not_measured"):
