@@ -150,5 +150,5 @@ def read_images(path: Path) -> np.ndarray:
 
 JOB = Digits(
     name="digits", title="Handwritten digits (8x8, scikit-learn's bundled set)", metric="accuracy", target=0.95,
-    quick=Sizes(train=1437 * 2, test=0, epochs=8), full=Sizes(train=1437 * 12, test=0, epochs=40),
+    quick=Sizes(train=1437, test=0, epochs=10), full=Sizes(train=1437 * 12, test=0, epochs=40),
     data_layout=LAYOUT, extra={"lr": 3e-3, "classes": CLASSES, "scale": 16})
