@@ -23,9 +23,10 @@ from conftest import MODELS, REPO
 VENV_SITE = Path(sysconfig.get_path("purelib"))  # the project's .venv (make setup)
 # Top-level names (packages and their .dist-info) of what `tinyml check` imports besides the standard library.
 LIGHT_DEPS = ["numpy", "flatbuffers", "tflite_micro", "elftools:pyelftools"]
-# What a source tree to build from leaves out: outputs and caches, and the tests (not part of the package).
-NOT_SOURCES = shutil.ignore_patterns(".git", ".venv", "build", "dist", "__pycache__", "*.egg-info", ".pytest_cache",
-                                     ".hypothesis", "*.pyc", "*.o", "*.so", "*.mpy", "tests")
+# What the build reads: the packaging files, host/ and the directories setup.py copies into tinyml/_share.
+BUILD_INPUTS = ["setup.py", "setup.cfg", "pyproject.toml", "MANIFEST.in", "README.md",
+                "host", "boards", "device", "native_modules", "tools", "ports"]
+NOT_SOURCES = shutil.ignore_patterns("build", "dist", "__pycache__", "*.egg-info", "*.pyc", "*.o", "*.so", "*.mpy")
 
 
 def _run(cmd, **kw):
@@ -36,10 +37,15 @@ def _run(cmd, **kw):
 
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory):
-    """The wheel, built by setuptools' PEP 517 backend (what pip calls) from a copy of the tree, so that the
-    build leaves nothing in the checkout."""
+    """The wheel, built by setuptools' PEP 517 backend (what pip calls) from a copy of what the build reads, so
+    that the build leaves nothing in the checkout."""
     src = tmp_path_factory.mktemp("src") / "tinyml-mpy"
-    shutil.copytree(REPO, src, ignore=NOT_SOURCES, symlinks=True)
+    for name in BUILD_INPUTS:
+        if (REPO / name).is_dir():
+            shutil.copytree(REPO / name, src / name, ignore=NOT_SOURCES, symlinks=True)
+        else:
+            src.mkdir(exist_ok=True)
+            shutil.copy2(REPO / name, src / name)
     out = src / "dist"
     _run([sys.executable, "-c", f"import setuptools.build_meta as b; b.build_wheel({str(out)!r})"], cwd=src)
     wheels = list(out.glob("tinyml_mpy-*.whl"))
