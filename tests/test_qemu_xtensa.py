@@ -210,3 +210,18 @@ def test_emulated_mulsh_counts_as_one_instruction(target):
     out = target.run("import board\nprint(board.mul32high_cost())\n", {}).stdout.strip()
     # The emulated instruction itself is one of the counted; the cost is what it adds beyond one.
     assert int(out) == path, (out, path)
+
+
+def test_repl_over_pty_with_mpremote(target, xtfix_mpy, tmp_path):
+    """The REPL mode as a board over USB serial: the real mpremote copies the module to the board's
+    filesystem (QEMU's working directory) and runs code importing it."""
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "xtfix.mpy").write_bytes(xtfix_mpy)
+    board_dir = tmp_path / "board"
+    board_dir.mkdir()
+    mpremote = str(REPO / ".venv" / "bin" / "mpremote")
+    with target.serve_pty(board_dir) as port:
+        out = _run([mpremote, "connect", port, "cp", str(tmp_path / "src" / "xtfix.mpy"), ":xtfix.mpy", "+",
+                    "exec", "import sys, xtfix; print(sys.platform, xtfix.add(40, 2))"], timeout=60)
+    assert (board_dir / "xtfix.mpy").read_bytes() == xtfix_mpy
+    assert "qemu-xtensa 42" in out, out

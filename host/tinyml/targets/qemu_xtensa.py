@@ -14,10 +14,13 @@ instruction, as an ESP32 executes them: the firmware measures at boot what an em
 and takes it out.
 """
 
+import contextlib
 import os
+import pty
 import shutil
 import subprocess
 import sys
+import tty
 from pathlib import Path
 
 from ..buildlock import serialized
@@ -62,11 +65,33 @@ class QemuXtensaTarget(QemuTarget):
             raise TargetError(f"qemu-system-xtensa not found: {INSTALL_HINT}")
         return build_firmware()
 
-    def _script_command(self, firmware: Path) -> list:
+    def _qemu_command(self, firmware: Path, semihosting: str) -> list:
+        # The generic loader loads the ELF and sets the PC (-kernel leaves this core at its reset vector).
+        # At least one semihosting argument is needed: QEMU 7.2 crashes on the argument calls without any.
         return [_require("qemu-system-xtensa"), "-M", "sim", "-cpu", "de233_fpu", "-m", "64M",
-                "-nographic", "-monitor", "none", "-icount", f"shift={ICOUNT_SHIFT},sleep=off",
-                "-semihosting-config", f"enable=on,arg=firmware,arg={SCRIPT},arg={COUNT_FILE}",
-                "-device", f"loader,file={firmware},cpu-num=0"]
+                "-display", "none", "-monitor", "none", "-icount", f"shift={ICOUNT_SHIFT},sleep=off",
+                "-semihosting-config", semihosting, "-device", f"loader,file={firmware},cpu-num=0"]
 
+    def _script_command(self, firmware: Path) -> list:
+        return self._qemu_command(firmware, f"enable=on,arg=firmware,arg={SCRIPT},arg={COUNT_FILE}")
+
+    @contextlib.contextmanager
     def serve_pty(self, workdir, timeout: float = 10):
-        raise TargetError("qemu-xtensa has no serial REPL yet: use tinyml invoke/bench/run (script mode)")
+        """Start the firmware's REPL with `workdir` as its filesystem and yield a /dev/pts path for mpremote,
+        as a real board over USB serial; QEMU is stopped on exit. The REPL is on the semihosting console,
+        which QEMU 7.2's Xtensa sim reads from its own stdin and writes to its stdout (it ignores
+        -semihosting-config chardev=), so QEMU gets the master side of a new pseudo-terminal as both."""
+        firmware = self._firmware()
+        master, slave = pty.openpty()
+        tty.setraw(slave)
+        cmd = self._qemu_command(firmware, "enable=on,arg=firmware")   # no script: the REPL
+        try:
+            proc = subprocess.Popen(cmd, cwd=workdir, stdin=master, stdout=master, stderr=subprocess.DEVNULL)
+        finally:
+            os.close(master)
+        try:
+            yield os.ttyname(slave)
+        finally:
+            proc.kill()
+            proc.wait()
+            os.close(slave)
