@@ -70,13 +70,13 @@ class Gesture(Job):
     def path(self, label, t, rng, start=None):
         """Hand position [len(t), 3] in metres (x right, y forward, z up) at times t (seconds) for one gesture,
         and the fraction of the gesture done at each t (for the wrist's turn). The gesture starts at `start`
-        seconds, by default anywhere from 0.2 s before the window (a board woken by the motion starts sampling
+        seconds, by default anywhere from 0.08 s before the window (a board woken by the motion starts sampling
         late) to where it still ends inside the window."""
         size = rng.uniform(0.15, 0.35)
         # people draw at 0.6-1.4 m/s: a big "W" takes longer than a small "L"
         dur = float(np.clip(PATH_LENGTH.get(label, 1.5) * size / rng.uniform(0.6, 1.4), 0.6, 1.1))
         if start is None:
-            start = rng.uniform(-0.1, max(t[-1] - dur, 0) + 0.02)
+            start = rng.uniform(-0.08, max(t[-1] - dur, 0) + 0.02)
         u = (t - start) / dur
         aspect, slant = rng.uniform(0.7, 1.3), rng.uniform(-0.25, 0.25)
         if label == "circle":
@@ -88,8 +88,11 @@ class Gesture(Job):
             xy = _strokes([(0, 1), (0.25, 0), (0.5, mid), (0.75, 0), (1, 1)], u)
         elif label == "slope":
             xy = _strokes([(0, 1), (0, 0), (rng.uniform(0.7, 1.1), 0)], u)
-        elif label == "shake":
-            f = rng.uniform(3.0, 6.5)
+        elif label == "shake":      # several back-and-forths: at least three at 3.5-7 Hz over 0.8-1.2 s
+            dur = rng.uniform(0.8, 1.2)
+            start = min(start, t[-1] - dur + 0.02) if start > 0 else start
+            u = (t - start) / dur
+            f = rng.uniform(3.5, 7.0)
             amp = rng.uniform(0.01, 0.03)
             env = min_jerk(u * 4) * min_jerk((1 - u) * 4)
             pos = np.zeros((len(t), 3))
@@ -127,7 +130,7 @@ class Gesture(Job):
         p0, progress = self.path(label, t, np.random.default_rng(seed), start)
         pp, _ = self.path(label, t + h, np.random.default_rng(seed), start)
         acc = (pp - 2 * p0 + pm) / (h * h) / 9.81            # in g, world frame
-        wrist = rng.uniform(-0.3, 0.3) * 4 * progress * (1 - progress)   # the wrist turns, then turns back
+        wrist = rng.uniform(-0.25, 0.25) * 4 * progress * (1 - progress)   # the wrist turns, then turns back
         world = acc + np.array([0.0, 0.0, 1.0])
         # the sensor frame at each sample: R(roll + wrist, pitch)^T @ world (rotations about x, then y)
         roll = who["roll"] + wrist

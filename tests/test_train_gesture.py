@@ -1,0 +1,65 @@
+"""`tinyml train gesture --data DIR`: the user's own recordings in the documented layout (DIR/<class>/*.csv),
+trained end to end, held out by whole recordings; and the errors a wrong folder gets. (The synthetic path, the
+report and the device app run in tests/test_demo.py, which is `make demo` at the tests' size.)"""
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from conftest import REPO
+from tinyml import TinymlError
+from tinyml.jobs.gesture import CLASSES, JOB, WINDOW
+
+
+def _write_recordings(root, per_class=6, seed=3):
+    rng = np.random.default_rng(seed)
+    for label in CLASSES:
+        (root / label).mkdir(parents=True)
+        for i in range(per_class):
+            rec = JOB.window(label, rng, n=WINDOW + 16)
+            with open(root / label / f"{i:03d}.csv", "w") as f:
+                f.write("ax,ay,az\n")
+                for row in rec:
+                    f.write(",".join(f"{v:.5f}" for v in row) + "\n")
+
+
+def test_train_on_the_users_recordings(tmp_path):
+    _write_recordings(tmp_path / "mydata")
+    ds = JOB.load(tmp_path / "mydata")
+    # each 80-row recording gives one 64-row window (windows start every 32 rows)
+    assert ds.x.shape == (len(CLASSES) * 6, WINDOW, 3) and not ds.synthetic
+    assert len(np.unique(ds.groups)) == len(CLASSES) * 6
+    proc = subprocess.run([sys.executable, "-m", "tinyml.cli", "train", "gesture", "--data", str(tmp_path / "mydata"),
+                           "--out", str(tmp_path / "run"), "--quick", "--no-latency"],
+                          capture_output=True, text=True, cwd=REPO, timeout=600)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    assert "SYNTHETIC" not in proc.stdout and "held out (whole recordings)" in proc.stdout
+    report = json.loads((tmp_path / "run" / "report.json").read_text())
+    assert report["synthetic"] is False and report["data"] == str(tmp_path / "mydata")
+    assert report["held_out"] == 6          # 20 % of 30 recordings, one window each
+    assert report["engine"] == report["int8"] and report["engine_identical_to_tflm"] == report["held_out"]
+    assert "The data are synthetic" not in (tmp_path / "run" / "report.md").read_text()
+
+
+def test_a_wrong_folder_is_named(tmp_path):
+    with pytest.raises(TinymlError, match="no such folder"):
+        JOB.load(tmp_path / "nothing")
+    (tmp_path / "d" / "circle").mkdir(parents=True)
+    (tmp_path / "d" / "square").mkdir()
+    with pytest.raises(TinymlError, match="folder 'square' is not a class of this job"):
+        JOB.load(tmp_path / "d")
+    (tmp_path / "d" / "square").rmdir()
+    (tmp_path / "d" / "circle" / "a.csv").write_text("1,2\n3,4\n")
+    with pytest.raises(TinymlError, match="no recordings for idle, wing, slope, shake"):
+        JOB.load(tmp_path / "d")
+    for c in CLASSES[:1] + CLASSES[2:]:
+        (tmp_path / "d" / c).mkdir(exist_ok=True)
+        (tmp_path / "d" / c / "a.csv").write_text("0,0,1\n")
+    with pytest.raises(TinymlError, match=r"a.csv: expected rows of 3 values"):
+        JOB.load(tmp_path / "d")
+    proc = subprocess.run([sys.executable, "-m", "tinyml.cli", "train", "juggling", "--out", str(tmp_path / "x")],
+                          capture_output=True, text=True, cwd=REPO, timeout=120)
+    assert proc.returncode == 1 and "unknown job 'juggling'" in proc.stderr
