@@ -128,30 +128,55 @@ def test_a_gap_longer_than_the_ring_is_an_error(tmp_path):
     assert not (tmp_path / "data" / "wing").exists()
 
 
-def test_presence_and_kws_recordings(tmp_path):
+def test_presence_recording_through_a_ring_that_wraps(tmp_path):
     frames = (20.0 + 0.25 * (np.arange(600 * 64).reshape(600, 8, 8) % 97)).astype(np.float32)
     frames[:, 0, 0] = 0.25 * np.arange(600)     # each frame unlike the others (0.25 degC is the chip's step)
     np.save(tmp_path / "thermal.npy", frames)
-    pcm = ((np.arange(16000 * 30) * 13) % 60000 - 30000).astype(np.int16)
-    np.save(tmp_path / "mic.npy", pcm)
     fs = tmp_path / "board"
-    with serve_pty(fs, data={"thermal": tmp_path / "thermal.npy", "mic": tmp_path / "mic.npy"}) as port:
-        npy = collect(port, "presence", "present", 1, tmp_path / "data", echo=lambda m: None,
-                      board_opts=", log='thermal.bin'")
-        wav = collect(port, "kws", "speech", 0.5, tmp_path / "data", echo=lambda m: None)
+    with serve_pty(fs, data={"thermal": tmp_path / "thermal.npy"}) as port:
+        # a ring of 12 frames for 20: it wraps while the host keeps up
+        npy = collect(port, "presence", "present", 2, tmp_path / "data", echo=lambda m: None,
+                      board_opts=", log='thermal.bin', ring_frames=12")
     got = np.load(npy)
-    assert got.shape == (10, 8, 8)
+    assert got.shape == (20, 8, 8)
     assert np.array_equal(got, decode("presence", (fs / "thermal.bin").read_bytes()))
     # The AMG8833 has no FIFO: a tick delayed by a loaded host may read a frame twice or skip one (reported as
     # a warning), so here each frame must be one of the stream's, in order.
     rows = [int(np.flatnonzero((frames == f).all(axis=(1, 2)))[0]) for f in got]
-    assert rows == sorted(rows) and rows[-1] - rows[0] <= 12
+    assert rows == sorted(rows) and rows[-1] - rows[0] <= 24
+
+
+def test_kws_recording_and_audio_lost_while_the_board_stalls(tmp_path):
+    """A clean recording is one contiguous run of the microphone's samples. Then a port's silent failure: it
+    drops I2S audio without a word when the program is away longer than the I2S buffer (0.5 s); the sampler
+    notices the late completion, and collect refuses the recording instead of writing it with a gap."""
+    pcm = ((np.arange(16000 * 30) * 13) % 60000 - 30000).astype(np.int16)
+    np.save(tmp_path / "mic.npy", pcm)
+    fs = tmp_path / "board"
+    with serve_pty(fs, data={"mic": tmp_path / "mic.npy"}) as port:
+        wav = collect(port, "kws", "speech", 0.5, tmp_path / "data", name="clean", echo=lambda m: None)
+
+        def stall_the_board():
+            produced = fs / "produced.bin"      # the second recording has begun when its log has audio
+            while not (produced.exists() and produced.stat().st_size > 0):
+                time.sleep(0.05)
+            pid = _board_pid(fs)
+            os.kill(pid, signal.SIGSTOP)
+            time.sleep(0.8)
+            os.kill(pid, signal.SIGCONT)
+        staller = threading.Thread(target=stall_the_board)
+        staller.start()
+        with pytest.raises(TinymlError, match="the board missed samples .* I2S buffer overflowed"):
+            collect(port, "kws", "speech", 1.2, tmp_path / "data", name="stalled", install=False,
+                    echo=lambda m: None, board_opts=", log='produced.bin'")
+        staller.join()
     with wave.open(str(wav)) as w:
         assert (w.getframerate(), w.getnchannels(), w.getsampwidth()) == (16000, 1, 2)
         audio = np.frombuffer(w.readframes(w.getnframes()), "<i2")
     assert len(audio) == 8000
     k0 = int(np.flatnonzero(pcm == audio[0])[0])
     assert np.array_equal(pcm[k0:k0 + len(audio)], audio), "the audio is not one contiguous run of the mic's"
+    assert not (tmp_path / "data" / "speech" / "stalled.wav").exists()
 
 
 def test_cli_collect_and_its_errors(tmp_path):

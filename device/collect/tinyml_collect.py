@@ -107,26 +107,41 @@ class AdcReading:
 
 class I2sMic:
     """INMP441 on I2S: 16-bit mono little-endian PCM. Driven by the I2S completion callback (no timer): each
-    0.1 s buffer is pushed and the next read started, while the I2S keeps sampling into its own buffer."""
+    0.1 s buffer is pushed and the next read started, while the I2S keeps sampling into its own buffer (ibuf,
+    0.5 s). A port drops audio without a word when the program comes back later than that, so a completion
+    more than ibuf after the previous one is counted as an overrun.
+    Audio is recorded first and sent after (stream_when_done): 32 KB/s is more than a UART carries, and a
+    print that blocks on a full link would hold up the callbacks until the I2S buffer overflows (seen on
+    unix-sim with a slow host). So the whole recording must fit in RAM."""
     frame_bytes = 2
     tick_hz = 0
+    buffered = True
+    stream_when_done = True
 
     def __init__(self, rate_hz, opts):
         from tinyml_device.drivers.inmp441 import INMP441
-        self.mic = INMP441(opts.get("sck", 14), opts.get("ws", 15), opts.get("sd", 32), rate=rate_hz)
+        ibuf = opts.get("ibuf", rate_hz)                 # bytes: 0.5 s of 16-bit audio
+        self.mic = INMP441(opts.get("sck", 14), opts.get("ws", 15), opts.get("sd", 32), rate=rate_hz, ibuf=ibuf)
+        self.ibuf_ms = ibuf * 1000 // (2 * rate_hz)
         self.buf = bytearray(2 * (rate_hz // 10))
         self.push = None
+        self.last = None
+        self.overruns = 0
 
     def begin(self):
         self.mic.start(self.buf, self._done)
 
     def _done(self, buf):
+        now = time.ticks_ms()
+        if self.last is not None and time.ticks_diff(now, self.last) > self.ibuf_ms:
+            self.overruns += 1
+        self.last = now
         self.push(buf, len(buf) // 2)
         if self.push is not None:
             self.mic.start(buf, self._done)
 
     def poll(self):
-        return 0
+        return self.overruns
 
     def end(self):
         self.push = None
@@ -155,6 +170,10 @@ class Recording:
         fb = self.fb = self.src.frame_bytes
         self.total = frames
         self.capacity = min(frames, ring_frames or frames)
+        self.send_after = getattr(self.src, "stream_when_done", False)
+        if self.send_after and self.capacity < frames:
+            raise ValueError("%s is recorded into RAM and sent after: ring_frames must hold the whole "
+                             "recording" % job)
         self.ring = bytearray(self.capacity * fb)
         self.produced = 0
         self.overruns = 0
@@ -175,16 +194,22 @@ class Recording:
             self.timer.init(mode=Timer.PERIODIC, freq=self.src.tick_hz, callback=self._tick_cb)
 
     def _push(self, buf, n):
-        """Frames into the ring (overwriting the oldest when the host is away too long: stream() says LOST)."""
+        """Frames into the ring (overwriting the oldest when the host is away too long: stream() says LOST).
+        At most two block copies (the ring wraps once), not a loop per frame: audio pushes 1600 frames a time."""
         n = min(n, self.total - self.produced)
+        if n <= 0:
+            return
         fb, cap = self.fb, self.capacity
         mv = memoryview(buf)
-        for i in range(n):
-            at = ((self.produced + i) % cap) * fb
-            self.ring[at:at + fb] = mv[i * fb:(i + 1) * fb]
-        if self.log is not None and n:
+        if self.log is not None:
             self.log.write(mv[0:n * fb])
             self.log.flush()
+        done = n - cap if n > cap else 0        # a push larger than the ring: its first frames are overwritten
+        while done < n:
+            at = (self.produced + done) % cap
+            k = min(n - done, cap - at)
+            self.ring[at * fb:(at + k) * fb] = mv[done * fb:(done + k) * fb]
+            done += k
         self.produced += n
         if self.produced >= self.total:
             self._finish()
@@ -217,12 +242,21 @@ class Recording:
             self.timer.deinit()
             self.timer = None
 
+    def overrun_count(self):
+        """Frames lost or mistimed: sensor FIFO overflows / late I2S completions, and late ticks."""
+        return (self.overruns if self.src.tick_hz else self.src.poll()) + self.late
+
     def emit(self, seq, n):
+        """One line: frames seq..seq+n (n <= chunk, all still in the ring), copied out in at most two blocks."""
         fb, cap = self.fb, self.capacity
-        for i in range(n):
-            at = ((seq + i) % cap) * fb
-            self.out[i * fb:(i + 1) * fb] = self.ring[at:at + fb]
-        data = memoryview(self.out)[0:n * fb]
+        ring, out = memoryview(self.ring), self.out
+        done = 0
+        while done < n:
+            at = (seq + done) % cap
+            k = min(n - done, cap - at)
+            out[done * fb:(done + k) * fb] = ring[at * fb:(at + k) * fb]
+            done += k
+        data = memoryview(out)[0:n * fb]
         head = "%d %d" % (seq, n)
         crc = crc32(data, crc32(head.encode())) & 0xFFFFFFFF
         print("#TM", head, "%08x" % crc, b2a_base64(data).decode().strip())
@@ -255,13 +289,15 @@ def stream(seq=0):
             print("#TM LOST %d %d" % (seq, oldest))
             return
         n = min(r.produced - seq, r.chunk)
+        if r.send_after and r.produced < r.total:
+            n = 0                   # nothing on the link while recording (see I2sMic)
         if n > 0:
             r.emit(seq, n)
             seq += n
             time.sleep_ms(0)        # let the port run pending callbacks (the sampler) between lines
         elif seq >= r.total:
             r.stop()
-            print("#TM END %d %d" % (r.total, r.overruns + r.late))
+            print("#TM END %d %d" % (r.total, r.overrun_count()))
             return
         else:
             time.sleep_ms(20)

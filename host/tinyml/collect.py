@@ -3,8 +3,8 @@
 
 The board side is device/collect/tinyml_collect.py: Timer (or I2S) callbacks sample the job's sensor into a RAM
 ring; `stream(seq)` prints the ring from frame `seq` as numbered lines with a CRC-32. This side drives it with
-the real `mpremote`: one call copies the sampler and the driver it needs and starts it (after mpremote's soft
-reset, so nothing from before runs), then `mpremote resume exec stream(seq)` follows the lines. When the link
+the real `mpremote`: one run copies the sampler and the driver it needs, starts it (after mpremote's soft
+reset, so nothing from before runs) and follows its lines (`stream(0)`). When the link
 drops (mpremote dies, the cable is pulled), the board keeps sampling; the next `resume` connection interrupts
 the old stream() with its Ctrl-C (the sampler, in callbacks, is not interrupted) and asks again from the first
 frame not yet received. A line with a wrong CRC or out of order is discarded and asked again the same way.
@@ -123,6 +123,7 @@ def parse_line(line: str):
 # The board prints a line at least every sampler tick (at most 0.1 s) while frames arrive: this long a silence
 # means a dead link that mpremote has not noticed (a UART cable pulled: no error, just no bytes).
 STALL_S = 5.0
+START_S = 120.0         # copying the sampler and drivers: a few seconds over USB, more over a slow UART
 
 
 def _lines(proc, stall_s, first_s=15.0):
@@ -156,10 +157,10 @@ def _mpremote(port, *args):
     return [venv_tool("mpremote"), "connect", port, *args]
 
 
-def install_and_start(port, job, frames, board_opts="", install=True):
-    """Copy the sampler and its drivers (mpremote soft-resets the board first: a clean interpreter), start the
-    recording. install=False: only start another recording with what is there (mpremote resume: the previous
-    recording, finished, is replaced). Returns the board's START line."""
+def start_args(job, frames, board_opts="", install=True):
+    """mpremote's arguments that copy the sampler and its drivers (after mpremote's soft reset: a clean
+    interpreter) and start the recording. install=False: only start another recording with what is there
+    (mpremote resume; the previous recording, finished, is replaced)."""
     sink = SINKS[job]
     args = ["resume"]
     if install:
@@ -174,18 +175,11 @@ def install_and_start(port, job, frames, board_opts="", install=True):
             for src in files:
                 args += ["+", "cp", str(src), f":tinyml_device/{src.relative_to(pkg).as_posix()}"]
         args.append("+")
-    args += ["exec", f"import tinyml_collect as T; T.start({job!r}, {frames}{board_opts})"]
-    try:
-        proc = subprocess.run(_mpremote(port, *args), capture_output=True, text=True, timeout=120)
-    except subprocess.TimeoutExpired:
-        raise TinymlError(f"the board on {port} did not answer within 120 s: is it running MicroPython?") from None
-    except FileNotFoundError:
-        raise TinymlError("mpremote is not installed: run `make setup`") from None
-    starts = [p for p in map(parse_line, proc.stdout.splitlines()) if p and p[0] == "start"]
-    if proc.returncode != 0 or not starts:
-        lines = (proc.stderr + proc.stdout).strip().splitlines() or [f"mpremote exited {proc.returncode}"]
-        raise TinymlError(f"could not start the {job} sampler on {port}: {lines[-1]}")
-    return starts[0]
+    return args + ["exec", f"import tinyml_collect as T; T.start({job!r}, {frames}{board_opts})"]
+
+
+def _stream_args(seq):
+    return ["exec", f"import tinyml_collect as T; T.stream({seq})"]
 
 
 def collect(port, job, label, seconds, out_dir, *, name=None, board_opts="", install=True, reconnect_s=30.0,
@@ -204,24 +198,36 @@ def collect(port, job, label, seconds, out_dir, *, name=None, board_opts="", ins
     frames = max(1, round(seconds * sink.rate_hz))
     echo(f"starting the {job} sampler on {port}: {sink.what}, {frames} frames" if install else
          f"recording {frames} frames")
-    install_and_start(port, job, frames, board_opts, install)
     got = bytearray()
-    drops, last_progress = 0, time.monotonic()
+    started, drops, last_progress = False, 0, time.monotonic()
     while True:
         seq = len(got) // sink.frame_bytes
-        proc = subprocess.Popen(_mpremote(port, "resume", "exec", f"import tinyml_collect as T; T.stream({seq})"),
-                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-        ended = False
+        # The first connection starts the recording and follows it in one mpremote run (no second start-up
+        # between them, so a small ring is enough); the next ones resume from the first frame missing.
+        args = (start_args(job, frames, board_opts, install) + ["+"] + _stream_args(0) if not started else
+                ["resume"] + _stream_args(seq))
         try:
-            for line in _lines(proc, stall_s):
+            proc = subprocess.Popen(_mpremote(port, *args), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                    text=True)
+        except FileNotFoundError:
+            raise TinymlError("mpremote is not installed: run `make setup`") from None
+        ended, last_other = False, ""
+        try:
+            for line in _lines(proc, stall_s, first_s=START_S if not started else 15.0):
                 if line is None:
+                    if not started:
+                        raise TinymlError(f"the board on {port} did not answer within {START_S:g} s: is it "
+                                          f"running MicroPython?")
                     echo(f"nothing from the board for {stall_s:g} s or more: dropping the connection")
                     break
                 item = parse_line(line)
                 if item is None:
+                    last_other = line.strip() or last_other
                     continue
                 kind = item[0]
-                if kind == "data":
+                if kind == "start":
+                    started = True
+                elif kind == "data":
                     _, at, n, payload = item
                     if at != len(got) // sink.frame_bytes or len(payload) != n * sink.frame_bytes:
                         echo(f"frames {at}..{at + n} out of order (have {len(got) // sink.frame_bytes}): asking again")
@@ -241,9 +247,9 @@ def collect(port, job, label, seconds, out_dir, *, name=None, board_opts="", ins
                 elif kind == "end":
                     overruns = int(item[2])
                     if overruns and sink.late_is_error:
-                        raise TinymlError(f"the board missed samples ({overruns} sensor FIFO overflow(s) or late "
-                                          f"timer ticks): the recording has gaps; record again with less running "
-                                          f"on the board")
+                        raise TinymlError(f"the board missed samples ({overruns} overrun(s): a sensor FIFO or the "
+                                          f"I2S buffer overflowed, or a timer tick came late): the recording has "
+                                          f"gaps; record again with less running on the board")
                     if overruns:
                         echo(f"warning: {overruns} frame(s) read a period or more late (a frame may repeat or be "
                              f"skipped; each {job} frame is an example on its own, so the recording is kept)")
@@ -253,6 +259,8 @@ def collect(port, job, label, seconds, out_dir, *, name=None, board_opts="", ins
             if proc.poll() is None:
                 proc.terminate()
             proc.wait()
+        if not started:
+            raise TinymlError(f"could not start the {job} sampler on {port}: {last_other or 'mpremote exited'}")
         if ended and len(got) == frames * sink.frame_bytes:
             break
         drops += 1
