@@ -198,7 +198,7 @@ def train(job_name, out_dir, data_dir=None, board_id=None, quick=False, seed=0, 
     else:
         train_ds, test_ds = job.dataset(sizes, seed)
         print(f"      {'SYNTHETIC: ' if train_ds.synthetic else ''}{len(train_ds)} training and {len(test_ds)} "
-              f"held-out windows {'generated' if train_ds.synthetic else 'from'} ({train_ds.source})")
+              f"held-out windows; {train_ds.source}")
     if job.train_classes:   # one-class training (anomaly detection): the other classes are only held out
         keep = [train_ds.classes.index(c) for c in job.train_classes]
         train_ds = train_ds.subset(np.flatnonzero(np.isin(train_ds.y, keep)))
