@@ -98,6 +98,17 @@ def test_device_app_detects_and_matches_the_host(trained, tmp_path):
     assert all((bo == ho).all() for (_, bo, _), (_, ho, _) in zip(board, host)), "outputs differ"
     assert [d for _, _, d in board] == [d for _, _, d in host]
 
+    # the report's streaming metrics score invokes with the same numbers (the same sums, every invoke)
+    from tinyml.hostlib import HostEngine
+    from tinyml.model_info import read_model
+    info = read_model(out / "model.tflite")
+    engine = HostEngine((out / "model.tflite").read_bytes(), ops=info.op_names)
+    sums, _ = kws.JOB.stream_scores(engine, np.array(job["input_table"], np.int8), pcm[:seconds * RATE],
+                                    job["output_zero_point"])
+    engine.close()
+    outs = [int(o[0]) - job["output_zero_point"] for _, o, _ in board]
+    assert list(sums) == [sum(outs[j - 2:j + 1]) for j in range(2, len(outs))]
+
     # and it heard each keyword once, while (or just after) it was said; the quick model may also take one of
     # the confusable phrases said after each keyword ("hey I O U", "hey Siri"...) for it, but not more
     times = [float(t) for t in re.findall(r"DETECTED 'Hey IoT' at ([\d.]+) s", text)]

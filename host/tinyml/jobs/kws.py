@@ -6,19 +6,20 @@ Design: a non-stateful model over a sliding window (100 frames x 40, one second)
 than microWakeWord's stateful streaming model. The engine runs those bit-exactly (tests/test_streaming_models.py),
 but Keras has no layer that converts to their VAR_HANDLE/READ_VARIABLE/ASSIGN_VARIABLE ring buffers, and
 writing that converter was not possible in this job's time. The cost is compute: each invoke sees the whole
-second again (about 0.4 M MACs every 100 ms instead of a slice every 30 ms), which an ESP32 does in a few ms.
+second again (0.57 M MACs every 100 ms instead of a slice every 30 ms): 3.6 ms on a 180 MHz Cortex-M4.
 
 Classes: hey_iot (the keyword ends inside the window), speech (any other speech, including confusable phrases:
 "hey", "I O T", "hey I O U", "hey Siri"...), background (noise, hum, music, babble with no near speaker).
 
 Detection, as on the device (device/examples/keyword_spotter.py): the hey_iot output (int8) of the last SMOOTH
 invokes summed, compared with an integer threshold: mean probability > cutoff. The cutoff is chosen on
-calibration streams (new voices, not the held-out ones): the lowest with no false accept there, unless that
-costs more than 10 % false rejects. The report gives false accepts per hour on held-out negative streams (long
+calibration streams (the training voices in new scenes; the reported numbers come from streams of the held-out
+voices): the lowest with no false accept there, unless that costs more than 10 % false rejects. The report gives false accepts per hour on held-out negative streams (long
 stretches of other speech and non-speech), the false-reject rate on held-out keyword utterances in streams, and
 the DET-like curve of one against the other.
 
-Data: synthetic (host/tinyml/jobs/kws_data.py: espeak-ng voices, rooms, noise, music, babble), or the user's
+Data: synthetic (host/tinyml/jobs/kws_data.py: espeak-ng voices, rooms, noise, music, babble; half the windows
+are single scenes, half are every invoke's window of long negative streams), or the user's
 16 kHz mono WAV recordings: DIR/hey_iot/*.wav (one "Hey IoT" per file), DIR/speech/*.wav (anything else said),
 DIR/background/*.wav (the room without speech). Dataset.x holds the frontend's uint16 frames [n, 100, 40]."""
 
@@ -99,13 +100,22 @@ class KeywordSpotting(Job):
         size = min(max(n // 8, 48), 800)
         self.banks(size, size, seed)            # espeak-ng once, here; the workers read the cache
         self.bank_args.append((size, seed))     # the streams reuse these voices (report_extra)
-        y = rng.choice(len(CLASSES), size=n, p=[0.4, 0.35, 0.25])
+        # half the windows: one scene each (the keyword placed near the window's end, or other speech, or none);
+        # the other half: every invoke's window of 20 s negative streams, as the device sees them (many cheap,
+        # realistic negatives: a wake word model is judged on false accepts per hour)
+        n_clips = n // 2
+        y = rng.choice(len(CLASSES), size=n_clips, p=[0.7, 0.2, 0.1])
         # both cores: scenes and features in chunks, each from its own seed (the same data for any worker count)
-        chunks = [(y[i:i + CHUNK_CLIPS], [seed, i], size, seed) for i in range(0, n, CHUNK_CLIPS)]
+        chunks = [(y[i:i + CHUNK_CLIPS], [seed, i], size, seed) for i in range(0, n_clips, CHUNK_CLIPS)]
+        n_segments = int(np.ceil((n - n_clips) / ((20 * 100 - FRAMES) // STRIDE)))
+        chunks += [(n_segments * k // 2, n_segments * (k + 1) // 2, [seed, 10 ** 6 + k], size, seed) for k in range(2)]
         import multiprocessing
         from concurrent.futures import ProcessPoolExecutor
         with ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("spawn")) as pool:
-            x = np.concatenate(list(pool.map(_clips, chunks)))
+            parts = list(pool.map(_clips, chunks))
+        xs = [p for p in parts if not isinstance(p, tuple)] + [p[0] for p in parts if isinstance(p, tuple)]
+        ys = [y] + [p[1] for p in parts if isinstance(p, tuple)]
+        x, y = np.concatenate(xs)[:n], np.concatenate(ys)[:n]
         return Dataset(x, y, CLASSES, synthetic=True,
                        source=f"synthesized with espeak-ng voices in generated rooms (seed {seed})")
 
@@ -168,18 +178,7 @@ class KeywordSpotting(Job):
             start = int(rng.uniform(0.8, 1.4) * kd.RATE)
             pos.append(kd.scene(seg, rng, [(u, start)], babble=other))
             spans.append((i * seg + start, i * seg + start + len(u)))
-        neg = []
-        for _ in range(int(np.ceil(negative_minutes * 3))):
-            n = 20 * kd.RATE
-            speech = []
-            if rng.random() >= 0.4:
-                t = int(rng.uniform(0, 2) * kd.RATE)
-                while t < n:
-                    pool = conf if rng.random() < 0.5 else other
-                    u = pool[rng.integers(len(pool))]
-                    speech.append((u, t))
-                    t += len(u) + int(rng.uniform(0.2, 3) * kd.RATE)
-            neg.append(kd.scene(n, rng, speech, babble=other))
+        neg = [negative_segment(banks, rng)[0] for _ in range(int(np.ceil(negative_minutes * 3)))]
         return np.concatenate(pos), spans, np.concatenate(neg)
 
     def stream_scores(self, engine, table, pcm, out_zp):
@@ -188,8 +187,9 @@ class KeywordSpotting(Job):
         frames = frontend().process(pcm)
         q_in = table[to_int8(frames).astype(np.int32) + 128]
         ends = np.arange(FRAMES - 1, len(frames), STRIDE)
-        outs = np.array([int(engine.invoke([q_in[e - FRAMES + 1:e + 1][None]])[0][0]) for e in ends],
-                        np.int64) - out_zp
+        kw = CLASSES.index("hey_iot")
+        outs = np.array([int(np.frombuffer(engine.invoke([q_in[e - FRAMES + 1:e + 1][None]])[0], np.int8)[kw])
+                         for e in ends], np.int64) - out_zp
         csum = np.concatenate([[0], np.cumsum(outs)])
         sums = csum[SMOOTH:] - csum[:-SMOOTH]
         return sums, ends[SMOOTH - 1:]
@@ -203,7 +203,7 @@ class KeywordSpotting(Job):
         # every int8 feature value -> the model's input: the device looks it up instead of computing it
         table = quantize_inputs(np.arange(-128, 128, dtype=np.float32) / 128, tin.scale, tin.zero_point)
         engine = HostEngine(Path(ev["model_path"]).read_bytes(), ops=info.op_names)
-        n_kw = max(len(test_ds) // 5, 40)
+        n_kw = max(len(test_ds) // 10, 40)
         minutes = max(len(test_ds) * 0.02, 3.4)   # of negatives (held out; calibration gets half)
         t0 = time.time()
 
@@ -219,7 +219,8 @@ class KeywordSpotting(Job):
                              for a, b in spans])
             return best, n_sums, len(neg) / kd.RATE / 3600
 
-        thresholds = np.arange(-128 * SMOOTH, 128 * SMOOTH)      # sums of (q - zp) over SMOOTH invokes
+        # every sum of SMOOTH int8 outputs minus the zero point, from below the lowest to the highest (none above)
+        thresholds = np.arange(SMOOTH * (-128 - tout.zero_point) - 1, SMOOTH * (127 - tout.zero_point) + 1)
 
         def curve(best, n_sums, hours):
             frr = np.array([(best <= t).mean() for t in thresholds])
@@ -233,8 +234,10 @@ class KeywordSpotting(Job):
         engine.close()
         print(f"      streaming (engine, every {STRIDE * 10} ms): {hours:.2f} h of held-out negatives, {len(best)} "
               f"keywords ({time.time() - t0:.0f} s)")
+        # the lowest cutoff without a false accept on the calibration streams; if that rejects more than 10 % of
+        # the keywords there, the highest that does not
         ok = np.flatnonzero((cal[1] == 0) & (cal[0] <= 0.10))
-        i = ok[0] if len(ok) else int(np.flatnonzero(cal[0] <= 0.10)[-1])
+        i = int(ok[0]) if len(ok) else int(np.flatnonzero(cal[0] <= 0.10)[-1])
         scale = np.float32(tout.scale)
         cutoff = float(thresholds[i] * scale / SMOOTH)        # mean probability above which the device detects
         threshold_sum = int(thresholds[i] + SMOOTH * tout.zero_point)   # the same, on raw int8 sums
@@ -279,8 +282,45 @@ class KeywordSpotting(Job):
 CHUNK_CLIPS = 250
 
 
+def negative_segment(banks, rng, seconds=20):
+    """int16 PCM of a stretch without the keyword: 40 % no speech, else other speech and confusable phrases with
+    pauses; and the [(start, end)] samples of each utterance."""
+    _, conf, other = banks
+    n = seconds * kd.RATE
+    speech = []
+    if rng.random() >= 0.4:
+        t = int(rng.uniform(0, 2) * kd.RATE)
+        while t < n:
+            pool = conf if rng.random() < 0.5 else other
+            u = pool[rng.integers(len(pool))]
+            speech.append((u, t))
+            t += len(u) + int(rng.uniform(0.2, 3) * kd.RATE)
+    return kd.scene(n, rng, speech, babble=other), [(t, t + len(u)) for u, t in speech]
+
+
+def _stream_windows(first, last, rng_seed, size, bank_seed):
+    """Every invoke's window of negative segments first..last-1: frames and labels (speech when an utterance
+    fills 0.2 s of the window's last 0.8 s, else background)."""
+    banks = JOB.banks(size, size, bank_seed)
+    rng = np.random.default_rng(rng_seed)
+    xs, ys = [], []
+    for _ in range(first, last):
+        pcm, spans = negative_segment(banks, rng)
+        frames = frontend().process(pcm)
+        for e in range(FRAMES - 1, len(frames), STRIDE):
+            w1 = e * STEP + WIN
+            w0 = w1 - 80 * STEP
+            talk = sum(max(0, min(b, w1) - max(a, w0)) for a, b in spans)
+            xs.append(frames[e - FRAMES + 1:e + 1])
+            ys.append(1 if talk > 0.2 * kd.RATE else 2)
+    return (np.stack(xs) if xs else np.zeros((0, FRAMES, kd_channels()), np.uint16)), np.array(ys, int)
+
+
 def _clips(args):
-    """Frames [len(labels), FRAMES, 40] of one chunk of synthesized clips (in a worker process)."""
+    """Frames [len(labels), FRAMES, 40] of one chunk of synthesized clips (in a worker process), or, for a
+    (first, last, ...) chunk, the windows of negative stream segments and their labels."""
+    if len(args) == 5:
+        return _stream_windows(*args)
     labels, rng_seed, size, bank_seed = args
     banks = JOB.banks(size, size, bank_seed)
     rng = np.random.default_rng(rng_seed)
