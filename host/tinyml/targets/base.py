@@ -42,10 +42,10 @@ def get_target(name: str, port: str | None = None) -> Target:
     if name == "unix":
         from .unix import UnixTarget
         return UnixTarget()
+    if name not in TARGET_NAMES:
+        raise TargetError(f"unknown target '{name}': choose one of {', '.join(TARGET_NAMES)} or give --port")
     if name == "qemu-xtensa":
         from .qemu_xtensa import QemuXtensaTarget
         return QemuXtensaTarget()
-    if name.startswith("qemu-"):
-        from .qemu import QemuTarget
-        return QemuTarget(name)
-    raise TargetError(f"unknown target '{name}': choose one of {', '.join(TARGET_NAMES)} or give --port")
+    from .qemu import QemuTarget
+    return QemuTarget(name)
