@@ -22,7 +22,8 @@ def confusion(y_true, y_pred, n):
 
 def plot_confusion(matrix, classes, path, title):
     plt = _pyplot()
-    fig, ax = plt.subplots(figsize=(1.2 + 0.8 * len(classes), 1 + 0.7 * len(classes)), dpi=110)
+    # wide enough for the title even with two classes
+    fig, ax = plt.subplots(figsize=(max(4.2, 1.2 + 0.8 * len(classes)), max(3.2, 1 + 0.7 * len(classes))), dpi=110)
     rates = matrix / np.maximum(matrix.sum(1, keepdims=True), 1)
     ax.imshow(rates, cmap="Blues", vmin=0, vmax=1)
     for i in range(len(classes)):
