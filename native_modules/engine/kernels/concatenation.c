@@ -55,12 +55,20 @@ static tm_status_t init(tm_model_t *m, tm_node_t *n, tm_node_request_t *req) {
     if (tm_expect_io(m, n, 1, TM_MAX_IO, 1) != TM_OK) {
         return TM_ERROR;
     }
+    req->persistent_bytes = sizeof(int32_t);     // outer, kept by prepare
     return get_shape(m, n, &s);
+}
+
+static tm_status_t prepare(tm_model_t *m, tm_node_t *n) {
+    concat_shape_t s;
+    get_shape(m, n, &s);
+    *(int32_t *)tm_persistent(m, n) = s.outer;
+    return TM_OK;
 }
 
 static tm_status_t eval(tm_model_t *m, tm_node_t *n) {
     concat_shape_t s;
-    get_shape(m, n, &s);
+    s.outer = *(const int32_t *)tm_persistent(m, n);
     uint8_t *y = tm_out(m, n, 0)->data;
     // Each input contributes a block of bytes (its dims from the axis on) to each outer row.
     uint32_t block[TM_MAX_IO];
@@ -79,7 +87,7 @@ static tm_status_t eval(tm_model_t *m, tm_node_t *n) {
 int tm_kernel_concatenation(tm_kernel_t *k) {
     k->name = "CONCATENATION";
     k->init = init;
-    k->prepare = 0;
+    k->prepare = prepare;
     k->eval = eval;
     k->reshapes = 0;
     return 1;

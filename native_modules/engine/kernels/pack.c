@@ -38,12 +38,20 @@ static tm_status_t init(tm_model_t *m, tm_node_t *n, tm_node_request_t *req) {
     if (tm_expect_io(m, n, 1, TM_MAX_IO, 1) != TM_OK) {
         return TM_ERROR;
     }
+    req->persistent_bytes = sizeof(int32_t);     // outer, kept by prepare
     return get_outer(m, n, &outer);
 }
 
-static tm_status_t eval(tm_model_t *m, tm_node_t *n) {
+// Prepare keeps the outer count (the product of the dims before the axis), so eval parses and checks nothing.
+static tm_status_t prepare(tm_model_t *m, tm_node_t *n) {
     int32_t outer;
     get_outer(m, n, &outer);
+    *(int32_t *)tm_persistent(m, n) = outer;
+    return TM_OK;
+}
+
+static tm_status_t eval(tm_model_t *m, tm_node_t *n) {
+    const int32_t outer = *(const int32_t *)tm_persistent(m, n);
     uint8_t *y = tm_out(m, n, 0)->data;
     uint32_t block = outer ? tm_in(m, n, 0)->bytes / (uint32_t)outer : 0;   // input dims from the axis on
     for (int32_t o = 0; o < outer; o++) {
@@ -58,7 +66,7 @@ static tm_status_t eval(tm_model_t *m, tm_node_t *n) {
 int tm_kernel_pack(tm_kernel_t *k) {
     k->name = "PACK";
     k->init = init;
-    k->prepare = 0;
+    k->prepare = prepare;
     k->eval = eval;
     k->reshapes = 0;
     return 1;

@@ -53,17 +53,25 @@ static tm_status_t get_shape(tm_model_t *m, tm_node_t *n, tm_tensor_t **input, i
 static tm_status_t init(tm_model_t *m, tm_node_t *n, tm_node_request_t *req) {
     tm_tensor_t *in;
     int32_t outer;
+    req->persistent_bytes = sizeof(int32_t);     // outer, kept by prepare
     return get_shape(m, n, &in, &outer);
 }
 
-static tm_status_t eval(tm_model_t *m, tm_node_t *n) {
+// Prepare keeps the outer count (the product of the dims before the axis), so eval parses and checks nothing.
+static tm_status_t prepare(tm_model_t *m, tm_node_t *n) {
     tm_tensor_t *in;
     int32_t outer;
     get_shape(m, n, &in, &outer);
+    *(int32_t *)tm_persistent(m, n) = outer;
+    return TM_OK;
+}
+
+static tm_status_t eval(tm_model_t *m, tm_node_t *n) {
+    const int32_t outer = *(const int32_t *)tm_persistent(m, n);
     if (outer == 0) {
         return TM_OK;
     }
-    const uint8_t *x = in->data;
+    const uint8_t *x = tm_in(m, n, n->opcode == BUILTIN_SPLIT_V ? 0 : 1)->data;
     for (int32_t o = 0; o < outer; o++) {
         for (int i = 0; i < n->n_out; i++) {
             tm_tensor_t *out = tm_out(m, n, i);
@@ -78,7 +86,7 @@ static tm_status_t eval(tm_model_t *m, tm_node_t *n) {
 int tm_kernel_split(tm_kernel_t *k) {
     k->name = "SPLIT";
     k->init = init;
-    k->prepare = 0;
+    k->prepare = prepare;
     k->eval = eval;
     k->reshapes = 0;
     return 1;

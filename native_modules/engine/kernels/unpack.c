@@ -40,12 +40,20 @@ static tm_status_t get_outer(tm_model_t *m, tm_node_t *n, int32_t *outer) {
 
 static tm_status_t init(tm_model_t *m, tm_node_t *n, tm_node_request_t *req) {
     int32_t outer;
+    req->persistent_bytes = sizeof(int32_t);     // outer, kept by prepare
     return get_outer(m, n, &outer);
 }
 
-static tm_status_t eval(tm_model_t *m, tm_node_t *n) {
+// Prepare keeps the outer count (the product of the dims before the axis), so eval parses and checks nothing.
+static tm_status_t prepare(tm_model_t *m, tm_node_t *n) {
     int32_t outer;
     get_outer(m, n, &outer);
+    *(int32_t *)tm_persistent(m, n) = outer;
+    return TM_OK;
+}
+
+static tm_status_t eval(tm_model_t *m, tm_node_t *n) {
+    const int32_t outer = *(const int32_t *)tm_persistent(m, n);
     if (outer == 0) {
         return TM_OK;
     }
@@ -63,7 +71,7 @@ static tm_status_t eval(tm_model_t *m, tm_node_t *n) {
 int tm_kernel_unpack(tm_kernel_t *k) {
     k->name = "UNPACK";
     k->init = init;
-    k->prepare = 0;
+    k->prepare = prepare;
     k->eval = eval;
     k->reshapes = 0;
     return 1;
