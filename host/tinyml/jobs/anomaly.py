@@ -33,7 +33,7 @@ math.log on the same float32 value, then rounded to float32, as array('f') does 
 
 The model (about 900 MACs, 7.5 KB as int8): the 21 log energies are standardized (a Normalization layer, fitted
 on normal windows), encoded to 6 numbers and decoded back; the anomaly score it outputs is the mean over bands of
-tanh(difference / 2)^2 between its reconstruction and its input, in [0, 1): a robust squared error (each band
+min(|difference| / 2, 1)^2 between its reconstruction and its input, in [0, 1]: a robust squared error (each band
 counts at most 1, so one extreme band cannot dominate, and int8 keeps resolution for normal windows).
 Training sees normal windows only; held-out data are normal windows and every fault. Metric: ROC AUC.
 
@@ -287,7 +287,9 @@ class Anomaly(Job):
         return np.concatenate([base, np.maximum(wide, LOG_FLOOR)]).astype(np.float32)
 
     def build_model(self, input_shape, n_classes, board):
-        """Normalize -> 16 -> 6 -> 16 -> reconstruction; score = mean(tanh((recon - z) / 2)^2)."""
+        """Normalize -> 16 -> 6 -> 16 -> reconstruction; score = mean(min(|recon - z| / 2, 1)^2). The bound is
+        made of RELU6 (6 min(|d| / 2, 1) = relu6(3d) + relu6(-3d)), not TANH: TF Lite's int8 TANH is a lookup
+        table, TFLM's (and the engine's) an integer formula, and the two differ by one step now and then."""
         import tensorflow as tf
         L = tf.keras.layers
         d = int(input_shape[-1])
@@ -298,10 +300,12 @@ class Anomaly(Job):
         h = L.Dense(16, activation="relu")(h)
         r = L.Dense(d, name="reconstruction")(h)
         diff = L.Subtract(name="diff")([r, z])
-        bounded = L.Activation("tanh")(L.Rescaling(0.5)(diff))
+        pos = L.ReLU(max_value=6.0)(L.Rescaling(3.0)(diff))
+        neg = L.ReLU(max_value=6.0)(L.Rescaling(-3.0)(diff))
+        bounded = L.Add()([pos, neg])                   # 6 min(|diff| / 2, 1)
         sq = L.Multiply()([bounded, bounded])
         score = L.Dense(1, use_bias=False, trainable=False, name="score",
-                        kernel_initializer=tf.keras.initializers.Constant(1.0 / d))(sq)
+                        kernel_initializer=tf.keras.initializers.Constant(1.0 / (36.0 * d)))(sq)
         return tf.keras.Model(inp, score)
 
     def fit(self, model, x, y, x_val, y_val, epochs, callbacks):
