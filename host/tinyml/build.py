@@ -40,13 +40,16 @@ def kernel_sources_for(arch: str, ops=None, small: bool = False):
 
 
 def _sources():
-    return sorted(p for p in NATIVE.rglob("*") if p.suffix in (".c", ".h") or p.name == "Makefile")
+    """Everything a module build reads: the C sources and Makefiles, and the toolchain files of this repository
+    (the Xtensa compiler driver, the mpy_ld.py patches) whose fixes change the code of every module."""
+    tools = [p for d in ("xtensa", "patches") for p in (REPO / "tools" / d).glob("*") if p.is_file()]
+    return sorted(p for p in NATIVE.rglob("*") if p.suffix in (".c", ".h") or p.name == "Makefile") + sorted(tools)
 
 
 def _digest(*parts) -> str:
     h = hashlib.sha256()
     for p in _sources():
-        h.update(str(p.relative_to(NATIVE)).encode())
+        h.update(str(p.relative_to(REPO)).encode())
         h.update(p.read_bytes())
     for part in parts:
         h.update(repr(part).encode())
