@@ -60,7 +60,7 @@ static tm_status_t init(tm_model_t *m, tm_node_t *n, tm_node_request_t *req) {
 }
 
 static tm_status_t prepare(tm_model_t *m, tm_node_t *n) {
-    concat_shape_t s;
+    concat_shape_t s = { 0, 0 };
     get_shape(m, n, &s);
     *(int32_t *)tm_persistent(m, n) = s.outer;
     return TM_OK;

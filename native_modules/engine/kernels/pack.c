@@ -44,7 +44,7 @@ static tm_status_t init(tm_model_t *m, tm_node_t *n, tm_node_request_t *req) {
 
 // Prepare keeps the outer count (the product of the dims before the axis), so eval parses and checks nothing.
 static tm_status_t prepare(tm_model_t *m, tm_node_t *n) {
-    int32_t outer;
+    int32_t outer = 0;
     get_outer(m, n, &outer);
     *(int32_t *)tm_persistent(m, n) = outer;
     return TM_OK;

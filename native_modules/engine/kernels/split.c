@@ -59,8 +59,8 @@ static tm_status_t init(tm_model_t *m, tm_node_t *n, tm_node_request_t *req) {
 
 // Prepare keeps the outer count (the product of the dims before the axis), so eval parses and checks nothing.
 static tm_status_t prepare(tm_model_t *m, tm_node_t *n) {
-    tm_tensor_t *in;
-    int32_t outer;
+    tm_tensor_t *in = 0;
+    int32_t outer = 0;
     get_shape(m, n, &in, &outer);
     *(int32_t *)tm_persistent(m, n) = outer;
     return TM_OK;
