@@ -219,6 +219,83 @@ def write_report(out, rows, sizes, command, models_dir):
 
 KEEP = "<!-- sections below are measured elsewhere; tools/bench_report.py keeps them -->"
 
+# The streaming wake-word models' section sits between these markers: the full run writes it, and
+# `--streaming` measures and rewrites only it (the reference models take tens of minutes).
+STREAMING_BEGIN = "<!-- microWakeWord models: tools/bench_report.py --streaming rewrites this section -->"
+STREAMING_END = "<!-- end of the microWakeWord section -->"
+ESP32_IRAM_BUDGET = 32000  # boards/esp32.json native_code_bytes
+FEATURE_STEP_MS = 10  # microWakeWord's features: one 40-channel frame per 10 ms of audio
+
+
+def microwakeword_models():
+    """ESPHome's microWakeWord models, as the pymicro-wakeword wheel ships them (in requirements.txt)."""
+    try:
+        import pymicro_wakeword
+    except ImportError:
+        raise TinymlError("pymicro-wakeword is not installed: run `make setup`") from None
+    return sorted((Path(pymicro_wakeword.__file__).parent / "models").glob("*.tflite"))
+
+
+def streaming_rows(runs_qemu):
+    """Per microWakeWord model: instructions per invoke on the emulated M4 (the state moves between the
+    runs, as in a stream), arena and state, TFLM's arena, code sizes on the M4 and the ESP32."""
+    rows = []
+    for path in microwakeword_models():
+        info = read_model(path)
+        _, _, m4 = runner.bench(path, "qemu-m4", runs=runs_qemu)
+        frames = info.inputs[0].shape[1]  # (1, frames, 40): feature frames per invoke
+        rows.append({
+            "name": path.stem, "input": info.inputs[0].describe(), "frames": frames, "macs": info.macs,
+            "instr": m4["instructions"], "arena_m4": m4["arena_bytes"],
+            "state": sum(b for _, b in info.variables), "tflm_arena_x64": oracle.arena_used_bytes(path),
+            "m4_module": m4["module_bytes"],
+            "esp32_text": module_sizes(model_module("xtensawin", info))["text"]})
+    return rows
+
+
+def streaming_section(rows):
+    lines = [STREAMING_BEGIN, "", "## Streaming wake-word models (microWakeWord) on the emulated Cortex-M4", "",
+             "ESPHome's microWakeWord models from the `pymicro-wakeword` wheel, as they are: stateful (resource "
+             "variables hold ring buffers of past activations), one invoke per step of "
+             f"`frames` feature frames of {FEATURE_STEP_MS} ms. `tinyml stream` runs them bit-exactly against "
+             "TFLM (tests/test_stream.py, tests/test_streaming_models.py).", "",
+             "- **instr/invoke**: `tinyml bench MODEL.tflite --target qemu-m4` (`-icount`, exact); **per 10 ms**: "
+             "divided by the frames per invoke; **MIPS needed**: instructions per second of audio / 10^6.",
+             "- **arena M4** includes the state (resource variables, kept across invokes); **TFLM arena x64**: "
+             "the `tflite-micro` wheel's arena_used_bytes (its resource variables included).",
+             "- **M4 module**: the per-model armv7emsp .mpy (engine code, loaded into the heap); **ESP32 text**: "
+             "the per-model xtensawin module's text, which the ESP32 copies into IRAM (budget ~32,000 bytes, "
+             "boards/esp32.json).", "",
+             "| model | input per invoke | frames | MACs | instr/invoke | instr per 10 ms | MIPS needed | "
+             "arena M4 (state) | TFLM arena x64 | M4 module | ESP32 text |",
+             "|---|---|---|---|---|---|---|---|---|---|---|"]
+    for r in rows:
+        per_step = r["instr"] // r["frames"]
+        mips = per_step * (1000 // FEATURE_STEP_MS) / 1e6
+        lines.append(f"| {r['name']} | {r['input']} | {r['frames']} | {fmt(r['macs'])} | {fmt(r['instr'])} | "
+                     f"{fmt(per_step)} | {mips:.1f} | {fmt(r['arena_m4'])} ({fmt(r['state'])}) | "
+                     f"{fmt(r['tflm_arena_x64'])} | {fmt(r['m4_module'])} | {fmt(r['esp32_text'])} |")
+    over = [r["name"] for r in rows if r["esp32_text"] > ESP32_IRAM_BUDGET]
+    if over:
+        lines += ["", f"ESP32: the per-model module of {', '.join(over)} is above the ~{ESP32_IRAM_BUDGET:,} bytes of "
+                  "IRAM for native code (boards/esp32.json): as measured here these models do not load on a plain "
+                  "ESP32 yet."]
+    return lines + ["", STREAMING_END]
+
+
+def write_streaming_section(out, lines):
+    """Replace the section in `out` (or add it before the kept sections, or at the end)."""
+    text = Path(out).read_text() if Path(out).exists() else "# Benchmarks\n"
+    block = "\n".join(lines) + "\n"
+    if STREAMING_BEGIN in text and STREAMING_END in text:
+        start, end = text.index(STREAMING_BEGIN), text.index(STREAMING_END) + len(STREAMING_END) + 1
+        text = text[:start] + block + text[end:]
+    elif KEEP in text:
+        text = text.replace(KEEP, block + "\n" + KEEP, 1)
+    else:
+        text = text.rstrip("\n") + "\n\n" + block
+    Path(out).write_text(text)
+
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -226,7 +303,13 @@ def main(argv=None):
     ap.add_argument("--out", default=str(REPO / "docs" / "benchmarks.md"))
     ap.add_argument("--runs-unix", type=int, default=10)
     ap.add_argument("--runs-qemu", type=int, default=3)
+    ap.add_argument("--streaming", action="store_true",
+                    help="measure only the microWakeWord models and rewrite their section (minutes, not tens)")
     args = ap.parse_args(argv)
+    if args.streaming:
+        write_streaming_section(args.out, streaming_section(streaming_rows(args.runs_qemu)))
+        print(f"wrote the microWakeWord section of {args.out}")
+        return
     models = sorted(Path(args.models).glob("*.tflite"))
     if not models:
         sys.exit(f"no .tflite models in {args.models}")
@@ -245,6 +328,7 @@ def main(argv=None):
     command = "make bench    # = .venv/bin/python tools/bench_report.py" + "".join(
         f" {a}" for a in (argv if argv is not None else sys.argv[1:]))
     write_report(args.out, rows, sizes, command, args.models)
+    write_streaming_section(args.out, streaming_section(streaming_rows(args.runs_qemu)))
     print(f"wrote {args.out}")
 
 
