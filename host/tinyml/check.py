@@ -22,14 +22,20 @@ def check(model_path, arch=None, board_id=None, small=False, keep_inputs=False) 
           f"arch {arch}" + (" (--small build)" if small else "") + (f", board {board['name']}" if board else ""))
 
     print("  ops:")
-    counts = {}
-    for (name, version), dtype in zip(info.ops, info.op_input_types):
-        key = (name, version, np.dtype(dtype).name if dtype is not None else "-")
+    counts, missing = {}, []
+    customs = custom_codes(model_path)
+    for (name, version), dtype, custom in zip(info.ops, info.op_input_types, customs):
+        # A custom op is listed under its custom code: CUSTOM alone does not say which op it is.
+        key = (f"CUSTOM {custom}" if custom is not None else name, version,
+               np.dtype(dtype).name if dtype is not None else "-")
         counts[key] = counts.get(key, 0) + 1
     for (name, version, dtype), n in sorted(counts.items()):
-        if name not in KERNELS:
+        if name.startswith("CUSTOM "):
+            status = "UNSUPPORTED: " + custom_advice(name.split(" ", 1)[1])
+            missing.append(name)
+        elif name not in KERNELS:
             status = "UNSUPPORTED: " + ADVICE.get(name, "no kernel for this op yet")
-            problems.append(f"unsupported op {name}")
+            missing.append(name)
         elif dtype == "float32" and arch in NO_FPU_ARCHES and name not in ("QUANTIZE",):
             status = f"ok, but {arch} has no FPU: software floating point, slow"
             notes.append(f"float32 {name} on {arch} runs in software floating point: convert the model to "
@@ -37,6 +43,17 @@ def check(model_path, arch=None, board_id=None, small=False, keep_inputs=False) 
         else:
             status = "ok"
         print(f"    {name:<22} v{version}  {dtype:<8} x{n:<3} {status}")
+    if missing:
+        # All of them in one line: a user fixing the first would otherwise meet the next on the next try.
+        problems.append(f"{len(missing)} unsupported op{'s' if len(missing) > 1 else ''}: {', '.join(missing)} "
+                        f"(each op's line above says what to do)")
+    hybrid = hybrid_ops(model_path)
+    if hybrid:
+        problems.append(f"hybrid (dynamic-range) quantized model: {', '.join(hybrid)} take float32 activations "
+                        f"with int8 weights, which neither this engine nor TFLM computes: convert with full "
+                        f"integer quantization (converter.representative_dataset = a generator of sample inputs, "
+                        f"converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8], "
+                        f"inference_input_type = inference_output_type = tf.int8)")
 
     for kind, tensors in (("input", info.inputs), ("output", info.outputs)):
         for t in tensors:
@@ -53,7 +70,12 @@ def check(model_path, arch=None, board_id=None, small=False, keep_inputs=False) 
         for name, nbytes in info.variables:
             print(f"    variable {name}: {nbytes} bytes")
 
-    if "SPACE_TO_BATCH_ND" in info.op_names:
+    if dilated_conv1d_with_dynamic_batch(model_path):
+        problems.append("a dilated Conv1D converted with Keras' dynamic batch (SPACE_TO_BATCH_ND, then an EXPAND_DIMS "
+                        "whose output the converter wrote with batch 1): TFLM computes it wrongly (its outputs differ from TF "
+                        "Lite's) and the engine refuses it: convert with keras.Input(shape=..., batch_size=1), which "
+                        "gives a plain dilated CONV_2D that both run identically")
+    elif "SPACE_TO_BATCH_ND" in info.op_names:
         notes.append("SPACE_TO_BATCH_ND (a dilated convolution with Keras' dynamic batch): TFLM computes such "
                      "models incorrectly; tinyml follows TF Lite. Convert with keras.Input(batch_size=1) to get "
                      "a plain dilated CONV_2D that both run identically")
@@ -114,6 +136,78 @@ def check(model_path, arch=None, board_id=None, small=False, keep_inputs=False) 
 
 
 ARM_ARCHES = ("armv6m", "armv7m", "armv7emsp")
+
+# Ops with a weights input that have hybrid (float activations x int8 weights) kernels in TF Lite.
+HYBRID_CANDIDATES = ("FULLY_CONNECTED", "CONV_2D", "DEPTHWISE_CONV_2D", "BATCH_MATMUL", "EMBEDDING_LOOKUP",
+                     "UNIDIRECTIONAL_SEQUENCE_LSTM", "BIDIRECTIONAL_SEQUENCE_LSTM", "UNIDIRECTIONAL_SEQUENCE_RNN",
+                     "SVDF", "TRANSPOSE_CONV")
+
+
+def _operators(model_path):
+    """(model, operator code, operator, subgraph) for every operator of every subgraph, in read_model's order."""
+    from .model_info import schema
+    model = schema().ModelT.InitFromPackedBuf(bytearray(Path(model_path).read_bytes()), 0)
+    for g in model.subgraphs:
+        for op in g.operators or []:
+            yield model, model.operatorCodes[op.opcodeIndex], op, g
+
+
+def custom_codes(model_path):
+    """Per operator (read_model's order): its custom_code for a CUSTOM op, else None."""
+    out = []
+    for _, code, _, _ in _operators(model_path):
+        custom = code.customCode
+        if isinstance(custom, bytes):
+            custom = custom.decode(errors="replace")
+        out.append((custom or "?") if max(code.builtinCode, code.deprecatedBuiltinCode) == 32 else None)
+    return out
+
+
+def custom_advice(custom_code):
+    """What to do about a custom op. The converter writes a TensorFlow op it kept as is (SELECT_TF_OPS) as the
+    custom op "Flex" + the TF op's name: say which TF op, the thing the user can find in their model."""
+    if custom_code.startswith("Flex"):
+        tf_op = custom_code[4:]
+        return (f"the TensorFlow op {tf_op} kept by the converter's SELECT_TF_OPS (Flex), which only full TF Lite "
+                f"with the Flex delegate runs (not TFLM, not this engine): replace the layer that makes {tf_op} "
+                f"and convert with target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8] only")
+    return (f"custom op '{custom_code}': only the application that registered it can run it; rebuild the model "
+            f"from builtin Keras layers")
+
+
+def dilated_conv1d_with_dynamic_batch(model_path):
+    """True when a SPACE_TO_BATCH_ND output goes into EXPAND_DIMS: Keras' dilated Conv1D under a dynamic batch.
+    SPACE_TO_BATCH_ND multiplies the batch by the block size, but the converter writes the shapes after
+    EXPAND_DIMS with batch 1: TFLM computes with those (its outputs differ from TF Lite's, which resizes at
+    run time); the engine checks them and refuses EXPAND_DIMS ("output (N bytes) differs from input (2N)")."""
+    from .model_info import op_names
+    names = op_names()
+    s2b_outputs = set()
+    for _, code, op, g in _operators(model_path):
+        name = names.get(max(code.builtinCode, code.deprecatedBuiltinCode))
+        if name == "SPACE_TO_BATCH_ND":
+            s2b_outputs.add((id(g), int(op.outputs[0])))
+        elif name == "EXPAND_DIMS" and (id(g), int(op.inputs[0])) in s2b_outputs:
+            return True
+    return False
+
+
+def hybrid_ops(model_path):
+    """'NAME (operator i)' for each op that takes a float32 activation and int8 constant weights: the
+    converter's dynamic-range quantization (optimizations=[DEFAULT] without a representative dataset)."""
+    from .model_info import op_names
+    names = op_names()
+    found, index = [], 0
+    for model, code, op, g in _operators(model_path):
+        name = names.get(max(code.builtinCode, code.deprecatedBuiltinCode))
+        if name in HYBRID_CANDIDATES and op.inputs is not None and len(op.inputs) > 1:
+            data = g.tensors[op.inputs[2 if name == "TRANSPOSE_CONV" else 0]]
+            weights = g.tensors[op.inputs[1]]
+            constant = weights.buffer and model.buffers[weights.buffer].data is not None
+            if data.type == 0 and weights.type == 9 and constant:  # FLOAT32 activations, INT8 weights
+                found.append(f"{name} (operator {index})")
+        index += 1
+    return found
 
 
 def _small_hint(arch, info, code):

@@ -5,6 +5,7 @@ import re
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import numpy as np
 
@@ -21,9 +22,28 @@ def _runtime():
     return runtime
 
 
+def arena_size(model_path) -> int:
+    """An arena every model fits: the wheel's default (10x the model bytes) is too small for large
+    activations (a 180x180 image model). The sum of all non-constant tensors (as if nothing were shared),
+    twice, plus 1 MB for TFLM's own structures, bounds what its planner can ask for; the wheel mallocs it,
+    so an arena larger than needed costs nothing but address space."""
+    from .model_info import _DTYPES, schema
+    data = Path(model_path).read_bytes()
+    model = schema().ModelT.InitFromPackedBuf(bytearray(data), 0)
+    activations = 0
+    for g in model.subgraphs:
+        for t in g.tensors or []:
+            if t.buffer and model.buffers[t.buffer].data is not None:
+                continue  # a constant: read from the model, not from the arena
+            shape = [max(int(d), 1) for d in (t.shape if t.shape is not None else ())]
+            itemsize = np.dtype(_DTYPES.get(t.type) or np.int8).itemsize
+            activations += int(np.prod(shape)) * itemsize
+    return max(10 * len(data), 2 * activations + (1 << 20))
+
+
 def interpreter(model_path):
     try:
-        return _runtime().Interpreter.from_file(str(model_path))
+        return _runtime().Interpreter.from_file(str(model_path), arena_size=arena_size(model_path))
     except RuntimeError as exc:
         raise TinymlError(f"TFLM cannot load {model_path}: {exc}") from None
 
@@ -55,7 +75,8 @@ def time_invoke(model_path, inputs, runs=20):
 def arena_used_bytes(model_path) -> int:
     """TFLM's arena use for this model, from its RecordingMicroAllocator (printed by C++ to stdout)."""
     code = ("from tflite_micro.python.tflite_micro import runtime\n"
-            f"runtime.Interpreter.from_file({str(model_path)!r}).print_allocations()\n")
+            f"runtime.Interpreter.from_file({str(model_path)!r}, arena_size={arena_size(model_path)})"
+            ".print_allocations()\n")
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
     m = re.search(r"Arena allocation total (\d+) bytes", proc.stdout + proc.stderr)

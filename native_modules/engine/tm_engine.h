@@ -161,6 +161,8 @@ void tm_model_reset(tm_model_t *m);
 
 const char *tm_type_name(int type);
 uint32_t tm_type_size(int type);
+// The op's name, or 0 when this build does not know it (tm_registry.c says which names a build has).
 const char *tm_opcode_name(int opcode);
+const char *tm_missing_ops_prefix(void);
 
 #endif

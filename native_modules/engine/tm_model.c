@@ -491,6 +491,38 @@ tm_status_t tm_set_shape(tm_model_t *m, tm_tensor_t *t, const int32_t *dims, int
     return TM_OK;
 }
 
+// Every op without a kernel in this build, in one message so a user sees the whole list: each distinct op
+// once, with the first operator that uses it, by name when the build knows it (tm_opcode_name), else by
+// builtin code under a prefix that points to `tinyml check`, which names every op on the host.
+static tm_status_t report_missing_ops(tm_model_t *m) {
+    uint32_t len = 0;
+    for (uint32_t i = 0; i < m->n_nodes; i++) {
+        int opcode = m->nodes[i].opcode;
+        if (m->nodes[i].eval) {
+            continue;
+        }
+        uint32_t j = 0;
+        while (j < i && (m->nodes[j].eval || m->nodes[j].opcode != opcode)) {
+            j++;
+        }
+        if (j < i) {
+            continue;  // listed at its first operator
+        }
+        char code[24], item[TM_ERR_LEN];  // code: "builtin " and an int16
+        const char *name = tm_opcode_name(opcode);
+        if (!name) {
+            tm_format(code, "builtin %d", opcode);
+            name = code;
+        }
+        tm_format(item, "%s%s (operator %u)", len ? ", " : tm_missing_ops_prefix(), name, i);
+        for (const char *c = item; *c && len < TM_ERR_LEN - 1; c++) {
+            m->error[len++] = *c;
+        }
+        m->error[len] = 0;
+    }
+    return len ? TM_ERROR : TM_OK;
+}
+
 tm_status_t tm_model_load(void *block, uint32_t block_bytes, const uint8_t *buf, size_t len, uint32_t options,
     char *error) {
     reader_t r;
@@ -550,21 +582,8 @@ tm_status_t tm_model_load(void *block, uint32_t block_bytes, const uint8_t *buf,
     if (st == TM_OK) {
         st = check_graph(m, &r, options, error);
     }
-    // Unsupported ops are reported all at once, by name, so a user sees the whole list.
     if (st == TM_OK) {
-        int missing = 0;
-        for (uint32_t i = 0; i < m->n_nodes; i++) {
-            if (m->nodes[i].eval == 0) {
-                if (!missing) {
-                    tm_fail(m, "unsupported op: operator %u is TFLite builtin %d (%s), which this engine build "
-                        "has no kernel for", i, m->nodes[i].opcode, tm_opcode_name(m->nodes[i].opcode));
-                }
-                missing++;
-            }
-        }
-        if (missing) {
-            st = TM_ERROR;
-        }
+        st = report_missing_ops(m);
     }
     for (uint32_t i = 0; i < m->n_nodes && st == TM_OK; i++) {
         tm_node_t *n = &m->nodes[i];

@@ -21,12 +21,39 @@ int tm_kernel_lookup(int opcode, tm_kernel_t *k) {
     }
 }
 
+// The name of a builtin op, or 0 when this build does not know it. A build knows the names of its own ops;
+// only a build with every kernel (the generic module: there a missing op is missing from the engine itself)
+// carries the names of all TFLite builtins (TM_ALL_OP_NAMES, ~2.6 KB of constant data). A per-model build
+// (`tinyml pack`: on the ESP32 every byte of the module counts against IRAM and heap) leaves them out: the
+// model it was packed for has no missing op, and `tinyml check` names the ops of any other model.
 const char *tm_opcode_name(int opcode) {
     switch (opcode) {
         #define TM_OP(code, fn, name) case code: return name;
         #include TM_OPS_HEADER
         #undef TM_OP
         case 32: return "CUSTOM";
-        default: return "see `tinyml check`"; // names of ops outside this build stay on the host
+        default: break;
     }
+#ifdef TM_ALL_OP_NAMES
+    // One string of NUL-terminated names in builtin-code order: no pointer table to relocate.
+    static const char names[] = TM_ALL_OP_NAMES;
+    if (opcode >= 0 && opcode < TM_ALL_OP_COUNT) {
+        const char *s = names;
+        for (int i = 0; i < opcode; i++) {
+            while (*s++) {
+            }
+        }
+        return s;
+    }
+#endif
+    return 0;
+}
+
+// How the "unsupported ops" message starts: a build without every name lists codes, and says who names them.
+const char *tm_missing_ops_prefix(void) {
+#ifdef TM_ALL_OP_NAMES
+    return "unsupported ops (no kernel in this engine build): ";
+#else
+    return "unsupported ops (`tinyml check` names them): ";
+#endif
 }

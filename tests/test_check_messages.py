@@ -1,0 +1,151 @@
+"""Messages about models the engine cannot run: every missing op named at once (on the host by `tinyml check`,
+on the device by tinyml.Model), advice that leads to ops that exist, hybrid (dynamic-range) models refused
+with the converter setting that fixes them, and custom ops named by the TensorFlow op they wrap."""
+
+import re
+
+import numpy as np
+import pytest
+
+from m4diff.tflite_writer import INT32, INT8, ModelBuilder
+from micropython_run import run_mpy
+from tinyml.check import check
+from tinyml.model_info import op_names
+from tinyml.ops import ADVICE, KERNELS
+from tinyml.targets import TargetError
+
+FLOAT32 = 0
+Q = dict(scale=0.05, zero_point=3)
+
+
+def missing_ops_model():
+    """TILE, ADD, TILE again and EXP: two ops the engine has no kernel for, one of them twice."""
+    b = ModelBuilder()
+    x = b.tensor([1, 8], **Q)
+    mult = b.tensor([2], INT32, data=np.array([1, 2], np.int32))
+    y, z = b.tensor([1, 16], **Q), b.tensor([1, 16], **Q)
+    w, v = b.tensor([1, 32], **Q), b.tensor([1, 32], **Q)
+    b.op("TILE", [x, mult], [y], "TileOptions", b.options("TileOptions"))
+    b.op("ADD", [y, y], [z], "AddOptions", b.options("AddOptions"))
+    b.op("TILE", [z, mult], [w], "TileOptions", b.options("TileOptions"))
+    b.op("EXP", [w], [v], "ExpOptions", b.options("ExpOptions"))
+    return b.finish([x], [v])
+
+
+def test_device_names_every_missing_op():
+    """The generic module (every kernel) carries the names of all builtins: each missing op once, by name,
+    with the first operator that uses it."""
+    with pytest.raises(TargetError) as err:
+        run_mpy("import tinyml\ntinyml.Model(open('m.tflite', 'rb').read())", {"m.tflite": missing_ops_model()})
+    assert str(err.value) == ("ValueError: unsupported ops (no kernel in this engine build): TILE (operator 0), "
+                              "EXP (operator 3)")
+
+
+def test_per_model_build_points_to_check():
+    """A per-model build (what `tinyml pack` makes; on the ESP32 its every byte counts) has no name table:
+    builtin codes and a pointer to `tinyml check`."""
+    with pytest.raises(TargetError) as err:
+        run_mpy("import tinyml\ntinyml.Model(open('m.tflite', 'rb').read())", {"m.tflite": missing_ops_model()},
+                ops=["FULLY_CONNECTED"])  # the build test_device_api uses: no second build
+    assert str(err.value) == ("ValueError: unsupported ops (`tinyml check` names them): builtin 69 (operator 0), "
+                              "builtin 0 (operator 1), builtin 47 (operator 3)")
+
+
+def test_check_names_every_missing_op(tmp_path, capsys):
+    path = tmp_path / "m.tflite"
+    path.write_bytes(missing_ops_model())
+    assert not check(path)
+    out = capsys.readouterr().out
+    assert "PROBLEM: 2 unsupported ops: EXP, TILE" in out
+    assert re.search(r"TILE +v1 +int8 +x2 +UNSUPPORTED: .*RESIZE_NEAREST_NEIGHBOR", out)
+
+
+def test_advice_names_only_ops_that_run():
+    """An alternative the advice points to must exist: "unroll loops" once led to SPLIT/UNPACK, then missing."""
+    # Keras layer names that are also builtin names: the advice names the layer, not the op.
+    builtins = set(op_names().values()) - {"LSTM", "RNN"}
+    for op, advice in ADVICE.items():
+        named = {w for w in re.findall(r"[A-Z][A-Z0-9_]+", advice) if w in builtins} - {op}
+        assert named <= set(KERNELS), f"the advice for {op} names {named - set(KERNELS)}, which has no kernel"
+    assert {"SPLIT", "UNPACK", "FULLY_CONNECTED"} <= set(re.findall(r"[A-Z_]+", ADVICE["WHILE"]))
+
+
+def hybrid_model():
+    """What the converter makes with optimizations=[DEFAULT] and no representative dataset: FULLY_CONNECTED
+    with float32 input and output and int8 constant weights."""
+    b = ModelBuilder()
+    x = b.tensor([1, 64], FLOAT32)
+    w = b.tensor([8, 64], INT8, scale=0.01, zero_point=0, data=np.ones((8, 64), np.int8))
+    y = b.tensor([1, 8], FLOAT32)
+    b.op("FULLY_CONNECTED", [x, w, -1], [y], "FullyConnectedOptions", b.options("FullyConnectedOptions"))
+    return b.finish([x], [y])
+
+
+def test_hybrid_model_refused_with_the_converter_fix(tmp_path, capsys):
+    path = tmp_path / "hybrid.tflite"
+    path.write_bytes(hybrid_model())
+    assert not check(path)
+    out = capsys.readouterr().out
+    assert "PROBLEM: hybrid (dynamic-range) quantized model: FULLY_CONNECTED (operator 0)" in out
+    assert "representative_dataset" in out and "TFLITE_BUILTINS_INT8" in out
+
+
+def custom_model(custom_code):
+    b = ModelBuilder()
+    x, y = b.tensor([1, 8], **Q), b.tensor([1, 8], **Q)
+    b.op("ADD", [x, x], [y], "AddOptions", b.options("AddOptions"))
+    data_model = b.s.ModelT.InitFromPackedBuf(bytearray(b.finish([x], [y])), 0)
+    code = data_model.operatorCodes[0]
+    code.builtinCode = code.deprecatedBuiltinCode = 32
+    code.customCode = custom_code.encode()
+    data_model.subgraphs[0].operators[0].builtinOptionsType = 0
+    data_model.subgraphs[0].operators[0].builtinOptions = None
+    import flatbuffers
+    fb = flatbuffers.Builder(1024)
+    fb.Finish(data_model.Pack(fb), file_identifier=b"TFL3")
+    return bytes(fb.Output())
+
+
+@pytest.mark.parametrize("custom_code,expected", [
+    ("FlexRFFT", "CUSTOM FlexRFFT .*UNSUPPORTED: the TensorFlow op RFFT kept by the converter's SELECT_TF_OPS"),
+    ("MyOp", "CUSTOM MyOp .*UNSUPPORTED: custom op 'MyOp': only the application that registered it"),
+])
+def test_custom_op_named(custom_code, expected, tmp_path, capsys):
+    path = tmp_path / "custom.tflite"
+    path.write_bytes(custom_model(custom_code))
+    assert not check(path)
+    out = capsys.readouterr().out
+    assert re.search(expected, out), out
+    assert f"PROBLEM: 1 unsupported op: CUSTOM {custom_code}" in out
+
+
+def dilated_conv1d_head():
+    """The start of Keras' dilated Conv1D under a dynamic batch as the converter writes it: SPACE_TO_BATCH_ND
+    (block 2: batch 1 -> 2), then EXPAND_DIMS for the CONV_2D, whose output the converter writes with batch 1."""
+    b = ModelBuilder()
+    x = b.tensor([1, 32, 4], **Q)
+    block = b.tensor([1], INT32, data=np.array([2], np.int32))
+    pads = b.tensor([1, 2], INT32, data=np.array([[2, 2]], np.int32))
+    y = b.tensor([2, 18, 4], **Q)
+    axis = b.tensor([], INT32, data=np.array(1, np.int32))
+    z = b.tensor([1, 1, 18, 4], **Q)
+    b.op("SPACE_TO_BATCH_ND", [x, block, pads], [y], "SpaceToBatchNDOptions", b.options("SpaceToBatchNDOptions"))
+    b.op("EXPAND_DIMS", [y, axis], [z], "ExpandDimsOptions", b.options("ExpandDimsOptions"))
+    return b.finish([x], [z])
+
+
+def test_dilated_conv1d_dynamic_batch_refused_with_the_fix(tmp_path, capsys):
+    """TFLM computes these models wrongly (differs from TF Lite: it keeps the batch of 1), so check refuses them
+    and names the conversion that works (batch_size=1: a plain dilated CONV_2D)."""
+    from tinyml import TinymlError
+    from tinyml.hostlib import HostEngine
+    data = dilated_conv1d_head()
+    with pytest.raises(TinymlError, match=r"EXPAND_DIMS\): output \(72 bytes of int8\) differs from input "
+                                          r"\(144 bytes of int8\)"):
+        HostEngine(data)   # the engine's own message, which check explains
+    path = tmp_path / "dil1d.tflite"
+    path.write_bytes(data)
+    assert not check(path)
+    out = capsys.readouterr().out
+    assert "PROBLEM: a dilated Conv1D converted with Keras' dynamic batch" in out
+    assert "keras.Input(shape=..., batch_size=1)" in out
