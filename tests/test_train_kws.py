@@ -32,7 +32,7 @@ def write_wav(path, pcm, rate=RATE):
         w.writeframes(np.asarray(pcm, "<i2").tobytes())
 
 
-def cli(*args, timeout=600):
+def cli(*args, timeout=1200):
     return subprocess.run([sys.executable, "-m", "tinyml.cli", *args], capture_output=True, text=True, cwd=REPO,
                           timeout=timeout)
 

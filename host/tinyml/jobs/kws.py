@@ -23,6 +23,7 @@ are single scenes, half are every invoke's window of long negative streams), or 
 16 kHz mono WAV recordings: DIR/hey_iot/*.wav (one "Hey IoT" per file), DIR/speech/*.wav (anything else said),
 DIR/background/*.wav (the room without speech). Dataset.x holds the frontend's uint16 frames [n, 100, 40]."""
 
+import functools
 import time
 import wave
 from pathlib import Path
@@ -50,6 +51,15 @@ def to_int8(frames):
 
 
 def frontend():
+    """The device's frontend C on the host, fresh (reset). One per process: making one takes the build lock
+    (build/.build.lock) to find its cached library, which a long build elsewhere can hold for minutes."""
+    fe = _frontend()
+    fe.reset()
+    return fe
+
+
+@functools.lru_cache(maxsize=None)
+def _frontend():
     from ..features import HostAudioFrontend
     return HostAudioFrontend("microwakeword")
 
