@@ -46,6 +46,14 @@ def cmd_invoke(args):
           + ", ".join(f"{o.shape} {o.dtype}" for o in outputs))
 
 
+def cmd_stream(args):
+    from .stream import stream
+    outputs = stream(args.model, _load_inputs(args.input), args.target, args.port, small=args.small)
+    _save_outputs(args.output, outputs)
+    print(f"streamed {outputs[0].shape[0]} steps through one model instance; wrote {len(outputs)} output(s) to "
+          f"{args.output}: " + ", ".join(f"{o.shape} {o.dtype}" for o in outputs))
+
+
 def cmd_bench(args):
     from .runner import bench
     from . import oracle
@@ -360,6 +368,19 @@ def build_parser():
     p.add_argument("--port", help="serial port of a real board instead of --target")
     p.add_argument("--small", action="store_true", help=SMALL_HELP)
     p.set_defaults(func=cmd_invoke)
+
+    p = sub.add_parser("stream", help="run a sequence of inputs through one model instance, step after step (a "
+                       "streaming model keeps its state between steps); outputs stacked per step",
+                       epilog=examples("tinyml stream okay_nabu.tflite --input frames.npy --output outs.npy",
+                                       "tinyml stream model.tflite --input frames.npz --output outs.npz --target qemu-m4"))
+    p.add_argument("model")
+    p.add_argument("--input", required=True, help=".npy shaped (steps, *input_shape), or .npz with input_0, "
+                   "input_1, ... each shaped so")
+    p.add_argument("--output", required=True, help=".npy (one output) or .npz: (steps, *output_shape) each")
+    p.add_argument("--target", default="unix", help="unix (default), qemu-m4, qemu-m7, qemu-m3, qemu-xtensa")
+    p.add_argument("--port", help="serial port of a real board instead of --target")
+    p.add_argument("--small", action="store_true", help=SMALL_HELP)
+    p.set_defaults(func=cmd_stream)
 
     p = sub.add_parser("bench", help="time per invoke of the engine vs the TFLM runtime",
                        epilog=examples("tinyml bench model.tflite", "tinyml bench model.tflite --target qemu-m4 --json"))
