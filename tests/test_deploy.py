@@ -116,6 +116,9 @@ def test_job_dir_and_bad_sources(tmp_path):
     assert (src.name, src.board_id, src.app, src.job_json) == ("gesture_v2", "pico", None, None)
     (job / "job.json").write_text(json.dumps({"job": "gesture-v2", "classes": ["a", "b"]}))
     assert resolve_source(job).job_json == job / "job.json"     # deploy copies it for the job's app
+    assert resolve_source(job).features == ()
+    (job / "report.json").write_text(json.dumps({"job": "kws"}))     # its app needs tinyml.AudioFrontend
+    assert resolve_source(job).features == ("audio",)
     with pytest.raises(TinymlError, match="has no model.tflite"):
         resolve_source(tmp_path)
     with pytest.raises(TinymlError, match="expected a .tflite"):

@@ -75,6 +75,11 @@ print('SMOKE', repr({{'import_us': time.ticks_diff(_t1, _t0), 'invoke_us': time.
 """
 
 
+# The feature pipelines a job's device app computes its model inputs with (tinyml.AudioFrontend, MotionFeatures):
+# deploying a job dir compiles them into the pack, as `tinyml pack --features` does.
+JOB_FEATURES = {"kws": ("audio",), "anomaly": ("motion",)}
+
+
 @dataclass
 class Source:
     """What to deploy, resolved from the command line's MODEL.tflite|MODEL.mpy|JOB_DIR."""
@@ -84,6 +89,7 @@ class Source:
     board_id: str | None = None      # from a job's report.json
     app: Path | None = None          # from a job dir's app.py
     job_json: Path | None = None     # a job dir's job.json: what its device app reads (classes, rates, cutoffs)
+    features: tuple = ()             # feature pipelines the job's app needs in the pack (JOB_FEATURES)
 
 
 @dataclass
@@ -123,7 +129,8 @@ def resolve_source(source, name=None) -> Source:
         job_json = path / "job.json"
         return Source(name=name or module_name(str(report.get("job") or path.name)), tflite=model,
                       board_id=report.get("board"), app=app if app.is_file() else None,
-                      job_json=job_json if job_json.is_file() else None)
+                      job_json=job_json if job_json.is_file() else None,
+                      features=JOB_FEATURES.get(report.get("job"), ()))
     if path.suffix == ".tflite":
         return Source(name=name or module_name(path.stem), tflite=path)
     if path.suffix == ".mpy":
@@ -166,14 +173,16 @@ def model_from_pack(data: bytes):
 
 
 @serialized
-def build_pack(model_path: Path, arch: str, name: str, small: bool):
+def build_pack(model_path: Path, arch: str, name: str, small: bool, features=()):
     """(pack path, native module path): `tinyml pack`'s output, reused from build/deploy/ when the model, the
-    arch and the engine build (whose path carries a digest of what it was built from) are the same."""
+    arch and the engine build (whose path carries a digest of what it was built from) are the same. `features`:
+    the feature pipelines compiled in (a job's app computes its inputs with them: kws audio, anomaly motion)."""
     from .build import model_module
     from .model_info import read_model
     from .pack import pack
     info = read_model(model_path)
-    native = model_module(arch, info, name=name, small=small)
+    features = tuple(sorted(features))
+    native = model_module(arch, info, name=name, small=small, features=features)
     key = hashlib.sha256(Path(model_path).read_bytes() + str(native).encode() +
                          str(native.stat().st_mtime_ns).encode()).hexdigest()[:16]
     out = DEPLOY_CACHE / f"{name}-{arch}-{key}" / f"{name}.mpy"
@@ -181,7 +190,7 @@ def build_pack(model_path: Path, arch: str, name: str, small: bool):
         out.parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix="tinyml-deploy-", dir=out.parent))
         try:
-            pack(model_path, arch, tmp / f"{name}.mpy", small=small)
+            pack(model_path, arch, tmp / f"{name}.mpy", small=small, features=features)
             (tmp / f"{name}.mpy").replace(out)
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
@@ -342,7 +351,7 @@ def _deploy(src: Source, port, board_id, app, small, dist, echo):
         else:
             arch, why = choose_arch(report, desc)
             echo(f"arch: {arch} ({why}); building the pack" + (" (--small)" if small else ""))
-            module_path, native = build_pack(src.tflite, arch, src.name, small)
+            module_path, native = build_pack(src.tflite, arch, src.name, small, src.features)
             data = module_path.read_bytes()
         _check_memory(src, report, arch, data, native, desc, echo, {f"{src.name}.mpy": data}, f"__import__({src.name!r}).model")
 
