@@ -193,10 +193,6 @@ class Gesture(Job):
             L.Dense(n_classes, activation="softmax"),
         ])
 
-    def representative(self, x_fit, rng):
-        """1,000 training windows for the int8 ranges (300 measured 0.3 points lower)."""
-        return x_fit[rng.permutation(len(x_fit))[:1000]]
-
     def fit(self, model, x, y, x_val, y_val, epochs, callbacks):
         """Adam with a cosine-decaying learning rate: the last epochs settle instead of bouncing."""
         import tensorflow as tf
@@ -209,5 +205,5 @@ class Gesture(Job):
 
 JOB = Gesture(
     name="gesture", title="Gesture recognition (accelerometer, magic wand)", metric="accuracy", target=0.95,
-    quick=Sizes(train=1500, test=300, epochs=8), full=Sizes(train=20000, test=2000, epochs=60),
+    quick=Sizes(train=1500, test=300, epochs=8), full=Sizes(train=20000, test=2000, epochs=40),
     data_layout=LAYOUT, extra={"lr": 3e-3, "rate_hz": RATE_HZ, "window": WINDOW, "classes": CLASSES})
