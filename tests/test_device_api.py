@@ -45,7 +45,7 @@ open('y.bin', 'wb').write(bytes(m.output(0)))
 
 
 def test_predict_quantizes_and_dequantizes_like_tflm():
-    from tinyml.demo import quantize_like_tflm
+    from tinyml.train import quantize_inputs as quantize_like_tflm
     from tinyml.model_info import read_model
     info = read_model(MODELS / "hello_world.tflite")
     xs = np.linspace(0, 6, 7, dtype=np.float32)

@@ -95,6 +95,8 @@ class Gesture(Job):
             pos = np.zeros((len(t), 3))
             pos[:, 1] = amp * env * np.sin(2 * np.pi * f * (t - start))
             return pos @ _rotation(0, 0, rng.uniform(-0.4, 0.4)).T, np.clip(u, 0, 1)
+        elif label == "rest":       # the board lying still (a recording's pauses): no motion at all
+            return np.zeros((len(t), 3)), np.zeros(len(t))
         else:   # idle: tremor, drift and an aimless small movement now and then
             pos = np.zeros((len(t), 3))
             if rng.random() < 0.5:
@@ -140,12 +142,12 @@ class Gesture(Job):
         return (counts / COUNTS_PER_G).astype(np.float32)
 
     def recording(self, labels, seed, lead_s=1.0, gap_s=4.0):
-        """A continuous stream [rows, 3] in g at RATE_HZ, as one person holding one device would record it: still
+        """A continuous stream [rows, 3] in g at RATE_HZ, as one person holding one device would record it: at rest
         for lead_s, then each gesture of `labels` starting a segment of gap_s seconds (the rest still). What the
         simulated board's IMU plays back in the demo and the tests."""
         rng = np.random.default_rng(seed)
         who = self.person(rng)
-        segs = [self.window("idle", rng, n=int(lead_s * RATE_HZ), start=1e9, person=who)]
+        segs = [self.window("rest", rng, n=int(lead_s * RATE_HZ), start=1e9, person=who)]
         for label in labels:
             segs.append(self.window(label, rng, n=int(gap_s * RATE_HZ), start=0.0, person=who))
         return np.concatenate(segs)
