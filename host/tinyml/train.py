@@ -298,9 +298,11 @@ def train(job_name, out_dir, data_dir=None, board_id=None, quick=False, seed=0, 
     (out / "report.json").write_text(json.dumps(report, indent=1, default=_jsonable) + "\n")
     (out / "report.md").write_text(train_report.markdown(job, report))
     print(f"      {out / 'report.json'}, {out / 'report.md'}, " + ", ".join(plots))
-    verdict = "meets" if report["meets_target"] else "MISSES"
+    verdict = f"{'meets' if report['meets_target'] else 'MISSES'} the target {job.target}"
+    if sizes != job.full and not data_dir:
+        verdict = f"a smaller run than the full one, which the target {job.target} is for"
     print(f"\nDone in {report['total_seconds']:.0f} s: {job.metric} {report['engine']:.4f} on the engine "
-          f"({verdict} the target {job.target}). Next: tinyml pack {model_path} --arch ARCH -o model.mpy")
+          f"({verdict}). Next: tinyml deploy {out} --port PORT, or tinyml pack {model_path} --arch ARCH -o model.mpy")
     return report
 
 
