@@ -44,6 +44,19 @@ def test_train_on_the_users_recordings(tmp_path):
     assert "The data are synthetic" not in (tmp_path / "run" / "report.md").read_text()
 
 
+def test_every_synthetic_gesture_moves_the_sensor():
+    """A gesture's acceleration is the second difference of one path at t - h, t, t + h. When each of the three
+    drew its own random start, the start moved with t and the acceleration shrank by (1 - u)^2 for a gesture
+    starting u of the way along its range: a late one read as a still hand, whatever its label. With a level,
+    noise-free sensor, |a| - 1 g is the hand's own acceleration (a wrist turn only rotates gravity): every
+    gesture window must show at least 0.1 g of it (the smallest: a gentle shake, ~0.17 g)."""
+    level = {"roll": 0.0, "pitch": 0.0, "gain": np.ones(3), "bias": np.zeros(3), "noise": 0.0}
+    rng = np.random.default_rng(5)
+    for label in CLASSES[1:]:
+        peaks = [np.abs(np.linalg.norm(JOB.window(label, rng, person=level), axis=1) - 1).max() for _ in range(200)]
+        assert min(peaks) > 0.1, f"{label}: a window with {min(peaks):.3f} g of motion"
+
+
 def test_a_wrong_folder_is_named(tmp_path):
     with pytest.raises(TinymlError, match="no such folder"):
         JOB.load(tmp_path / "nothing")

@@ -67,16 +67,17 @@ def _rotation(roll, pitch, yaw):
 
 
 class Gesture(Job):
-    def path(self, label, t, rng, start=None):
+    def path(self, label, t, rng, start=None, span=None):
         """Hand position [len(t), 3] in metres (x right, y forward, z up) at times t (seconds) for one gesture,
         and the fraction of the gesture done at each t (for the wrist's turn). The gesture starts at `start`
         seconds, by default anywhere from 0.08 s before the window (a board woken by the motion starts sampling
-        late) to where it still ends inside the window."""
+        late) to where it still ends inside a window of `span` seconds (default t[-1])."""
         size = rng.uniform(0.15, 0.35)
         # people draw at 0.6-1.4 m/s: a big "W" takes longer than a small "L"
         dur = float(np.clip(PATH_LENGTH.get(label, 1.5) * size / rng.uniform(0.6, 1.4), 0.6, 1.1))
         if start is None:
-            start = rng.uniform(-0.08, max(t[-1] - dur, 0) + 0.02)
+            span = t[-1] if span is None else span
+            start = rng.uniform(-0.08, max(span - dur, 0) + 0.02)
         u = (t - start) / dur
         aspect, slant = rng.uniform(0.7, 1.3), rng.uniform(-0.25, 0.25)
         if label == "circle":
@@ -123,11 +124,15 @@ class Gesture(Job):
         t = np.arange(n) / rate + rng.normal(0, 0.002, n)
         h = 1e-3
         # the same path at t - h, t, t + h (same random draws: same seed) for the acceleration by central
-        # differences
+        # differences. The three must draw the same start: one drawn in the span of each call's own times moved
+        # with them (by u*h for a start u of the way along its range), which scaled the acceleration by (1 - u)^2:
+        # a third of the hand's acceleration on average, next to none for a late start (a still hand, labelled
+        # a gesture: nearly all of the model's errors were such windows).
         seed = rng.integers(1 << 62)
-        pm, _ = self.path(label, t - h, np.random.default_rng(seed), start)
-        p0, progress = self.path(label, t, np.random.default_rng(seed), start)
-        pp, _ = self.path(label, t + h, np.random.default_rng(seed), start)
+        span = float(t[-1])
+        pm, _ = self.path(label, t - h, np.random.default_rng(seed), start, span)
+        p0, progress = self.path(label, t, np.random.default_rng(seed), start, span)
+        pp, _ = self.path(label, t + h, np.random.default_rng(seed), start, span)
         acc = (pp - 2 * p0 + pm) / (h * h) / 9.81            # in g, world frame
         wrist = rng.uniform(-0.25, 0.25) * 4 * progress * (1 - progress)   # the wrist turns, then turns back
         world = acc + np.array([0.0, 0.0, 1.0])
