@@ -35,10 +35,12 @@ CONFIGS = {
 STEP_SAMPLES = {name: c[1] * SAMPLE_RATE // 1000 for name, c in CONFIGS.items()}
 
 _LIB = "tensorflow/lite/experimental/microfrontend/lib"
-# The frontend's runtime files, as the patched tree names them (the Makefile's FEATURES=audio list too).
-DEVICE_SOURCES = ["kissfft/kiss_fft.c", "kissfft/tools/kiss_fftr.c"] + [
-    f"{_LIB}/{f}.c" for f in ("frontend", "window", "fft", "filterbank", "noise_reduction", "pcan_gain_control",
-                              "log_scale", "log_lut")]
+# The frontend's runtime files, as the patched tree names them (the Makefile's FEATURES=audio list too). Its
+# FFT is not kissfft's code but native_modules/features/tm_audio_fft.c, which computes the same values faster.
+DEVICE_SOURCES = [f"{_LIB}/{f}.c" for f in ("window", "filterbank", "noise_reduction", "pcan_gain_control",
+                                            "log_scale", "log_lut")]
+# Ours, in native_modules/features/.
+OWN_SOURCES = ["tm_audio.c", "tm_audio_fft.c"]
 # What the wheel's setup.py compiles (C++, -DFIXED_POINT=16), for the table generator.
 _WHEEL_SOURCES = [f"{_LIB}/{f}.cc" for f in (
     "kiss_fft_int16", "fft", "fft_util", "filterbank", "filterbank_util", "frontend", "frontend_util", "log_lut",
@@ -121,15 +123,16 @@ def build_hostlib() -> Path:
     _, patched = sources()
     header = tables_header()
     feats = NATIVE / "features"
-    srcs = [feats / "tm_audio.c"] + [patched / s for s in DEVICE_SOURCES]
-    key = sdist.content_hash(*(p.read_bytes() for p in srcs), header.read_bytes(), (feats / "tm_audio.h").read_bytes())
+    srcs = [feats / s for s in OWN_SOURCES] + [patched / s for s in DEVICE_SOURCES]
+    key = sdist.content_hash(*(p.read_bytes() for p in srcs), header.read_bytes(),
+                             *((feats / h).read_bytes() for h in ("tm_audio.h", "tm_audio_fft.h")))
     out_dir = BUILD / "features" / f"host-{key}"
     lib = out_dir / "libtm_audio.so"
     if lib.exists():
         return lib
     out_dir.mkdir(parents=True, exist_ok=True)
     flags = ["-std=c99", "-O2", "-fPIC", "-shared", "-Wall", "-Werror", *DEVICE_FLAGS, f"-I{header.parent}",
-             f"-I{patched}", f"-I{patched / 'kissfft'}", f"-I{feats}"]
+             f"-I{patched}", f"-I{feats}"]
     proc = subprocess.run(["gcc", *flags, "-o", str(lib), *map(str, srcs)], capture_output=True, text=True)
     if proc.returncode != 0:
         raise TinymlError(f"building the host audio frontend failed:\n{proc.stderr[-3000:]}")
