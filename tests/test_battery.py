@@ -77,6 +77,50 @@ def test_cr2032_cannot_power_an_esp32_and_says_so():
         assert "WARNINGS:" in text and "SEE WARNING" in text
 
 
+def test_unconfirmed_figures_make_an_estimate_and_say_so():
+    """A board whose currents are stand-ins (Pico 2: the Pico's) or unreachable (Nano 33 BLE: the nrf port
+    cannot sleep) is printed as an ESTIMATE naming those figures; the Nano's wake has no reboot, import or
+    load (the app stays running)."""
+    measured = {"target": "qemu-m4", "arch": "armv7emsp", "reset_to_main_instructions": 800_000,
+                "import_instructions": 1_300_000, "load_instructions": 90_000, "invoke_instructions": 857_000}
+    nano = battery.estimate("nano33ble", measured, 60.0, battery.get_batteries(["2xAA"]))
+    assert [p["name"] for p in nano["phases"]] == ["inference"]
+    assert nano["estimate"] and {"sleep current", "awake current"} <= set(nano["unconfirmed"])
+    text = battery.format_report(nano)
+    assert text.splitlines()[1].startswith("ESTIMATE: ") and "sleep current" in text.splitlines()[1]
+    pico2 = battery.estimate("pico2", dict(measured, target="qemu-m3", arch="armv7m"), 60.0,
+                             battery.get_batteries(["2xAA"]))
+    assert "awake current" in pico2["unconfirmed"] and "ESTIMATE: " in battery.format_report(pico2)
+    # Figures with a datasheet or a measurement of the board behind them are not called estimates.
+    esp = battery.estimate("esp32", measured, 60.0, battery.get_batteries(["2xAA"]), bare_module=True)
+    assert "sleep current" not in esp["unconfirmed"] and "awake current" not in esp["unconfirmed"]
+
+
+def test_train_latency_and_battery_turn_instructions_into_time_alike():
+    """One rule (tinyml.timing) for `tinyml train`'s per-board latency and `tinyml battery`'s inference phase:
+    the same count gives the same milliseconds on every board with an arch both measure."""
+    from tinyml.boards import load_boards
+    from tinyml.train import board_latencies
+    counts = {"armv7emsp": 857_000, "armv7m": 1_960_000, "xtensawin": 4_200_000}
+    boards = load_boards()
+    latencies = board_latencies(counts, boards)
+    checked = []
+    for board_id, board in boards.items():
+        if board.get("energy") and board["arch"] in counts:
+            measured = {"target": "t", "arch": board["arch"], "reset_to_main_instructions": 1,
+                        "import_instructions": 1, "load_instructions": 1, "invoke_instructions": counts[board["arch"]]}
+            r = battery.estimate(board_id, measured, 3600.0, battery.get_batteries(["2xAA"]))
+            inference = next(p for p in r["phases"] if p["name"] == "inference")
+            assert latencies[board_id]["ms"] == round(inference["ms"], 3), board_id
+            checked.append(board_id)
+    assert {"esp32", "pyboard", "nano33ble", "nucleo-f446re", "pico2"} <= set(checked)
+    # 857,000 instructions x 1.25 cycles / 64 MHz on the Nano 33 BLE; a board without "energy" uses its "mcu"
+    # clock at 1 cycle per instruction and says it is an estimate.
+    assert latencies["nano33ble"]["ms"] == round(857_000 * 1.25 / 64e6 * 1e3, 3)
+    other = board_latencies({"armv7m": 48_000}, {"x": {"id": "x", "arch": "armv7m", "mcu": "Some M3 @48 MHz"}})
+    assert other["x"]["ms"] == 1.0 and other["x"]["basis"].endswith("an estimate)")
+
+
 # ---- measured on the emulated Cortex-M4, through the CLI ---------------------------------------------------
 
 @pytest.fixture(scope="module")
@@ -131,7 +175,8 @@ def test_cli_json_and_plot_from_a_job_dir(tmp_path, capsys, m4_counts):
 
 @pytest.mark.parametrize("args, message", [
     (["--board", "esp33"], "unknown board 'esp33': choose one of"),
-    (["--board", "nano33ble"], "boards/nano33ble.json has no sourced current figures"),
+    (["--board", "unix"], "boards/unix.json has no sourced current figures"),
+    (["--board", "nano33ble", "--boot-ms", "50"], "--boot-ms: nano33ble does not reboot on a wake"),
     (["--battery", "aaa"], "unknown battery 'aaa': choose one of cr2032, 2xAA, lipo-1000"),
     (["--every", "soon"], "--every 'soon': expected a positive duration"),
     (["--every", "0s"], "--every '0s': expected a positive duration"),
@@ -155,3 +200,18 @@ def test_errors_are_one_line(args, message, capsys, tmp_path, monkeypatch):
 def test_job_dir_without_model(tmp_path):
     with pytest.raises(TinymlError, match="is a folder without model.tflite"):
         battery.model_file(tmp_path)
+
+
+def test_esp32_is_measured_on_the_emulated_xtensa(capsys):
+    """The ESP32 family's counts come from its own xtensawin module on qemu-xtensa (not a Cortex-M stand-in),
+    scaled by the LX6's cycles per instruction at 160 MHz; the CPI is printed as an UNCONFIRMED assumption."""
+    cli.main(["battery", "--board", "esp32", "--model", str(MICRO_SPEECH), "--battery", "2xAA", "--json"])
+    r = json.loads(capsys.readouterr().out)
+    m = r["measured"]
+    assert (m["target"], m["arch"]) == ("qemu-xtensa", "xtensawin")
+    assert m["invoke_instructions"] > 1_000_000 and m["import_instructions"] > 100_000
+    assert m["reset_to_main_instructions"] == m["reset_to_main_with_calibration"]   # nothing of mps2's taken off
+    phases = {p["name"]: p for p in r["phases"]}
+    assert phases["inference"]["ms"] == pytest.approx(m["invoke_instructions"] * 1.5 / 160e6 * 1e3)
+    assert "qemu-xtensa (xtensawin engine)" in phases["inference"]["source"]
+    assert "cycles per instruction (Xtensa LX6)" in r["unconfirmed"]

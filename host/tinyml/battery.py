@@ -13,10 +13,14 @@ log(current)) and I_self the self-discharge as a current (rate per year x nomina
 Where the numbers come from, and every one is named in the printed assumptions and in --json:
 - currents, boot time and clock: the board's "energy" key in boards/<id>.json, each with its source; the board
   as sold (a dev board's regulator and USB bridge stay powered) or, with --bare-module, the module alone;
-- import, model load and inference: instructions measured on an emulated Cortex-M (ports/qemu_mps2 under
-  QEMU's -icount, exact and repeatable), scaled to the board's clock by an assumed cycles-per-instruction;
+- import, model load and inference: instructions measured on an emulated core of the board's family (the
+  Cortex-M boards on ports/qemu_mps2, the ESP32 family on ports/qemu_xtensa, both under QEMU's -icount: exact
+  and repeatable), turned into time at the board's clock by timing.core_timing (the one instructions-to-time
+  rule, which `tinyml train`'s latency uses too);
 - the batteries: host/tinyml/data/batteries.json (capacity table, self-discharge, shelf life, current limits).
 Pulse limits are warnings, not numbers: a coin cell cannot deliver an ESP32's wake current at all.
+A figure whose source says UNCONFIRMED (an assumption, a stand-in, a figure of another board) makes the whole
+result an estimate, and the report says so first, naming those figures.
 """
 
 import json
@@ -27,6 +31,7 @@ from pathlib import Path
 
 from . import TinymlError
 from .boards import get_board, load_boards
+from .timing import UNCONFIRMED, core_timing
 
 BATTERIES_FILE = Path(__file__).resolve().parent / "data" / "batteries.json"
 HOURS_PER_YEAR = 8766.0             # 365.25 days
@@ -34,6 +39,11 @@ HOURS_PER_YEAR = 8766.0             # 365.25 days
 # ports/qemu_mps2/mphalport.c: mp_hal_init() times two loops of 2^14 and 3 * 2^14 iterations of two
 # instructions each to find QEMU's -icount shift. A real board does not, so they are taken off "reset to main.py".
 QEMU_CALIBRATION_INSTRUCTIONS = 2 * ((1 << 14) + (3 << 14))
+# What each emulated board's start-up runs that a real board does not, taken off "reset to main.py". The Xtensa
+# port's own calibration (the -icount shift and the MULSH emulation's cost, ports/qemu_xtensa/mphalport.c)
+# stays in: its count depends on the emulation, and the ESP32 boards use a measured boot figure instead.
+CALIBRATION_INSTRUCTIONS = {"qemu-m4": QEMU_CALIBRATION_INSTRUCTIONS, "qemu-m3": QEMU_CALIBRATION_INSTRUCTIONS,
+                            "qemu-xtensa": 0}
 
 # Runs as main.py on the emulated board. Its first line reads the instruction counter: everything before it
 # (MicroPython's start-up, reading and compiling main.py) is "reset to main.py". The inference is the first
@@ -163,7 +173,7 @@ def measure(model_path, target: str, arch: str) -> dict:
         raise TinymlError(f"the measurement on {target} printed no counts (is -icount on?): {result.stdout[-200:]}")
     main, imp, load, inv = map(int, m.groups())
     return {"target": target, "arch": arch, "module_bytes": module.stat().st_size,
-            "reset_to_main_instructions": max(main - QEMU_CALIBRATION_INSTRUCTIONS, 0),
+            "reset_to_main_instructions": max(main - CALIBRATION_INSTRUCTIONS.get(target, 0), 0),
             "reset_to_main_with_calibration": main,
             "import_instructions": imp, "load_instructions": load, "invoke_instructions": inv}
 
@@ -208,9 +218,9 @@ def life(battery: dict, avg_ma: float) -> dict:
             "self_discharge_ma": self_ma, "capped_by_shelf_life": capped}
 
 
-def instructions_ms(instructions: int, energy: dict) -> float:
-    cpi = energy["cycles_per_instruction"]["value"]
-    return instructions * cpi / energy["clock_hz"]["value"] * 1000.0
+def check_boot_ms(board_id: str, energy: dict, boot_ms) -> None:
+    if boot_ms is not None and not energy.get("wake_reboots", True):
+        raise TinymlError(f"--boot-ms: {board_id} does not reboot on a wake ({energy['sleep_kind']}): drop --boot-ms")
 
 
 def wake_phases(board_id: str, energy: dict, variant: str, measured: dict, sensor_ms: float = 0.0,
@@ -219,33 +229,38 @@ def wake_phases(board_id: str, energy: dict, variant: str, measured: dict, senso
     awake = energy["variants"][variant]
     awake_ma = awake["awake_ma"]
     where = f"boards/{board_id}.json energy"
-    scale = (f"instructions measured on {measured['target']} ({measured['arch']} engine) x "
-             f"{energy['cycles_per_instruction']['value']} cycles/instruction / "
-             f"{energy['clock_hz']['value'] / 1e6:g} MHz")
+    timing = core_timing(get_board(board_id), required=True)
+    instructions_ms = timing.ms
+    scale = f"instructions measured on {measured['target']} ({measured['arch']} engine) {timing.basis()}"
     current = f"the awake current ({where}.variants.{variant}.awake_ma)"
     phases = []
     boot = energy.get("boot")
-    if boot_ms is not None:
+    if not energy.get("wake_reboots", True):
+        # The board cannot sleep through a reboot (the nrf port): the app stays running, so a wake is only the
+        # sensor and the inference; the module was imported and the model loaded once, at power-on.
+        check_boot_ms(board_id, energy, boot_ms)
+    elif boot_ms is not None:
         phases.append(Phase("boot to main.py", boot_ms, boot["ma"] if boot else awake_ma,
                             f"--boot-ms {boot_ms:g}, at " + (f"{boot['ma']} mA ({where}.boot)" if boot else current)))
     elif boot:
         phases.append(Phase("boot to main.py", boot["ms"], boot["ma"], f"{where}.boot: {boot['source']}"))
     else:
-        ms = instructions_ms(measured["reset_to_main_instructions"], energy)
+        ms = instructions_ms(measured["reset_to_main_instructions"])
         phases.append(Phase("boot to main.py", ms, awake_ma,
                             f"LOWER BOUND: MicroPython's start to main.py only ({measured['reset_to_main_instructions']} "
                             f"{scale}); ROM, bootloader, clocks and the filesystem mount have no sourced figure for "
                             f"this board (--boot-ms N if you measured one); at {current}"))
-    phases.append(Phase("import tinyml", instructions_ms(measured["import_instructions"], energy), awake_ma,
-                        f"{measured['import_instructions']} {scale}; at {current}"))
-    phases.append(Phase("load the model", instructions_ms(measured["load_instructions"], energy), awake_ma,
-                        f"{measured['load_instructions']} {scale}; at {current}"))
+    if energy.get("wake_reboots", True):
+        phases.append(Phase("import tinyml", instructions_ms(measured["import_instructions"]), awake_ma,
+                            f"{measured['import_instructions']} {scale}; at {current}"))
+        phases.append(Phase("load the model", instructions_ms(measured["load_instructions"]), awake_ma,
+                            f"{measured['load_instructions']} {scale}; at {current}"))
     if sensor_ms:
         phases.append(Phase("sensor on", sensor_ms, awake_ma + sensor_ma,
                             f"--sensor-ms {sensor_ms:g} at {current}" + (f" + --sensor-ma {sensor_ma:g}" if sensor_ma
                                                                          else " (--sensor-ma 0: the sensor's own draw "
                                                                               "not counted)")))
-    phases.append(Phase("inference", instructions_ms(measured["invoke_instructions"], energy), awake_ma,
+    phases.append(Phase("inference", instructions_ms(measured["invoke_instructions"]), awake_ma,
                         f"{measured['invoke_instructions']} {scale}; at {current}"))
     return phases
 
@@ -302,6 +317,8 @@ def estimate(board_id: str, measured: dict, every_s: float, batteries: dict, bar
     ]
     for p in phases:
         assumptions.append({"what": p.name, "value": f"{p.ms:.3g} ms at {p.ma:g} mA", "source": p.source})
+    # What is not a datasheet figure or a measurement of this board: the result is an estimate if any is.
+    unconfirmed = [a["what"] for a in assumptions if UNCONFIRMED in a["source"] or UNCONFIRMED in a["value"]]
     results = []
     for bid, bat in batteries.items():
         r = life(bat, avg)
@@ -314,7 +331,8 @@ def estimate(board_id: str, measured: dict, every_s: float, batteries: dict, bar
             "every_s": every_s, "phases": [dict(asdict(p), charge_mc=p.charge_mc) for p in phases],
             "awake_ms": awake_ms, "wake_charge_mc": sum(p.charge_mc for p in phases),
             "sleep": {"ma": v["sleep_ma"], "ms": every_s * 1000.0 - awake_ms, "source": v["sleep_source"]},
-            "average_ma": avg, "measured": measured, "batteries": results, "assumptions": assumptions}
+            "average_ma": avg, "measured": measured, "batteries": results, "assumptions": assumptions,
+            "estimate": bool(unconfirmed), "unconfirmed": unconfirmed}
 
 
 # ---- output ---------------------------------------------------------------------------------------------
@@ -329,8 +347,11 @@ def _duration(hours: float) -> str:
 
 def format_report(r: dict) -> str:
     lines = [f"{Path(r['model']).name} on {r['board']} ({r['board_name']}; {r['variant']}), one wake every "
-             f"{r['every_s']:g} s",
-             f"  each wake: {r['awake_ms']:.1f} ms awake, {r['wake_charge_mc']:.2f} mC"]
+             f"{r['every_s']:g} s"]
+    if r["unconfirmed"]:
+        lines.append(f"ESTIMATE: these figures are assumptions or stand-ins, not sourced for this board "
+                     f"(UNCONFIRMED below): {', '.join(r['unconfirmed'])}")
+    lines.append(f"  each wake: {r['awake_ms']:.1f} ms awake, {r['wake_charge_mc']:.2f} mC")
     for p in r["phases"]:
         lines.append(f"    {p['name']:<16} {p['ms']:>9.2f} ms at {p['ma']:>6.4g} mA  {p['charge_mc']:>8.3f} mC")
     s = r["sleep"]
@@ -420,6 +441,7 @@ def run(board_id: str, model, every="60s", battery_names=None, bare_module=False
         raise TinymlError(f"--plot {plot_path}: the plot is a PNG file: name it FILE.png")
     path = model_file(model)
     energy = get_board(board_id)["energy"]
+    check_boot_ms(board_id, energy, boot_ms)
     measured = measure(path, energy["instructions"]["target"], energy["instructions"]["arch"])
     report = estimate(board_id, measured, every_s, batteries, bare_module, sensor_ms, sensor_ma, boot_ms,
                       model=str(path))

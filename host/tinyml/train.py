@@ -19,7 +19,6 @@ import contextlib
 import importlib
 import io
 import json
-import re
 import time
 from pathlib import Path
 
@@ -139,8 +138,8 @@ def evaluate(job, model_path, keras_model, x_test, y_test):
     }
 
 
-# Emulated cores whose instruction counts stand for a board's arch (one instruction per cycle assumed: the
-# Cortex-M4 and M3 issue most instructions in one cycle; loads, multiplies and branches can take 2-3).
+# Emulated cores whose instruction counts stand for a board's arch; timing.core_timing turns them into time at
+# each board's clock and cycles per instruction (boards/*.json "energy"), as `tinyml battery` does.
 LATENCY_TARGETS = {"armv7emsp": ("qemu-m4", "Cortex-M4 instructions"), "armv7m": ("qemu-m3", "Cortex-M3 instructions"),
                    "xtensawin": ("qemu-xtensa", "Xtensa instructions (the xtensawin module on QEMU's LX core)")}
 
@@ -154,26 +153,26 @@ def latency(model_path, boards, arches=("armv7emsp", "armv7m", "xtensawin")):
         _, _, result = bench(model_path, target=target, runs=2)
         counts[arch] = result["instructions"]
         arena = arena or result["arena_bytes"]
+    return {"instructions": {LATENCY_TARGETS[a][0]: n for a, n in counts.items()}, "arena_bytes": arena,
+            "boards": board_latencies(counts, boards),
+            "not_measured": sorted(b["id"] for b in boards.values() if b["arch"] not in counts)}
+
+
+def board_latencies(counts, boards):
+    """{board id: ms per inference and its basis} from instructions per inference by arch ({'armv7emsp': n})."""
+    from .timing import core_timing
     per_board = {}
     for b in boards.values():
-        if b["arch"] not in counts:
+        # MicroPython's own clock on the board and the cycles per instruction that `tinyml battery` uses
+        # (timing.core_timing: boards/*.json "energy", with sources, else the "mcu" clock at 1 per instruction)
+        timing = core_timing(b) if b.get("arch") in counts else None
+        if timing is None:
             continue
-        # MicroPython's own clock on the board and the cycles per instruction that `tinyml battery` assumes
-        # (boards/*.json "energy", with sources), else the chip's clock from "mcu" at one cycle per instruction
-        energy = b.get("energy", {})
-        hz = energy.get("clock_hz", {}).get("value")
-        cpi = energy.get("cycles_per_instruction", {}).get("value", 1.0)
-        m = re.search(r"@(\d+) MHz", b.get("mcu", ""))
-        if not hz and m:
-            hz = int(m.group(1)) * 1e6
-        if not hz:
-            continue
-        per_board[b["id"]] = {"ms": round(counts[b["arch"]] * cpi / hz * 1e3, 3), "clock_mhz": round(hz / 1e6),
-                              "basis": f"{LATENCY_TARGETS[b['arch']][1]}, emulated and exact, x {cpi:g} cycles "
-                                       f"each (an assumption: boards/{b['id']}.json)"}
-    return {"instructions": {LATENCY_TARGETS[a][0]: n for a, n in counts.items()}, "arena_bytes": arena,
-            "boards": per_board,
-            "not_measured": sorted(b["id"] for b in boards.values() if b["arch"] not in counts)}
+        per_board[b["id"]] = {"ms": round(timing.ms(counts[b["arch"]]), 3), "clock_mhz": round(timing.clock_hz / 1e6),
+                              "basis": f"{LATENCY_TARGETS[b['arch']][1]}, emulated and exact, "
+                                       f"{timing.basis()} (boards/{b['id']}.json"
+                                       + (", an estimate)" if timing.estimate else ")")}
+    return per_board
 
 
 def train(job_name, out_dir, data_dir=None, board_id=None, quick=False, seed=0, measure_latency=True, sizes=None,
