@@ -29,7 +29,8 @@ DISABLED = ("var-annotated", "assignment", "str-format")
 MISSING = 'Cannot find implementation or library stub for module named "%s"'
 SIM = ("tinyml_device/board.py", MISSING % "sim_world")     # the simulated board's module (device/sim)
 NOT_ESP32 = {("tinyml_device/power.py", MISSING % "esp32"),                      # wake on pins, touch
-             ("tinyml_device/power.py", 'Module has no attribute "wake_reason"')}
+             ("tinyml_device/power.py", 'Module has no attribute "wake_reason"'),
+             ("tinyml_device/power.py", 'Module has no attribute "TouchPad"')}        # wake_on_touch(pin)
 NOT_STM32 = ("tinyml_device/power.py", MISSING % "stm")                           # the WKUP pin's register
 GUARDED = {
     "esp32": {SIM, NOT_STM32},

@@ -47,3 +47,4 @@ def wake_on_ulp(wake):
     if wake and _w.wake["ext0"] is not None:
         raise ValueError("no resources")
     _w.wake["ulp"] = bool(wake)
+

@@ -5,6 +5,7 @@
 # missing attribute would on a port without it.
 from umachine import *          # noqa: F401,F403  mem8/16/32, idle, time_pulse_us, Signal, PinBase
 import sim_world as _w
+from gc import mem_alloc as _mem_alloc
 
 # esp32 port numbering (ports/esp32/modmachine.c): reset causes, and wake reasons = ESP-IDF's
 # esp_sleep_wakeup_cause_t (UNDEFINED=0, ALL=1, EXT0=2, EXT1=3, TIMER=4, TOUCHPAD=5, ULP=6).
@@ -56,7 +57,7 @@ def lightsleep(ms=None):
 
 
 def deepsleep(ms=None):
-    _w.deepsleep(ms, TIMER_WAKE, EXT0_WAKE, EXT1_WAKE)
+    _w.deepsleep(ms, TIMER_WAKE, EXT0_WAKE, EXT1_WAKE, TOUCHPAD_WAKE)
 
 
 def reset():
@@ -143,7 +144,13 @@ def _pin_id(p):
 
 class I2C:
     """Hardware I2C to the simulated chips wired to these pins. A missing device NACKs: OSError(ENODEV=19),
-    as on the esp32 port."""
+    as on the esp32 port.
+
+    The register models are Python and allocate as they run; a port's I2C is C and allocates nothing. So
+    the bytes the models allocate inside each transfer are added up in sim_world.sim_alloc[0] while
+    sim_world.count_alloc[0] is set (measured with gc.mem_alloc(), meaningful while gc is disabled; it walks
+    the heap, so it is off by default), and a test subtracts them to see what a driver itself allocates.
+    Only the memory-address transfers (readfrom_mem_into, writeto_mem) are counted: what drivers' loops use."""
 
     def __init__(self, id=0, *, scl=None, sda=None, freq=400000, timeout=50000):
         buses = _w.BOARD.get("i2c", {})
@@ -168,7 +175,12 @@ class I2C:
         return sorted(_w.devices_on(self.scl, self.sda))
 
     def readfrom_mem_into(self, addr, memaddr, buf, *, addrsize=8):
-        self._dev(addr).read_into(memaddr, buf, _w.abs_us())
+        if _w.count_alloc[0]:
+            a = _mem_alloc()
+            self._dev(addr).read_into(memaddr, buf, _w.abs_us())
+            _w.sim_alloc[0] += _mem_alloc() - a
+        else:
+            self._dev(addr).read_into(memaddr, buf, _w.abs_us())
 
     def readfrom_mem(self, addr, memaddr, nbytes, *, addrsize=8):
         buf = bytearray(nbytes)
@@ -176,7 +188,12 @@ class I2C:
         return bytes(buf)
 
     def writeto_mem(self, addr, memaddr, buf, *, addrsize=8):
-        self._dev(addr).write(memaddr, buf, _w.abs_us())
+        if _w.count_alloc[0]:
+            a = _mem_alloc()
+            self._dev(addr).write(memaddr, buf, _w.abs_us())
+            _w.sim_alloc[0] += _mem_alloc() - a
+        else:
+            self._dev(addr).write(memaddr, buf, _w.abs_us())
 
     def writeto(self, addr, buf, stop=True):
         if len(buf) == 0:
@@ -248,6 +265,30 @@ class Timer:
 
     def value(self):
         return 0 if self.due is None else max(0, (self.due - _w.clock.now()) // 1000)
+
+
+# Touch-capable GPIOs of the classic ESP32 (T0..T9; ports/esp32/machine_touchpad.c)
+TOUCH_PINS = (4, 0, 2, 15, 13, 12, 14, 27, 33, 32)
+
+
+class TouchPad:
+    """machine.TouchPad(pin) (esp32 port): read() is the simulated pad's reading (lower while touched, as on
+    the classic ESP32); config(threshold) sets the level below which a touch wakes the chip (with
+    esp32.wake_on_touch(True))."""
+
+    def __init__(self, pin):
+        pid = _pin_id(pin)
+        if pid not in TOUCH_PINS:
+            raise ValueError("invalid pin for touchpad")
+        self.pin = pid
+        self.dev = _w.touchpad_on(pid)
+
+    def read(self):
+        return self.dev.value(_w.abs_us()) if self.dev is not None else 1000
+
+    def config(self, value):
+        if self.dev is not None:
+            self.dev.threshold = value
 
 
 class RTC:

@@ -15,6 +15,12 @@
 #    WTM_IA, OVR_IA, FULL_IA, OVR_LATCHED cleared by reading FIFO_STATUS2). Depth: "fifo_words" in the spec
 #    (512 by default; the datasheet's 9 KB counts compressed data: the uncompressed depth is UNCONFIRMED).
 # A batch rate slower than the ODR keeps every k-th sample (k = ODR / BDR, rounded).
+# Wake-up interrupt (both chips): WAKE_UP_THS 0x5B (WK_THS 5:0, 1 LSB = full scale / 64), WAKE_UP_DUR 0x5C
+# (WAKE_DUR 6:5: samples above the threshold needed, + 1), the slope filter (a[n] - a[n-1]) / 2 of each axis
+# against the threshold, WAKE_UP_SRC 0x1B (WU_IA 0x08, X/Y/Z_WU 0x04/0x02/0x01; cleared by reading it when
+# LIR latches: TAP_CFG 0x58 bit 0 on the DS3, TAP_CFG0 0x56 bit 0 on the DSOX, whose TAP_CFG2 0x58 bit 7
+# INTERRUPTS_ENABLE must be set too), routed to INT1 by MD1_CFG 0x5E bit 5 (INT1_WU); CTRL3_C H_LACTIVE (bit
+# 5) makes the pin active low. The pin is the spec's "int_pin".
 from sim_chip import Chip, clamp16, put16le
 
 WHO_AM_I = 0x0F
@@ -24,6 +30,9 @@ OUTX_L_G = 0x22
 FIFO_STATUS1, FIFO_STATUS2, FIFO_STATUS3, FIFO_STATUS4 = 0x3A, 0x3B, 0x3C, 0x3D
 DS3_FIFO_CTRL1, DS3_FIFO_CTRL3, DS3_FIFO_CTRL5, DS3_FIFO_OUT = 0x06, 0x08, 0x0A, 0x3E
 OX_FIFO_CTRL1, OX_FIFO_CTRL3, OX_FIFO_CTRL4, OX_FIFO_TAG = 0x07, 0x09, 0x0A, 0x78
+WAKE_UP_SRC, TAP_CFG0, TAP_CFG, WAKE_UP_THS, WAKE_UP_DUR, MD1_CFG = 0x1B, 0x56, 0x58, 0x5B, 0x5C, 0x5E
+WU_IA = 0x08
+XL_FS_G = (2, 16, 4, 8)
 
 ODR_HZ = (0, 12.5, 26, 52, 104, 208, 416, 833, 1666, 3332, 6664)
 XL_LSB_PER_G = (16384, 2048, 8192, 4096)                # FS_XL 00 +-2 g, 01 +-16 g, 10 +-4 g, 11 +-8 g
@@ -36,7 +45,7 @@ def _odr(code):
 
 
 class LSM6DS(Chip):
-    STATE = ("count", "over", "latched")
+    STATE = ("count", "over", "latched", "wu_prev", "wu_src", "wu_over")
 
     def power_on(self):
         self.ox = self.kind == "lsm6dsox"
@@ -46,6 +55,9 @@ class LSM6DS(Chip):
         self.count = 0              # samples taken (decimation, TAG_CNT)
         self.over = False           # overrun since the FIFO was last read (DS3) / is full and overwriting
         self.latched = False        # DSOX FIFO_OVR_LATCHED
+        self.wu_prev = None         # previous accel sample in g (the slope filter)
+        self.wu_src = 0             # WAKE_UP_SRC
+        self.wu_over = 0            # consecutive samples above the wake-up threshold
 
     def __init__(self, spec, data):
         self.ox = spec["type"] == "lsm6dsox"
@@ -86,6 +98,8 @@ class LSM6DS(Chip):
             put16le(out, 6 + 2 * a, clamp16(row[a] * fa) if self.regs[CTRL1_XL] >> 4 else 0)
         self.regs[OUTX_L_G:OUTX_L_G + 12] = out
         self.regs[STATUS_REG] |= (1 if self.regs[CTRL1_XL] >> 4 else 0) | (2 if self.regs[CTRL2_G] >> 4 else 0)
+        if self.regs[CTRL1_XL] >> 4:
+            self._wake_up(row)
         self.count += 1
         mode = self.fifo_mode()
         if mode not in (1, 6):
@@ -123,6 +137,39 @@ class LSM6DS(Chip):
             self.over = True
             self.latched = True
         self.fifo += add
+
+    def _latched_wu(self):
+        return self.regs[TAP_CFG0 if self.ox else TAP_CFG] & 0x01
+
+    def _wake_up(self, row):
+        ths = self.regs[WAKE_UP_THS] & 0x3F
+        if not ths or (self.ox and not self.regs[TAP_CFG] & 0x80):
+            self.wu_prev = None
+            return
+        v = [row[0], row[1], row[2]]
+        if self.wu_prev is None:
+            self.wu_prev = v
+            return
+        thr = ths * XL_FS_G[(self.regs[CTRL1_XL] >> 2) & 3] / 64
+        axes = 0
+        for a in range(3):
+            if abs(v[a] - self.wu_prev[a]) / 2 > thr:
+                axes |= 0x04 >> a
+        self.wu_prev = v
+        if axes:
+            self.wu_over += 1
+            if self.wu_over > (self.regs[WAKE_UP_DUR] >> 5) & 3:
+                self.wu_src = (self.wu_src if self._latched_wu() else 0) | WU_IA | axes
+        else:
+            self.wu_over = 0
+            if not self._latched_wu():
+                self.wu_src = 0
+
+    def int_asserted(self):
+        return bool(self.regs[MD1_CFG] & 0x20 and self.wu_src & WU_IA)
+
+    def active_low(self):
+        return bool(self.regs[CTRL3_C] & 0x20)
 
     def _words(self):
         return len(self.fifo) // (7 if self.ox else 2)
@@ -172,6 +219,10 @@ class LSM6DS(Chip):
                 if r == DS3_FIFO_OUT + 1 and len(self.fifo) >= 2:
                     self.fifo = self.fifo[2:]
                     popped = True
+            elif r == WAKE_UP_SRC:
+                buf[i] = self.wu_src
+                if self._latched_wu():
+                    self.wu_src = 0
             elif FIFO_STATUS1 <= r <= FIFO_STATUS4:
                 buf[i] = self._status(r)
                 if self.ox and r == FIFO_STATUS2:
@@ -190,7 +241,7 @@ class LSM6DS(Chip):
         for i in range(len(data)):
             r = (reg + i) & 0x7F if inc else reg
             v = data[i]
-            if r == WHO_AM_I or STATUS_REG <= r <= 0x2D or FIFO_STATUS1 <= r <= 0x3F or r >= OX_FIFO_TAG:
+            if r in (WHO_AM_I, WAKE_UP_SRC) or STATUS_REG <= r <= 0x2D or FIFO_STATUS1 <= r <= 0x3F or r >= OX_FIFO_TAG:
                 continue                                # read-only
             if r == CTRL3_C and v & 0x01:               # SW_RESET
                 self.regs = bytearray(self.NREGS)
@@ -201,6 +252,9 @@ class LSM6DS(Chip):
             self.regs[r] = v
             if r in (CTRL1_XL, CTRL2_G) and old != v:
                 self.restart(t)
+            if r in (WAKE_UP_THS, WAKE_UP_DUR, TAP_CFG, TAP_CFG0):
+                self.wu_prev = None
+                self.wu_over = 0
             if r == (OX_FIFO_CTRL4 if self.ox else DS3_FIFO_CTRL5) and (v & 7) == 0:
                 self.fifo = bytearray()                 # bypass mode empties the FIFO
                 self.over = self.latched = False

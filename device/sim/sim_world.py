@@ -224,6 +224,11 @@ if CONFIG.get("data"):
     streams.setdefault("imu", data)
 
 
+# Bytes the simulated chips allocated inside I2C transfers (see machine.I2C): not the driver's doing.
+sim_alloc = [0]
+count_alloc = [False]
+
+
 # ---- pins and devices --------------------------------------------------------------------------------------
 devices = []            # simulated chips, each with .bus_pins (scl, sda), .addr, .int_pin
 
@@ -233,7 +238,11 @@ DEVICE_TYPES = {"mpu6050": ("sim_mpu6050", "MPU6050"), "mpu6500": ("sim_mpu6050"
                 "lsm6ds3": ("sim_lsm6ds", "LSM6DS"), "lsm6dsox": ("sim_lsm6ds", "LSM6DS"),
                 "adxl345": ("sim_adxl345", "ADXL345"), "amg8833": ("sim_amg8833", "AMG8833"),
                 "analog": ("sim_analog", "AnalogSource"), "comparator": ("sim_analog", "Comparator"),
-                "i2s_mic": ("sim_analog", "I2SMic")}
+                "i2s_mic": ("sim_analog", "I2SMic"),
+                "lsm9ds1": ("sim_lsm9ds1", "LSM9DS1"), "lsm9ds1_mag": ("sim_lsm9ds1", "LSM9DS1Mag"),
+                "bmi270": ("sim_bmi270", "BMI270"),
+                "button": ("sim_inputs", "DigitalInput"), "pir": ("sim_inputs", "DigitalInput"),
+                "touchpad": ("sim_inputs", "TouchPad")}
 
 
 def _make_devices():
@@ -268,6 +277,14 @@ def driver_of(pin):
     return None
 
 
+def touchpad_on(pin):
+    """The simulated touch pad wired to this pin, if any."""
+    for dev in devices:
+        if getattr(dev, "kind", None) == "touchpad" and dev.pin == pin:
+            return dev
+    return None
+
+
 def device_of(kind, **match):
     """The non-I2C device of this kind ('analog', 'i2s_mic') whose attributes equal `match`, if any."""
     for dev in devices:
@@ -293,9 +310,43 @@ WAKE_REASON = CONFIG.get("wake_reason", 0)
 wake = {"ext0": None, "ext1": None, "touch": False, "ulp": False}
 
 
-def deepsleep(ms, timer_wake, pin_wake, ext1_wake):
+def _level_at(pin, t):
+    dev = driver_of(pin)
+    return dev.pin_level(t) if dev is not None else 0      # an undriven pin: pulled low in the sim
+
+
+def _all_low_from(pins, t):
+    """ext1 ALL_LOW on the classic ESP32: the first time >= t at which every pin reads 0 together."""
+    for _ in range(10000):
+        latest = t
+        for p in pins:
+            dev = driver_of(p)
+            tp = dev.next_level(t, 0) if dev is not None else t
+            if tp is None:
+                return None
+            latest = tp if tp > latest else latest
+        if all(_level_at(p, latest) == 0 for p in pins):
+            return latest
+        t = latest + 1
+    return None
+
+
+def _touch_wake_from(t):
+    best = None
+    for dev in devices:
+        if getattr(dev, "kind", None) == "touchpad":
+            tt = dev.next_touch(t)
+            if tt is not None and (best is None or tt < best):
+                best = tt
+    return best
+
+
+def deepsleep(ms, timer_wake, pin_wake, ext1_wake, touch_wake=5):
     """Save what survives (RTC memory, the devices' state), work out when and why the board wakes, end the
-    process. The runner boots the script again."""
+    process. The runner boots the script again. Wake sources (esp32 semantics, all level-triggered: a level
+    already there wakes at once): the timer; ext0 (one pin at a level); ext1 (ANY_HIGH: any pin high;
+    ALL_LOW: every pin low together, as on the classic ESP32); touch (a configured pad reading below its
+    threshold)."""
     t_sleep = clock.now()
     start = abs_us(t_sleep)
     candidates = []      # (absolute wake time, wake reason number)
@@ -305,14 +356,24 @@ def deepsleep(ms, timer_wake, pin_wake, ext1_wake):
     if wake["ext0"] is not None:
         sources.append((wake["ext0"][0], wake["ext0"][1], pin_wake))
     if wake["ext1"] is not None:
-        for p in wake["ext1"][0]:
-            sources.append((p, wake["ext1"][1], ext1_wake))
+        pins, level = wake["ext1"]
+        if level:
+            for p in pins:
+                sources.append((p, 1, ext1_wake))
+        else:
+            t = _all_low_from(pins, start)
+            if t is not None:
+                candidates.append((t, ext1_wake))
     for pin, level, reason in sources:
         dev = driver_of(pin)
         if dev is not None:
             t = dev.next_level(start, level)
             if t is not None:
                 candidates.append((t, reason))
+    if wake["touch"]:
+        t = _touch_wake_from(start)
+        if t is not None:
+            candidates.append((t, touch_wake))
     wake_at, reason = None, 0
     for t, r in candidates:
         if wake_at is None or t < wake_at:

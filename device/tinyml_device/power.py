@@ -128,13 +128,24 @@ def wake_on_pins(pins, level=1):
     _armed["pins"] = (tuple(pins), level)
 
 
-def wake_on_touch():
-    """esp32: wake on a touch pad (configure it with esp32.TouchPad(pin).config(threshold) first)."""
+def wake_on_touch(pin=None, threshold=None):
+    """esp32: wake when a touch pad reads below its threshold. With `pin`, configure that pad here: at
+    `threshold`, or at 2/3 of what it reads now (untouched: a finger lowers the reading on the classic ESP32).
+    Without, configure it first with machine.TouchPad(pin).config(threshold). Returns the threshold set."""
     b = _board()
     b.check_wake_source("touch")
     import esp32
+    if pin is not None:
+        try:
+            pad = machine.TouchPad(machine.Pin(pin))
+        except ValueError:
+            raise Unsupported("%s: pin %s is not a touch pad pin" % (b.name, pin))
+        if threshold is None:
+            threshold = pad.read() * 2 // 3
+        pad.config(threshold)
     esp32.wake_on_touch(True)
     _armed["touch"] = True
+    return threshold
 
 
 def deepsleep(ms=None):

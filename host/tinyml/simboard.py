@@ -82,11 +82,14 @@ def load_data(path, rate=None):
 
 
 # What each simulated device type reads from its --data stream, and the stream it reads by default.
-IMU_TYPES = ("mpu6050", "mpu6500", "lsm6ds3", "lsm6dsox", "adxl345")
+IMU_TYPES = ("mpu6050", "mpu6500", "lsm6ds3", "lsm6dsox", "adxl345", "lsm9ds1", "bmi270")
+# Devices that read no stream: a magnetometer modelled at rest, and inputs driven by a schedule in their spec
+# (device/sim/sim_inputs.py: button presses, PIR motion, touches).
+UNSTREAMED_TYPES = ("lsm9ds1_mag", "button", "pir", "touchpad")
 STREAM_KIND = {**{t: "imu" for t in IMU_TYPES}, "amg8833": "thermal", "analog": "trace", "i2s_mic": "pcm",
-               "comparator": None}
+               "comparator": None, **{t: None for t in UNSTREAMED_TYPES}}
 DEFAULT_STREAM = {**{t: "imu" for t in IMU_TYPES}, "amg8833": "thermal", "analog": "adc", "i2s_mic": "mic",
-                  "comparator": "mic"}
+                  "comparator": "mic", **{t: None for t in UNSTREAMED_TYPES}}
 DEFAULT_RATE = {"imu": 50.0, "thermal": 10.0, "trace": 1000.0, "pcm": 16000.0}
 
 

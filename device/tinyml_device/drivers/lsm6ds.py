@@ -12,7 +12,12 @@
 # naming the sensor. Both keep running when full in continuous mode, overwriting the oldest data: the driver
 # counts that in `fifo_overflows` and returns the frames still there (newest, in order).
 # Registers: WHO_AM_I 0x0F (LSM6DS3 0x69, LSM6DS3TR-C 0x6A, LSM6DSOX/LSM6DSO 0x6C); CTRL1_XL 0x10, CTRL2_G
-# 0x11, CTRL3_C 0x12 (BDU, IF_INC, SW_RESET); FIFO: docs/device-runtime.md.
+# 0x11, CTRL3_C 0x12 (BDU, IF_INC, SW_RESET, H_LACTIVE); FIFO: docs/device-runtime.md.
+# Wake-on-motion (the chips' wake-up interrupt on INT1; micropython-lib's lsm6dsox driver routes none):
+# WAKE_UP_SRC 0x1B (WU_IA), WAKE_UP_THS 0x5B (WK_THS 5:0, 1 LSB = full scale / 64), WAKE_UP_DUR 0x5C
+# (WAKE_DUR 6:5, in samples), MD1_CFG 0x5E (INT1_WU); the slope filter (SLOPE_FDS) and latch (LIR) are in
+# TAP_CFG 0x58 on the DS3 (bit 7 = INTERRUPTS_ENABLE on the DS3TR-C) and in TAP_CFG0 0x56 on the DSOX,
+# whose TAP_CFG2 0x58 bit 7 is INTERRUPTS_ENABLE.
 from . import DeviceNotFound, describe_bus
 
 WHO_AM_I = 0x0F
@@ -21,6 +26,8 @@ OUTX_L_XL = 0x28
 FIFO_STATUS1 = 0x3A
 ODR_HZ = (12.5, 26, 52, 104, 208, 416, 833, 1666, 3332, 6664)   # codes 1..10
 FS_XL = {2: 0, 16: 1, 4: 2, 8: 3}                               # FS_XL bits for +-g
+WAKE_UP_SRC, WAKE_UP_THS, WAKE_UP_DUR, MD1_CFG = 0x1B, 0x5B, 0x5C, 0x5E
+MOTION = 0x08                                                   # WAKE_UP_SRC.WU_IA
 
 
 class _LSM6DS:
@@ -111,12 +118,44 @@ class _LSM6DS:
     def _fifo_setup(self, gyro):
         raise NotImplementedError   # the FIFO registers differ per chip: LSM6DS3 and LSM6DSOX each define it
 
+    def _interrupts_on(self):
+        raise NotImplementedError   # so do the wake-up's enable bits
+
+    # ---- wake on motion
+    def wake_on_motion(self, threshold_mg=125, duration_samples=0, active_low=False):
+        """Raise INT1 (latched until clear_interrupt()) when the slope of an axis (half the change between two
+        samples: no gravity) passes threshold_mg for more than duration_samples samples (0..3). Threshold
+        steps are full scale / 64: 31.25 mg at 2 g."""
+        lsb_mg = self.accel_range_g * 1000 / 64
+        ths = max(1, min(63, int(threshold_mg / lsb_mg + 0.5)))
+        self.threshold_mg = ths * lsb_mg
+        self._write8(MD1_CFG, 0x00)
+        self._interrupts_on()
+        self._write8(WAKE_UP_DUR, (max(0, min(3, duration_samples))) << 5)   # WAKE_THS_W = 0: FS / 64
+        self._write8(WAKE_UP_THS, ths)
+        self._write8(CTRL3_C, 0x44 | (0x20 if active_low else 0))          # BDU, IF_INC, H_LACTIVE
+        self._read8(WAKE_UP_SRC)                                           # start from a clear line
+        self._write8(MD1_CFG, 0x20)                                        # INT1_WU
+
+    def clear_interrupt(self):
+        """Read (and so clear) WAKE_UP_SRC; returns it (MOTION = 0x08 if the wake-up fired)."""
+        return self._read8(WAKE_UP_SRC)
+
+    def motion(self):
+        """True if the wake-up fired since the last call (polling, for a board whose INT1 is not wired)."""
+        return bool(self._read8(WAKE_UP_SRC) & MOTION)
+
 
 class LSM6DS3(_LSM6DS):
     NAME = "LSM6DS3"
     IDS = {0x69: "LSM6DS3", 0x6A: "LSM6DS3TR-C"}
     FIFO_CTRL3, FIFO_CTRL5, FIFO_DATA_OUT_L = 0x08, 0x0A, 0x3E
     FIFO_ODR_HZ = (10, 25, 50, 100, 200, 400, 800, 1600, 3300, 6600)
+
+    def _interrupts_on(self):
+        # TAP_CFG: SLOPE_FDS (the slope filter feeds the wake-up), LIR (latched); on the DS3TR-C bit 7 is
+        # INTERRUPTS_ENABLE, on the DS3 it is TIMER_EN (the timestamp counter): set only where it enables.
+        self._write8(0x58, (0x80 if self.chip == "LSM6DS3TR-C" else 0) | 0x11)
 
     def _fifo_setup(self, gyro):
         self._write8(self.FIFO_CTRL5, 0x00)                 # bypass: empties the FIFO
@@ -165,6 +204,10 @@ class LSM6DSOX(_LSM6DS):
     IDS = {0x6C: "LSM6DSOX"}
     FIFO_CTRL3, FIFO_CTRL4, FIFO_DATA_OUT_TAG = 0x09, 0x0A, 0x78
     TAG_GYRO, TAG_ACCEL = 0x01, 0x02
+
+    def _interrupts_on(self):
+        self._write8(0x56, 0x11)                            # TAP_CFG0: SLOPE_FDS, LIR
+        self._write8(0x58, self._read8(0x58) | 0x80)        # TAP_CFG2: INTERRUPTS_ENABLE
 
     def _fifo_setup(self, gyro):
         self._write8(self.FIFO_CTRL4, 0x00)                 # bypass: empties the FIFO
