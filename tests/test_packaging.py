@@ -8,7 +8,9 @@ The fresh environment is a real venv (no system site-packages) into which pip in
 pyelftools for linking) are linked in from the project's .venv, the same pinned versions, instead of
 downloading them: PyPI is slow here and the test must stay fast. TensorFlow is simply not there."""
 
+import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -25,7 +27,7 @@ VENV_SITE = Path(sysconfig.get_path("purelib"))  # the project's .venv (make set
 LIGHT_DEPS = ["numpy", "flatbuffers", "tflite_micro", "elftools:pyelftools"]
 # What the build reads: the packaging files, host/ and the directories setup.py copies into tinyml/_share.
 BUILD_INPUTS = ["setup.py", "setup.cfg", "pyproject.toml", "MANIFEST.in", "README.md",
-                "host", "boards", "device", "native_modules", "tools", "ports"]
+                "host", "boards", "device", "native_modules", "tools", "ports", "tests/xtensa_link.py"]
 NOT_SOURCES = shutil.ignore_patterns("build", "dist", "__pycache__", "*.egg-info", "*.pyc", "*.o", "*.so", "*.mpy")
 
 
@@ -44,7 +46,7 @@ def wheel(tmp_path_factory):
         if (REPO / name).is_dir():
             shutil.copytree(REPO / name, src / name, ignore=NOT_SOURCES, symlinks=True)
         else:
-            src.mkdir(exist_ok=True)
+            (src / name).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(REPO / name, src / name)
     out = src / "dist"
     _run([sys.executable, "-c", f"import setuptools.build_meta as b; b.build_wheel({str(out)!r})"], cwd=src)
@@ -123,3 +125,28 @@ def test_check_runs_from_an_installed_copy_without_tensorflow(installed, tmp_pat
     assert "4 ops, 336000 MACs; arch xtensawin" in res.stdout
     assert "engine code for xtensawin with this model's kernels:" in res.stdout
     assert "verdict: ok" in res.stdout
+
+
+def test_installed_copy_builds_qemu_firmware_in_the_cache(installed, tmp_path):
+    """The QEMU firmware of an installed copy is built under paths.BUILD (the user cache), never in site-packages:
+    the targets' firmware paths are there, and the ports' Makefiles, run as the targets run them (`make -n`: the
+    commands without running them), write every object, header and the image only under the firmware's folder."""
+    python = installed / "python"
+    code = ("import json, tinyml.paths as p, tinyml.targets.qemu as q, tinyml.targets.qemu_xtensa as x\n"
+            "builds = [(q.PORT_DIR, q.firmware_path('m3', True), ['CPU=m3']), (x.PORT_DIR, x.FIRMWARE, [])]\n"
+            "print(json.dumps({'build': str(p.BUILD), 'package': str(p.PACKAGE), 'runs': ["
+            "[str(fw)] + q.port_make_command(d, fw, *o)[0] for d, fw, o in builds]}))")
+    out = json.loads(_run([python, "-c", code], cwd=tmp_path, env=_env(installed)).stdout)
+    package, build = Path(out["package"]), Path(out["build"])
+    assert build == Path(os.environ.get("TINYML_CACHE", Path.home() / ".cache" / "tinyml-mpy")) / "build"
+    before = sorted(package.rglob("*"))
+    for firmware, *cmd in out["runs"]:
+        firmware = Path(firmware)
+        assert firmware.is_relative_to(build) and not firmware.is_relative_to(package), firmware
+        assert f"BUILD={firmware.parent}" in cmd and Path(cmd[cmd.index("-C") + 1]).is_relative_to(package)
+        dry = _run(cmd[:1] + ["-n"] + cmd[1:], cwd=tmp_path, env=_env(installed, PATH=f"{installed}:/usr/bin:/bin"))
+        written = re.findall(r"(?:-o|>)\s*(/[^\s;'\"]+)", dry.stdout)
+        assert len(written) > 50 and str(firmware) in written, dry.stdout[-500:]
+        outside = sorted({w for w in written if not Path(w).is_relative_to(firmware.parent) and w != "/dev/null"})
+        assert not outside, f"the port's Makefile writes outside {firmware.parent}: {outside[:5]}"
+    assert sorted(package.rglob("*")) == before

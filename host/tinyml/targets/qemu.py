@@ -26,11 +26,13 @@ import time
 from pathlib import Path
 
 from ..buildlock import serialized
-from ..paths import REPO  # the checkout, or the installed package's copy of ports/ (tinyml/_share)
+from ..paths import BUILD, REPO  # REPO: the checkout, or the installed package's copy of ports/ (tinyml/_share)
 from .base import RunResult, Target, TargetError
 
 PORT_DIR = REPO / "ports" / "qemu_mps2"
-FIRMWARE = REPO / "build" / "qemu_mps2" / "firmware.elf"
+# Under paths.BUILD, never under the port: an installed package's ports/ sit in site-packages, which may not be
+# writable and must not change (the port's Makefile is told BUILD=, see port_make_command).
+FIRMWARE = BUILD / "qemu_mps2" / "firmware.elf"
 # QEMU machine, the firmware's CPU build (ports/qemu_mps2 CPU=) and the native-module arch it loads.
 MACHINES = {"qemu-m4": ("mps2-an386", "m4", "armv7emsp"), "qemu-m7": ("mps2-an500", "m4", "armv7emsp"),
             "qemu-m3": ("mps2-an385", "m3", "armv7m")}
@@ -47,6 +49,17 @@ def _require(tool: str) -> str:
     return path
 
 
+def port_make_command(port_dir: Path, firmware: Path, *options: str):
+    """(command, environment) that build `firmware` with a QEMU port's Makefile: every output in the
+    firmware's folder (BUILD=, which the Makefiles take from the command line), no .pyc next to the port's
+    Python helpers (PYTHONDONTWRITEBYTECODE), and the venv's pip for tools/fetch_micropython.sh."""
+    env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1")
+    pip = Path(sys.executable).parent / "pip"
+    if pip.exists():
+        env.setdefault("PIP", str(pip))
+    return ["make", "-C", str(port_dir), f"-j{os.cpu_count() or 2}", f"BUILD={firmware.parent}", *options], env
+
+
 def firmware_path(cpu: str = "m4", float_support: bool = True) -> Path:
     variant = ("_m3" if cpu == "m3" else "") + ("" if float_support else "_nofloat")
     return FIRMWARE.parent.parent / f"qemu_mps2{variant}" / "firmware.elf"
@@ -61,12 +74,8 @@ def build_firmware(force: bool = False, float_support: bool = True, cpu: str = "
     if firmware.exists() and not force:
         return firmware
     _require("arm-none-eabi-gcc")
-    env = dict(os.environ)
-    pip = Path(sys.executable).parent / "pip"       # tools/fetch_micropython.sh may need pip
-    if pip.exists():
-        env.setdefault("PIP", str(pip))
-    proc = subprocess.run(["make", "-C", str(PORT_DIR), f"-j{os.cpu_count() or 2}", f"FLOAT={int(float_support)}", f"CPU={cpu}"],
-                          capture_output=True, text=True, env=env)
+    cmd, env = port_make_command(PORT_DIR, firmware, f"FLOAT={int(float_support)}", f"CPU={cpu}")
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
     if proc.returncode != 0 or not firmware.exists():
         lines = (proc.stderr or proc.stdout).strip().splitlines()
         raise TargetError("firmware build failed: " + (lines[-1] if lines else f"make exited {proc.returncode}"))

@@ -19,16 +19,16 @@ import os
 import pty
 import shutil
 import subprocess
-import sys
 import tty
 from pathlib import Path
 
 from ..buildlock import serialized
 from .base import TargetError
-from .qemu import COUNT_FILE, REPO, SCRIPT, QemuTarget, _require
+from ..paths import BUILD, REPO
+from .qemu import COUNT_FILE, SCRIPT, QemuTarget, _require, port_make_command
 
 PORT_DIR = REPO / "ports" / "qemu_xtensa"
-FIRMWARE = REPO / "build" / "qemu_xtensa" / "firmware.elf"
+FIRMWARE = BUILD / "qemu_xtensa" / "firmware.elf"     # under paths.BUILD, as the Cortex-M firmware (targets/qemu.py)
 ICOUNT_SHIFT = 5
 INSTALL_HINT = "run `make setup` (needs qemu-system-misc, clang-22, llvm-22, gcc-arm-none-eabi)"
 
@@ -41,12 +41,8 @@ def build_firmware(force: bool = False) -> Path:
     for tool in ("clang-22", "llc-22", "llvm-mc-22"):
         if not shutil.which(tool):
             raise TargetError(f"{tool} not found: {INSTALL_HINT}")
-    env = dict(os.environ)
-    pip = Path(sys.executable).parent / "pip"       # tools/fetch_micropython.sh may need pip
-    if pip.exists():
-        env.setdefault("PIP", str(pip))
-    proc = subprocess.run(["make", "-C", str(PORT_DIR), f"-j{os.cpu_count() or 2}"],
-                          capture_output=True, text=True, env=env)
+    cmd, env = port_make_command(PORT_DIR, FIRMWARE)
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
     if proc.returncode != 0 or not FIRMWARE.exists():
         lines = (proc.stderr or proc.stdout).strip().splitlines()
         raise TargetError("firmware build failed: " + (lines[-1] if lines else f"make exited {proc.returncode}"))
