@@ -20,7 +20,8 @@
 # - Any-motion (feature page 1, FEAT_PAGE 0x2F = 1, FEATURES 0x3C..0x3F: duration 12:0 in 20 ms steps and
 #   select_x/y/z 13..15 in the first word, threshold 10:0 in 0.48828 mg (1 g / 2048) and enable bit 15 in
 #   the second): the slope of each selected axis between samples 20 ms apart (50 Hz), above the threshold
-#   for more than `duration` steps, sets any_motion_out (bit 6) in INT_STATUS_0 0x1C, cleared by reading it.
+#   for `duration` steps in a row (at least one), sets any_motion_out (bit 6) in INT_STATUS_0 0x1C, cleared
+#   by reading it.
 #   INT1_MAP_FEAT 0x56 bit 6 / INT_MAP_DATA 0x58 (ffull bit 0, fwm bit 1 for INT1) route to INT1;
 #   INT1_IO_CTRL 0x53 (output_en bit 3, lvl bit 1: 1 = active high), INT_LATCH 0x55 (bit 0: latched; not
 #   latched, the pin follows the status bit here).
@@ -148,7 +149,7 @@ class BMI270(Chip):
                 if w1 & (0x2000 << a) and abs(v[a] - self.motion_ref[a]) > thr:
                     hit = True
             self.motion_over = self.motion_over + 1 if hit else 0
-            if hit and self.motion_over > (w1 & 0x1FFF):
+            if hit and self.motion_over >= max(1, w1 & 0x1FFF):
                 self.status0 |= ANY_MOTION
         self.motion_ref = v
         self.motion_t = t

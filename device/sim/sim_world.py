@@ -349,6 +349,9 @@ def deepsleep(ms, timer_wake, pin_wake, ext1_wake, touch_wake=5):
     threshold)."""
     t_sleep = clock.now()
     start = abs_us(t_sleep)
+    # Finding when a chip drives its pin runs its model forward; a chip whose pin never changes runs to the
+    # end of its data. So each chip's state is kept here and the chips are started again from it below.
+    asleep = [dev.save() for dev in devices]
     candidates = []      # (absolute wake time, wake reason number)
     if ms is not None:
         candidates.append((start + int(ms) * 1000, timer_wake))
@@ -378,6 +381,8 @@ def deepsleep(ms, timer_wake, pin_wake, ext1_wake, touch_wake=5):
     for t, r in candidates:
         if wake_at is None or t < wake_at:
             wake_at, reason = t, r
+    for i, dev in enumerate(devices):
+        devices[i] = type(dev)(asleep[i], getattr(dev, "data", None) or getattr(dev, "stream", None))
     if wake_at is not None:
         for dev in devices:
             dev.catch_up(wake_at)   # the chip keeps sampling while the MCU sleeps

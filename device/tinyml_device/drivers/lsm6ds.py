@@ -34,12 +34,15 @@ class _LSM6DS:
     NAME = "LSM6DS"
     IDS = {}
 
-    def __init__(self, i2c, addr=0x6A, rate_hz=104, accel_range_g=2, pins=None):
+    def __init__(self, i2c, addr=0x6A, rate_hz=104, accel_range_g=2, pins=None, reset=True):
+        """reset=False keeps the chip's other registers as they are: after a wake from deep sleep, so that
+        clear_interrupt() still tells what woke the board."""
         self.i2c = i2c
         self.addr = addr
         self.pins = pins
         self._b1 = bytearray(1)
         self._b4 = bytearray(4)
+        self._b2 = memoryview(self._b4)[0:2]    # made once: a slice per read would allocate
         self.fifo_overflows = 0
         self.frame_bytes = 6
         self.gyro = False
@@ -57,8 +60,9 @@ class _LSM6DS:
                                  % (addr, where, self.NAME, who, other,
                                     " or ".join("0x%02x" % k for k in self.IDS)))
         self.chip = self.IDS[who]
-        self._write8(CTRL3_C, 0x01)         # SW_RESET
-        self._write8(CTRL3_C, 0x44)         # BDU, IF_INC
+        if reset:
+            self._write8(CTRL3_C, 0x01)     # SW_RESET
+        self._write8(CTRL3_C, (self._read8(CTRL3_C) & 0x20) | 0x44)     # BDU, IF_INC; keep H_LACTIVE
         self.configure(rate_hz, accel_range_g)
 
     def __repr__(self):
@@ -220,14 +224,13 @@ class LSM6DSOX(_LSM6DS):
         self._write8(self.FIFO_CTRL4, 0x00)
 
     def fifo_words(self):
-        self.i2c.readfrom_mem_into(self.addr, FIFO_STATUS1, memoryview(self._b4)[0:2])
+        self.i2c.readfrom_mem_into(self.addr, FIFO_STATUS1, self._b2)
         return self._b4[0] | ((self._b4[1] & 0x03) << 8)
 
     def fifo_read(self, buf, max_frames=None):
         """Whole frames into `buf` (frame_bytes each), sorted by the words' tags; returns how many. Words of
         other sensors (temperature, timestamp) are skipped. One 7-byte read per FIFO word."""
-        b2 = memoryview(self._b4)[0:2]
-        self.i2c.readfrom_mem_into(self.addr, FIFO_STATUS1, b2)
+        self.i2c.readfrom_mem_into(self.addr, FIFO_STATUS1, self._b2)
         words = self._b4[0] | ((self._b4[1] & 0x03) << 8)
         if self._b4[1] & 0x48:                              # FIFO_OVR_IA or FIFO_OVR_LATCHED
             self.fifo_overflows += 1

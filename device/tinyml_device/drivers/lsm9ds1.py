@@ -64,12 +64,15 @@ class LSM9DS1Fifo:
             who = self._read8(WHO_AM_I)
         except OSError:
             where, seen = describe_bus(i2c, pins)
+            rev2 = "; 0x68 answers: a BMI270, as on the Nano 33 BLE Sense rev2? use BMI270Fifo" if "0x68" in seen else ""
             raise DeviceNotFound("LSM9DS1 not answering at address 0x%02x on %s: check wiring, power and SDO_A/G "
                                  "(0x6A when low, 0x6B when high; on the Nano 33 BLE Sense rev1: I2C(1, scl=15, "
-                                 "sda=14), sensor power on P0.22); %s" % (addr, where, seen))
+                                 "sda=14), sensor power on P0.22); %s%s" % (addr, where, seen, rev2))
         if who != 0x68:
             where, _ = describe_bus(i2c, pins)
-            other = " (a BMI270: the Nano 33 BLE Sense rev2, use BMI270Fifo)" if who == 0x24 else ""
+            other = ""
+            if self._read8(0x00) == 0x24:               # the BMI270's CHIP_ID register
+                other = " (CHIP_ID 0x24 at register 0x00: a BMI270, as on the Nano 33 BLE Sense rev2: use BMI270Fifo)"
             raise DeviceNotFound("the chip at 0x%02x on %s is not an LSM9DS1 accel/gyro: WHO_AM_I reads 0x%02x%s, "
                                  "expected 0x68" % (addr, where, who, other))
         self.chip = "LSM9DS1"

@@ -47,6 +47,8 @@ class MPU6050:
         self.pins = pins
         self._b1 = bytearray(1)
         self._b2 = bytearray(2)
+        self._frame = bytearray(12)
+        self._frame6 = memoryview(self._frame)[0:6]
         self.fifo_overflows = 0
         self.frame_bytes = 6
         try:
@@ -128,9 +130,17 @@ class MPU6050:
         frames = min(self.fifo_count(), len(buf)) // fb
         if max_frames is not None and frames > max_frames:
             frames = max_frames
-        if frames:
-            n = frames * fb
-            self.i2c.readfrom_mem_into(self.addr, FIFO_R_W, buf if n == len(buf) else memoryview(buf)[0:n])
+        if frames and frames * fb == len(buf):
+            self.i2c.readfrom_mem_into(self.addr, FIFO_R_W, buf)     # one burst fills the whole buffer
+        elif frames:
+            # Part of the buffer: a frame per burst through a buffer made once (a slice of `buf` would be a new
+            # memoryview, allocated on every read).
+            fr = self._frame if fb == 12 else self._frame6
+            for f in range(frames):
+                self.i2c.readfrom_mem_into(self.addr, FIFO_R_W, fr)
+                base = f * fb
+                for i in range(fb):
+                    buf[base + i] = fr[i]
         return frames
 
     def to_g(self, raw, frames, out):
