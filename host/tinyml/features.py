@@ -36,9 +36,10 @@ STEP_SAMPLES = {name: c[1] * SAMPLE_RATE // 1000 for name, c in CONFIGS.items()}
 
 _LIB = "tensorflow/lite/experimental/microfrontend/lib"
 # The frontend's runtime files, as the patched tree names them (the Makefile's FEATURES=audio list too). Its
-# FFT is not kissfft's code but native_modules/features/tm_audio_fft.c, which computes the same values faster.
-DEVICE_SOURCES = [f"{_LIB}/{f}.c" for f in ("window", "filterbank", "noise_reduction", "pcan_gain_control",
-                                            "log_scale", "log_lut")]
+# FFT and filterbank are not the sdist's code but native_modules/features/tm_audio_fft.c and tm_audio.c, which
+# compute the same values faster.
+DEVICE_SOURCES = [f"{_LIB}/{f}.c" for f in ("window", "noise_reduction", "pcan_gain_control", "log_scale",
+                                            "log_lut")]
 # Ours, in native_modules/features/.
 OWN_SOURCES = ["tm_audio.c", "tm_audio_fft.c"]
 # What the wheel's setup.py compiles (C++, -DFIXED_POINT=16), for the table generator.

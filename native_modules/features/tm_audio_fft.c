@@ -32,19 +32,29 @@
 #define HALF_SUB16(a, b) ((uint32_t)__shsub16((int16x2_t)(a), (int16x2_t)(b)))
 #define PACK(r, i) (((uint32_t)(r) & 0xFFFFu) | ((uint32_t)(i) << 16))
 
-static inline uint32_t cmul(uint32_t a, uint32_t w) {
-    return PACK(__smlsd((int16x2_t)a, (int16x2_t)w, 16384) >> 15, __smladx((int16x2_t)a, (int16x2_t)w, 16384) >> 15);
+// {lo >> 15, the top half of hi} in one PKHTB (GCC does not find it by itself)
+static inline uint32_t pack_top_and_shifted(uint32_t hi, int32_t lo) {
+    uint32_t r;
+    __asm__("pkhtb %0, %1, %2, asr #15" : "=r"(r) : "r"(hi), "r"(lo));
+    return r;
 }
 
-// C_FIXDIV of both halves: (x * k + 16384) >> 15, k = 32767 / div
+// C_MUL: each sum rounded and shifted by 15; the imaginary one shifted by 16 - 1 (its top half, doubled)
+static inline uint32_t cmul(uint32_t a, uint32_t w) {
+    return pack_top_and_shifted((uint32_t)__smladx((int16x2_t)a, (int16x2_t)w, 16384) << 1,
+        __smlsd((int16x2_t)a, (int16x2_t)w, 16384));
+}
+
+// C_FIXDIV of both halves: (x * k + 16384) >> 15, k = 32767 / div. The imaginary half is computed doubled,
+// (x * 2k + 32768), so that its result already sits in the top half.
 static inline uint32_t fixdiv(uint32_t x, int32_t k) {
-    return PACK(__smlabb((int32_t)x, k, 16384) >> 15, __smlatb((int32_t)x, k, 16384) >> 15);
+    return pack_top_and_shifted((uint32_t)__smlatb((int32_t)x, 2 * k, 32768), __smlabb((int32_t)x, k, 16384));
 }
 
 // C_FIXDIV(x, 2) of {x.r, -x.i}: kiss_fftr's conjugate, its negation wrapping in int16 as kissfft's does
 static inline uint32_t fixdiv2_conj(uint32_t x) {
     const int32_t neg = (int32_t)__ssub16(0, (int16x2_t)x);
-    return PACK(__smlabb((int32_t)x, 16383, 16384) >> 15, __smlatb(neg, 16383, 16384) >> 15);
+    return pack_top_and_shifted((uint32_t)__smlatb(neg, 2 * 16383, 32768), __smlabb((int32_t)x, 16383, 16384));
 }
 
 #else
