@@ -14,6 +14,6 @@ B = {
     'reset_causes': {'HARD_RESET': 0, 'WDT_RESET': 1, 'SOFT_RESET': 2, 'LOCKUP_RESET': 3, 'PWRON_RESET': 16, 'LPCOMP_RESET': 17, 'DEBUG_IF_RESET': 18, 'NFC_RESET': 19},
     'rtc_memory_bytes': 0,
     'lacks': {'i2s': 'the nrf port has no machine.I2S (ports/nrf/boards/ARDUINO_NANO_33_BLE_SENSE enables no I2S)', 'pdm_mic': "no PDM microphone can be read by stock MicroPython on any port (mainline has no PDM input); the board's MP34DT05/06 is PDM (DIN P0.25, CLK P0.26, PWR P0.17)", 'deepsleep': 'deepsleep() on the nrf port resets at once without sleeping (System OFF is not implemented)', 'timed_lightsleep': 'lightsleep(ms) on the nrf port ignores ms (a single WFE)', 'rtc_memory': 'no machine.RTC().memory() on the nrf port: state goes to a file'},
-    'sensors': (('imu', 'LSM9DS1 accel/gyro 0x6B + mag 0x1E on I2C(1)', True), ('microphone', 'MP34DT05 (PDM)', False), ('humidity', 'HTS221', True), ('pressure', 'LPS22H', True)),
+    'sensors': (('imu', 'LSM9DS1 accel/gyro 0x6B + mag 0x1E on I2C(1)', True), ('gesture_light_proximity', 'APDS-9960 0x39 on I2C(1)', True), ('microphone', 'MP34DT05 (PDM)', False), ('humidity', 'HTS221', True), ('pressure', 'LPS22H', True)),
     'led': None,
 }
