@@ -3,6 +3,7 @@ trained end to end, held out by whole recordings; and the errors a wrong folder 
 report and the device app run in tests/test_demo.py, which is `make demo` at the tests' size.)"""
 
 import json
+import re
 import subprocess
 import sys
 
@@ -37,6 +38,13 @@ def test_train_on_the_users_recordings(tmp_path):
                           capture_output=True, text=True, cwd=REPO, timeout=600)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     assert "SYNTHETIC" not in proc.stdout and "held out (whole recordings)" in proc.stdout
+    # Progress (stdout is a pipe: tinyml.progress's plain lines): a line per epoch with its metrics, the
+    # calibration and the evaluation passes counted to their ends.
+    epochs = JOB.quick.epochs
+    assert re.search(rf"^Training: {epochs - 1}/{epochs} [\d.]+s loss [\d.]+, accuracy", proc.stdout, re.M)
+    assert re.search(rf"^Training: done {epochs}/{epochs} ", proc.stdout, re.M)
+    assert re.search(r"^Converting to int8 \(calibration windows\): done (\d+)/\1 ", proc.stdout, re.M)
+    assert re.search(r"^Evaluating int8 \(TF Lite, engine, TFLM\): done 6/6 ", proc.stdout, re.M)
     report = json.loads((tmp_path / "run" / "report.json").read_text())
     assert report["synthetic"] is False and report["data"] == str(tmp_path / "mydata")
     assert report["held_out"] == 6          # 20 % of 30 recordings, one window each

@@ -19,12 +19,13 @@ import contextlib
 import importlib
 import io
 import json
+import sys
 import time
 from pathlib import Path
 
 import numpy as np
 
-from . import TinymlError
+from . import TinymlError, progress
 
 JOBS = ("gesture", "kws", "anomaly", "presence", "digits")
 
@@ -63,22 +64,46 @@ def quantize_inputs(x, scale, zero_point):
     return np.clip(r + zero_point, -128, 127).astype(np.int8)
 
 
-class EpochLines:
-    """A Keras callback printing one line per epoch: visible progress that reads well in a log too."""
+# Progress of the long steps (training, calibration, evaluation) goes to stdout, the log `tinyml train` writes:
+# a rich bar on a terminal, plain lines in a pipe or a CI log (tinyml.progress decides by the stream).
+PROGRESS_STREAM = sys.stdout
 
-    def __new__(cls, epochs):
+EPOCH_METRICS = ("loss", "accuracy", "val_loss", "val_accuracy")
+
+
+def epoch_note(logs) -> str:
+    """The metrics shown beside the training bar, e.g. 'loss 0.4120, accuracy 0.8810'."""
+    logs = logs or {}
+    return ", ".join(f"{k} {logs[k]:.4f}" for k in EPOCH_METRICS if k in logs)   # in this order, whatever Keras's
+
+
+class EpochProgress:
+    """A Keras callback advancing a tinyml.progress bar by one step per epoch, the epoch's metrics as its note.
+    The bar comes from the caller's `with progress.task(...)`, which also ends it when fit() raises."""
+
+    def __new__(cls, bar):
         import tensorflow as tf
 
-        class _Lines(tf.keras.callbacks.Callback):
-            def on_epoch_begin(self, epoch, logs=None):
-                self.t0 = time.time()
-
+        class _Progress(tf.keras.callbacks.Callback):
             def on_epoch_end(self, epoch, logs=None):
-                logs = logs or {}
-                shown = ", ".join(f"{k} {v:.4f}" for k, v in logs.items() if k in
-                                  ("loss", "accuracy", "val_loss", "val_accuracy"))
-                print(f"      epoch {epoch + 1:>3}/{epochs}  {shown}  ({time.time() - self.t0:.1f} s)", flush=True)
-        return _Lines()
+                bar.update(completed=epoch + 1, note=epoch_note(logs))
+        return _Progress()
+
+
+class CountedSamples:
+    """The calibration samples, advancing `bar` as the converter reads them (it may read them more than once;
+    the bar stops at the number of samples)."""
+
+    def __init__(self, samples, bar):
+        self.samples, self.bar = samples, bar
+
+    def __len__(self):
+        return len(self.samples)
+
+    def __iter__(self):
+        for i, sample in enumerate(self.samples):
+            yield sample
+            self.bar.update(completed=min(i + 1, len(self.samples)))
 
 
 def evaluate(job, model_path, keras_model, x_test, y_test):
@@ -109,14 +134,16 @@ def evaluate(job, model_path, keras_model, x_test, y_test):
     tflite_q, engine_q, tflm_q = [], [], []
     engine = HostEngine(model_bytes, ops=info.op_names)
     tflm = oracle.interpreter(model_path)
-    for x in xq:
-        interp.set_tensor(i_in, x[None])
-        interp.invoke()
-        tflite_q.append(interp.get_tensor(i_out)[0].copy())
-        engine_q.append(engine.invoke([x[None]], [(np.dtype(tout.dtype), tout.shape)])[0][0])
-        tflm.set_input(x[None], 0)
-        tflm.invoke()
-        tflm_q.append(tflm.get_output(0)[0].copy())
+    with progress.task("Evaluating int8 (TF Lite, engine, TFLM)", total=len(xq), stream=PROGRESS_STREAM) as bar:
+        for x in xq:
+            interp.set_tensor(i_in, x[None])
+            interp.invoke()
+            tflite_q.append(interp.get_tensor(i_out)[0].copy())
+            engine_q.append(engine.invoke([x[None]], [(np.dtype(tout.dtype), tout.shape)])[0][0])
+            tflm.set_input(x[None], 0)
+            tflm.invoke()
+            tflm_q.append(tflm.get_output(0)[0].copy())
+            bar.advance()
     tflite_q, engine_q, tflm_q = np.stack(tflite_q), np.stack(engine_q), np.stack(tflm_q)
     engine.close()
     flat = lambda a: a.reshape(len(a), -1)  # noqa: E731
@@ -221,7 +248,9 @@ def train(job_name, out_dir, data_dir=None, board_id=None, quick=False, seed=0, 
     with quiet():
         model = job.build_model(x_fit.shape[1:], len(train_ds.classes), board)
     t0 = time.time()
-    history = job.fit(model, x_fit, fit_ds.y, x_val, val_ds.y, sizes.epochs, [EpochLines(sizes.epochs)])
+    # interval=0: in a log, one line per epoch (with its metrics), as a terminal shows the bar move
+    with progress.task("Training", total=sizes.epochs, stream=PROGRESS_STREAM, interval=0) as bar:
+        history = job.fit(model, x_fit, fit_ds.y, x_val, val_ds.y, sizes.epochs, [EpochProgress(bar)])
     train_seconds = time.time() - t0
     model.save(out / "model.keras")     # the float model, to fine-tune or convert again later
 
@@ -229,7 +258,8 @@ def train(job_name, out_dir, data_dir=None, board_id=None, quick=False, seed=0, 
     inp = tf.keras.Input(shape=x_fit.shape[1:], batch_size=1)   # the board runs one window at a time
     model1 = tf.keras.Model(inp, model(inp))
     rep = job.representative(x_fit, np.random.default_rng(seed))
-    tflite = to_int8_tflite(model1, rep)
+    with progress.task("Converting to int8 (calibration windows)", total=len(rep), stream=PROGRESS_STREAM) as bar:
+        tflite = to_int8_tflite(model1, CountedSamples(rep, bar))
     model_path = out / "model.tflite"
     model_path.write_bytes(tflite)
     info = read_model(model_path)
