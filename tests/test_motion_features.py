@@ -147,7 +147,8 @@ def _wheel_fft_check():
     differ = total = 0
     for n in (32, 64, 128, 256, 512, 1024):
         ours = HostMotionFeatures(n, 1)
-        mem = (ctypes.c_uint64 * 2048)()
+        fast.tm_motion_bytes.restype = ctypes.c_uint32
+        mem = (ctypes.c_uint64 * ((fast.tm_motion_bytes(n, 1, 0) + 7) // 8))()
         assert fast.tm_motion_init(mem, n, 1, 0, None) == 0
         for x in (rng.normal(0, 1, n), np.sin(np.arange(n) * 0.3) * 100, np.eye(1, n, 3)[0]):
             x = x.astype(np.float32)

@@ -52,7 +52,8 @@ def tables_header() -> Path:
     """tm_motion_tables.h: arm_rfft_fast_f32's tables for N = 32..1024, from the sdist's own tables."""
     pristine, _ = sources()
     gen_src = NATIVE / "features" / "tm_motion_gen.c"
-    out_dir = BUILD / "features" / f"motion-tables-{sdist.content_hash(gen_src.read_bytes(), str(pristine))}"
+    twiddle = NATIVE / "features" / "tm_motion_twiddle.h"     # the generator checks its functions
+    out_dir = BUILD / "features" / f"motion-tables-{sdist.content_hash(gen_src.read_bytes(), twiddle.read_bytes(), str(pristine))}"
     header = out_dir / "tm_motion_tables.h"
     if header.exists():
         return header
@@ -97,7 +98,7 @@ def _compile_lib(name, srcs, extra, key_parts):
     header = tables_header()
     feats = NATIVE / "features"
     key = sdist.content_hash(*(Path(p).read_bytes() for p in srcs), header.read_bytes(), (feats / "tm_motion.h").read_bytes(),
-                extra)
+                (feats / "tm_motion_twiddle.h").read_bytes(), extra)
     out_dir = BUILD / "features" / f"{name}-{key}"
     lib = out_dir / f"lib{name}.so"
     if lib.exists():

@@ -1,25 +1,31 @@
 // Motion and vibration features (tm_motion.h) over CMSIS-DSP's real FFT and statistics, compiled unchanged
 // from the cmsisdsp sdist (tools/fetch_cmsisdsp.sh). arm_rfft_fast_init_f32 is replaced by tm_motion_init's
-// wiring of the same tables (tm_motion_tables.h, copied bit for bit from the sdist on the host): the instance
-// is the one arm_rfft_fast_init_f32 builds, so arm_rfft_fast_f32 computes the sdist's transform.
+// wiring of the same tables: the bit reversal tables copied bit for bit from the sdist on the host
+// (tm_motion_tables.h), and the twiddles of the one length in use computed into the state from a quarter wave
+// (tm_motion_twiddle.h, checked against every sdist table by the generator): the instance is the one
+// arm_rfft_fast_init_f32 builds, so arm_rfft_fast_f32 computes the sdist's transform. (All lengths' twiddle
+// tables as const data were 16 KB of every module with the feature; now 1 KB, and 8 n bytes of state.)
 #include <string.h>
 
 #include "arm_math.h"
 #include "tm_motion.h"
 #include "tm_motion_tables.h"
+#include "tm_motion_twiddle.h"
 
 struct tm_motion {
     arm_rfft_fast_instance_f32 fft;
     uint32_t n, channels, bands;
     float inv_n2;                           // 1 / n^2, a power of two
     uint16_t bins[2 * TM_MOTION_MAX_BANDS];
-    float work[];                           // n samples of one channel, then the n spectrum values
+    // n samples of one channel, then the n spectrum values; then the twiddles: the complex FFT's (n floats)
+    // and the real stage's (n floats)
+    float work[];
 };
 
 uint32_t tm_motion_bytes(uint32_t n, uint32_t channels, uint32_t bands) {
     (void)channels;
     (void)bands;
-    return (uint32_t)((sizeof(struct tm_motion) + 2 * n * sizeof(float) + 7) & ~(size_t)7);
+    return (uint32_t)((sizeof(struct tm_motion) + 4 * n * sizeof(float) + 7) & ~(size_t)7);
 }
 
 static int log2_n(uint32_t n) {
@@ -90,15 +96,17 @@ int tm_motion_init(void *mem, uint32_t n, uint32_t channels, uint32_t bands, con
     m->inv_n2 = inv.f;
     // arm_rfft_fast_init_<n>_f32: arm_cfft_init_<n/2>_f32 (arm_cfft_sR_f32_len<n/2>), then the real stage
     arm_rfft_fast_instance_f32 *s = &m->fft;
+    float *cfft_twiddles = m->work + 2 * n, *rfft_twiddles = m->work + 3 * n;
+    tm_twiddle_tables(tm_motion_quarter_wave, n, cfft_twiddles, rfft_twiddles);
+    s->Sint.pTwiddle = cfft_twiddles;
+    s->pTwiddleRFFT = rfft_twiddles;
     switch (n) {
 #define TM_WIRE(N, N2, BITREV)                          \
     case N:                                             \
         s->Sint.fftLen = N2;                            \
-        s->Sint.pTwiddle = tm_cfft_twiddle_##N2;        \
         s->Sint.pBitRevTable = tm_cfft_bitrev_##N2;     \
         s->Sint.bitRevLength = BITREV;                  \
         s->fftLenRFFT = N;                              \
-        s->pTwiddleRFFT = tm_rfft_twiddle_##N;          \
         break;
         TM_MOTION_TABLES(TM_WIRE)
 #undef TM_WIRE
