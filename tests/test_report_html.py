@@ -101,6 +101,27 @@ def test_page_renders_the_engines_plan_without_script_errors(report):
     assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//|<link|@import|url\(""", html, re.I)
 
 
+def test_the_plan_is_compared_with_the_m4s_own_arena(tmp_path, capsys):
+    """`tinyml report --arch armv7emsp`: the arena the Cortex-M4's own module plans, read back on qemu-m4, is on
+    the page beside the host plan's, with the difference (the M4 kernels' scratch, 4-byte pointers)."""
+    from tinyml import cli
+    from tinyml.runner import bench
+    page = tmp_path / "m4.html"
+    cli.main(["report", str(AD01), "-o", str(page), "--arch", "armv7emsp"])
+    assert capsys.readouterr().out.rstrip().endswith("(on qemu-m4)")
+    html = page.read_text()
+    data = json.loads(re.search(r'<script type="application/json" id="report-data">(.*?)</script>', html,
+                                re.S).group(1).replace("<\\/", "</"))
+    m4 = data["plan_arch"]
+    assert (m4["arch"], m4["target"]) == ("armv7emsp", "qemu-m4")
+    assert m4["arena_bytes"] == bench(AD01, "qemu-m4", runs=1)[2]["arena_bytes"]   # the module's own figure
+    host = data["arena"]["arena_bytes"] + data["arena"]["metadata_bytes"]
+    assert m4["arena_bytes"] != host
+    diff = abs(m4["arena_bytes"] - host)
+    assert (f"model.arena_bytes is <b>{m4['arena_bytes']:,}</b> bytes, this plan's {host:,}: {diff:,} bytes "
+            f"{'fewer' if m4['arena_bytes'] < host else 'more'}") in html
+
+
 def test_a_script_error_in_the_page_is_caught(report):
     """The check above would see a failing script: break the page's script on purpose."""
     tmp, _, html, _ = report

@@ -228,13 +228,20 @@ def cmd_device_package(args):
 
 
 def cmd_report(args):
+    from .boards import get_board
     from .build import ARCHES
     from .report_html import write
     archs = list(ARCHES) if not args.arch else [a.strip() for spec in args.arch for a in spec.split(",") if a.strip()]
-    report = write(args.model, args.output, archs=archs, target=args.target, runs=args.runs)
+    # The arch whose own arena the page compares with the host plan: the board's, else the first --arch given.
+    plan_arch = get_board(args.board)["arch"] if args.board else (archs[0] if args.arch else None)
+    if args.board and plan_arch not in archs:
+        archs.append(plan_arch)
+    report = write(args.model, args.output, archs=archs, target=args.target, runs=args.runs, plan_arch=plan_arch)
     measured = f", measured on {args.target}" if args.target else ""
+    p = report["plan_arch"]
+    compared = f"; {p['arch']} arena {p['arena_bytes']} bytes (on {p['target']})" if p else ""
     print(f"wrote {args.output}: {len(report['ops'])} ops, arena {report['arena']['arena_bytes']} bytes, "
-          f"sizes for {', '.join(archs) or 'no arch'}{measured}")
+          f"sizes for {', '.join(archs) or 'no arch'}{measured}{compared}")
 
 
 def cmd_flash(args):
@@ -516,7 +523,10 @@ def build_parser():
                    "(exact instructions on the emulated Cortex-M4, longer); default: no measurement")
     p.add_argument("--arch", action="append",
                    help="archs to build for the size table, comma-separated or repeated (default: x64, armv6m, "
-                   "armv7m, armv7emsp, xtensawin; builds are cached)")
+                   "armv7m, armv7emsp, xtensawin; builds are cached); the first one's own arena is read back on its "
+                   "emulated board and compared with the host plan (e.g. --arch armv7emsp: on qemu-m4)")
+    p.add_argument("--board", help="compare the plan with this board's arch instead (e.g. --board esp32: "
+                   "xtensawin on qemu-xtensa)")
     p.add_argument("--runs", type=int, default=3, help="invokes timed per measurement (default 3)")
     p.set_defaults(func=cmd_report)
 

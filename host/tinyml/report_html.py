@@ -7,7 +7,19 @@ The page shows
   not recomputed here), one rectangle per tensor or scratch buffer, x = op index, y = arena offset;
 - per-op MACs (model_info) and, when a target is given, the measured cost per op (runner.bench:
   instructions on qemu-m4, microseconds on unix);
-- module bytes per arch (build.model_module + module_sizes) and the arena bytes.
+- module bytes per arch (build.model_module + module_sizes) and the arena bytes;
+- with a plan arch (`--arch`'s first, or the board's with `--board`): the arena that arch's own module plans,
+  read back from it on its emulated board (model.arena_bytes), beside the host plan and the difference.
+
+Why the plans differ per arch (the planner, tm_planner.c, is the same C everywhere, 16-byte aligned):
+- scratch: an arch's kernel folder asks for its own scratch (kernels/cortex_m4/conv_2d.c and
+  depthwise_conv_2d.c's arch_scratch_bytes: widened int16 rows, interleaved filter words), so the activation
+  offsets move where those buffers sit;
+- persistent per-op data: the arch's params (TM_ARCH_PARAMS, packed requantization) change the op's kept bytes;
+- descriptors: tensor and op descriptors hold pointers, 8 bytes on the host, 4 on the microcontrollers.
+The page draws the host plan's timeline (read back from the host library). Drawing another arch's timeline
+needs its per-tensor offsets read back from the device, which the module does not expose yet; the arena total
+it does expose is compared instead.
 
 collect() gathers the numbers (this is where the time goes: builds and the optional measurement); render()
 turns them into the page. The page's script draws the timeline from the embedded JSON and wires up hover and
@@ -27,11 +39,41 @@ from .hostlib import memory_plan
 from .model_info import read_model, schema
 
 TARGETS = ("unix", "qemu-m4")
+# The emulated board that runs each arch's own module (qemu-m3 also loads armv6m modules), to read back the
+# arena that arch's engine plans; x64 is the host library's own plan.
+ARCH_BOARDS = {"armv7emsp": "qemu-m4", "armv7m": "qemu-m3", "armv6m": "qemu-m3", "xtensawin": "qemu-xtensa"}
+ARENA_SCRIPT = """\
+import os
+import tinyml
+with open("model.tflite", "rb") as f:
+    model = tinyml.Model(f.read(os.stat("model.tflite")[6]))
+print("ARENA arena_bytes=%d state_bytes=%d" % (model.arena_bytes, model.state_bytes))
+"""
 
 
-def collect(model_path, archs=tuple(ARCHES), target=None, runs=3):
+def arch_arena(model_path, info, arch: str) -> dict:
+    """model.arena_bytes (arena + descriptors) as `arch`'s own module plans it, read back on its emulated board."""
+    import re
+    from .targets import TargetError, get_target
+    if arch not in ARCH_BOARDS:
+        raise TinymlError(f"--arch {arch}: no emulated board runs it to read its arena back; the plan can be "
+                          f"compared for {', '.join(ARCH_BOARDS)} (x64 is the host plan itself)")
+    target = get_target(ARCH_BOARDS[arch])
+    files = {"model.tflite": Path(model_path).read_bytes(), "tinyml.mpy": model_module(arch, info).read_bytes()}
+    with progress.task(f"Reading the {arch} arena back on {target.name}"):
+        try:
+            out = target.run(ARENA_SCRIPT, files).stdout
+        except TargetError as exc:
+            raise TinymlError(f"reading the {arch} arena on {target.name}: {exc}") from None
+    m = re.search(r"ARENA arena_bytes=(\d+) state_bytes=(\d+)", out)
+    if not m:
+        raise TinymlError(f"reading the {arch} arena on {target.name}: the module printed no arena: {out[-200:]}")
+    return {"arch": arch, "target": target.name, "arena_bytes": int(m.group(1)), "state_bytes": int(m.group(2))}
+
+
+def collect(model_path, archs=tuple(ARCHES), target=None, runs=3, plan_arch=None):
     """Everything the page shows, as plain data (the page embeds it as JSON). target: None (no
-    measurement), 'unix' or 'qemu-m4'."""
+    measurement), 'unix' or 'qemu-m4'. plan_arch: an arch whose own arena to compare with the host plan."""
     unknown = [a for a in archs if a not in ARCHES]
     if unknown:
         raise TinymlError(f"unknown arch '{', '.join(unknown)}': choose from {', '.join(ARCHES)}")
@@ -67,6 +109,14 @@ def collect(model_path, archs=tuple(ARCHES), target=None, runs=3):
         report["measured"] = {"target": target, "unit": unit, "arena_bytes": result["arena_bytes"],
                               "per_invoke": result["instructions"] if unit == "instructions"
                               else result["engine_us"], "runs": runs}
+    report["plan_arch"] = None
+    if plan_arch and plan_arch != "x64":
+        m = report["measured"]
+        if m and (target, plan_arch) == ("qemu-m4", "armv7emsp"):
+            # --target qemu-m4 ran this arch's module already: its arena is the one measured there
+            report["plan_arch"] = {"arch": plan_arch, "target": target, "arena_bytes": m["arena_bytes"]}
+        else:
+            report["plan_arch"] = arch_arena(model_path, info, plan_arch)
     return report
 
 
@@ -145,14 +195,14 @@ def render(report) -> str:
         sizes=_sizes_table(report), arena=_arena_table(report), plan_note=_plan_note(report))
 
 
-def write(model_path, out_path, archs=tuple(ARCHES), target=None, runs=3):
+def write(model_path, out_path, archs=tuple(ARCHES), target=None, runs=3, plan_arch=None):
     """collect() + render() into out_path; returns the report data."""
     out = Path(out_path)
     if out.is_dir():
         raise TinymlError(f"{out} is a directory: give a file name such as report.html")
     if not out.parent.exists():
         raise TinymlError(f"the folder {out.parent} does not exist: create it or choose another -o path")
-    report = collect(model_path, archs, target, runs)
+    report = collect(model_path, archs, target, runs, plan_arch)
     out.write_text(render(report), encoding="utf-8")
     return report
 
@@ -290,6 +340,15 @@ def _plan_note(report):
     host = a["arena_bytes"] + a["metadata_bytes"]
     note = ("The plan is the engine's own (tm_planner.c, read back from the host build of the same C, which "
             "the unix port's module shares). ")
+    p = report.get("plan_arch")
+    if p:
+        diff = p["arena_bytes"] - host
+        return note + (f"<b>On {html.escape(p['arch'])}</b> (its own module on {html.escape(p['target'])}) "
+                       f"model.arena_bytes is <b>{_n(p['arena_bytes'])}</b> bytes, this plan's {_n(host)}: "
+                       + (f"{_n(abs(diff))} bytes {'more' if diff > 0 else 'fewer'}. That arch's kernels ask for "
+                          f"other scratch and per-op data, and its descriptors hold 4-byte pointers (8 here), so "
+                          f"its offsets differ where those buffers sit; this timeline is the host's (the module "
+                          f"does not report its per-tensor offsets)." if diff else "the same."))
     if m is None:
         return note + ("Other archs plan the same way; their scratch and per-op data can differ (the "
                        "Cortex-M4 fast paths ask for more scratch, 32-bit pointers make descriptors smaller).")
