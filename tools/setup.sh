@@ -8,7 +8,8 @@ cd "$(dirname "$0")/.."
 DEBS=(gcc make patch python3-venv gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm qemu-system-misc
       clang-22 llvm-22 libclang-rt-22-dev
       espeak-ng    # speech for tests (issue 9, tests/test_keyword_spotter.py)
-      chromium)    # headless browser that renders tinyml report's page in tests (tests/test_report_html.py)
+      chromium     # headless browser that renders tinyml report's page in tests (tests/test_report_html.py)
+      ccache)      # compiler cache: module builds differ only in their kernel list and share most objects
 missing=()
 for p in "${DEBS[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

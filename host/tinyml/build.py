@@ -8,7 +8,7 @@ import subprocess
 from pathlib import Path
 
 from . import TinymlError, progress
-from .buildlock import serialized
+from .buildlock import build_lock
 from .ops import KERNELS, engine_extras, kernel_sources, ops_header
 from .paths import BUILD, NATIVE, REPO, VENV_BIN
 from .toolchain import micropython_sources, patched_mpy_ld, require
@@ -73,7 +73,6 @@ def model_module(arch: str, info, name: str = "tinyml", small: bool = False, fea
                         features=features)
 
 
-@serialized
 def build_module(arch: str = "x64", ops=None, name: str = "tinyml", verbose: bool = False,
                  float_kernels: bool = True, small: bool = False, features=None) -> Path:
     """The native module for `arch` with the kernels for `ops` (all when None), with or without the kernels'
@@ -91,8 +90,17 @@ def build_module(arch: str = "x64", ops=None, name: str = "tinyml", verbose: boo
         feature_key = (features, _features_key(features))
     out_dir = BUILD / "natmod" / f"{name}-{arch}-{_digest(arch, selected, name, float_kernels, small, *feature_key)}"
     mpy = out_dir / f"{name}.mpy"
-    if mpy.exists():
+    done = out_dir / "link.log"          # written last, after a successful link
+    if done.exists():
         return mpy
+    with build_lock(f"natmod-{out_dir.name}"):
+        if not done.exists():
+            _make_module(arch, spec, selected, name, out_dir, float_kernels, small, features, verbose)
+    return mpy
+
+
+def _make_module(arch, spec, selected, name, out_dir, float_kernels, small, features, verbose):
+    mpy = out_dir / f"{name}.mpy"
     mpy_dir = micropython_sources()
     out_dir.mkdir(parents=True, exist_ok=True)
     src_link = out_dir / "src"
@@ -104,21 +112,39 @@ def build_module(arch: str = "x64", ops=None, name: str = "tinyml", verbose: boo
         from .features import prepare_build
         prepare_build(out_dir, features)
     python = str(VENV_BIN / "python")
-    cmd = ["make", f"ARCH={arch}", f"MOD={name}", f"MPY_DIR={mpy_dir}", f"PYTHON={python}",
+    cmd = ["make", f"-j{os.cpu_count() or 2}", f"ARCH={arch}", f"MOD={name}", f"MPY_DIR={mpy_dir}", f"PYTHON={python}",
            f"MPY_LD={python} {patched_mpy_ld()}",
            f"KERNELS={' '.join(kernel_sources_for(arch, selected, small))}",
            f"FLOAT_KERNELS={int(float_kernels)}", f"SMALL={int(small)}",
            f"ENGINE_EXTRA={' '.join(engine_extras(selected, float_kernels))}", f"FEATURES={' '.join(features)}"]
-    if spec["cross"]:
-        cmd.append(f"CROSS={spec['cross']}")
+    launcher = compiler_launcher()
+    if spec["cross"] or launcher:
+        cmd.append(f"CROSS={launcher}{spec['cross']}")
     # Only real builds show progress (a cached module returned above): they take seconds to minutes.
     with progress.task(f"Building the {arch} module ({name}, {len(selected)} kernels)"):
-        proc = subprocess.run(cmd, cwd=out_dir, capture_output=not verbose, text=True)
+        proc = subprocess.run(cmd, cwd=out_dir, capture_output=not verbose, text=True, env=compiler_env())
     log = (proc.stdout or "") + (proc.stderr or "")
     if proc.returncode != 0 or not mpy.exists():
         raise TinymlError(f"building the {arch} module failed:\n{log[-3000:]}")
     (out_dir / "link.log").write_text(log)
-    return mpy
+
+
+def compiler_launcher() -> str:
+    """"ccache " when ccache is installed (make setup installs it), else "". Module builds for different models
+    differ only in their kernel list: with ccache the engine's other objects, and every kernel another build
+    already compiled with the same flags, come from the cache (the cold `make test` builds about a hundred
+    modules). Set TINYML_CCACHE=0 to compile everything."""
+    if os.environ.get("TINYML_CCACHE", "1") == "0":
+        return ""
+    return "ccache " if shutil.which("ccache") else ""
+
+
+def compiler_env() -> dict:
+    """The environment for compiles through compiler_launcher(): ccache's store inside build/ (removed with it),
+    compilers identified by their content (the Xtensa driver is a script of this repository), and objects
+    shared between build folders (their paths are not part of what is compiled)."""
+    return {**os.environ, "CCACHE_DIR": str(BUILD / "ccache"), "CCACHE_COMPILERCHECK": "content",
+            "CCACHE_NOHASHDIR": "1", "CCACHE_MAXSIZE": "2G"}
 
 
 def _features(ops, features):
@@ -187,28 +213,52 @@ def module_sizes(mpy_path) -> dict:
     return sizes
 
 
-@serialized
 def build_hostlib(ops=None, sanitize: bool = False) -> Path:
     """The engine as a host shared library (same C sources, plus tm_host.c), for ctypes-driven tests."""
     selected = _selected(ops)
     cc = os.environ.get("CC", "gcc" if not sanitize else (shutil.which("clang-22") or "clang"))
     out_dir = BUILD / "hostlib" / f"engine-{_digest(selected, cc, sanitize)}"
     lib = out_dir / "libtinyml_engine.so"
-    if lib.exists():
+    if lib.exists():                     # linked to a temporary name, then renamed: it exists only when whole
         return lib
+    with build_lock(f"hostlib-{out_dir.name}"):
+        if not lib.exists():
+            _compile_hostlib(selected, cc, sanitize, out_dir, lib)
+    return lib
+
+
+def _compile_hostlib(selected, cc, sanitize, out_dir, lib):
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / "tm_ops.h").write_text(ops_header(selected))
     engine = NATIVE / "engine"
     srcs = sorted(engine.glob("tm_*.c")) + [engine / "kernels" / k for k in kernel_sources(selected)]
     srcs.append(NATIVE / "hostlib" / "tm_host.c")
-    flags = ["-std=c99", "-O2", "-g", "-fPIC", "-shared", "-Wall", "-Werror", "-ffp-contract=off", "-fwrapv",
-             f"-I{out_dir}", f"-I{engine}"]
+    # Relative -I. (run in out_dir) keeps each object's command line the same in every build folder, so
+    # compiler_launcher()'s cache serves the objects another kernel set already compiled.
+    flags = ["-std=c99", "-O2", "-g", "-fPIC", "-Wall", "-Werror", "-ffp-contract=off", "-fwrapv",
+             "-I.", f"-I{engine}"]
     if sanitize:
         flags += ["-fsanitize=address,undefined", "-fno-omit-frame-pointer"]
-    proc = subprocess.run([cc, *flags, "-o", str(lib), *map(str, srcs)], capture_output=True, text=True)
+    compiler = [*compiler_launcher().split(), cc]
+    objs = [out_dir / f"{i:02d}-{src.stem}.o" for i, src in enumerate(srcs)]
+
+    def compile_one(pair):
+        src, obj = pair
+        return subprocess.run([*compiler, *flags, "-c", "-o", obj.name, str(src)], cwd=out_dir,
+                              capture_output=True, text=True, env=compiler_env())
+
+    from concurrent.futures import ThreadPoolExecutor
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
+        results = list(pool.map(compile_one, zip(srcs, objs)))
+    failed = [r for r in results if r.returncode != 0]
+    if failed:
+        raise TinymlError(f"building the host engine library failed:\n{failed[0].stderr[-3000:]}")
+    tmp = lib.with_name(lib.name + ".tmp")
+    proc = subprocess.run([cc, "-shared", *flags[:4], *(["-fsanitize=address,undefined"] if sanitize else []),
+                           "-o", str(tmp), *map(str, objs)], capture_output=True, text=True)
     if proc.returncode != 0:
-        raise TinymlError(f"building the host engine library failed:\n{proc.stderr[-3000:]}")
-    return lib
+        raise TinymlError(f"linking the host engine library failed:\n{proc.stderr[-3000:]}")
+    tmp.replace(lib)
 
 
 def module_text_bytes(mpy_path) -> int:

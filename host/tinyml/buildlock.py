@@ -1,10 +1,19 @@
-"""One build at a time across processes: `make test` runs pytest in two worker processes (pytest-xdist), and two
-workers must not compile the same cached module, fetch the same sdist or build the same firmware into the same
-folder at once. Every function that fills a cache under build/ or ~/.cache/tinyml-mpy is decorated with
-`@serialized`: it runs holding an exclusive lock on build/.build.lock (fcntl.flock, released by the kernel if a
-process dies). The lock is reentrant within a process (a module build that fetches MicroPython's sources takes
-it once), and a cache hit costs one uncontended flock."""
+"""Builds that run in several processes at once: `make test` runs pytest in one worker process per core
+(pytest-xdist), and two workers must not compile into the same cached folder, fetch the same sdist or build the
+same firmware at the same time.
 
+- `build_lock(name)`: an exclusive lock on build/.locks/NAME.lock (fcntl.flock, released by the kernel if a
+  process dies), reentrant within a thread. Builders that fill one cache entry per key (a native module per arch
+  and kernel set, a host library) lock that key only, so two workers build two different modules at once, and
+  a worker whose module is already built never waits behind another's build (it checks the entry's completion
+  marker first, without any lock).
+- `@serialized`: the whole function runs holding the lock named after it (a firmware build, an sdist fetch):
+  for builders with few, large outputs.
+
+Lock order follows the call graph (a module build fetches MicroPython's sources, never the reverse), so two
+processes cannot deadlock."""
+
+import contextlib
 import fcntl
 import functools
 import os
@@ -12,31 +21,38 @@ import threading
 
 from .paths import BUILD
 
-_depth = threading.local()
+_held = threading.local()
 
 
-def _lock_path():
-    BUILD.mkdir(parents=True, exist_ok=True)
-    return BUILD / ".build.lock"
+@contextlib.contextmanager
+def build_lock(name: str):
+    held = _held.__dict__.setdefault("counts", {})
+    if held.get(name):
+        held[name] += 1
+        try:
+            yield
+        finally:
+            held[name] -= 1
+        return
+    lock_dir = BUILD / ".locks"
+    lock_dir.mkdir(parents=True, exist_ok=True)
+    fd = os.open(lock_dir / f"{name}.lock", os.O_CREAT | os.O_RDWR, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        held[name] = 1
+        try:
+            yield
+        finally:
+            held[name] = 0
+    finally:
+        os.close(fd)        # closing the descriptor releases the lock
 
 
 def serialized(fn):
+    name = f"{fn.__module__}.{fn.__qualname__}"
+
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
-        if getattr(_depth, "n", 0):
-            _depth.n += 1
-            try:
-                return fn(*args, **kwargs)
-            finally:
-                _depth.n -= 1
-        fd = os.open(_lock_path(), os.O_CREAT | os.O_RDWR, 0o644)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX)
-            _depth.n = 1
-            try:
-                return fn(*args, **kwargs)
-            finally:
-                _depth.n = 0
-        finally:
-            os.close(fd)        # closing the descriptor releases the lock
+        with build_lock(name):
+            return fn(*args, **kwargs)
     return wrapper
