@@ -20,3 +20,17 @@ def pytest_configure(config):
     msg = missing_message()
     if msg:
         pytest.exit(msg, returncode=2)
+
+
+# The test files that take longest (a minute or more each: quick trainings, transfers over the emulated UART,
+# the in-test fuzzer), measured with `pytest --durations=0`. pytest-xdist (`make test`, --dist loadfile) hands
+# files to the workers in collection order; starting with the longest ones keeps one worker from being left
+# with a long file at the end while the other is idle.
+LONGEST_FIRST = ("test_serial_deploy.py", "test_train_visual.py", "test_fuzz.py", "test_train_kws.py",
+                 "test_train_anomaly.py", "test_train_gesture.py", "test_demo.py", "test_qemu_engine.py",
+                 "test_xtensa_engine.py", "test_mip.py")
+
+
+def pytest_collection_modifyitems(config, items):
+    rank = {name: i for i, name in enumerate(LONGEST_FIRST)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))    # stable: the rest keep their order

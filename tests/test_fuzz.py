@@ -13,7 +13,7 @@ from conftest import MODELS, REPO
 from tinyml.fuzzing import boundary_seeds, build_fuzzer as _build, write_dictionary
 
 CORPUS = REPO / "tests" / "fuzz_corpus"
-FUZZ_SECONDS = int(os.environ.get("TINYML_FUZZ_SECONDS", "45"))
+FUZZ_SECONDS = int(os.environ.get("TINYML_FUZZ_SECONDS", "25"))
 
 
 def build_fuzzer(tmp_path) -> Path:

@@ -51,8 +51,8 @@ def to_int8(frames):
 
 
 def frontend():
-    """The device's frontend C on the host, fresh (reset). One per process: making one takes the build lock
-    (build/.build.lock) to find its cached library, which a long build elsewhere can hold for minutes."""
+    """The device's frontend C on the host, fresh (reset). One per process: making one looks up (or builds,
+    under its build lock) the cached library."""
     fe = _frontend()
     fe.reset()
     return fe
