@@ -1,7 +1,7 @@
 """`tinyml train gesture --data DIR`: the user's own recordings in the documented layout (DIR/<class>/*.csv),
 trained end to end, held out by whole recordings; the errors a wrong folder gets; and that every synthetic gesture
-window carries the hand's acceleration. (The synthetic path, the
-report and the device app run in tests/test_demo.py, which is `make demo` at the tests' size.)"""
+window carries the hand's acceleration. (The synthetic path, the report and the device app run in
+tests/test_demo.py, which is `make demo` at the tests' size.)"""
 
 import json
 import re
