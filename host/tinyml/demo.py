@@ -67,7 +67,7 @@ def _rel(p):
 def _bit_exact_in_micropython(model_path, port, quantize_inputs, n_test=200):
     from . import oracle
     from .build import model_module
-    from .jobs.gesture import JOB
+    from .jobs.gesture import COUNTS_PER_G, JOB
     from .model_info import read_model
     from .targets import TargetError, get_target
 
@@ -80,8 +80,10 @@ def _bit_exact_in_micropython(model_path, port, quantize_inputs, n_test=200):
         raise TinymlError(f"board on {port}: {exc}") from None
     module = model_module(arch, info)
     print(f"      the engine as a native .mpy for {arch} (only this model's kernels): {module.stat().st_size} bytes")
+    counts = np.round(x * COUNTS_PER_G)             # the windows are whole counts over 16384 (the generator's)
+    assert np.array_equal(counts / COUNTS_PER_G, x), "the gesture generator's windows are whole counts"
     files = {"model.tflite": Path(model_path).read_bytes(), "tinyml.mpy": module.read_bytes(),
-             "samples.bin": x.astype(np.float32).tobytes()}
+             "samples.bin": counts.astype("<i2").tobytes()}
     try:
         result = target.run((DEVICE / "gesture_demo.py").read_text(), files, ["outputs.bin"])
     except TargetError as exc:
