@@ -18,7 +18,7 @@ typedef struct { volatile uint32_t CTRL, VALUE, RELOAD, INTSTATUS; } timer_t_;
 #define UART_CTRL_RXINT 8
 #define UART_INT_RX 2
 
-#define SYSCLK_HZ 25000000
+#define SYSCLK_HZ MP_HAL_TICKS_HZ        // the timer and the UART run on the 25 MHz system clock
 
 // ---- time -------------------------------------------------------------------------------------
 
@@ -43,20 +43,13 @@ uint64_t mp_hal_ticks64(void) {
 // Under `-icount shift=N` each instruction takes 2^N ns of virtual time and the timer ticks every
 // 40 ns, so instructions = ticks * 40 / 2^N. Find N by timing a loop of a known instruction count
 // (2 instructions per iteration). Without -icount the timer follows host time and no N fits.
+// (ticks_ms/us and delays: ports/qemu_common/mphal_time.c.)
 static int measure_icount_shift(uint32_t iterations) {
     uint32_t n = iterations;
     uint32_t t0 = TIMER0->VALUE;
     __asm volatile ("1: subs %0, %0, #1\n bne 1b" : "+r" (n));
     uint32_t t1 = TIMER0->VALUE;
-    uint64_t scaled = (uint64_t)(t0 - t1) * 40;
-    uint64_t insns = 2 * (uint64_t)iterations;
-    for (int shift = 0; shift <= 16; shift++) {
-        uint64_t expect = insns << shift;
-        if (scaled + expect / 64 >= expect && scaled <= expect + expect / 64) {
-            return shift;
-        }
-    }
-    return -1;
+    return mp_hal_icount_shift_fitting((uint64_t)(t0 - t1) * 40, 2 * (uint64_t)iterations);
 }
 
 int mp_hal_icount_shift(void) {
@@ -66,25 +59,6 @@ int mp_hal_icount_shift(void) {
 uint64_t mp_hal_instructions(void) {
     uint64_t t = mp_hal_ticks64() * 40;
     return icount_shift > 0 ? (t + (1 << (icount_shift - 1))) >> icount_shift : t;
-}
-
-mp_uint_t mp_hal_ticks_ms(void) {
-    return mp_hal_ticks64() / (SYSCLK_HZ / 1000);
-}
-
-mp_uint_t mp_hal_ticks_us(void) {
-    return mp_hal_ticks64() / (SYSCLK_HZ / 1000000);
-}
-
-void mp_hal_delay_us(mp_uint_t us) {
-    uint64_t end = mp_hal_ticks64() + (uint64_t)us * (SYSCLK_HZ / 1000000);
-    while (mp_hal_ticks64() < end) {
-        mp_handle_pending(true);
-    }
-}
-
-void mp_hal_delay_ms(mp_uint_t ms) {
-    mp_hal_delay_us(ms * 1000);
 }
 
 // ---- console --------------------------------------------------------------------------------------

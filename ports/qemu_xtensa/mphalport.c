@@ -10,8 +10,7 @@ extern volatile uint32_t xt_ccount_wraps;           // start.S: CCOUNT wraps (ti
 extern volatile uint32_t xt_mul32high_emulated;     // start.S: MULSH/MULUH emulated
 
 // The core's clock: de233_fpu runs CCOUNT at 40 MHz of QEMU's virtual time (clock_freq_khz in QEMU's core
-// configuration), so a tick is 25 ns.
-#define CCOUNT_HZ 40000000u
+// configuration; MP_HAL_TICKS_HZ), so a tick is 25 ns. ticks_ms/us and delays: ports/qemu_common/mphal_time.c.
 #define NS_PER_TICK 25u
 
 static inline uint32_t ccount(void) {
@@ -47,15 +46,7 @@ static int measure_icount_shift(uint32_t iterations) {
     uint32_t t0 = ccount();
     __asm__ volatile ("1: addi %0, %0, -1\n bnez %0, 1b" : "+r" (n));
     uint32_t t1 = ccount();
-    uint64_t scaled = (uint64_t)(t1 - t0) * NS_PER_TICK;
-    uint64_t insns = 2 * (uint64_t)iterations;
-    for (int shift = 0; shift <= 16; shift++) {
-        uint64_t expect = insns << shift;
-        if (scaled + expect / 64 >= expect && scaled <= expect + expect / 64) {
-            return shift;
-        }
-    }
-    return -1;
+    return mp_hal_icount_shift_fitting((uint64_t)(t1 - t0) * NS_PER_TICK, 2 * (uint64_t)iterations);
 }
 
 // Instructions a loop of `iterations` MULSHs takes beyond the same loop with MULL (plus a small constant:
@@ -106,25 +97,6 @@ uint64_t mp_hal_instructions(void) {
         ticks = mp_hal_ticks64();
     } while (emulated != xt_mul32high_emulated);
     return ticks_to_instructions(ticks) - (uint64_t)emulated * (mul32high_cost > 0 ? mul32high_cost : 0);
-}
-
-mp_uint_t mp_hal_ticks_ms(void) {
-    return mp_hal_ticks64() / (CCOUNT_HZ / 1000);
-}
-
-mp_uint_t mp_hal_ticks_us(void) {
-    return mp_hal_ticks64() / (CCOUNT_HZ / 1000000);
-}
-
-void mp_hal_delay_us(mp_uint_t us) {
-    uint64_t end = mp_hal_ticks64() + (uint64_t)us * (CCOUNT_HZ / 1000000);
-    while (mp_hal_ticks64() < end) {
-        mp_handle_pending(true);
-    }
-}
-
-void mp_hal_delay_ms(mp_uint_t ms) {
-    mp_hal_delay_us(ms * 1000);
 }
 
 // ---- console --------------------------------------------------------------------------------------

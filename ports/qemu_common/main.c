@@ -1,5 +1,8 @@
-// Entry point. With a script name on QEMU's command line (-append main.py) run it and exit with its
-// status (mode 1); without one, serve the REPL and raw REPL on UART0 (mode 2, used by mpremote).
+// Entry point of both QEMU ports (ports/qemu_mps2, ports/qemu_xtensa; called by their start code). With a
+// script named on QEMU's command line (mps2: -append main.py; xtensa: -semihosting-config ...,arg=main.py)
+// run it and exit with its status (mode 1); without one, serve the REPL and raw REPL on the console (mode 2,
+// used by mpremote). What differs between the cores comes from their mphalport.h (memory, whether
+// instructions are counted) and the #ifs below (the GC's register scan, the armv6m unaligned trap).
 #include <string.h>
 #include "py/compile.h"
 #include "py/runtime.h"
@@ -10,16 +13,18 @@
 #include "py/mphal.h"
 #include "shared/readline/readline.h"
 #include "shared/runtime/pyexec.h"
-#include "shared/runtime/gchelper.h"
 #include "semihost.h"
 #include "port.h"
-
-extern uint32_t _heap_start, _heap_end, _estack, _stack_size;
+#if defined(__xtensa__)
+void xt_spill_windows(void);    // ports/qemu_xtensa/start.S
+#else
+#include "shared/runtime/gchelper.h"
+#endif
 
 static void vm_init(void) {
-    mp_stack_set_top(&_estack);
-    mp_stack_set_limit((uint32_t)&_stack_size - 2048);
-    gc_init(&_heap_start, &_heap_end);
+    mp_stack_set_top(PORT_STACK_TOP);
+    mp_stack_set_limit(PORT_STACK_LIMIT);
+    gc_init(PORT_HEAP_START, PORT_HEAP_END);
     mp_init();
 }
 
@@ -28,7 +33,7 @@ static void vm_init(void) {
 void mp_reader_new_file(mp_reader_t *reader, qstr filename) {
     size_t len;
     byte *buf = port_read_file(qstr_str(filename), &len);
-    #if !defined(__ARM_FEATURE_UNALIGNED)
+    #if defined(__arm__) && !defined(__ARM_FEATURE_UNALIGNED)
     // A native .mpy for armv6m (header "M", version, arch << 2 in byte 2; MP_NATIVE_ARCH_ARMV6M is 4) is code
     // for a Cortex-M0/M0+, which faults on unaligned word and halfword accesses. From here on the board
     // does too (CCR.UNALIGN_TRP, mphalport.c), so that such an access in the module shows up here as a
@@ -93,12 +98,12 @@ static int run_script(const char *path) {
     return status;
 }
 
-// Words of the semihosting command line after the kernel's name: "<script> [<count file>]".
+// Words of the semihosting command line after the firmware's name: "<script> [<count file>]".
 static int cmdline_words(char *buf, size_t len, char **words, int max) {
     if (sh_cmdline(buf, len) != 0) {
         return 0;
     }
-    int n = -1;     // the first word is the kernel
+    int n = -1;     // the first word is the firmware (QEMU's -kernel, or the first arg= on Xtensa)
     for (char *p = buf; *p && n < max;) {
         while (*p == ' ') {
             *p++ = 0;
@@ -148,7 +153,7 @@ int main(void) {
     if (n >= 1) {
         uint64_t start = mp_hal_instructions();
         int status = run_script(words[0]);
-        if (n >= 2 && mp_hal_icount_shift() >= 0) {
+        if (n >= 2 && mp_hal_counting_instructions()) {
             write_count(words[1], mp_hal_instructions() - start);
         }
         return status;
@@ -174,7 +179,18 @@ int main(void) {
 
 void gc_collect(void) {
     gc_collect_start();
+    #if defined(__xtensa__)
+    // The windowed ABI keeps the callers' registers in the register file until a window overflow: spill
+    // them all, then every register of every caller is on the stack. A caller's a0-a3 lie in the 16 bytes
+    // below its callee's stack pointer, so the scan starts a little below this function's own.
+    xt_spill_windows();
+    uintptr_t sp;
+    __asm__ volatile ("or %0, a1, a1" : "=r" (sp));
+    sp = (sp - 64) & ~3u;
+    gc_collect_root((void **)sp, ((uintptr_t)PORT_STACK_TOP - sp) / sizeof(void *));
+    #else
     gc_helper_collect_regs_and_stack();
+    #endif
     gc_collect_end();
 }
 
@@ -189,8 +205,21 @@ void NORETURN __fatal_error(const char *msg) {
 }
 
 #ifndef NDEBUG
-void MP_WEAK __assert_func(const char *file, int line, const char *func, const char *expr) {
-    mp_printf(&mp_plat_print, "Assertion '%s' failed, at file %s:%d\n", expr, file, line);
-    __fatal_error("");
+void __assert_func(const char *file, int line, const char *func, const char *expr) {
+    // Straight to the console, without mp_printf: the failed assertion may be in the printing code itself.
+    char digits[12];
+    char *p = digits + sizeof(digits);
+    *--p = 0;
+    do {
+        *--p = '0' + line % 10;
+        line /= 10;
+    } while (line > 0);
+    mp_hal_stdout_tx_str("Assertion '");
+    mp_hal_stdout_tx_str(expr);
+    mp_hal_stdout_tx_str("' failed, at file ");
+    mp_hal_stdout_tx_str(file);
+    mp_hal_stdout_tx_str(":");
+    mp_hal_stdout_tx_str(p);
+    __fatal_error("\r\n");
 }
 #endif
