@@ -1,7 +1,8 @@
 // TFLM's audio frontend (window, FFT, filterbank, noise reduction, PCAN, log scale), incremental: feed int16
 // PCM at 16 kHz in chunks of any length, get 40-channel uint16 frames as windows complete. The frontend's C
-// comes from the pymicro-features sdist (tools/fetch_microfrontend.sh, patched for native modules), its
-// tables from the host (tm_audio_gen.cc -> tm_audio_tables.h). Plain C: no allocation, no globals, no libm;
+// comes from the pymicro-features sdist (tools/fetch_microfrontend.sh, patched for native modules) but for its
+// FFT and filterbank (tm_audio_fft.c, tm_audio.c: the same values, faster), its tables from the host
+// (tm_audio_gen.cc -> tm_audio_tables.h). Plain C: no allocation, no globals, no libm;
 // all state lives in one caller-owned block of tm_audio_bytes() bytes (8-byte aligned).
 #ifndef TM_AUDIO_H
 #define TM_AUDIO_H
