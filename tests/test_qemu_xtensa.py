@@ -112,7 +112,7 @@ def test_fixture_module_imports_and_runs(target, xtfix_mpy):
 
 # One QEMU run: every model through the same loaded module, input sets from files, outputs written back.
 MODELS_SCRIPT = """
-import os, tinyml
+import os, board, tinyml
 
 def read(name):
     with open(name, "rb") as f:
@@ -123,7 +123,9 @@ for name, n_sets in JOBS:
     for k in range(n_sets):
         for i in range(len(model.inputs)):
             model.set_input(i, read("%s.%d.in%d" % (name, k, i)))
+        t0 = board.instructions()
         model.invoke()
+        print("instructions", name, board.instructions() - t0)
         for i in range(len(model.outputs)):
             with open("%s.%d.out%d" % (name, k, i), "wb") as f:
                 f.write(bytes(model.output(i)))
@@ -136,9 +138,13 @@ def _models():
     return ALL if os.environ.get("TINYML_XTENSA_MODELS") == "all" else SMALL
 
 
-def test_models_bit_exact_through_loaded_module(target):
+@pytest.mark.parametrize("mac16", [True, False] if os.environ.get("TINYML_XTENSA_MODELS") == "all" else [True])
+def test_models_bit_exact_through_loaded_module(target, mac16):
     """Each model's outputs for random input sets equal the TFLM wheel's byte for byte, computed by the
-    xtensawin module as MicroPython loads it (kws's kernels; resnet, which needs ADD, gets its own)."""
+    xtensawin module as MicroPython loads it (kws's kernels; resnet, which needs ADD, gets its own). By default
+    the module with the MAC16 kernels (kernels/xtensa/, for the ESP32 and ESP32-S3): the portable one runs in
+    test_bench_json_reports_instructions_per_mac and, bit-exact, in tests/test_xtensa_engine.py; with
+    TINYML_XTENSA_MODELS=all both. MAC16's CONV_2D must bring kws below 5 instructions/MAC (9.09 without)."""
     names = _models()
     groups = {}
     for name in names:
@@ -146,7 +152,7 @@ def test_models_bit_exact_through_loaded_module(target):
         covered = set(info.op_names) <= set(read_model(MODELS / f"{MODULE_MODEL}.tflite").op_names)
         groups.setdefault(MODULE_MODEL if covered else name, []).append((name, info))
     for module_model, members in groups.items():
-        module = model_module("xtensawin", read_model(MODELS / f"{module_model}.tflite"))
+        module = model_module("xtensawin", read_model(MODELS / f"{module_model}.tflite"), xtensa_mac16=mac16)
         files, fetch, expected = {"tinyml.mpy": module.read_bytes()}, [], {}
         for name, info in members:
             files[f"{name}.tflite"] = (MODELS / f"{name}.tflite").read_bytes()
@@ -165,6 +171,10 @@ def test_models_bit_exact_through_loaded_module(target):
                     diff = np.flatnonzero(got.ravel() != want.ravel())
                     assert diff.size == 0, "%s set %d output %d differs from TFLM at %d of %d values" % (
                         name, k, i, diff.size, got.size)
+            if name == "kws_ref_model":
+                counts = [int(l.split()[2]) for l in result.stdout.splitlines() if l.startswith("instructions " + name)]
+                per_mac = min(counts) / info.macs
+                assert (per_mac < 5.0) if mac16 else (8.0 < per_mac < 10.0), (mac16, per_mac)
 
 
 def test_bench_json_reports_instructions_per_mac():
@@ -266,6 +276,17 @@ def test_driver_rewrites_only_what_keeps_the_meaning():
     assert "\tl32r\ta8, .LCPI0_0" not in out
     assert out.count("\tcallx8\ta3") == out.count("\tcallx8\ta9") == 1 and out.count("\tcallx8\ta8") == 2
     assert "\t.literal .LCPI0_1, helper" in out and "\t.literal .LCPI0_3, kept" in out
+
+
+def test_mac16_kernels_only_on_request():
+    """xtensawin's kernels/xtensa/ use MAC16 and zero-overhead loops, which the ESP32-S2 lacks: a build
+    compiles them only when asked (xtensa_mac16), never for --small, and the armv7emsp folder is unaffected."""
+    from tinyml.build import kernel_sources_for
+    ops = ["CONV_2D", "SOFTMAX"]
+    assert kernel_sources_for("xtensawin", ops) == ["conv_2d.c", "softmax.c"]
+    assert kernel_sources_for("xtensawin", ops, xtensa_mac16=True) == ["xtensa/conv_2d.c", "softmax.c"]
+    assert kernel_sources_for("xtensawin", ops, small=True, xtensa_mac16=True) == ["conv_2d.c", "softmax.c"]
+    assert kernel_sources_for("armv7emsp", ops) == ["cortex_m4/conv_2d.c", "softmax.c"]
 
 
 def test_esp32_packs_fit_the_exec_budget():

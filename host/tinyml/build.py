@@ -28,12 +28,16 @@ ARCHES = {
 # which it includes (the portable file keeps parsing, checks, prepare and the float32 path; the arch's file
 # adds its fast int8 path through the portable file's hooks). Small builds keep the portable kernels.
 ARCH_KERNEL_DIRS = {"armv7emsp": "cortex_m4", "xtensawin": "xtensa"}
+# Archs whose chips differ in the options their folder's kernels use: the folder only on request. xtensawin's
+# kernels use MAC16 and zero-overhead loops, which the ESP32 and ESP32-S3 have and the ESP32-S2 has not.
+OPT_IN_KERNEL_DIRS = {"xtensawin": "xtensa_mac16"}
 
 
-def kernel_sources_for(arch: str, ops=None, small: bool = False):
+def kernel_sources_for(arch: str, ops=None, small: bool = False, xtensa_mac16: bool = False):
     """The kernel sources for `ops` (all when None) on `arch`, relative to engine/kernels/: each op's
-    portable file, or its arch's optimised one where that exists (not when `small`)."""
-    folder = None if small else ARCH_KERNEL_DIRS.get(arch)
+    portable file, or its arch's optimised one where that exists (not when `small`; on xtensawin only with
+    `xtensa_mac16`, for a chip with the MAC16 option)."""
+    folder = None if small or (arch in OPT_IN_KERNEL_DIRS and not xtensa_mac16) else ARCH_KERNEL_DIRS.get(arch)
     kernels = NATIVE / "engine" / "kernels"
     return [f"{folder}/{f}" if folder and (kernels / folder / f).exists() else f
             for f in kernel_sources(_selected(ops))]
@@ -65,20 +69,22 @@ def _selected(ops):
     return sorted(set(ops))
 
 
-def model_module(arch: str, info, name: str = "tinyml", small: bool = False, features=()) -> Path:
+def model_module(arch: str, info, name: str = "tinyml", small: bool = False, features=(),
+                 xtensa_mac16: bool = False) -> Path:
     """The module for one model (tinyml pack, invoke, bench): only its kernels, and float32 paths only when
     the model computes in float32 (QUANTIZE's float input aside). small: code size over speed. features:
-    feature pipelines to compile in (tinyml.features.FEATURES, e.g. ("audio",))."""
+    feature pipelines to compile in (tinyml.features.FEATURES, e.g. ("audio",)). xtensa_mac16: xtensawin's
+    MAC16 kernels (ESP32, ESP32-S3)."""
     return build_module(arch, info.op_names, name=name, float_kernels=info.computes_in_float, small=small,
-                        features=features)
+                        features=features, xtensa_mac16=xtensa_mac16)
 
 
 def build_module(arch: str = "x64", ops=None, name: str = "tinyml", verbose: bool = False,
-                 float_kernels: bool = True, small: bool = False, features=None) -> Path:
+                 float_kernels: bool = True, small: bool = False, features=None, xtensa_mac16: bool = False) -> Path:
     """The native module for `arch` with the kernels for `ops` (all when None), with or without the kernels'
     float32 paths; `small` builds for code size (-Os, the portable kernels only: no arch folder); `features`:
-    the feature pipelines compiled in (all when None and ops is None: the full module; else none). Returns the
-    .mpy path."""
+    the feature pipelines compiled in (all when None and ops is None: the full module; else none);
+    `xtensa_mac16`: xtensawin with kernels/xtensa/ (MAC16: ESP32, ESP32-S3, not ESP32-S2). Returns the .mpy path."""
     if arch not in ARCHES:
         raise TinymlError(f"unknown arch '{arch}': choose one of {', '.join(ARCHES)}")
     spec = ARCHES[arch]
@@ -88,6 +94,9 @@ def build_module(arch: str = "x64", ops=None, name: str = "tinyml", verbose: boo
     feature_key = ()
     if features:
         feature_key = (features, _features_key(features))
+    mac16 = arch == "xtensawin" and xtensa_mac16 and not small
+    if mac16:
+        feature_key += ("xtensa_mac16",)
     out_dir = BUILD / "natmod" / f"{name}-{arch}-{_digest(arch, selected, name, float_kernels, small, *feature_key)}"
     mpy = out_dir / f"{name}.mpy"
     done = out_dir / "link.log"          # written last, after a successful link
@@ -95,11 +104,11 @@ def build_module(arch: str = "x64", ops=None, name: str = "tinyml", verbose: boo
         return mpy
     with build_lock(f"natmod-{out_dir.name}"):
         if not done.exists():
-            _make_module(arch, spec, selected, name, out_dir, float_kernels, small, features, verbose)
+            _make_module(arch, spec, selected, name, out_dir, float_kernels, small, features, verbose, mac16)
     return mpy
 
 
-def _make_module(arch, spec, selected, name, out_dir, float_kernels, small, features, verbose):
+def _make_module(arch, spec, selected, name, out_dir, float_kernels, small, features, verbose, mac16=False):
     mpy = out_dir / f"{name}.mpy"
     mpy_dir = micropython_sources()
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -114,7 +123,7 @@ def _make_module(arch, spec, selected, name, out_dir, float_kernels, small, feat
     python = str(VENV_BIN / "python")
     cmd = ["make", f"-j{os.cpu_count() or 2}", f"ARCH={arch}", f"MOD={name}", f"MPY_DIR={mpy_dir}", f"PYTHON={python}",
            f"MPY_LD={python} {patched_mpy_ld()}",
-           f"KERNELS={' '.join(kernel_sources_for(arch, selected, small))}",
+           f"KERNELS={' '.join(kernel_sources_for(arch, selected, small, mac16))}",
            f"FLOAT_KERNELS={int(float_kernels)}", f"SMALL={int(small)}",
            f"ENGINE_EXTRA={' '.join(engine_extras(selected, float_kernels))}", f"FEATURES={' '.join(features)}"]
     launcher = compiler_launcher()

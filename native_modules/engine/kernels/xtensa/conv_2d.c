@@ -1,0 +1,131 @@
+// CONV_2D's int8 path for Xtensa cores with the MAC16 option (ESP32, ESP32-S3; not the ESP32-S2, whose core
+// has neither MAC16 nor zero-overhead loops: esp-idf components/xtensa/<chip>/include/xtensa/config/core-isa.h).
+// Built only into modules made with tinyml.build's xtensa_mac16 (docs/architecture.md, "One folder per
+// optimised arch"); the portable kernel in ../conv_2d.c does everything else.
+//
+// MAC16 multiplies 16-bit halves of its m0-m3 registers into a 40-bit accumulator and loads the next word
+// in the same instruction (mula.dd.*.ldinc): one instruction per MAC when both operands are int16 in memory.
+// The receptive field already is (x - Z_in as int16, as in the portable kernel); the filter is int8, so a
+// block of output channels is widened into scratch once per invoke and every output pixel is computed
+// against it. The products are exact and ACCLO is the accumulator's low 32 bits, so the sum equals the
+// portable kernel's int32 (wrapping) sum; bias and requantization are the portable kernel's.
+#define TM_ARCH_KERNEL 1
+#include "../conv_2d.c"
+
+#ifndef __XTENSA__
+#error "kernels/xtensa/conv_2d.c is for Xtensa cores with the MAC16 option"
+#endif
+
+// Rows are padded with zeros to a multiple of 4 int16 (two words: one pass of the loop below).
+static int32_t padded_len(const conv_t *c) {
+    return (c->row_len + 3) & ~3;
+}
+
+// Output channels whose widened filter rows share the scratch (at most 8 KB of them, at least 4 rows).
+static int32_t block_channels(const conv_t *c) {
+    int32_t cb = 4096 / padded_len(c);
+    cb = cb < 4 ? 4 : cb;
+    return cb > c->cout_g ? c->cout_g : cb;
+}
+
+static uint32_t arch_scratch_bytes(const conv_t *c) {
+    // The filter block, the receptive field, and one word past it that the last load reads ahead.
+    return (uint32_t)((block_channels(c) + 1) * padded_len(c)) * sizeof(int16_t) + 4;
+}
+
+static void arch_prepare(const conv_t *c, params_t *p) {
+    (void)c;
+    (void)p;
+}
+
+// sum(x[i] * w[i]) over 4 * quads int16 pairs (quads >= 1). ldinc adds 4 to the pointer, then loads, so
+// both start one word early. Two register pairs alternate: m0/m2 hold the word being multiplied while
+// m1/m3 receive the next, then the other way round. The zero-overhead loop's body must not straddle a
+// fetch boundary on the ESP32 (as GNU as arranges): `loopnez` is placed so the body starts 4-aligned.
+static int32_t mac16_dot(const int16_t *x, const int16_t *w, int32_t quads) {
+    int32_t acc = 0;
+    const int16_t *xp = x - 2, *wp = w - 2;
+    __asm__ volatile(
+        "wsr.acclo %[acc]\n\t"
+        "wsr.acchi %[acc]\n\t"
+        "ldinc m0, %[xp]\n\t"
+        "ldinc m2, %[wp]\n\t"
+        ".p2align 2\n\t"
+        "nop\n\t"
+        "nop.n\n\t"
+        "loopnez %[n], 1f\n\t"
+        "mula.dd.ll.ldinc m1, %[xp], m0, m2\n\t"
+        "mula.dd.hh.ldinc m3, %[wp], m0, m2\n\t"
+        "mula.dd.ll.ldinc m0, %[xp], m1, m3\n\t"
+        "mula.dd.hh.ldinc m2, %[wp], m1, m3\n\t"
+        "1:\n\t"
+        "rsr.acclo %[acc]\n\t"
+        : [acc] "+r"(acc), [xp] "+r"(xp), [wp] "+r"(wp)
+        : [n] "r"(quads)
+        : "memory");
+    return acc;
+}
+
+// The receptive field of output pixel (b, oy, ox), group grp, as x - Z_in (0 outside the image).
+static void field(const conv_t *c, const int8_t *x, int32_t b, int32_t oy, int32_t ox, int32_t grp, int32_t zi,
+    int16_t *row) {
+    const tm_window_t *g = &c->g;
+    const int32_t cin_f = c->cin_f;
+    const int32_t y0 = oy * g->stride_h - g->pad_h, x0 = ox * g->stride_w - g->pad_w;
+    for (int32_t ky = 0; ky < g->k_h; ky++) {
+        const int32_t iy = y0 + ky * g->dil_h;
+        const int8_t *xrow = x + ((b * g->in_h + iy) * g->in_w) * g->in_c + grp * cin_f;
+        for (int32_t kx = 0; kx < g->k_w; kx++, row += cin_f) {
+            const int32_t ix = x0 + kx * g->dil_w;
+            if (iy < 0 || iy >= g->in_h || ix < 0 || ix >= g->in_w) {
+                memset(row, 0, (size_t)cin_f * sizeof(int16_t));
+                continue;
+            }
+            const int8_t *xp = xrow + ix * g->in_c;
+            for (int32_t i = 0; i < cin_f; i++) {
+                row[i] = (int16_t)(xp[i] - zi);
+            }
+        }
+    }
+}
+
+static tm_status_t arch_eval_int8(tm_model_t *m, tm_node_t *n, const conv_t *c) {
+    const tm_window_t *g = &c->g;
+    const params_t *p = tm_persistent(m, n);
+    const int32_t len = c->row_len, pad = padded_len(c), cb_max = block_channels(c);
+    int16_t *wblk = tm_scratch(m, n);
+    int16_t *row = wblk + cb_max * pad;
+    const int8_t *x = (const int8_t *)c->in->data;
+    const int8_t *w = (const int8_t *)c->w->data;
+    const int32_t *bias = c->bias ? (const int32_t *)c->bias->data : 0;
+    int8_t *y = (int8_t *)c->out->data;
+    const int32_t zi = c->in->zero_point, zo = c->out->zero_point, lo = p->act_lo, hi = p->act_hi;
+    memset(wblk, 0, (size_t)(cb_max + 1) * (size_t)pad * sizeof(int16_t) + 4);   // the zero padding
+    for (int32_t grp = 0; grp < c->groups; grp++) {
+        const int32_t oc_end = (grp + 1) * c->cout_g;
+        for (int32_t oc0 = grp * c->cout_g; oc0 < oc_end; oc0 += cb_max) {
+            const int32_t cb = oc_end - oc0 < cb_max ? oc_end - oc0 : cb_max;
+            for (int32_t j = 0; j < cb; j++) {
+                const int8_t *wr = w + (oc0 + j) * len;
+                int16_t *wb = wblk + j * pad;
+                for (int32_t k = 0; k < len; k++) {
+                    wb[k] = wr[k];
+                }
+            }
+            int8_t *yp = y + oc0;
+            for (int32_t b = 0; b < g->batches; b++) {
+                for (int32_t oy = 0; oy < g->out_h; oy++) {
+                    for (int32_t ox = 0; ox < g->out_w; ox++, yp += g->out_c) {
+                        field(c, x, b, oy, ox, grp, zi, row);
+                        for (int32_t j = 0; j < cb; j++) {
+                            int32_t a = mac16_dot(row, wblk + j * pad, pad >> 2) + (bias ? bias[oc0 + j] : 0);
+                            const tm_channel_q_t *q = &p->q[oc0 + j];
+                            yp[j] = (int8_t)tm_clamp(tm_mbqm(a, q->multiplier, q->shift) + zo, lo, hi);
+                        }
+                    }
+                }
+            }
+        }
+    }
+    return TM_OK;
+}
