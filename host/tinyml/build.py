@@ -80,11 +80,13 @@ def model_module(arch: str, info, name: str = "tinyml", small: bool = False, fea
 
 
 def build_module(arch: str = "x64", ops=None, name: str = "tinyml", verbose: bool = False,
-                 float_kernels: bool = True, small: bool = False, features=None, xtensa_mac16: bool = False) -> Path:
+                 float_kernels: bool = True, small: bool = False, features=None, xtensa_mac16: bool = False,
+                 plan_dump: bool = False) -> Path:
     """The native module for `arch` with the kernels for `ops` (all when None), with or without the kernels'
     float32 paths; `small` builds for code size (-Os, the portable kernels only: no arch folder); `features`:
     the feature pipelines compiled in (all when None and ops is None: the full module; else none);
-    `xtensa_mac16`: xtensawin with kernels/xtensa/ (MAC16: ESP32, ESP32-S3, not ESP32-S2). Returns the .mpy path."""
+    `xtensa_mac16`: xtensawin with kernels/xtensa/ (MAC16: ESP32, ESP32-S3, not ESP32-S2); `plan_dump` adds
+    tinyml.plan() for `tinyml report --arch` (never in a user's module). Returns the .mpy path."""
     if arch not in ARCHES:
         raise TinymlError(f"unknown arch '{arch}': choose one of {', '.join(ARCHES)}")
     spec = ARCHES[arch]
@@ -97,6 +99,8 @@ def build_module(arch: str = "x64", ops=None, name: str = "tinyml", verbose: boo
     mac16 = arch == "xtensawin" and xtensa_mac16 and not small
     if mac16:
         feature_key += ("xtensa_mac16",)
+    if plan_dump:
+        feature_key += ("plan_dump",)
     out_dir = BUILD / "natmod" / f"{name}-{arch}-{_digest(arch, selected, name, float_kernels, small, *feature_key)}"
     mpy = out_dir / f"{name}.mpy"
     done = out_dir / "link.log"          # written last, after a successful link
@@ -104,11 +108,13 @@ def build_module(arch: str = "x64", ops=None, name: str = "tinyml", verbose: boo
         return mpy
     with build_lock(f"natmod-{out_dir.name}"):
         if not done.exists():
-            _make_module(arch, spec, selected, name, out_dir, float_kernels, small, features, verbose, mac16)
+            _make_module(arch, spec, selected, name, out_dir, float_kernels, small, features, verbose, mac16,
+                         plan_dump)
     return mpy
 
 
-def _make_module(arch, spec, selected, name, out_dir, float_kernels, small, features, verbose, mac16=False):
+def _make_module(arch, spec, selected, name, out_dir, float_kernels, small, features, verbose, mac16=False,
+                 plan_dump=False):
     mpy = out_dir / f"{name}.mpy"
     mpy_dir = micropython_sources()
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -125,7 +131,8 @@ def _make_module(arch, spec, selected, name, out_dir, float_kernels, small, feat
            f"MPY_LD={python} {patched_mpy_ld()}",
            f"KERNELS={' '.join(kernel_sources_for(arch, selected, small, mac16))}",
            f"FLOAT_KERNELS={int(float_kernels)}", f"SMALL={int(small)}",
-           f"ENGINE_EXTRA={' '.join(engine_extras(selected, float_kernels))}", f"FEATURES={' '.join(features)}"]
+           f"ENGINE_EXTRA={' '.join(engine_extras(selected, float_kernels) + (['tm_plan.c'] if plan_dump else []))}",
+           f"FEATURES={' '.join(features)}", f"PLAN_DUMP={int(plan_dump)}"]
     launcher = compiler_launcher()
     if spec["cross"] or launcher:
         cmd.append(f"CROSS={launcher}{spec['cross']}")

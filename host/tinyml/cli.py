@@ -232,7 +232,7 @@ def cmd_report(args):
     from .build import ARCHES
     from .report_html import write
     archs = list(ARCHES) if not args.arch else [a.strip() for spec in args.arch for a in spec.split(",") if a.strip()]
-    # The arch whose own arena the page compares with the host plan: the board's, else the first --arch given.
+    # The arch whose own plan the page draws (read back on its emulated board): the board's, else the first --arch.
     plan_arch = get_board(args.board)["arch"] if args.board else (archs[0] if args.arch else None)
     if args.board and plan_arch not in archs:
         archs.append(plan_arch)

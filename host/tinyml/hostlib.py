@@ -89,26 +89,40 @@ def memory_plan(model_bytes, keep_inputs=False, ops=None):
     if not plan:
         raise TinymlError(err.value.decode())
     try:
-        def read(fn, i, names):
-            out = (ctypes.c_int32 * len(names))()
-            fn(plan, i, out)
-            return dict(zip(names, out))
-
-        totals = read(lambda p, _, o: lib.tm_host_plan_totals(p, o), 0, _PLAN_TOTALS)
-        return {
-            "totals": totals,
-            "tensors": [read(lib.tm_host_plan_tensor, i, _PLAN_TENSOR) for i in range(totals["n_tensors"])],
-            "nodes": [read(lib.tm_host_plan_node, i, _PLAN_NODE) for i in range(totals["n_nodes"])],
-            "subgraphs": [read(lib.tm_host_plan_subgraph, i, _PLAN_SUBGRAPH)
-                          for i in range(totals["n_subgraphs"])],
-            "variables": [read(lib.tm_host_plan_variable, i, _PLAN_VARIABLE)
-                          for i in range(totals["n_variables"])],
-        }
+        words = lib.tm_host_plan_export(plan, None, 0)
+        out = (ctypes.c_int32 * words)()
+        lib.tm_host_plan_export(plan, out, words)
+        return decode_plan(list(out))
     finally:
         lib.tm_host_plan_close(plan)
 
 
-# Field order of the int32 vectors tm_host_plan_* fill (native_modules/hostlib/tm_host.c).
+def decode_plan(words) -> dict:
+    """memory_plan()'s dict from the int32 words of engine/tm_plan.h (the host library's, or those a module built
+    with PLAN_DUMP=1 returns from tinyml.plan() on a board)."""
+    words = list(words)
+    pos = 0
+
+    def take(names, count):
+        nonlocal pos
+        n = len(names)
+        items = [dict(zip(names, words[pos + k * n: pos + (k + 1) * n])) for k in range(count)]
+        pos += n * count
+        return items
+
+    totals = take(_PLAN_TOTALS, 1)[0]
+    plan = {"totals": totals,
+            "tensors": take(_PLAN_TENSOR, totals["n_tensors"]),
+            "nodes": take(_PLAN_NODE, totals["n_nodes"]),
+            "subgraphs": take(_PLAN_SUBGRAPH, totals["n_subgraphs"]),
+            "variables": take(_PLAN_VARIABLE, totals["n_variables"])}
+    if pos != len(words):
+        raise TinymlError(f"a memory plan of {len(words)} words where its counts make {pos}: the module and the "
+                          f"host tools are from different versions (build the module again)")
+    return plan
+
+
+# Field order of the plan's int32 words (native_modules/engine/tm_plan.h).
 _PLAN_TOTALS = ("n_tensors", "n_nodes", "n_subgraphs", "n_variables", "activation_bytes", "persistent_bytes",
                 "state_bytes", "arena_bytes", "metadata_bytes")
 _PLAN_TENSOR = ("offset", "bytes", "alias", "first_use", "last_use", "is_const", "type")
@@ -137,10 +151,7 @@ def _load(path):
         lib.tm_host_plan_open.restype = ctypes.c_void_p
         lib.tm_host_plan_open.argtypes = [ctypes.c_char_p, ctypes.c_size_t, ctypes.c_uint32, ctypes.c_char_p]
         lib.tm_host_plan_close.argtypes = [ctypes.c_void_p]
-        int32s = ctypes.POINTER(ctypes.c_int32)
-        lib.tm_host_plan_totals.argtypes = [ctypes.c_void_p, int32s]
-        for fn in (lib.tm_host_plan_tensor, lib.tm_host_plan_node, lib.tm_host_plan_subgraph,
-                   lib.tm_host_plan_variable):
-            fn.argtypes = [ctypes.c_void_p, ctypes.c_uint32, int32s]
+        lib.tm_host_plan_export.restype = ctypes.c_uint32
+        lib.tm_host_plan_export.argtypes = [ctypes.c_void_p, ctypes.POINTER(ctypes.c_int32), ctypes.c_uint32]
         _LIBS[path] = lib
     return _LIBS[path]

@@ -8,8 +8,9 @@ The page shows
 - per-op MACs (model_info) and, when a target is given, the measured cost per op (runner.bench:
   instructions on qemu-m4, microseconds on unix);
 - module bytes per arch (build.model_module + module_sizes) and the arena bytes;
-- with a plan arch (`--arch`'s first, or the board's with `--board`): the arena that arch's own module plans,
-  read back from it on its emulated board (model.arena_bytes), beside the host plan and the difference.
+- with a plan arch (`--arch`'s first, or the board's with `--board`): the timeline is that arch's own plan, read
+  back on its emulated board from a module built with tinyml.plan() (build_module(plan_dump=True)), with the
+  host plan's total and the difference beside it.
 
 Why the plans differ per arch (the planner, tm_planner.c, is the same C everywhere, 16-byte aligned):
 - scratch: an arch's kernel folder asks for its own scratch (kernels/cortex_m4/conv_2d.c and
@@ -17,9 +18,7 @@ Why the plans differ per arch (the planner, tm_planner.c, is the same C everywhe
   offsets move where those buffers sit;
 - persistent per-op data: the arch's params (TM_ARCH_PARAMS, packed requantization) change the op's kept bytes;
 - descriptors: tensor and op descriptors hold pointers, 8 bytes on the host, 4 on the microcontrollers.
-The page draws the host plan's timeline (read back from the host library). Drawing another arch's timeline
-needs its per-tensor offsets read back from the device, which the module does not expose yet; the arena total
-it does expose is compared instead.
+Both plans come from the same export (engine/tm_plan.c): the host library's, and tinyml.plan() on the board.
 
 collect() gathers the numbers (this is where the time goes: builds and the optional measurement); render()
 turns them into the page. The page's script draws the timeline from the embedded JSON and wires up hover and
@@ -42,38 +41,40 @@ TARGETS = ("unix", "qemu-m4")
 # The emulated board that runs each arch's own module (qemu-m3 also loads armv6m modules), to read back the
 # arena that arch's engine plans; x64 is the host library's own plan.
 ARCH_BOARDS = {"armv7emsp": "qemu-m4", "armv7m": "qemu-m3", "armv6m": "qemu-m3", "xtensawin": "qemu-xtensa"}
-ARENA_SCRIPT = """\
+PLAN_SCRIPT = """\
 import os
 import tinyml
 with open("model.tflite", "rb") as f:
-    model = tinyml.Model(f.read(os.stat("model.tflite")[6]))
-print("ARENA arena_bytes=%d state_bytes=%d" % (model.arena_bytes, model.state_bytes))
+    plan = tinyml.plan(f.read(os.stat("model.tflite")[6]))
+with open("plan.bin", "wb") as f:
+    f.write(plan)
 """
 
 
-def arch_arena(model_path, info, arch: str) -> dict:
-    """model.arena_bytes (arena + descriptors) as `arch`'s own module plans it, read back on its emulated board."""
-    import re
+def arch_plan(model_path, info, arch: str) -> dict:
+    """The memory plan `arch`'s own engine makes (hostlib.memory_plan's dict), read back on its emulated board
+    from a module built with tinyml.plan(), plus 'arch' and 'target'."""
+    from .build import build_module
+    from .hostlib import decode_plan
     from .targets import TargetError, get_target
     if arch not in ARCH_BOARDS:
         raise TinymlError(f"--arch {arch}: no emulated board runs it to read its arena back; the plan can be "
                           f"compared for {', '.join(ARCH_BOARDS)} (x64 is the host plan itself)")
     target = get_target(ARCH_BOARDS[arch])
-    files = {"model.tflite": Path(model_path).read_bytes(), "tinyml.mpy": model_module(arch, info).read_bytes()}
-    with progress.task(f"Reading the {arch} arena back on {target.name}"):
+    module = build_module(arch, info.op_names, float_kernels=info.computes_in_float, plan_dump=True)
+    files = {"model.tflite": Path(model_path).read_bytes(), "tinyml.mpy": module.read_bytes()}
+    with progress.task(f"Reading the {arch} plan back on {target.name}"):
         try:
-            out = target.run(ARENA_SCRIPT, files).stdout
+            words = target.run(PLAN_SCRIPT, files, ["plan.bin"]).files["plan.bin"]
         except TargetError as exc:
             raise TinymlError(f"reading the {arch} arena on {target.name}: {exc}") from None
-    m = re.search(r"ARENA arena_bytes=(\d+) state_bytes=(\d+)", out)
-    if not m:
-        raise TinymlError(f"reading the {arch} arena on {target.name}: the module printed no arena: {out[-200:]}")
-    return {"arch": arch, "target": target.name, "arena_bytes": int(m.group(1)), "state_bytes": int(m.group(2))}
+    return {**decode_plan(np.frombuffer(words, "<i4").tolist()), "arch": arch, "target": target.name}
 
 
 def collect(model_path, archs=tuple(ARCHES), target=None, runs=3, plan_arch=None):
     """Everything the page shows, as plain data (the page embeds it as JSON). target: None (no
-    measurement), 'unix' or 'qemu-m4'. plan_arch: an arch whose own arena to compare with the host plan."""
+    measurement), 'unix' or 'qemu-m4'. plan_arch: an arch whose own plan the timeline shows (else the host's),
+    read back on its emulated board, with the host plan's total beside it."""
     unknown = [a for a in archs if a not in ARCHES]
     if unknown:
         raise TinymlError(f"unknown arch '{', '.join(unknown)}': choose from {', '.join(ARCHES)}")
@@ -83,6 +84,10 @@ def collect(model_path, archs=tuple(ARCHES), target=None, runs=3, plan_arch=None
     info = read_model(model_path)   # checks that the file is a .tflite, with a one-line error
     data = Path(model_path).read_bytes()
     plan = memory_plan(data, ops=info.op_names)   # the planner's result does not depend on other kernels
+    host_total = plan["totals"]["arena_bytes"] + plan["totals"]["metadata_bytes"]
+    plan_arch = plan_arch if plan_arch != "x64" else None
+    if plan_arch:
+        plan = arch_plan(model_path, info, plan_arch)
     report = _graph(data, plan, info)
     report["model"] = {"name": Path(model_path).name, "bytes": len(data), "macs": info.macs,
                        "subgraphs": info.subgraphs}
@@ -110,13 +115,10 @@ def collect(model_path, archs=tuple(ARCHES), target=None, runs=3, plan_arch=None
                               "per_invoke": result["instructions"] if unit == "instructions"
                               else result["engine_us"], "runs": runs}
     report["plan_arch"] = None
-    if plan_arch and plan_arch != "x64":
-        m = report["measured"]
-        if m and (target, plan_arch) == ("qemu-m4", "armv7emsp"):
-            # --target qemu-m4 ran this arch's module already: its arena is the one measured there
-            report["plan_arch"] = {"arch": plan_arch, "target": target, "arena_bytes": m["arena_bytes"]}
-        else:
-            report["plan_arch"] = arch_arena(model_path, info, plan_arch)
+    if plan_arch:
+        a = report["arena"]
+        report["plan_arch"] = {"arch": plan["arch"], "target": plan["target"],
+                               "arena_bytes": a["arena_bytes"] + a["metadata_bytes"], "host_arena_bytes": host_total}
     return report
 
 
@@ -342,13 +344,14 @@ def _plan_note(report):
             "the unix port's module shares). ")
     p = report.get("plan_arch")
     if p:
-        diff = p["arena_bytes"] - host
-        return note + (f"<b>On {html.escape(p['arch'])}</b> (its own module on {html.escape(p['target'])}) "
-                       f"model.arena_bytes is <b>{_n(p['arena_bytes'])}</b> bytes, this plan's {_n(host)}: "
-                       + (f"{_n(abs(diff))} bytes {'more' if diff > 0 else 'fewer'}. That arch's kernels ask for "
-                          f"other scratch and per-op data, and its descriptors hold 4-byte pointers (8 here), so "
-                          f"its offsets differ where those buffers sit; this timeline is the host's (the module "
-                          f"does not report its per-tensor offsets)." if diff else "the same."))
+        diff = p["arena_bytes"] - p["host_arena_bytes"]
+        return (f"<b>This is {html.escape(p['arch'])}'s own plan</b>, read back from its module on "
+                f"{html.escape(p['target'])} (tinyml.plan(), the planner's result in that arch's build): "
+                f"model.arena_bytes <b>{_n(p['arena_bytes'])}</b> bytes. The host build of the same C plans "
+                f"{_n(p['host_arena_bytes'])}"
+                + (f": {_n(abs(diff))} bytes {'more' if diff < 0 else 'fewer'}. That arch's kernels ask for other "
+                   f"scratch and per-op data, and its descriptors hold 4-byte pointers (8 on the host), so its "
+                   f"offsets differ where those buffers sit." if diff else ", the same."))
     if m is None:
         return note + ("Other archs plan the same way; their scratch and per-op data can differ (the "
                        "Cortex-M4 fast paths ask for more scratch, 32-bit pointers make descriptors smaller).")

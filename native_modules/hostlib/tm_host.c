@@ -1,6 +1,7 @@
 // The engine as a host library, for tests (ctypes) and fuzzing: one opaque handle per model, malloc'd.
 #include <stdlib.h>
 #include "tm_internal.h"
+#include "tm_plan.h"
 
 typedef struct {
     tm_model_t *m;
@@ -100,64 +101,13 @@ void tm_host_plan_close(void *plan) {
     free(plan);
 }
 
-// out: n_tensors, n_nodes, n_subgraphs, n_variables, activation_bytes, persistent_bytes, state_bytes,
-// arena_bytes, metadata_bytes.
-void tm_host_plan_totals(void *plan, int32_t out[9]) {
-    tm_model_t *m = plan;
-    out[0] = (int32_t)m->n_tensors;
-    out[1] = (int32_t)m->n_nodes;
-    out[2] = m->n_subgraphs;
-    out[3] = m->n_variables;
-    out[4] = (int32_t)m->activation_bytes;
-    out[5] = (int32_t)m->persistent_bytes;
-    out[6] = (int32_t)m->state_bytes;
-    out[7] = (int32_t)m->arena_bytes;
-    out[8] = (int32_t)m->metadata_bytes;
-}
-
-// Tensor i (engine numbering: subgraph by subgraph). out: arena_offset (-1: not in the arena), bytes,
-// alias (the tensor whose storage it shares, or -1), first_use, last_use (subgraph 0's node indices; -1 =
-// before the first node, n_nodes of subgraph 0 = after the last; -2 = never written), is_const, type.
-void tm_host_plan_tensor(void *plan, uint32_t i, int32_t out[7]) {
-    tm_model_t *m = plan;
-    const tm_tensor_t *t = &m->tensors[i];
-    out[0] = t->alias >= 0 ? m->tensors[t->alias].arena_offset : t->arena_offset;
-    out[1] = (int32_t)t->bytes;
-    out[2] = t->alias;
-    out[3] = m->lifetimes[i].first_use;
-    out[4] = m->lifetimes[i].last_use;
-    out[5] = t->is_const;
-    out[6] = t->type;
-}
-
-// Node i (all subgraphs, in order). out: opcode, scratch_offset, scratch_bytes, persistent_offset,
-// persistent_bytes, first, last (when it runs, in subgraph 0's node indices), tensor_base, calls.
-void tm_host_plan_node(void *plan, uint32_t i, int32_t out[9]) {
-    tm_model_t *m = plan;
-    const tm_node_t *n = &m->nodes[i];
-    const tm_node_request_t *req = &m->requests[i];
-    out[0] = n->opcode;
-    out[1] = req->scratch_bytes ? n->scratch_offset : -1;
-    out[2] = (int32_t)req->scratch_bytes;
-    out[3] = n->persistent_offset;
-    out[4] = (int32_t)req->persistent_bytes;
-    out[5] = req->first;
-    out[6] = req->last;
-    out[7] = n->tensor_base;
-    out[8] = req->calls;
-}
-
-// Subgraph s. out: first_node, n_nodes.
-void tm_host_plan_subgraph(void *plan, uint32_t s, int32_t out[2]) {
-    tm_model_t *m = plan;
-    out[0] = m->subgraphs[s].first_node;
-    out[1] = m->subgraphs[s].n_nodes;
-}
-
-// Variable v. out: offset, bytes, assigned.
-void tm_host_plan_variable(void *plan, uint32_t v, int32_t out[3]) {
-    tm_model_t *m = plan;
-    out[0] = (int32_t)m->variables[v].offset;
-    out[1] = (int32_t)m->variables[v].bytes;
-    out[2] = m->variables[v].assigned;
+// The plan as int32 words (engine/tm_plan.h's layout) into `out` of `capacity` words; returns the words it
+// needs (nothing is written when that is more than capacity).
+uint32_t tm_host_plan_export(void *plan, int32_t *out, uint32_t capacity) {
+    const tm_model_t *m = plan;
+    uint32_t words = tm_plan_words(m);
+    if (words <= capacity) {
+        tm_plan_export(m, out);
+    }
+    return words;
 }

@@ -19,6 +19,9 @@
 #include "py/objarray.h"
 #include "tm_internal.h"
 #include "values.h"
+#if TM_PLAN_DUMP
+#include "tm_plan.h"
+#endif
 
 typedef struct {
     mp_obj_base_t base;
@@ -583,6 +586,43 @@ static mp_obj_t mod_ops(void) {
 }
 static MP_DEFINE_CONST_FUN_OBJ_0(mod_ops_obj, mod_ops);
 
+#if TM_PLAN_DUMP
+// tinyml.plan(model_bytes) -> bytes: the memory plan this arch's engine makes for the model, as int32 words
+// (engine/tm_plan.h), for `tinyml report --arch`. Only in modules built with PLAN_DUMP=1: the plan of the
+// board's own arch differs from the host's (its kernels' scratch, per-op data, 4-byte pointers).
+static mp_obj_t mod_plan(mp_obj_t buf_in) {
+    mp_buffer_info_t buf;
+    mp_get_buffer_raise(buf_in, &buf, MP_BUFFER_READ);
+    const uint8_t *bytes = buf.buf;
+    void *copy = NULL;
+    if ((uintptr_t)bytes & 3) {
+        copy = alloc_or_raise(buf.len ? buf.len : 1, "copy of the model");
+        memcpy(copy, buf.buf, buf.len);
+        bytes = copy;
+    }
+    char error[TM_ERR_LEN];
+    uint32_t meta_bytes;
+    if (tm_model_measure(bytes, buf.len, &meta_bytes, error) != TM_OK) {
+        raise_str(&mp_type_ValueError, error);
+    }
+    tm_model_t *m = alloc_or_raise(meta_bytes, "model description");
+    if (tm_model_load(m, meta_bytes, bytes, buf.len, 0, error) != TM_OK) {
+        raise_str(&mp_type_ValueError, error);
+    }
+    uint32_t words = tm_plan_words(m);
+    int32_t *out = alloc_or_raise(words * 4, "memory plan");
+    tm_plan_export(m, out);
+    mp_obj_t result = mp_obj_new_bytes((const byte *)out, words * 4);
+    m_free(out);
+    m_free(m);
+    if (copy) {
+        m_free(copy);
+    }
+    return result;
+}
+static MP_DEFINE_CONST_FUN_OBJ_1(mod_plan_obj, mod_plan);
+#endif
+
 // help(): what this module does, for the REPL (MicroPython builds keep no docstrings).
 static mp_obj_t mod_help(void) {
     mp_printf(&mp_plat_print,
@@ -642,6 +682,9 @@ mp_obj_t mpy_init(mp_obj_fun_bc_t *self, size_t n_args, size_t n_kw, mp_obj_t *a
     mp_store_global(MP_QSTR_Model, MP_OBJ_FROM_PTR(type));
     mp_store_global(MP_QSTR_ops, MP_OBJ_FROM_PTR(&mod_ops_obj));
     mp_store_global(MP_QSTR_help, MP_OBJ_FROM_PTR(&mod_help_obj));
+#if TM_PLAN_DUMP
+    mp_store_global(MP_QSTR_plan, MP_OBJ_FROM_PTR(&mod_plan_obj));
+#endif
 #if TM_AUDIO
     tm_audio_register();    // tinyml.AudioFrontend (native_modules/features/mod_audio.c), when built in
 #endif
