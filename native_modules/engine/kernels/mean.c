@@ -3,7 +3,7 @@
 //
 // int8 follows TFLM: sum the raw values, then one requantization in which the division by the element count
 // is folded into the multiplier (so results can differ from a rounded average by one, exactly as in TFLM).
-#include "../tm_internal.h"
+#include "reduce_common.h"
 #include "../tm_quant.h"
 
 enum { OPT_KEEP_DIMS = 0 };
@@ -12,58 +12,9 @@ typedef struct {
     int32_t multiplier, shift;  // S_in / S_out with 1/count folded in
 } params_t;
 
-typedef struct {
-    tm_tensor_t *in, *out;
-    int32_t rank, count, outputs;
-    uint8_t reduced[TM_MAX_DIMS];
-} mean_t;
-
-static tm_status_t get_mean(tm_model_t *m, tm_node_t *n, mean_t *r) {
-    if (tm_expect_io(m, n, 2, 2, 1) != TM_OK) {
-        return TM_ERROR;
-    }
-    r->in = tm_in(m, n, 0);
-    r->out = tm_out(m, n, 0);
-    tm_tensor_t *axes = tm_in(m, n, 1);
-    if (tm_expect_type(m, axes, TM_INT32, "axis") || !axes->is_const || axes->ndim > 1) {
-        return tm_fail(m, "axis must be a constant int32 scalar or vector");
-    }
-    r->rank = r->in->ndim;
-    for (int d = 0; d < TM_MAX_DIMS; d++) {
-        r->reduced[d] = 0;
-    }
-    int32_t n_axes = tm_elements(axes);
-    for (int32_t i = 0; i < n_axes; i++) {
-        int32_t a = tm_load_i32(axes->data + 4 * i);
-        if (a < 0) {
-            a += r->rank;
-        }
-        if (a < 0 || a >= r->rank) {
-            return tm_fail(m, "axis %d out of range for a %d-D input", tm_load_i32(axes->data + 4 * i), r->rank);
-        }
-        r->reduced[a] = 1;      // duplicates count once, as in TFLM
-    }
-    r->count = 1;
-    r->outputs = 1;
-    for (int d = 0; d < r->rank; d++) {
-        if (r->reduced[d]) {
-            r->count *= r->in->dims[d];
-        } else {
-            r->outputs *= r->in->dims[d];
-        }
-    }
-    if (r->count == 0 || r->outputs == 0) {
-        return tm_fail(m, "empty input");
-    }
-    if (tm_elements(r->out) != r->outputs) {
-        return tm_fail(m, "output has %d values, reducing the input gives %d", tm_elements(r->out), r->outputs);
-    }
-    return TM_OK;
-}
-
 static tm_status_t init(tm_model_t *m, tm_node_t *n, tm_node_request_t *req) {
-    mean_t r = { 0 };
-    if (get_mean(m, n, &r) != TM_OK) {
+    tm_reduce_t r = { 0 };
+    if (tm_reduce_parse(m, n, &r) != TM_OK) {
         return TM_ERROR;
     }
     if (r.in->type != r.out->type || (r.in->type != TM_INT8 && r.in->type != TM_FLOAT32)) {
@@ -97,8 +48,8 @@ static uint64_t udiv64(uint64_t a, uint32_t b) {
 }
 
 static tm_status_t prepare(tm_model_t *m, tm_node_t *n) {
-    mean_t r = { 0 };
-    get_mean(m, n, &r);
+    tm_reduce_t r = { 0 };
+    tm_reduce_parse(m, n, &r);
     if (tm_is_f32(r.in)) {
         return TM_OK;
     }
@@ -123,8 +74,8 @@ static tm_status_t prepare(tm_model_t *m, tm_node_t *n) {
 }
 
 static tm_status_t eval(tm_model_t *m, tm_node_t *n) {
-    mean_t r = { 0 };
-    get_mean(m, n, &r);
+    tm_reduce_t r = { 0 };
+    tm_reduce_parse(m, n, &r);
     const int is_int8 = !tm_is_f32(r.in);
     int32_t *isum = tm_scratch(m, n);
     float *fsum = tm_scratch(m, n);
@@ -135,16 +86,10 @@ static tm_status_t eval(tm_model_t *m, tm_node_t *n) {
             fsum[i] = 0.0f;
         }
     }
-    // Visit the input in row-major order (TFLM's order for the float sums), one innermost run at a time;
-    // `o` is the output index, which only the kept dims move.
+    // Each innermost run adds its values to the sums of the outputs they reduce into.
     const int32_t rank = r.rank;
     int32_t stride[TM_MAX_DIMS], idx[TM_MAX_DIMS];
-    int32_t s = 1;
-    for (int d = rank - 1; d >= 0; d--) {
-        stride[d] = r.reduced[d] ? 0 : s;
-        s *= r.reduced[d] ? 1 : r.in->dims[d];
-        idx[d] = 0;
-    }
+    tm_reduce_walk_start(&r, stride, idx);
     const int32_t inner = rank ? r.in->dims[rank - 1] : 1;
     const int inner_reduced = rank ? r.reduced[rank - 1] : 1;
     const int32_t runs = tm_elements(r.in) / inner;
@@ -176,14 +121,7 @@ static tm_status_t eval(tm_model_t *m, tm_node_t *n) {
                 }
             }
         }
-        for (int d = rank - 2; d >= 0; d--) {
-            o += stride[d];
-            if (++idx[d] < r.in->dims[d]) {
-                break;
-            }
-            o -= stride[d] * r.in->dims[d];
-            idx[d] = 0;
-        }
+        TM_REDUCE_NEXT_RUN(o, r, rank, stride, idx)
     }
     if (is_int8) {
         const params_t *p = tm_persistent(m, n);

@@ -1,11 +1,12 @@
 // PACK: stacks equally shaped inputs along a new axis of the output (a byte copy). Any element type.
 // tinyml-op: PACK 83
-#include "../tm_internal.h"
+#include "stack_common.h"
 
 enum { OPT_VALUES_COUNT = 0, OPT_AXIS = 1 };
 
-static tm_status_t get_outer(tm_model_t *m, tm_node_t *n, int32_t *outer) {
-    tm_tensor_t *out = tm_out(m, n, 0), *first = tm_in(m, n, 0);
+// One copy for init and prepare (noinline: GCC -O3 would inline the checks into both).
+__attribute__((noinline)) static tm_status_t get_outer(tm_model_t *m, tm_node_t *n, int32_t *outer) {
+    tm_tensor_t *out = tm_out(m, n, 0);
     int rank = out->ndim;
     int32_t axis = tm_opt_i32(m, n, OPT_AXIS, 0);
     axis = axis < 0 ? axis + rank : axis;
@@ -15,22 +16,7 @@ static tm_status_t get_outer(tm_model_t *m, tm_node_t *n, int32_t *outer) {
     if (tm_opt_i32(m, n, OPT_VALUES_COUNT, 0) != n->n_in || out->dims[axis] != n->n_in) {
         return tm_fail(m, "values_count and the output's axis dim must equal the %d inputs", n->n_in);
     }
-    for (int i = 0; i < n->n_in; i++) {
-        tm_tensor_t *in = tm_in(m, n, i);
-        if (!in || in->type != out->type || in->ndim != rank - 1) {
-            return tm_fail(m, "input %d is missing or differs from the output in type or rank", i);
-        }
-        for (int d = 0; d < rank - 1; d++) {
-            if (in->dims[d] != out->dims[d < axis ? d : d + 1]) {
-                return tm_fail(m, "input %d has dim %d of %d, which does not fit the output", i, d, in->dims[d]);
-            }
-        }
-    }
-    *outer = 1;
-    for (int d = 0; d < axis; d++) {
-        *outer *= first->dims[d];
-    }
-    return TM_OK;
+    return tm_stack_check(m, n, out, axis, 1, outer);
 }
 
 static tm_status_t init(tm_model_t *m, tm_node_t *n, tm_node_request_t *req) {

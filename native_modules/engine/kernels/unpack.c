@@ -1,12 +1,13 @@
 // UNPACK: splits the input along `axis` into that many outputs of one rank less (a byte copy, as TFLM's
 // unpack: float32, int8, int32 and any other element type). A negative axis counts from the end.
 // tinyml-op: UNPACK 88
-#include "../tm_internal.h"
+#include "stack_common.h"
 
 enum { OPT_NUM = 0, OPT_AXIS = 1 };
 
 // Elements before the axis (`outer`), after checking every output against the input.
-static tm_status_t get_outer(tm_model_t *m, tm_node_t *n, int32_t *outer) {
+// One copy for init and prepare (noinline: GCC -O3 would inline the checks into both).
+__attribute__((noinline)) static tm_status_t get_outer(tm_model_t *m, tm_node_t *n, int32_t *outer) {
     if (tm_expect_io(m, n, 1, 1, n->n_out) != TM_OK) {
         return TM_ERROR;
     }
@@ -20,22 +21,7 @@ static tm_status_t get_outer(tm_model_t *m, tm_node_t *n, int32_t *outer) {
     if (n->n_out < 1 || in->dims[axis] != n->n_out || tm_opt_i32(m, n, OPT_NUM, 0) != n->n_out) {
         return tm_fail(m, "num and the input's axis dim (%d) must equal the %d outputs", in->dims[axis], n->n_out);
     }
-    for (int i = 0; i < n->n_out; i++) {
-        tm_tensor_t *out = tm_out(m, n, i);
-        if (out->type != in->type || out->ndim != rank - 1) {
-            return tm_fail(m, "output %d differs from the input in type or rank", i);
-        }
-        for (int d = 0; d < rank - 1; d++) {
-            if (out->dims[d] != in->dims[d < axis ? d : d + 1]) {
-                return tm_fail(m, "output %d has dim %d of %d, which does not fit the input", i, d, out->dims[d]);
-            }
-        }
-    }
-    *outer = 1;
-    for (int d = 0; d < axis; d++) {
-        *outer *= in->dims[d];
-    }
-    return TM_OK;
+    return tm_stack_check(m, n, in, axis, 0, outer);
 }
 
 static tm_status_t init(tm_model_t *m, tm_node_t *n, tm_node_request_t *req) {
