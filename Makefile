@@ -40,11 +40,14 @@ bench: setup
 # make test-xtensa-models: every reference model bit-exact with TFLM through the xtensawin module loaded by
 # MicroPython on the emulated Xtensa core (make test runs the small ones); make bench-xtensa: their
 # instructions/MAC there, as a Markdown table (docs/benchmarks.md). See ports/qemu_xtensa/README.md.
-.PHONY: test-xtensa-models bench-xtensa
+# make bench-xtensa-mac16: the same with the MAC16 kernels (kernels/xtensa/) beside the portable ones.
+.PHONY: test-xtensa-models bench-xtensa bench-xtensa-mac16
 test-xtensa-models: test-models setup
 	TINYML_XTENSA_MODELS=all .venv/bin/python -m pytest -q tests/test_qemu_xtensa.py -k bit_exact
 bench-xtensa: setup
 	.venv/bin/python ports/qemu_xtensa/bench_models.py
+bench-xtensa-mac16: setup
+	.venv/bin/python tools/bench_xtensa_mac16.py
 
 clean:
 	rm -rf build
