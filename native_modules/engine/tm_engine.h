@@ -71,13 +71,18 @@ typedef struct {
     uint32_t persistent_bytes, scratch_bytes;
     int16_t first, last;        // when the node runs, in subgraph 0's node indices (a called subgraph's
                                 // nodes run inside the calling node)
-    int16_t calls;              // the subgraph a CALL_ONCE node runs, or -1
+    int16_t calls[2];           // the subgraphs a CALL_ONCE (one), IF or WHILE (two) node runs, or -1
 } tm_node_request_t;
 
 // A subgraph's nodes are m->nodes[first_node, first_node + n_nodes); its tensors follow the previous
-// subgraphs' in m->tensors (tm_node_t.tensor_base). Subgraph 0 is the model; others are called by ops.
+// subgraphs' in m->tensors from tensor_base. Subgraph 0 is the model; others are called by ops (CALL_ONCE,
+// IF, WHILE), which copy tensors into its inputs and out of its outputs (int32 index vectors in the model
+// buffer at in_pos/out_pos, the subgraph's own indices).
 typedef struct {
     uint16_t first_node, n_nodes;
+    uint16_t tensor_base;
+    uint8_t n_in, n_out;
+    uint32_t in_pos, out_pos;
 } tm_subgraph_t;
 
 // A resource variable (VAR_HANDLE's container/shared_name): storage in the arena that keeps its value

@@ -5,6 +5,8 @@ enum { BUILTIN_QUANTIZE = 114 };   // converts float32 input by definition, so e
 // Ops the loader itself knows: CALL_ONCE (which subgraph runs when, for planning) and the resource variable
 // ops (the only ones allowed to touch RESOURCE tensors).
 enum { BUILTIN_CALL_ONCE = 129, BUILTIN_VAR_HANDLE = 142, BUILTIN_READ_VARIABLE = 143, BUILTIN_ASSIGN_VARIABLE = 144 };
+// Ops that run other subgraphs (their callees are options 0 and 1), also known to the loader for planning.
+enum { BUILTIN_IF = 118, BUILTIN_WHILE = 119 };
 
 // Field numbers in the TFLite schema.
 enum { MODEL_VERSION = 0, MODEL_OPCODES = 1, MODEL_SUBGRAPHS = 2, MODEL_BUFFERS = 4 };
@@ -299,6 +301,41 @@ static tm_status_t load_tensor(tm_model_t *m, reader_t *r, uint32_t local, uint3
     return TM_OK;
 }
 
+// The subgraphs node `i` of subgraph `s` runs (CALL_ONCE: one; IF: then, else; WHILE: cond, body), checked as
+// TFLM's prepare checks them: the numbers of inputs and outputs match the node's. Calls go only to later
+// subgraphs, which rules out recursion (converters emit callees after their callers).
+static tm_status_t check_callees(tm_model_t *m, reader_t *r, tm_node_t *n, uint32_t s, uint32_t i) {
+    tm_fb_t *fb = &r->fb;
+    const char *name = n->opcode == BUILTIN_IF ? "IF" : n->opcode == BUILTIN_WHILE ? "WHILE" : "CALL_ONCE";
+    const int n_callees = n->opcode == BUILTIN_CALL_ONCE ? 1 : 2;
+    if (n->opcode == BUILTIN_IF && n->n_in < 1) {
+        return tm_fail(m, "operator %u (IF) has no condition input", i);
+    }
+    for (int c = 0; c < n_callees; c++) {
+        int32_t callee = n->options ? tm_fb_field_i32(fb, n->options, c, 0) : 0;
+        if (fb->bad || callee <= (int32_t)s || callee >= (int32_t)r->n_sub) {
+            return tm_fail(m, "corrupt model: operator %u (%s) in subgraph %u calls subgraph %d (the model has %u; "
+                "only later subgraphs can be called)", i, name, s, callee, r->n_sub);
+        }
+        uint32_t sub = tm_fb_vector_table(fb, r->subs, (uint32_t)callee), n_in, n_out;
+        tm_fb_vector(fb, sub, SG_INPUTS, 4, &n_in);
+        tm_fb_vector(fb, sub, SG_OUTPUTS, 4, &n_out);
+        if (fb->bad) {
+            return tm_fail(m, "corrupt model: subgraph %d is unreadable", callee);
+        }
+        // What the node passes in and expects back (TFLM's Prepare checks): CALL_ONCE nothing; IF its inputs
+        // after the condition and its outputs; WHILE its inputs (= outputs) to both, cond returns one bool.
+        uint32_t want_in = n->opcode == BUILTIN_CALL_ONCE ? 0 : n->opcode == BUILTIN_IF ? n->n_in - 1u : n->n_in;
+        uint32_t want_out = n->opcode == BUILTIN_CALL_ONCE ? 0 : n->opcode == BUILTIN_WHILE && c == 0 ? 1 : n->n_out;
+        if (n_in != want_in || n_out != want_out) {
+            return tm_fail(m, "operator %u (%s): subgraph %d has %u inputs and %u outputs, the operator needs %u "
+                "and %u", i, name, callee, n_in, n_out, want_in, want_out);
+        }
+        m->requests[i].calls[c] = (int16_t)callee;
+    }
+    return TM_OK;
+}
+
 // Operator `local` of subgraph `s` (being read) becomes m->nodes[i]; the subgraph's tensors start at `base`.
 static tm_status_t load_node(tm_model_t *m, reader_t *r, uint32_t s, uint32_t local, uint32_t i, uint32_t base) {
     tm_node_t *n = &m->nodes[i];
@@ -312,7 +349,7 @@ static tm_status_t load_node(tm_model_t *m, reader_t *r, uint32_t s, uint32_t lo
     int32_t code = builtin_code(r, opcode_index);
     n->opcode = (int16_t)(code > 0x7fff ? 0x7fff : code);
     n->tensor_base = (uint16_t)base;
-    m->requests[i].calls = -1;
+    m->requests[i].calls[0] = m->requests[i].calls[1] = -1;
     n->version = (uint8_t)tm_fb_field_i32(fb, oc, OC_VERSION, 1);
     n->options_type = (uint8_t)tm_fb_field_u8(fb, table, OP_OPTIONS_TYPE, 0);
     n->options = tm_fb_table(fb, table, OP_OPTIONS);
@@ -340,21 +377,10 @@ static tm_status_t load_node(tm_model_t *m, reader_t *r, uint32_t s, uint32_t lo
                 "READ_VARIABLE and ASSIGN_VARIABLE can", i, t);
         }
     }
-    if (n->opcode == BUILTIN_CALL_ONCE) {
-        // Calls go only to later subgraphs, which rules out recursion; the called subgraph takes no inputs
-        // and gives no outputs (TFLM's rule).
-        int32_t callee = n->options ? tm_fb_field_i32(fb, n->options, 0, 0) : 0;
-        if (fb->bad || callee <= (int32_t)s || callee >= (int32_t)r->n_sub) {
-            return tm_fail(m, "corrupt model: operator %u (CALL_ONCE) in subgraph %u calls subgraph %d (the "
-                "model has %u; only later subgraphs can be called)", i, s, callee, r->n_sub);
+    if (n->opcode == BUILTIN_CALL_ONCE || n->opcode == BUILTIN_IF || n->opcode == BUILTIN_WHILE) {
+        if (check_callees(m, r, n, s, i) != TM_OK) {
+            return TM_ERROR;
         }
-        uint32_t sub = tm_fb_vector_table(fb, r->subs, (uint32_t)callee), n_in, n_out;
-        tm_fb_vector(fb, sub, SG_INPUTS, 4, &n_in);
-        tm_fb_vector(fb, sub, SG_OUTPUTS, 4, &n_out);
-        if (fb->bad || n_in || n_out) {
-            return tm_fail(m, "operator %u (CALL_ONCE): subgraph %d must have no inputs and no outputs", i, callee);
-        }
-        m->requests[i].calls = (int16_t)callee;
     }
     tm_kernel_t k;
     n->eval = tm_kernel_lookup(n->opcode, &k) ? k.eval : 0;
@@ -384,7 +410,7 @@ static tm_status_t check_graph(tm_model_t *m, reader_t *r, uint32_t options, cha
         int32_t lo = n0, hi = -1;
         if (s > 0) {
             for (uint32_t i = 0; i < sg->first_node; i++) {
-                if (req[i].calls == (int32_t)s) {
+                if (req[i].calls[0] == (int32_t)s || req[i].calls[1] == (int32_t)s) {
                     lo = req[i].first < lo ? req[i].first : lo;
                     hi = req[i].last > hi ? req[i].last : hi;
                 }
@@ -404,6 +430,9 @@ static tm_status_t check_graph(tm_model_t *m, reader_t *r, uint32_t options, cha
             for (int k = 0; k < count; k++) {
                 uint32_t t = base + tm_load_u32(m->buf + pos + 4 * k);
                 life[t].first_use = m->tensors[t].is_const ? -1 : (int16_t)lo;
+                // Written by the caller's copy even when no node of the subgraph reads it (a WHILE cond that
+                // ignores a loop variable): it must own its bytes throughout the call.
+                life[t].last_use = (int16_t)hi;
             }
         }
         for (uint32_t i = sg->first_node; i < sg->first_node + sg->n_nodes; i++) {
@@ -561,6 +590,15 @@ tm_status_t tm_model_load(void *block, uint32_t block_bytes, const uint8_t *buf,
         }
         m->subgraphs[s].first_node = (uint16_t)node_base;
         m->subgraphs[s].n_nodes = (uint16_t)r.n_ops;
+        m->subgraphs[s].tensor_base = (uint16_t)tensor_base;
+        if (st == TM_OK) {
+            st = check_indices(m, &r, r.subgraph, SG_INPUTS, &m->subgraphs[s].in_pos, &m->subgraphs[s].n_in, 0,
+                "subgraph inputs");
+        }
+        if (st == TM_OK) {
+            st = check_indices(m, &r, r.subgraph, SG_OUTPUTS, &m->subgraphs[s].out_pos, &m->subgraphs[s].n_out, 0,
+                "subgraph outputs");
+        }
         for (uint32_t i = 0; i < r.n_ops && st == TM_OK; i++) {
             st = load_node(m, &r, s, i, node_base + i, tensor_base);
         }

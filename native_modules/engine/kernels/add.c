@@ -1,4 +1,5 @@
-// ADD and SUB: int8 (TFLM's 20-bit left shift rescaling) and float32, with numpy broadcasting.
+// ADD and SUB: int8 (TFLM's 20-bit left shift rescaling) and float32, with numpy broadcasting; ADD also int32
+// (a loop counter in a WHILE body; as in TFLM, no fused activation is applied to it and a sum wraps).
 // tinyml-op: ADD 0
 // tinyml-op: SUB 41
 //
@@ -27,7 +28,14 @@ static int arch_eval_int8(const tm_tensor_t *a, const tm_tensor_t *b, int8_t *ou
 #endif
 
 static tm_status_t init(tm_model_t *m, tm_node_t *n, tm_node_request_t *req) {
-    if (tm_check_binary(m, n) != TM_OK) {
+    if (n->opcode != OP_SUB && n->n_in == 2 && n->n_out == 1 && tm_in(m, n, 0) && tm_in(m, n, 0)->type == TM_INT32) {
+        tm_tensor_t *a = tm_in(m, n, 0), *b = tm_in(m, n, 1), *y = tm_out(m, n, 0);
+        tm_bcast_t bc;
+        if (!b || tm_expect_type(m, b, TM_INT32, "input 2") || tm_expect_type(m, y, TM_INT32, "output") ||
+            tm_bcast_init(m, a, b, y, &bc)) {
+            return TM_ERROR;
+        }
+    } else if (tm_check_binary(m, n) != TM_OK) {
         return TM_ERROR;
     }
     req->persistent_bytes = sizeof(add_params_t);
@@ -38,7 +46,7 @@ static tm_status_t prepare(tm_model_t *m, tm_node_t *n) {
     tm_tensor_t *a = tm_in(m, n, 0), *b = tm_in(m, n, 1), *y = tm_out(m, n, 0);
     add_params_t *p = tm_persistent(m, n);
     tm_binary_prepare(m, n, tm_opt_u8(m, n, OPT_ACTIVATION, 0), &p->t);
-    if (tm_is_f32(a)) {
+    if (tm_is_f32(a) || a->type == TM_INT32) {
         return TM_OK;
     }
     // Both inputs go to the scale twice = 2 * max(S1, S2) with 20 bits of headroom, then to the output scale:
@@ -79,6 +87,13 @@ static tm_status_t eval(tm_model_t *m, tm_node_t *n) {
         } else {
             TM_BCAST_LOOP(&p->t.bc, out, x1, x2, ADD_F32);
         }
+        return TM_OK;
+    }
+    if (a->type == TM_INT32) {
+        const uint32_t *x1 = (const uint32_t *)a->data, *x2 = (const uint32_t *)b->data;
+        uint32_t *out = (uint32_t *)y->data;
+#define ADD_I32(u, v) ((u) + (v))
+        TM_BCAST_LOOP(&p->t.bc, out, x1, x2, ADD_I32);
         return TM_OK;
     }
     const int8_t *x1 = (const int8_t *)a->data, *x2 = (const int8_t *)b->data;
