@@ -69,6 +69,20 @@ class Job:
     def load(self, data_dir: Path) -> Dataset:
         raise NotImplementedError
 
+    def load_labelled(self, data_dir: Path, suffixes, reader) -> Dataset:
+        """The user's recordings in DIR/<class>/*.<suffix> (labelled_files: classes from extra["classes"], the
+        errors naming data_layout): `reader(path)` gives a file's samples ([k, ...]); each file is one group,
+        so that a recording's samples stay on one side of the held-out split."""
+        xs, ys, groups = [], [], []
+        files = labelled_files(Path(data_dir), self.extra["classes"], suffixes, self.data_layout)
+        for g, (path, label) in enumerate(files):
+            samples = reader(path)
+            xs.append(samples)
+            ys += [label] * len(samples)
+            groups += [g] * len(samples)
+        return Dataset(np.concatenate(xs), np.array(ys), self.extra["classes"], np.array(groups), synthetic=False,
+                       source=str(data_dir))
+
     # --- features and model ------------------------------------------------------------------------------
     def features(self, x) -> np.ndarray:
         """Model inputs (float32, [n, *input_shape]) from sensor samples, as the device computes them."""

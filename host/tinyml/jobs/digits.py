@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from .. import TinymlError
-from .base import Dataset, Job, Sizes, labelled_files
+from .base import Dataset, Job, Sizes
 
 CLASSES = tuple(str(d) for d in range(10))
 LAYOUT = ("DIR/<digit>/*.png or *.npy, digit one of 0..9: PNG images (dark ink on light paper, any size) or arrays "
@@ -93,14 +93,7 @@ class Digits(Job):
         raise TinymlError("the digits job has no synthetic data: it uses scikit-learn's bundled digits")
 
     def load(self, data_dir) -> Dataset:
-        xs, ys, groups = [], [], []
-        for g, (path, label) in enumerate(labelled_files(Path(data_dir), CLASSES, (".png", ".npy"), LAYOUT)):
-            imgs = read_images(path)
-            xs.append(imgs)
-            ys += [label] * len(imgs)
-            groups += [g] * len(imgs)
-        return Dataset(np.concatenate(xs), np.array(ys), CLASSES, np.array(groups), synthetic=False,
-                       source=str(data_dir))
+        return self.load_labelled(data_dir, (".png", ".npy"), read_images)
 
     def features(self, x):
         return (np.asarray(x, np.float32).reshape(-1, 8, 8, 1) / 16).astype(np.float32)

@@ -19,11 +19,9 @@ The model input is the window itself in g, exactly what the device's driver give
 times 1/16384, with no other processing on either side. The user's recordings: DIR/<class>/*.csv (or .npy),
 rows of ax,ay,az in g at 50 Hz, one gesture per file (longer files are cut into windows every 32 samples)."""
 
-from pathlib import Path
-
 import numpy as np
 
-from .base import Dataset, Job, Sizes, labelled_files, read_table, windows
+from .base import Dataset, Job, Sizes, read_table, windows
 
 CLASSES = ("idle", "circle", "wing", "slope", "shake")
 RATE_HZ = 50
@@ -164,17 +162,12 @@ class Gesture(Job):
         return Dataset(x, y, CLASSES, synthetic=True, source=f"synthesized (seed {seed})")
 
     def load(self, data_dir) -> Dataset:
-        xs, ys, groups = [], [], []
-        for g, (path, label) in enumerate(labelled_files(Path(data_dir), CLASSES, (".csv", ".npy"), LAYOUT)):
+        def recording_windows(path):
             rec = read_table(path, AXES)
             if len(rec) < WINDOW:   # a short gesture: pad with its last sample (the hand at rest)
                 rec = np.concatenate([rec, np.repeat(rec[-1:], WINDOW - len(rec), 0)])
-            for w in windows(rec, WINDOW, WINDOW // 2):
-                xs.append(w)
-                ys.append(label)
-                groups.append(g)
-        return Dataset(np.stack(xs).astype(np.float32), np.array(ys), CLASSES, np.array(groups), synthetic=False,
-                       source=str(data_dir))
+            return np.stack(windows(rec, WINDOW, WINDOW // 2)).astype(np.float32)
+        return self.load_labelled(data_dir, (".csv", ".npy"), recording_windows)
 
     def features(self, x):
         return np.asarray(x, np.float32)

@@ -35,7 +35,7 @@ from pathlib import Path
 import numpy as np
 
 from .. import TinymlError
-from .base import Dataset, Job, Sizes, labelled_files
+from .base import Dataset, Job, Sizes
 
 CLASSES = ("empty", "present")
 SIZE = 8
@@ -215,14 +215,7 @@ class Presence(Job):
         return np.array(frames, np.float32)
 
     def load(self, data_dir) -> Dataset:
-        xs, ys, groups = [], [], []
-        for g, (path, label) in enumerate(labelled_files(Path(data_dir), CLASSES, (".csv", ".npy"), LAYOUT)):
-            frames = read_frames(path)
-            xs.append(frames)
-            ys += [label] * len(frames)
-            groups += [g] * len(frames)
-        return Dataset(np.concatenate(xs), np.array(ys), CLASSES, np.array(groups), synthetic=False,
-                       source=str(data_dir))
+        return self.load_labelled(data_dir, (".csv", ".npy"), read_frames)
 
     def features(self, x):
         return features(x)
