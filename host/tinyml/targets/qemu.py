@@ -25,11 +25,12 @@ import tempfile
 import time
 from pathlib import Path
 
-from ..buildlock import serialized
+from ..buildlock import build_lock
 from ..paths import BUILD, REPO  # REPO: the checkout, or the installed package's copy of ports/ (tinyml/_share)
 from .base import RunResult, Target, TargetError
 
 PORT_DIR = REPO / "ports" / "qemu_mps2"
+COMMON_DIR = REPO / "ports" / "qemu_common"     # the sources both QEMU ports share
 # Under paths.BUILD, never under the port: an installed package's ports/ sit in site-packages, which may not be
 # writable and must not change (the port's Makefile is told BUILD=, see port_make_command).
 FIRMWARE = BUILD / "qemu_mps2" / "firmware.elf"
@@ -65,21 +66,53 @@ def firmware_path(cpu: str = "m4", float_support: bool = True) -> Path:
     return FIRMWARE.parent.parent / f"qemu_mps2{variant}" / "firmware.elf"
 
 
-@serialized
+def port_sources_digest(*paths: Path) -> str:
+    """A hash of the files a firmware is built from (the port's folders, plus any tool given): a firmware is
+    rebuilt when they change, not only when it is missing. MicroPython's own core is a fixed release."""
+    import hashlib
+    h = hashlib.sha256()
+    for root in paths:
+        files = sorted(f for f in root.rglob("*") if f.is_file() and "__pycache__" not in f.parts) \
+            if root.is_dir() else [root]
+        for f in files:
+            h.update(str(f.relative_to(REPO)).encode())
+            h.update(f.read_bytes())
+    return h.hexdigest()[:16]
+
+
+def build_port_firmware(firmware: Path, port_dir: Path, sources, options=(), before=None, force=False) -> Path:
+    """`firmware`, built with `port_dir`'s Makefile (make is incremental) when it is missing or its sources
+    changed since it was built (a stamp beside it holds their hash), or always with `force`. Checked without a
+    lock first, so a run whose firmware is current never waits behind another process's build."""
+    stamp = firmware.with_name(firmware.name + ".sources")
+    digest = port_sources_digest(*sources)
+
+    def current():
+        return firmware.exists() and stamp.exists() and stamp.read_text() == digest
+
+    if current() and not force:
+        return firmware
+    with build_lock(f"firmware-{firmware.parent.name}"):
+        if current() and not force:
+            return firmware
+        if before:
+            before()
+        cmd, env = port_make_command(port_dir, firmware, *options)
+        proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
+        if proc.returncode != 0 or not firmware.exists():
+            lines = (proc.stderr or proc.stdout).strip().splitlines()
+            raise TargetError("firmware build failed: " + (lines[-1] if lines else f"make exited {proc.returncode}"))
+        stamp.write_text(digest)
+    return firmware
+
+
 def build_firmware(force: bool = False, float_support: bool = True, cpu: str = "m4") -> Path:
-    """The firmware image, built with the port's Makefile when missing (or always with `force`).
+    """The firmware image, built with the port's Makefile when missing or out of date (or always with `force`).
     float_support=False builds MicroPython without float objects, as some small boards ship it;
     cpu="m3" the soft-float Cortex-M3 (armv7m) firmware."""
-    firmware = firmware_path(cpu, float_support)
-    if firmware.exists() and not force:
-        return firmware
-    _require("arm-none-eabi-gcc")
-    cmd, env = port_make_command(PORT_DIR, firmware, f"FLOAT={int(float_support)}", f"CPU={cpu}")
-    proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
-    if proc.returncode != 0 or not firmware.exists():
-        lines = (proc.stderr or proc.stdout).strip().splitlines()
-        raise TargetError("firmware build failed: " + (lines[-1] if lines else f"make exited {proc.returncode}"))
-    return firmware
+    return build_port_firmware(firmware_path(cpu, float_support), PORT_DIR, (PORT_DIR, COMMON_DIR),
+                               (f"FLOAT={int(float_support)}", f"CPU={cpu}"),
+                               before=lambda: _require("arm-none-eabi-gcc"), force=force)
 
 
 class QemuTarget(Target):

@@ -22,10 +22,9 @@ import subprocess
 import tty
 from pathlib import Path
 
-from ..buildlock import serialized
 from .base import TargetError
 from ..paths import BUILD, REPO
-from .qemu import COUNT_FILE, SCRIPT, QemuTarget, _require, port_make_command
+from .qemu import COMMON_DIR, COUNT_FILE, SCRIPT, QemuTarget, _require, build_port_firmware
 
 PORT_DIR = REPO / "ports" / "qemu_xtensa"
 FIRMWARE = BUILD / "qemu_xtensa" / "firmware.elf"     # under paths.BUILD, as the Cortex-M firmware (targets/qemu.py)
@@ -33,20 +32,15 @@ ICOUNT_SHIFT = 5
 INSTALL_HINT = "run `make setup` (needs qemu-system-misc, clang-22, llvm-22, gcc-arm-none-eabi)"
 
 
-@serialized
 def build_firmware(force: bool = False) -> Path:
-    """The firmware image, built with the port's Makefile when missing (or always with `force`)."""
-    if FIRMWARE.exists() and not force:
-        return FIRMWARE
-    for tool in ("clang-22", "llc-22", "llvm-mc-22"):
-        if not shutil.which(tool):
-            raise TargetError(f"{tool} not found: {INSTALL_HINT}")
-    cmd, env = port_make_command(PORT_DIR, FIRMWARE)
-    proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
-    if proc.returncode != 0 or not FIRMWARE.exists():
-        lines = (proc.stderr or proc.stdout).strip().splitlines()
-        raise TargetError("firmware build failed: " + (lines[-1] if lines else f"make exited {proc.returncode}"))
-    return FIRMWARE
+    """The firmware image, built with the port's Makefile when missing or out of date (or always with `force`):
+    its sources include the Xtensa compiler driver and the linker it is built with."""
+    def tools():
+        for tool in ("clang-22", "llc-22", "llvm-mc-22"):
+            if not shutil.which(tool):
+                raise TargetError(f"{tool} not found: {INSTALL_HINT}")
+    sources = (PORT_DIR, COMMON_DIR, REPO / "tools" / "xtensa", REPO / "tests" / "xtensa_link.py")
+    return build_port_firmware(FIRMWARE, PORT_DIR, sources, before=tools, force=force)
 
 
 class QemuXtensaTarget(QemuTarget):
