@@ -2,6 +2,7 @@
 through the CLI: `tinyml run --board unix-sim ... --boots 3`. The model is the gesture demo's (host/tinyml/jobs/
 gesture.py), trained small and cached; the IMU data is idle stillness with one gesture after another."""
 
+import hashlib
 import re
 import subprocess
 import sys
@@ -37,7 +38,10 @@ def _gesture_files(tmp_path, order=("shake", "circle", "wing")):
 
 
 def test_gesture_wake_example_three_boots(tmp_path):
-    model = cached_model("device/examples/gesture_wake.py: gesture CNN, 2000 windows, 10 epochs", _gesture_model)
+    # The recipe names the generator's source too: a change to the gesture data makes a new model.
+    generator = hashlib.sha256((REPO / "host" / "tinyml" / "jobs" / "gesture.py").read_bytes()).hexdigest()[:16]
+    model = cached_model(f"device/examples/gesture_wake.py: gesture CNN, 2000 windows, 10 epochs, data {generator}",
+                         _gesture_model)
     _gesture_files(tmp_path)
     proc = subprocess.run(
         [sys.executable, "-m", "tinyml.cli", "run", "--board", "unix-sim", "device/examples/gesture_wake.py",
