@@ -3,14 +3,15 @@ subgraphs need (LESS/GREATER/... comparisons, int32 ADD for the loop counter): s
 real TF converter, int8 and float32, the engine's host build against the TFLM runtime byte for byte; one WHILE
 and one IF model also in the MicroPython unix port and on the emulated Cortex-M4.
 
-A Keras LSTM/GRU without unroll=True also converts to WHILE, but TF 2.21's int8 calibration crashes
-(segfault in the calibrator's TF Lite interpreter) on it, and its float form needs GATHER and LOGICAL_AND,
-which the engine lacks: tf.while_loop is the loop the converter quantizes."""
+A Keras LSTM/GRU without unroll=True converts to WHILE with GATHER (the time step) and LOGICAL_AND (two
+bounds) in its subgraphs; those run in float32 (tested here). TF 2.21 cannot quantize them to int8: its
+calibration crashes (a segfault in the calibrator's TF Lite interpreter), so tf.while_loop is the loop
+tested in int8."""
 
 import numpy as np
 import pytest
 
-from opcheck import assert_bitexact, cached_model
+from opcheck import assert_bitexact, cached_model, keras_model
 from test_ops_data import function_model
 
 from tinyml import TinymlError, oracle, runner
@@ -48,6 +49,42 @@ def test_while(case, dtype):
     path = while_model(case, dtype)
     assert "WHILE" in read_model(path).op_names
     assert_bitexact(path, n_inputs=3, seed=case[-1])
+
+
+@pytest.mark.parametrize("layer", ["LSTM", "GRU"])
+def test_keras_rnn_loop_float(layer):
+    """Keras 3's LSTM/GRU as it converts by default (a WHILE over the sequence), float32."""
+    import tensorflow as tf
+    shape, units, seed = ((6, 3), 5, 21) if layer == "LSTM" else ((4, 2), 3, 22)
+    path = cached_model(f"keras {layer} loop float", lambda: keras_model(
+        lambda x: getattr(tf.keras.layers, layer)(units)(x), [shape], seed, "float"))
+    assert {"WHILE", "GATHER", "LOGICAL_AND"} <= set(read_model(path).op_names)
+    assert_bitexact(path, n_inputs=3, seed=seed)
+
+
+def gather_cases(seed):
+    """(input shape, indices, axis, batch_dims, seed)."""
+    rng = np.random.default_rng(seed)
+    for axis, batch_dims in [(1, 0), (2, 1), (-1, 0)]:
+        shape = tuple(int(d) for d in rng.integers(2, 5, size=3))
+        full = (1,) + shape                                         # with the batch dimension
+        idx_shape = full[:batch_dims] + (int(rng.integers(1, 4)),)
+        indices = rng.integers(0, full[axis % 4], size=idx_shape).tolist()
+        yield shape, indices, axis, batch_dims, int(rng.integers(1000))
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("case", list(gather_cases(seed=103)), ids=str)
+def test_gather(dtype, case):
+    import tensorflow as tf
+    shape, indices, axis, batch_dims, seed = case
+    if dtype == "float" and axis != 1:
+        return      # one float case: the copy is the same for every type
+    path = cached_model(f"gather {dtype} {case}", lambda: function_model(
+        lambda x: tf.gather(x, tf.constant(indices, tf.int32), axis=axis, batch_dims=batch_dims),
+        [tf.TensorSpec((1,) + shape, tf.float32)], dtype == "int8", seed))
+    assert "GATHER" in read_model(path).op_names
+    assert_bitexact(path, n_inputs=2, seed=seed)
 
 
 def cond_cases(n, seed):
