@@ -298,3 +298,52 @@ def test_esp32_packs_fit_the_exec_budget():
     text = module_sizes(model_module("xtensawin", read_model(MODELS / f"{MODULE_MODEL}.tflite")))["text"]
     assert text <= get_board("esp32")["native_code_bytes"], text
     assert text < 32000, text
+
+
+# The MAC16 build's kernels (kernels/xtensa/) on the edge cases tests/test_qemu_engine.py aims at the M4's:
+# filter rows not a multiple of 4 values (MAC16's zero padding), groups, dilation, strides, borders, channel
+# counts not a multiple of 4 (depthwise's tail), a depth multiplier other than 1 (the portable path). The models
+# are the M4 test's (the same cached files).
+XTENSA_EDGE_CASES = ["conv3x3_same_odd", "conv_dilated", "conv_groups", "conv3x3_cin3_stride2", "dw3x3_odd_channels",
+                     "dw3x3_stride2", "dw5x3_valid", "dw_dilated", "dw_mult2"]
+
+EDGE_SCRIPT = """
+import os, tinyml
+def read(name):
+    with open(name, "rb") as f:
+        return f.read(os.stat(name)[6])
+for name in NAMES:
+    model = tinyml.Model(read(name + ".tflite"))
+    model.set_input(0, read(name + ".in"))
+    model.invoke()
+    with open(name + ".out", "wb") as f:
+        f.write(bytes(model.output(0)))
+    model = None
+"""
+
+
+def test_mac16_build_edge_cases_bit_exact(target):
+    """Every case through one MAC16 module (CONV_2D and DEPTHWISE_CONV_2D) in one QEMU run, against TFLM."""
+    from opcheck import cached_model
+    from test_ops_spatial import keras_model
+    from test_qemu_engine import _dsp_spatial_cases
+    from tinyml.build import build_module
+    cases = _dsp_spatial_cases()
+    files, expected, infos, ops = {}, {}, {}, set()
+    for case in XTENSA_EDGE_CASES:
+        build, shape = cases[case]
+        path = cached_model(f"qemu dsp {case} 1", lambda: keras_model(build, [shape], 1))
+        info = infos[case] = read_model(path)
+        ops |= set(info.op_names)
+        inputs = runner.random_inputs(info, 1)
+        files[f"{case}.tflite"] = path.read_bytes()
+        files[f"{case}.in"] = np.ascontiguousarray(inputs[0]).tobytes()
+        expected[case] = oracle.invoke(path, inputs)[0]
+    files["tinyml.mpy"] = build_module("xtensawin", sorted(ops), float_kernels=False, xtensa_mac16=True).read_bytes()
+    result = target.run(EDGE_SCRIPT.replace("NAMES", repr(XTENSA_EDGE_CASES)), files,
+                        [f"{c}.out" for c in XTENSA_EDGE_CASES], timeout=600)
+    for case in XTENSA_EDGE_CASES:
+        t = infos[case].outputs[0]
+        got = np.frombuffer(result.files[f"{case}.out"], dtype=t.dtype).ravel()
+        diff = np.flatnonzero(got != expected[case].ravel())
+        assert diff.size == 0, "%s differs from TFLM at %d of %d values" % (case, diff.size, got.size)

@@ -1,0 +1,117 @@
+// DEPTHWISE_CONV_2D's int8 path for the Xtensa build with kernels/xtensa/ (tinyml.build's xtensa_mac16;
+// plain C: it needs no MAC16 itself, it is in this folder because the ESP32's build is). Depth multiplier 1;
+// other layers take the portable path in ../depthwise_conv_2d.c.
+//
+// The portable kernel keeps eight accumulators, which the Xtensa's 16 address registers cannot hold next to
+// the pointers: they live on the stack. Here four channels at a time stay in registers, and Z_in leaves the
+// inner loop: for a pixel whose taps all lie inside the image,
+//   sum(w * (x - Z_in)) + bias = sum(w * x) + (bias - Z_in * sum(w)),
+// with the bracket computed once per invoke per channel (int32 arithmetic wraps, so the identity holds bit
+// for bit). Those pixels read their taps through offsets computed once per invoke; border pixels subtract
+// Z_in tap by tap over their valid taps, as the portable kernel does.
+#define TM_ARCH_KERNEL 1
+#include "../depthwise_conv_2d.c"
+
+#define XT_LANES 4
+
+static uint32_t arch_scratch_bytes(const dw_t *c) {
+    return c->dm == 1 ? (uint32_t)(2 * c->g.out_c + 4 * c->g.k_h * c->g.k_w) * sizeof(int32_t) : 0;
+}
+
+static inline int8_t requant1(const params_t *p, int32_t oc, int32_t a, int32_t zo) {
+    const tm_channel_q_t *q = &p->q[oc];
+    return (int8_t)tm_clamp(tm_mbqm(a, q->multiplier, q->shift) + zo, p->act_lo, p->act_hi);
+}
+
+// Four channels [c0, c0 + 4) of one pixel over `ntaps` taps: input at x[base + xoff[i]], filter at w + woff[i]
+// (base, the index of tap (0, 0), may lie outside the image: only valid taps' indices are formed).
+// Inlined into both calls, so the interior one (z = 0) has no subtraction at all.
+__attribute__((always_inline)) static inline void lanes4(const params_t *p, const int8_t *x, int32_t base, const int8_t *w,
+    const int32_t *xoff, const int32_t *woff, int32_t ntaps, int32_t z, const int32_t *start, int32_t c0,
+    int32_t zo, int8_t *y) {
+    int32_t a0 = start[c0], a1 = start[c0 + 1], a2 = start[c0 + 2], a3 = start[c0 + 3];
+    for (int32_t t = 0; t < ntaps; t++) {
+        const int8_t *xp = x + (base + xoff[t] + c0), *wp = w + woff[t] + c0;
+        a0 += wp[0] * (xp[0] - z);
+        a1 += wp[1] * (xp[1] - z);
+        a2 += wp[2] * (xp[2] - z);
+        a3 += wp[3] * (xp[3] - z);
+    }
+    y[c0] = requant1(p, c0, a0, zo);
+    y[c0 + 1] = requant1(p, c0 + 1, a1, zo);
+    y[c0 + 2] = requant1(p, c0 + 2, a2, zo);
+    y[c0 + 3] = requant1(p, c0 + 3, a3, zo);
+}
+
+static int32_t arch_eval_int8(tm_model_t *m, tm_node_t *n, const dw_t *c) {
+    if (c->dm != 1) {
+        return 0;
+    }
+    const tm_window_t *g = &c->g;
+    const params_t *p = tm_persistent(m, n);
+    const int8_t *x = (const int8_t *)c->in->data;
+    const int8_t *w = (const int8_t *)c->w->data;
+    const int32_t *bias = c->bias ? (const int32_t *)c->bias->data : 0;
+    int8_t *y = (int8_t *)c->out->data;
+    const int32_t zi = c->in->zero_point, zo = c->out->zero_point, cout = g->out_c, taps = g->k_h * g->k_w;
+    // Scratch: bias - Z_in * sum(w) per channel, the bias alone (border pixels), then the tap offsets (into
+    // the input, into the filter) of all taps and of one border pixel's valid taps.
+    int32_t *folded = tm_scratch(m, n), *plain = folded + cout;
+    int32_t *xoff = plain + cout, *woff = xoff + taps, *bxoff = woff + taps, *bwoff = bxoff + taps;
+    for (int32_t ch = 0; ch < cout; ch++) {
+        int32_t s = 0;
+        for (int32_t t = 0; t < taps; t++) {
+            s += w[t * cout + ch];
+        }
+        plain[ch] = bias ? bias[ch] : 0;
+        folded[ch] = plain[ch] - zi * s;
+    }
+    for (int32_t ky = 0, t = 0; ky < g->k_h; ky++) {
+        for (int32_t kx = 0; kx < g->k_w; kx++, t++) {
+            xoff[t] = (ky * g->dil_h * g->in_w + kx * g->dil_w) * g->in_c;
+            woff[t] = t * cout;
+        }
+    }
+    const int32_t c4 = cout - cout % XT_LANES;
+    for (int32_t b = 0; b < g->batches; b++) {
+        for (int32_t oy = 0; oy < g->out_h; oy++) {
+            const int32_t y0 = oy * g->stride_h - g->pad_h;
+            int32_t ky0, ky1;
+            tap_range(y0, g->k_h, g->dil_h, g->in_h, &ky0, &ky1);
+            for (int32_t ox = 0; ox < g->out_w; ox++, y += cout) {
+                const int32_t x0 = ox * g->stride_w - g->pad_w;
+                int32_t kx0, kx1;
+                tap_range(x0, g->k_w, g->dil_w, g->in_w, &kx0, &kx1);
+                const int32_t base = ((b * g->in_h + y0) * g->in_w + x0) * g->in_c;
+                int32_t c0 = 0;
+                if (ky0 == 0 && ky1 == g->k_h && kx0 == 0 && kx1 == g->k_w) {
+                    for (; c0 < c4; c0 += XT_LANES) {
+                        lanes4(p, x, base, w, xoff, woff, taps, 0, folded, c0, zo, y);
+                    }
+                } else {
+                    int32_t nb = 0;
+                    for (int32_t ky = ky0; ky < ky1; ky++) {
+                        for (int32_t kx = kx0; kx < kx1; kx++, nb++) {
+                            bxoff[nb] = xoff[ky * g->k_w + kx];
+                            bwoff[nb] = woff[ky * g->k_w + kx];
+                        }
+                    }
+                    for (; c0 < c4; c0 += XT_LANES) {
+                        lanes4(p, x, base, w, bxoff, bwoff, nb, zi, plain, c0, zo, y);
+                    }
+                }
+                for (; c0 < cout; c0++) {     // the last cout % 4 channels, one by one
+                    int32_t a = plain[c0];
+                    for (int32_t ky = ky0; ky < ky1; ky++) {
+                        for (int32_t kx = kx0; kx < kx1; kx++) {
+                            const int32_t t = ky * g->k_w + kx;
+                            a += w[woff[t] + c0] * (x[base + xoff[t] + c0] - zi);
+                        }
+                    }
+                    y[c0] = requant1(p, c0, a, zo);
+                }
+            }
+        }
+    }
+    return cout;
+}
