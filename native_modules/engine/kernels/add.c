@@ -9,6 +9,20 @@
 #include "elementwise_common.h"
 #include "broadcast.h"
 
+// int32 sums are loop counters in WHILE bodies: only builds that can run a loop carry them (each byte of a
+// pack's code takes ESP32 IRAM). The generated op list (tinyml.ops.ops_header) defines TM_HAS_<OP>.
+#ifndef TM_OPS_HEADER
+#define TM_OPS_HEADER "tm_ops.h"
+#endif
+#define TM_OP(code, fn, name)
+#include TM_OPS_HEADER
+#undef TM_OP
+#if defined(TM_HAS_WHILE)
+#define ADD_INT32 1
+#else
+#define ADD_INT32 0
+#endif
+
 enum { OPT_ACTIVATION = 0 };
 enum { OP_SUB = 41 };
 
@@ -28,6 +42,7 @@ static int arch_eval_int8(const tm_tensor_t *a, const tm_tensor_t *b, int8_t *ou
 #endif
 
 static tm_status_t init(tm_model_t *m, tm_node_t *n, tm_node_request_t *req) {
+#if ADD_INT32
     if (n->opcode != OP_SUB && n->n_in == 2 && n->n_out == 1 && tm_in(m, n, 0) && tm_in(m, n, 0)->type == TM_INT32) {
         tm_tensor_t *a = tm_in(m, n, 0), *b = tm_in(m, n, 1), *y = tm_out(m, n, 0);
         tm_bcast_t bc;
@@ -35,7 +50,9 @@ static tm_status_t init(tm_model_t *m, tm_node_t *n, tm_node_request_t *req) {
             tm_bcast_init(m, a, b, y, &bc)) {
             return TM_ERROR;
         }
-    } else if (tm_check_binary(m, n) != TM_OK) {
+    } else
+#endif
+    if (tm_check_binary(m, n) != TM_OK) {
         return TM_ERROR;
     }
     req->persistent_bytes = sizeof(add_params_t);
@@ -72,6 +89,21 @@ static inline int8_t add_i8(int32_t x1, int32_t x2, const add_params_t *p, int32
     return (int8_t)tm_clamp(tm_mbqm(a + sign * b, p->mo, p->so) + p->t.zo, p->t.lo, p->t.hi);
 }
 
+#if ADD_INT32
+// int32 sums (loop counters: a few values), in one plain loop rather than TM_BCAST_LOOP's four specialised ones.
+static void add_i32(const tm_bcast_t *bc, const uint32_t *x1, const uint32_t *x2, uint32_t *out) {
+    const int32_t rows = tm_bcast_rows(bc), inner = bc->dims[bc->ndim - 1];
+    const int32_t s1 = bc->st1[bc->ndim - 1], s2 = bc->st2[bc->ndim - 1];
+    int32_t idx[TM_MAX_DIMS] = { 0 }, o1 = 0, o2 = 0;
+    for (int32_t r = 0; r < rows; r++) {
+        for (int32_t i = 0; i < inner; i++) {
+            *out++ = x1[o1 + i * s1] + x2[o2 + i * s2];     // unsigned: wraps as TFLM's int32 sum does in practice
+        }
+        tm_bcast_next_row(bc, idx, &o1, &o2);
+    }
+}
+#endif
+
 static tm_status_t eval(tm_model_t *m, tm_node_t *n) {
     tm_tensor_t *a = tm_in(m, n, 0), *b = tm_in(m, n, 1), *y = tm_out(m, n, 0);
     const add_params_t *p = tm_persistent(m, n);
@@ -89,13 +121,12 @@ static tm_status_t eval(tm_model_t *m, tm_node_t *n) {
         }
         return TM_OK;
     }
+#if ADD_INT32
     if (a->type == TM_INT32) {
-        const uint32_t *x1 = (const uint32_t *)a->data, *x2 = (const uint32_t *)b->data;
-        uint32_t *out = (uint32_t *)y->data;
-#define ADD_I32(u, v) ((u) + (v))
-        TM_BCAST_LOOP(&p->t.bc, out, x1, x2, ADD_I32);
+        add_i32(&p->t.bc, (const uint32_t *)a->data, (const uint32_t *)b->data, (uint32_t *)y->data);
         return TM_OK;
     }
+#endif
     const int8_t *x1 = (const int8_t *)a->data, *x2 = (const int8_t *)b->data;
     int8_t *out = (int8_t *)y->data;
 #if TM_ARCH_KERNEL
