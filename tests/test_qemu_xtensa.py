@@ -323,16 +323,21 @@ for name in NAMES:
 
 
 def test_mac16_build_edge_cases_bit_exact(target):
-    """Every case through one MAC16 module (CONV_2D and DEPTHWISE_CONV_2D) in one QEMU run, against TFLM."""
+    """Every case through one MAC16 module (CONV_2D, DEPTHWISE_CONV_2D, FULLY_CONNECTED) in one QEMU run,
+    against TFLM."""
     from opcheck import cached_model
     from test_ops_spatial import keras_model
-    from test_qemu_engine import _dsp_spatial_cases
+    from test_qemu_engine import _dsp_spatial_cases, _fc_model
     from tinyml.build import build_module
     cases = _dsp_spatial_cases()
-    files, expected, infos, ops = {}, {}, {}, set()
+    paths = {}
     for case in XTENSA_EDGE_CASES:
         build, shape = cases[case]
-        path = cached_model(f"qemu dsp {case} 1", lambda: keras_model(build, [shape], 1))
+        paths[case] = cached_model(f"qemu dsp {case} 1", lambda: keras_model(build, [shape], 1))
+    # FULLY_CONNECTED: a depth below one pass of four (no bias, ReLU), and 32 passes plus a tail of 2.
+    paths.update({"fc_3x2": _fc_model(3, 2, "relu", True, 6), "fc_130x33": _fc_model(130, 33, None, False, 7)})
+    files, expected, infos, ops = {}, {}, {}, set()
+    for case, path in paths.items():
         info = infos[case] = read_model(path)
         ops |= set(info.op_names)
         inputs = runner.random_inputs(info, 1)
@@ -340,9 +345,9 @@ def test_mac16_build_edge_cases_bit_exact(target):
         files[f"{case}.in"] = np.ascontiguousarray(inputs[0]).tobytes()
         expected[case] = oracle.invoke(path, inputs)[0]
     files["tinyml.mpy"] = build_module("xtensawin", sorted(ops), float_kernels=False, xtensa_mac16=True).read_bytes()
-    result = target.run(EDGE_SCRIPT.replace("NAMES", repr(XTENSA_EDGE_CASES)), files,
-                        [f"{c}.out" for c in XTENSA_EDGE_CASES], timeout=600)
-    for case in XTENSA_EDGE_CASES:
+    result = target.run(EDGE_SCRIPT.replace("NAMES", repr(list(paths))), files, [f"{c}.out" for c in paths],
+                        timeout=600)
+    for case in paths:
         t = infos[case].outputs[0]
         got = np.frombuffer(result.files[f"{case}.out"], dtype=t.dtype).ravel()
         diff = np.flatnonzero(got != expected[case].ravel())
