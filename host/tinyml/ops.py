@@ -40,7 +40,8 @@ UNROLL = ("give the layer unroll=True and a fixed sequence length (keras.Input(s
 ADVICE = {
     "CUSTOM": "custom ops cannot run: rebuild the model from builtin Keras layers",
     "SLICE": "SLICE is not supported yet; a Keras LSTM/GRU loop with return_sequences=True writes its steps "
-             "with it: " + UNROLL,
+             "with SLICEs whose size changes at run time, which TFLM computes wrongly (its outputs differ from "
+             "TF Lite's): " + UNROLL,
     "UNIDIRECTIONAL_SEQUENCE_LSTM": "this fused LSTM (legacy Keras / TF1 converter) is not supported yet: build "
                                     "the LSTM in Keras 3 and " + UNROLL + ", or use Conv1D",
     "TILE": "TILE is not supported; Keras' UpSampling2D converts to it: use "
