@@ -46,7 +46,8 @@ def kernel_sources_for(arch: str, ops=None, small: bool = False, xtensa_mac16: b
 def _sources():
     """Everything a module build reads: the C sources and Makefiles, and the toolchain files of this repository
     (the Xtensa compiler driver, the mpy_ld.py patches) whose fixes change the code of every module."""
-    tools = [p for d in ("xtensa", "patches") for p in (REPO / "tools" / d).glob("*") if p.is_file()]
+    tools = [p for d in ("xtensa", "patches") for p in (REPO / "tools" / d).glob("*")
+             if p.is_file() and p.suffix != ".md"]       # their READMEs change no module
     return sorted(p for p in NATIVE.rglob("*") if p.suffix in (".c", ".h") or p.name == "Makefile") + sorted(tools)
 
 

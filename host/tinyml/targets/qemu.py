@@ -72,8 +72,8 @@ def port_sources_digest(*paths: Path) -> str:
     import hashlib
     h = hashlib.sha256()
     for root in paths:
-        files = sorted(f for f in root.rglob("*") if f.is_file() and "__pycache__" not in f.parts) \
-            if root.is_dir() else [root]
+        files = sorted(f for f in root.rglob("*") if f.is_file() and "__pycache__" not in f.parts
+                       and f.suffix != ".md") if root.is_dir() else [root]     # READMEs change no firmware
         for f in files:
             h.update(str(f.relative_to(REPO)).encode())
             h.update(f.read_bytes())
