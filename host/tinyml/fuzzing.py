@@ -49,6 +49,9 @@ def build_fuzzer(out_dir, coverage=False, name=None) -> Path:
         flags = ["-O0", "-fsanitize=fuzzer", "-fprofile-instr-generate", "-fcoverage-mapping"]
     else:
         flags = ["-O1", "-fsanitize=fuzzer,address,undefined", "-fno-sanitize-recover=undefined"]
+    # A WHILE runs until its cond says stop, as in TFLM; a mutated model that loops forever must not stall the
+    # fuzzer, so this build fails such an invoke instead (kernels/while.c).
+    flags.append("-DTM_WHILE_MAX_ITERATIONS=256")
     cmd = [llvm_tool("clang"), "-std=c99", "-g", "-fwrapv", *flags, f"-I{out_dir}", f"-I{ENGINE}",
            "-o", str(exe), str(HARNESS), *map(str, engine_sources())]
     proc = subprocess.run(cmd, capture_output=True, text=True)

@@ -2,7 +2,7 @@
 // variables; they are copied to the node's outputs, which hold the current values; then, while the cond
 // subgraph's one bool output is true, the body subgraph runs on a copy of them and its outputs become the
 // new values. The loader plans cond's and body's tensors inside this node's lifetime (tm_model.c); like
-// TFLM, nothing bounds the number of iterations.
+// TFLM, nothing bounds the number of iterations (except in the fuzzer's build: TM_WHILE_MAX_ITERATIONS).
 // tinyml-op: WHILE 119
 #include "subgraph_call.h"
 
@@ -52,7 +52,14 @@ static tm_status_t eval(tm_model_t *m, tm_node_t *n) {
         tm_copy_tensor(tm_out(m, n, i), tm_in(m, n, i));
     }
     const uint8_t *flag = tm_subgraph_io(m, cond, 1, 0)->data;
+#ifdef TM_WHILE_MAX_ITERATIONS
+    for (uint32_t iterations = 0;; iterations++) {
+        if (iterations > TM_WHILE_MAX_ITERATIONS) {
+            return tm_fail(m, "more than %u iterations", (uint32_t)TM_WHILE_MAX_ITERATIONS);
+        }
+#else
     for (;;) {
+#endif
         to_subgraph(m, n, cond);
         if (tm_run_subgraph(m, cond) != TM_OK) {
             return TM_ERROR;
