@@ -211,3 +211,18 @@ def test_progress_bar_on_a_terminal_with_nested_tasks(monkeypatch):
     text = out.getvalue()
     assert "Benchmarks" in text and "2/2" in text and "kws" in text
     assert progress._live is None   # the one live display is closed with the outermost task
+
+
+def test_control_flow_ops_name_both_subgraphs_they_run(tmp_path):
+    """IF runs its then and else subgraphs, WHILE its condition and body: the page links both (the plan's
+    calls and calls_too), and each subgraph says which op runs it."""
+    model = REPO / "tests" / "fuzz_corpus" / "seed-while-if.tflite"
+    data = write(model, tmp_path / "cf.html", archs=[])
+    runners = {op["name"]: op["calls"] for op in data["ops"] if op["calls"]}
+    assert set(runners) >= {"WHILE", "IF"}, runners
+    assert all(len(calls) == 2 and calls[0] != calls[1] for calls in runners.values()), runners
+    html = (tmp_path / "cf.html").read_text()
+    for calls in runners.values():
+        assert f'runs <a href="#subgraph-{calls[0]}">subgraph {calls[0]}</a> and <a href="#subgraph-{calls[1]}">' in html
+    called = {s["index"] for s in data["subgraphs"] if s["called_by"]}
+    assert called == {c for calls in runners.values() for c in calls}

@@ -127,7 +127,7 @@ _PLAN_TOTALS = ("n_tensors", "n_nodes", "n_subgraphs", "n_variables", "activatio
                 "state_bytes", "arena_bytes", "metadata_bytes")
 _PLAN_TENSOR = ("offset", "bytes", "alias", "first_use", "last_use", "is_const", "type")
 _PLAN_NODE = ("opcode", "scratch_offset", "scratch_bytes", "persistent_offset", "persistent_bytes", "first",
-              "last", "tensor_base", "calls")
+              "last", "tensor_base", "calls", "calls_too")
 _PLAN_SUBGRAPH = ("first_node", "n_nodes")
 _PLAN_VARIABLE = ("offset", "bytes", "assigned")
 

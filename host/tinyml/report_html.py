@@ -157,7 +157,7 @@ def _graph(data, plan, info):
                 tensors[t]["producer"] = nid
             ops.append({"id": nid, "subgraph": si, "name": name, "version": version, "inputs": ins,
                         "outputs": outs, "macs": info.op_macs[nid], "cost": None, "first": pn["first"],
-                        "last": pn["last"], "calls": pn["calls"],
+                        "last": pn["last"], "calls": [c for c in (pn["calls"], pn["calls_too"]) if c >= 0],
                         "scratch": {"offset": pn["scratch_offset"], "bytes": pn["scratch_bytes"]},
                         "persistent": {"offset": pn["persistent_offset"], "bytes": pn["persistent_bytes"]}})
         for role, ids in (("input", g.inputs), ("output", g.outputs)):
@@ -169,8 +169,8 @@ def _graph(data, plan, info):
                           "outputs": [base + int(t) for t in (g.outputs if g.outputs is not None else ())],
                           "called_by": []})
     for op in ops:
-        if op["calls"] >= 0:
-            subgraphs[op["calls"]]["called_by"].append(op["id"])
+        for called in op["calls"]:
+            subgraphs[called]["called_by"].append(op["id"])
     return {"tensors": tensors, "ops": ops, "subgraphs": subgraphs, "steps": subgraphs[0]["n_nodes"]}
 
 
@@ -264,8 +264,8 @@ def _graph_html(report):
                 facts.append(f"{_n(op['cost'])} {'instructions' if unit == 'instructions' else 'µs'}")
             if op["scratch"]["bytes"]:
                 facts.append(f"scratch {_n(op['scratch']['bytes'])} B")
-            if op["calls"] >= 0:
-                facts.append(f'runs <a href="#subgraph-{op["calls"]}">subgraph {op["calls"]}</a>')
+            if op["calls"]:
+                facts.append("runs " + " and ".join(f'<a href="#subgraph-{c}">subgraph {c}</a>' for c in op["calls"]))
             parts.append(
                 f'<div class="arrow">&darr;</div><div class="op" id="op-{op["id"]}" data-op="{op["id"]}">'
                 f'<div class="op-head"><span class="idx">#{op["id"]}</span> <b>{html.escape(op["name"])}</b>'

@@ -39,7 +39,8 @@ void tm_plan_export(const tm_model_t *m, int32_t *out) {
         *out++ = req->first;
         *out++ = req->last;
         *out++ = n->tensor_base;
-        *out++ = req->calls[0];     // IF and WHILE also run calls[1] (else, body)
+        *out++ = req->calls[0];
+        *out++ = req->calls[1];
     }
     for (int s = 0; s < m->n_subgraphs; s++) {
         *out++ = m->subgraphs[s].first_node;

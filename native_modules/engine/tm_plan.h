@@ -10,9 +10,10 @@
 //             alias (the tensor whose storage it shares, or -1), first_use, last_use (subgraph 0's node indices;
 //             -1 = before the first node, n_nodes of subgraph 0 = after the last; -2 = never written), is_const,
 //             type
-//   nodes     9 words each (all subgraphs, in order): opcode, scratch_offset (-1: none), scratch_bytes,
+//   nodes     10 words each (all subgraphs, in order): opcode, scratch_offset (-1: none), scratch_bytes,
 //             persistent_offset, persistent_bytes, first, last (when it runs, in subgraph 0's node indices),
-//             tensor_base, calls (the first subgraph it runs, or -1)
+//             tensor_base, calls, calls_too (the subgraphs it runs, or -1: CALL_ONCE one; IF then and else;
+//             WHILE cond and body)
 //   subgraphs 2 words each: first_node, n_nodes
 //   variables 3 words each: offset, bytes, assigned
 #ifndef TM_PLAN_H
@@ -22,7 +23,7 @@
 
 #define TM_PLAN_TOTAL_WORDS 9
 #define TM_PLAN_TENSOR_WORDS 7
-#define TM_PLAN_NODE_WORDS 9
+#define TM_PLAN_NODE_WORDS 10
 #define TM_PLAN_SUBGRAPH_WORDS 2
 #define TM_PLAN_VARIABLE_WORDS 3
 
