@@ -46,6 +46,7 @@ def trained(tmp_path_factory):
 
 
 def test_train_kws_quick_report(trained):
+    from tinyml.jobs import kws
     out, log = trained
     for name in ("model.tflite", "job.json", "report.json", "report.md", "training.png", "confusion.png", "det.png"):
         assert (out / name).stat().st_size > 0, name
@@ -65,8 +66,24 @@ def test_train_kws_quick_report(trained):
     smooth, zp, scale = job["smooth"], job["output_zero_point"], job["output_scale"]
     assert r["cutoff"] == round((job["threshold_sum"] - smooth * zp) * scale / smooth, 4)
     assert len(job["input_table"]) == 256 and job["input_table"] == sorted(job["input_table"])
+    assert job["refractory"] == kws.REFRACTORY and s["refractory_ms"] == kws.REFRACTORY * 100
+    assert s["validation"]["negative_hours"] > 0 and 0 <= s["validation"]["false_reject_rate"] <= 1
     assert "![false rejects vs false accepts per hour](det.png)" in (out / "report.md").read_text()
     assert "SYNTHETIC" in log
+
+
+def test_detections_wait_the_refractory_time():
+    """A score above the cutoff is one detection per REFRACTORY invokes (2 s), however long it stays above, and
+    a phrase right after a detection is not another (what the report counts and the device app does)."""
+    from tinyml.jobs import kws
+    r = kws.REFRACTORY
+    sums = np.zeros(5 * r, int)
+    sums[3:8] = 10                      # one phrase: five invokes above
+    sums[3 + r - 1] = 10                # another, one invoke too soon
+    sums[3 + r + 5] = 10                # and one after the refractory time
+    sums[3 * r:] = 10                   # stuck above: every r invokes
+    assert kws.detections(sums, 9) == [3, 3 + r + 5, 3 * r, 4 * r]
+    assert kws.detections(sums, 10) == []
 
 
 def test_device_app_detects_and_matches_the_host(trained, tmp_path):

@@ -10,7 +10,8 @@
 #
 #      INMP441 -> 10 ms PCM -> AudioFrontend -> 40 x uint16 -> ESPHome int8 -> input_table -> ring (1 s)
 #        every STRIDE frames: set_input(window), invoke() -> int8 hey_iot output
-#        sum of the last `smooth` outputs > threshold_sum -> DETECTED (once per rising edge)
+#        sum of the last `smooth` outputs > threshold_sum -> DETECTED, then not again for `refractory` invokes
+#        (2 s, as microWakeWord does: one phrase is one detection)
 #
 # 2. ESPHome's pretrained microWakeWord models ("alexa", "hey_jarvis", "hey_mycroft", "okay_nabu" from the
 #    pymicro-wakeword wheel): stateful streaming models (input (1, stride, 40) int8, output uint8) invoked every
@@ -129,6 +130,7 @@ if JOB_MODE:
             or model.outputs[0]["dtype"] != "int8"):
         raise ValueError("model does not match job.json: input %r, expected (1, %d, 40) int8" % (shape, FRAMES))
     THRESHOLD = job["threshold_sum"]            # sum of the last WINDOW int8 outputs must exceed this
+    REFRACTORY = job.get("refractory", 0)       # invokes after a detection without another
     word = job["keyword"]
     table = bytearray(256)                      # ESPHome int8 + 128 -> the model's input (int8 as a byte)
     for i in range(256):
@@ -152,6 +154,7 @@ else:
     FRAMES = STRIDE = shape[1]
     WINDOW = cfg["window"]
     KW = 0
+    REFRACTORY = 0                              # ESPHome's models: once per rising edge
     THRESHOLD = cfg["cutoff"] * 255 * WINDOW    # sum of the last WINDOW outputs must exceed this
     print("keyword spotter on %s: '%s' from %s, %d frames (%d ms) per invoke, state %d of %d arena bytes" % (
         b.id, word, where, STRIDE, STRIDE * 10, model.state_bytes, model.arena_bytes))
@@ -179,6 +182,7 @@ samples = frames = invokes = detections = 0
 slot = pi = filled = total = wk = 0
 led_off_at = -1
 active = ready = False
+last_detection = -REFRACTORY                    # the invoke of the last detection
 # per-second stats
 s_frames = s_invokes = s_inv_us = s_inv_max = s_busy_us = 0
 s_next = RATE
@@ -235,7 +239,9 @@ while not end or samples < end:
                 filled += 1
             flag[0] = 0
             if filled == WINDOW and total > THRESHOLD:
-                if not active:                  # act on the rising edge, once per utterance
+                # once per refractory time (the job's models) or rising edge (ESPHome's): once per utterance
+                if (invokes - 1 - last_detection >= REFRACTORY) if REFRACTORY else not active:
+                    last_detection = invokes - 1
                     detections += 1
                     flag[0] = 1
                     f0 = gc.mem_free()

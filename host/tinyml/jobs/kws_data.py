@@ -44,6 +44,13 @@ OTHER = ("turn on the kitchen light", "what time is it", "set a timer for ten mi
          "hello there", "the quick brown fox", "where are my keys", "dinner is ready", "volume up",
          "temperature", "internet of things", "I think so", "can you hear me", "this is a test", "light off",
          "battery low", "tomorrow at noon", "okay", "later", "maybe", "right now", "go to sleep")
+# Training only: the phrases a model trained without this bank took for the keyword most often on held-out
+# streams ("hey A O T" and "okay I O T" gave 19 of its 27 false accepts; then "hey I B M", "hey I O U", a few
+# everyday ones), and near-misses that differ from "hey I O T" in one sound. Held-out and validation streams
+# draw from CONFUSABLE and OTHER only, so this bank sharpens the model without being what it is scored on.
+HARD = ("hey A O T", "okay I O T", "hey I O U", "hey I B M", "the eye of T", "hey I owe you", "a I O T", "I O T",
+        "hey eye doctor", "hey Iowa", "I owe tea", "hey Siri", "hey audio", "where are my keys", "tomorrow at noon",
+        "hey I O D", "hey I O P", "hey A I", "hey E O T", "okay I O U")
 ACCENTS = ("en-us", "en-gb", "en-gb-scotland", "en-gb-x-rp", "en-gb-x-gbclan", "en-gb-x-gbcwmd", "en-029",
            "en-us-nyc")
 
@@ -99,9 +106,10 @@ def voice_draws(n, rng):
 
 
 def bank(kind, n, seed):
-    """n utterances of `kind` ("keyword", "confusable", "other"): a list of float32 arrays, cached on disk."""
-    rng = np.random.default_rng([seed, ("keyword", "confusable", "other").index(kind)])
-    texts = {"keyword": (KEYWORD,), "confusable": CONFUSABLE, "other": OTHER}[kind]
+    """n utterances of `kind` ("keyword", "confusable", "other", "hard"): a list of float32 arrays, cached on
+    disk."""
+    rng = np.random.default_rng([seed, ("keyword", "confusable", "other", "hard").index(kind)])
+    texts = {"keyword": (KEYWORD,), "confusable": CONFUSABLE, "other": OTHER, "hard": HARD}[kind]
     spec = [(texts[rng.integers(len(texts))], *v) for v in voice_draws(n, rng)]
     key = hashlib.sha256(repr((spec, espeak_version(), RATE, 2)).encode()).hexdigest()[:20]
     path = BUILD / "kws-speech" / f"{kind}-{n}-{key}.npz"
