@@ -8,9 +8,11 @@
 // The receptive field already is (x - Z_in as int16, as in the portable kernel); the filter is int8, so a
 // block of output channels is widened into scratch once per invoke and every output pixel is computed
 // against it. The products are exact and ACCLO is the accumulator's low 32 bits, so the sum equals the
-// portable kernel's int32 (wrapping) sum; bias and requantization are the portable kernel's.
+// portable kernel's int32 (wrapping) sum; the bias is the portable kernel's, the requantization requant.h's
+// (one MULSH and one MULL, exact), with its constants made once per invoke.
 #define TM_ARCH_KERNEL 1
 #include "../conv_2d.c"
+#include "requant.h"
 
 #ifndef __XTENSA__
 #error "kernels/xtensa/conv_2d.c is for Xtensa cores with the MAC16 option"
@@ -29,8 +31,10 @@ static int32_t block_channels(const conv_t *c) {
 }
 
 static uint32_t arch_scratch_bytes(const conv_t *c) {
-    // The filter block, the receptive field, and one word past it that the last load reads ahead.
-    return (uint32_t)((block_channels(c) + 1) * padded_len(c)) * sizeof(int16_t) + 4;
+    // The filter block, the receptive field, and one word past it that the last load reads ahead, then the
+    // requantization constants of every output channel.
+    return (uint32_t)((block_channels(c) + 1) * padded_len(c)) * sizeof(int16_t) + 4 +
+           (uint32_t)c->g.out_c * sizeof(xt_rq_t);
 }
 
 static void arch_prepare(const conv_t *c, params_t *p) {
@@ -41,7 +45,10 @@ static void arch_prepare(const conv_t *c, params_t *p) {
 // sum(x[i] * w[i]) over 4 * quads int16 pairs (quads >= 1). ldinc adds 4 to the pointer, then loads, so
 // both start one word early. Two register pairs alternate: m0/m2 hold the word being multiplied while
 // m1/m3 receive the next, then the other way round. The zero-overhead loop's body must not straddle a
-// fetch boundary on the ESP32 (as GNU as arranges): `loopnez` is placed so the body starts 4-aligned.
+// fetch boundary on the ESP32 (as GNU as arranges): `loopnez` is placed so the body starts 4-aligned, by a
+// jump over the alignment padding and one filler byte (never executed). Padding must not be executed: llvm-mc
+// fills it with bytes that are not instructions when it is 1 byte long (the `.p2align; nop; nop.n` this
+// replaces ran them, and crashed once the code before it moved by one byte). One instruction per call.
 static int32_t mac16_dot(const int16_t *x, const int16_t *w, int32_t quads) {
     int32_t acc = 0;
     const int16_t *xp = x - 2, *wp = w - 2;
@@ -50,9 +57,10 @@ static int32_t mac16_dot(const int16_t *x, const int16_t *w, int32_t quads) {
         "wsr.acchi %[acc]\n\t"
         "ldinc m0, %[xp]\n\t"
         "ldinc m2, %[wp]\n\t"
+        "j 2f\n\t"
         ".p2align 2\n\t"
-        "nop\n\t"
-        "nop.n\n\t"
+        ".byte 0\n\t"
+        "2:\n\t"
         "loopnez %[n], 1f\n\t"
         "mula.dd.ll.ldinc m1, %[xp], m0, m2\n\t"
         "mula.dd.hh.ldinc m3, %[wp], m0, m2\n\t"
@@ -101,6 +109,10 @@ static tm_status_t arch_eval_int8(tm_model_t *m, tm_node_t *n, const conv_t *c) 
     int8_t *y = (int8_t *)c->out->data;
     const int32_t zi = c->in->zero_point, zo = c->out->zero_point, lo = p->act_lo, hi = p->act_hi;
     memset(wblk, 0, (size_t)(cb_max + 1) * (size_t)pad * sizeof(int16_t) + 4);   // the zero padding
+    xt_rq_t *rq = (xt_rq_t *)(row + pad + 2);
+    for (int32_t oc = 0; oc < g->out_c; oc++) {
+        rq[oc] = xt_rq(p->q[oc].multiplier, p->q[oc].shift, zo, xt_acc_bound(bias ? bias[oc] : 0, len));
+    }
     for (int32_t grp = 0; grp < c->groups; grp++) {
         const int32_t oc_end = (grp + 1) * c->cout_g;
         for (int32_t oc0 = grp * c->cout_g; oc0 < oc_end; oc0 += cb_max) {
@@ -119,8 +131,7 @@ static tm_status_t arch_eval_int8(tm_model_t *m, tm_node_t *n, const conv_t *c) 
                         field(c, x, b, oy, ox, grp, zi, row);
                         for (int32_t j = 0; j < cb; j++) {
                             int32_t a = mac16_dot(row, wblk + j * pad, pad >> 2) + (bias ? bias[oc0 + j] : 0);
-                            const tm_channel_q_t *q = &p->q[oc0 + j];
-                            yp[j] = (int8_t)tm_clamp(tm_mbqm(a, q->multiplier, q->shift) + zo, lo, hi);
+                            yp[j] = (int8_t)tm_clamp(xt_rq_apply(a, &rq[oc0 + j]), lo, hi);
                         }
                     }
                 }
