@@ -17,6 +17,7 @@
 
 #define TM_MAX_DIMS 6
 #define TM_MAX_IO 10          // most inputs/outputs an op or a subgraph may have
+#define TM_MAX_OP_INPUTS 24   // except an op's inputs: UNIDIRECTIONAL_SEQUENCE_LSTM has 24 (most omitted)
 #define TM_MAX_SUBGRAPHS 64
 #define TM_ERR_LEN 120
 #define TM_MAX_ARENA_BYTES (1u << 30)   // a plan beyond this is refused (offsets stay far from int32 overflow)
@@ -62,6 +63,7 @@ typedef struct {
     int16_t first_use, last_use; // node indices; -1 = before the first node, n_nodes = after the last
     uint8_t dynamic_batch;      // the model's shape_signature has -1 as dimension 0
     uint8_t reshaped;           // a kernel's init set this tensor's shape (tm_set_shape)
+    uint8_t is_variable;        // TFLite's is_variable (an LSTM's state input): written by no op, alive from the start
     int32_t shape_offset;       // arena offset where a reshaped tensor's dims are kept
     int32_t dims[TM_MAX_DIMS];  // storage for a reshaped tensor's dims until the arena exists
     int16_t variable;           // a RESOURCE tensor: index in m->variables (set by VAR_HANDLE's init), or -1

@@ -150,8 +150,10 @@ static tm_status_t check_indices(tm_model_t *m, reader_t *r, uint32_t table, int
     if (r->fb.bad || (v & 3)) {
         return tm_fail(m, "corrupt model: bad %s list", what);
     }
-    if (n > TM_MAX_IO) {
-        return tm_fail(m, "%u %s: at most %d are supported", n, what, TM_MAX_IO);
+    // Only operator inputs (the one list that may omit tensors) go beyond TM_MAX_IO: nothing copies them.
+    const uint32_t max = allow_omitted ? TM_MAX_OP_INPUTS : TM_MAX_IO;
+    if (n > max) {
+        return tm_fail(m, "%u %s: at most %d are supported", n, what, (int)max);
     }
     for (uint32_t i = 0; i < n; i++) {
         int32_t idx = (int32_t)tm_fb_u32(&r->fb, v + 4 * i);
@@ -225,6 +227,7 @@ static tm_status_t load_tensor(tm_model_t *m, reader_t *r, uint32_t local, uint3
     uint32_t sig = tm_fb_vector(fb, table, T_SIGNATURE, 4, &n_sig);
     m->lifetimes[i].dynamic_batch = n_sig == ndim && ndim > 0 && (int32_t)tm_fb_u32(fb, sig) == -1;
     m->lifetimes[i].reshaped = 0;
+    m->lifetimes[i].is_variable = (uint8_t)(tm_fb_field_u8(fb, table, T_VARIABLE, 0) != 0);
     t->scale = 0.0f;
     t->zero_point = 0;
     t->scales = 0;
@@ -395,7 +398,9 @@ static tm_status_t check_graph(tm_model_t *m, reader_t *r, uint32_t options, cha
     tm_node_request_t *req = m->requests;
     const int32_t n0 = m->subgraphs[0].n_nodes;
     for (uint32_t t = 0; t < m->n_tensors; t++) {
-        life[t].first_use = m->tensors[t].is_const ? -1 : -2; // -2: not produced yet
+        // -2: not produced yet. A variable tensor (an LSTM's state, which its kernel keeps in its own persistent
+        // data) is planned like a model input: no op writes it.
+        life[t].first_use = m->tensors[t].is_const || life[t].is_variable ? -1 : -2;
         life[t].last_use = -1;
     }
     for (int i = 0; i < m->n_inputs; i++) {

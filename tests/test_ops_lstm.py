@@ -1,0 +1,103 @@
+"""UNIDIRECTIONAL_SEQUENCE_LSTM (issue 9): the fused LSTM that legacy Keras (tf_keras) converts to, full-int8
+(TFLM's integer LSTM: int8 activations, int16 cell state and gates) and float32, against the TFLM runtime byte
+for byte on the host build, the MicroPython unix port and the emulated Cortex-M4.
+
+The op's hidden and cell states are variable tensors: TFLM carries them from one invoke to the next and resets
+them only with the interpreter, so every test here invokes several times on one instance (a state the engine
+dropped or reset per invoke fails at the second invoke), and test_lstm_reset checks Model.reset()."""
+
+import numpy as np
+import pytest
+
+from opcheck import assert_bitexact, cached_model, random_inputs
+
+from tinyml import oracle
+from tinyml.hostlib import HostEngine
+from tinyml.model_info import read_model
+from tinyml.stream import stream
+
+OP = "UNIDIRECTIONAL_SEQUENCE_LSTM"
+
+
+def legacy_lstm(units, steps, features, return_sequences, seed, dtype):
+    """Bytes of a tf_keras LSTM over (steps, features) with a batch of 1, converted by TF 2.21 (Keras 3's LSTM
+    converts to WHILE instead; only legacy Keras gives the fused op)."""
+    try:
+        import tf_keras
+    except ImportError:
+        raise AssertionError("tf_keras is not installed: run `make setup`") from None
+    from tinyml.convert import to_float_tflite, to_int8_tflite
+    tf_keras.backend.clear_session()
+    tf_keras.utils.set_random_seed(seed)
+    x = tf_keras.Input(shape=(steps, features), batch_size=1)
+    model = tf_keras.Model(x, tf_keras.layers.LSTM(units, return_sequences=return_sequences)(x))
+    if dtype == "float":
+        return to_float_tflite(model)
+    rng = np.random.default_rng(seed)
+    return to_int8_tflite(model, [rng.uniform(-2, 2, size=(steps, features)).astype(np.float32) for _ in range(32)])
+
+
+def lstm_model(case, dtype):
+    return cached_model(f"legacy lstm {dtype} {case}", lambda: legacy_lstm(*case, dtype))
+
+
+# (units, steps, features, return_sequences, seed): 4 to 16 units over 3 to 8 steps, both output forms.
+CASES = [(8, 5, 3, True, 1), (16, 8, 6, False, 2), (4, 3, 2, True, 3)]
+
+
+@pytest.mark.parametrize("dtype, case", [("int8", c) for c in CASES] + [("float", CASES[1])], ids=str)
+def test_lstm(dtype, case):
+    path = lstm_model(case, dtype)
+    assert OP in read_model(path).op_names
+    assert_bitexact(path, n_inputs=4, seed=case[-1])
+
+
+def test_lstm_reset():
+    """Model.reset() returns the states to TFLM's initial values (int8 hidden state: its zero point, cell: 0):
+    the first outputs again, which differ from those of the second invoke."""
+    path = lstm_model(CASES[0], "int8")
+    info = read_model(path)
+    engine = HostEngine(path.read_bytes())
+    specs = [(o.dtype, o.shape) for o in info.outputs]
+    x = random_inputs(info, np.random.default_rng(0))
+    first = engine.invoke(x, specs)[0].tobytes()
+    assert engine.invoke(x, specs)[0].tobytes() != first
+    engine.reset()
+    assert engine.invoke(x, specs)[0].tobytes() == first
+    assert first == oracle.invoke(path, x)[0].tobytes()
+
+
+def with_cell_clip(model_bytes, clip):
+    """The model with its LSTM's cell_clip option set (Keras never sets one; TF1 models may)."""
+    import flatbuffers
+    from tinyml.model_info import schema
+    sch = schema()
+    model = sch.ModelT.InitFromObj(sch.Model.GetRootAs(model_bytes, 0))
+    for op in model.subgraphs[0].operators:
+        if op.builtinOptions is not None and hasattr(op.builtinOptions, "cellClip"):
+            op.builtinOptions.cellClip = clip
+    b = flatbuffers.Builder(1024)
+    b.Finish(model.Pack(b), file_identifier=b"TFL3")
+    return bytes(b.Output())
+
+
+@pytest.mark.parametrize("dtype", ["int8", "float"])
+def test_lstm_cell_clip(dtype):
+    """A clip that bites (the cell state of these inputs exceeds 0.05): int16 clipping at the quantized clip."""
+    base = lstm_model(CASES[1], dtype)
+    path = cached_model(f"legacy lstm clip {dtype}", lambda: with_cell_clip(base.read_bytes(), 0.05))
+    assert_bitexact(path, n_inputs=3, seed=4)
+
+
+@pytest.mark.parametrize("target", ["unix", "qemu-m4"])
+def test_lstm_on_targets(target):
+    """One model instance on the device over three invokes (the state carried between them), as TFLM."""
+    path = lstm_model(CASES[0], "int8")
+    info = read_model(path)
+    rng = np.random.default_rng(9)
+    frames = [np.stack([random_inputs(info, rng)[0] for _ in range(3)])]
+    got = stream(path, frames, target)[0]
+    interp = oracle.interpreter(path)
+    for k in range(3):
+        want = oracle.invoke(path, [frames[0][k]], interp)[0]
+        assert got[k].tobytes() == want.tobytes(), f"{target}: invoke {k} differs from TFLM"
