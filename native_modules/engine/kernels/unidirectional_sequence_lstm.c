@@ -395,7 +395,7 @@ static tm_status_t eval(tm_model_t *m, tm_node_t *n) {
             const int32_t row = p->time_major ? t * B + b : b * T + t;
             const uint8_t *xr = x + (uint32_t)(row * F) * esize;
             uint8_t *yr = y + (uint32_t)(row * U) * esize;
-            if (p->is_float) {
+            if (TM_FLOAT_KERNELS && p->is_float) {     // (a build without float kernels drops this path)
                 float *h = (float *)state + b * U, *c = (float *)state + cells + b * U;
                 eval_f32_row(m, n, p, (const float *)xr, h, c, tm_scratch(m, n));
                 memcpy(yr, h, (uint32_t)U * 4u);
