@@ -18,8 +18,9 @@
 #define XT_LANES 4
 
 static uint32_t arch_scratch_bytes(const dw_t *c) {
-    return (uint32_t)(2 * c->g.out_c + 4 * c->g.k_h * c->g.k_w) * sizeof(int32_t) +
-           (uint32_t)c->g.out_c * sizeof(xt_rq_t);
+    const uint32_t taps = (uint32_t)(c->g.k_h * c->g.k_w);
+    return (uint32_t)(2 * c->g.out_c + 4 * taps) * sizeof(int32_t) + (uint32_t)c->g.out_c * sizeof(xt_rq_t) +
+           (uint32_t)c->g.out_c * taps * sizeof(int16_t);
 }
 
 static inline int8_t requant1(const xt_rq_t *rq, int32_t oc, int32_t a, int32_t lo, int32_t hi) {
@@ -27,15 +28,18 @@ static inline int8_t requant1(const xt_rq_t *rq, int32_t oc, int32_t a, int32_t 
 }
 
 // Four channels [c0, c0 + 4) of one pixel over `ntaps` taps: input at x[base + xoff[i] + xc] (xc = c0 with
-// dm = 1, the one input channel c0 / dm with `shared`), filter at w + woff[i] (base, the index of tap (0, 0),
-// may lie outside the image: only valid taps' indices are formed). Inlined into each call, so `shared` is a
-// constant and the interior calls (z = 0) have no subtraction at all.
+// dm = 1, the one input channel c0 / dm with `shared`; base, the index of tap (0, 0), may lie outside the
+// image: only valid taps' indices are formed), filter at wg (the four channels' int16 weights, tap by tap):
+// tap i's four at wg + 4 i when `interior` (all taps), at wg + wsel[i] otherwise. Inlined into each call, so
+// `shared` and `interior` are constants and the interior calls (z = 0) have no subtraction at all.
 __attribute__((always_inline)) static inline void lanes4(const xt_rq_t *rq, const int8_t *x, int32_t base,
-    const int8_t *w, const int32_t *xoff, const int32_t *woff, int32_t ntaps, int32_t z, const int32_t *start,
-    int32_t c0, int32_t xc, int shared, int32_t lo, int32_t hi, int8_t *y) {
+    const int16_t *wg, const int32_t *xoff, const int32_t *wsel, int32_t ntaps, int32_t z, const int32_t *start,
+    int32_t c0, int32_t xc, int shared, int interior, int32_t lo, int32_t hi, int8_t *y) {
     int32_t a0 = start[c0], a1 = start[c0 + 1], a2 = start[c0 + 2], a3 = start[c0 + 3];
+    const int8_t *xb = x + (base + xc);
     for (int32_t t = 0; t < ntaps; t++) {
-        const int8_t *xp = x + (base + xoff[t] + xc), *wp = w + woff[t] + c0;
+        const int8_t *xp = xb + xoff[t];
+        const int16_t *wp = interior ? wg + 4 * t : wg + wsel[t];
         if (shared) {
             const int32_t v = xp[0] - z;
             a0 += wp[0] * v;
@@ -65,10 +69,13 @@ static int32_t arch_eval_int8(tm_model_t *m, tm_node_t *n, const dw_t *c) {
     const int32_t zi = c->in->zero_point, zo = c->out->zero_point, cout = g->out_c, taps = g->k_h * g->k_w;
     const int32_t dm = c->dm, lo = p->act_lo, hi = p->act_hi;
     // Scratch: bias - Z_in * sum(w) per channel, the bias alone (border pixels), then the tap offsets (into
-    // the input, into the filter) of all taps and of one border pixel's valid taps, then the requantization.
+    // the input, into the filter) of all taps and of one border pixel's valid taps, then the requantization
+    // constants and the int16 filter.
     int32_t *folded = tm_scratch(m, n), *plain = folded + cout;
     int32_t *xoff = plain + cout, *woff = xoff + taps, *bxoff = woff + taps, *bwoff = bxoff + taps;
     xt_rq_t *rq = (xt_rq_t *)(bwoff + taps);
+    // The filter as int16 (no sign extension in the loop), four channels' taps contiguous: [cout / 4][taps][4].
+    int16_t *wide = (int16_t *)(rq + cout);
     for (int32_t ch = 0; ch < cout; ch++) {
         int32_t s = 0;
         for (int32_t t = 0; t < taps; t++) {
@@ -87,6 +94,13 @@ static int32_t arch_eval_int8(tm_model_t *m, tm_node_t *n, const dw_t *c) {
     // Channels in fours where the four read four input channels (dm = 1) or one (dm a multiple of 4).
     const int shared = dm % XT_LANES == 0;
     const int32_t c4 = (dm == 1 || shared) ? cout - cout % XT_LANES : 0;
+    for (int32_t c0 = 0; c0 < c4; c0 += XT_LANES) {
+        for (int32_t t = 0; t < taps; t++) {
+            for (int32_t j = 0; j < XT_LANES; j++) {
+                wide[(c0 * taps) + XT_LANES * t + j] = w[t * cout + c0 + j];
+            }
+        }
+    }
     for (int32_t b = 0; b < g->batches; b++) {
         for (int32_t oy = 0; oy < g->out_h; oy++) {
             const int32_t y0 = oy * g->stride_h - g->pad_h;
@@ -101,11 +115,11 @@ static int32_t arch_eval_int8(tm_model_t *m, tm_node_t *n, const dw_t *c) {
                 if (ky0 == 0 && ky1 == g->k_h && kx0 == 0 && kx1 == g->k_w) {
                     if (shared) {
                         for (; c0 < c4; c0 += XT_LANES) {
-                            lanes4(rq, x, base, w, xoff, woff, taps, 0, folded, c0, c0 / dm, 1, lo, hi, y);
+                            lanes4(rq, x, base, wide + c0 * taps, xoff, 0, taps, 0, folded, c0, c0 / dm, 1, 1, lo, hi, y);
                         }
                     } else {
                         for (; c0 < c4; c0 += XT_LANES) {
-                            lanes4(rq, x, base, w, xoff, woff, taps, 0, folded, c0, c0, 0, lo, hi, y);
+                            lanes4(rq, x, base, wide + c0 * taps, xoff, 0, taps, 0, folded, c0, c0, 0, 1, lo, hi, y);
                         }
                     }
                 } else if (c4 > 0) {
@@ -113,16 +127,17 @@ static int32_t arch_eval_int8(tm_model_t *m, tm_node_t *n, const dw_t *c) {
                     for (int32_t ky = ky0; ky < ky1; ky++) {
                         for (int32_t kx = kx0; kx < kx1; kx++, nb++) {
                             bxoff[nb] = xoff[ky * g->k_w + kx];
-                            bwoff[nb] = woff[ky * g->k_w + kx];
+                            bwoff[nb] = XT_LANES * (ky * g->k_w + kx);   // into a group's int16 taps
                         }
                     }
                     if (shared) {
                         for (; c0 < c4; c0 += XT_LANES) {
-                            lanes4(rq, x, base, w, bxoff, bwoff, nb, zi, plain, c0, c0 / dm, 1, lo, hi, y);
+                            lanes4(rq, x, base, wide + c0 * taps, bxoff, bwoff, nb, zi, plain, c0, c0 / dm, 1, 0, lo, hi,
+                                   y);
                         }
                     } else {
                         for (; c0 < c4; c0 += XT_LANES) {
-                            lanes4(rq, x, base, w, bxoff, bwoff, nb, zi, plain, c0, c0, 0, lo, hi, y);
+                            lanes4(rq, x, base, wide + c0 * taps, bxoff, bwoff, nb, zi, plain, c0, c0, 0, 0, lo, hi, y);
                         }
                     }
                 }
