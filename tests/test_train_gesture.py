@@ -1,6 +1,7 @@
 """`tinyml train gesture --data DIR`: the user's own recordings in the documented layout (DIR/<class>/*.csv),
 trained end to end, held out by whole recordings; the errors a wrong folder gets; and that every synthetic gesture
-window carries the hand's acceleration. (The synthetic path, the report and the device app run in
+window carries the hand's acceleration, that fast strokes round their corners and that "idle" holds what falsely
+wakes a board. (The synthetic path, the report and the device app run in
 tests/test_demo.py, which is `make demo` at the tests' size.)"""
 
 import json
@@ -13,7 +14,7 @@ import pytest
 
 from conftest import REPO
 from tinyml import TinymlError
-from tinyml.jobs.gesture import CLASSES, JOB, WINDOW
+from tinyml.jobs.gesture import CLASSES, JOB, WINDOW, _corner_overlap, _strokes
 
 
 def _write_recordings(root, per_class=6, seed=3):
@@ -64,6 +65,32 @@ def test_every_synthetic_gesture_moves_the_sensor():
     for label in CLASSES[1:]:
         peaks = [np.abs(np.linalg.norm(JOB.window(label, rng, person=level), axis=1) - 1).max() for _ in range(200)]
         assert min(peaks) > 0.1, f"{label}: a window with {min(peaks):.3f} g of motion"
+
+
+def test_fast_hands_round_the_corners_of_a_w():
+    """A careful hand stops at each corner of the W; a fast one starts the next stroke before the last ends
+    (overlapping minimum-jerk strokes), so it never stops but still ends where the W does."""
+    w = [(0, 1), (0.25, 0), (0.5, 0.6), (0.75, 0), (1, 1)]
+    u = np.linspace(0, 1, 2001)
+    for overlap, stops in ((0.0, True), (_corner_overlap(2.0, np.random.default_rng(0)), False)):
+        xy = _strokes(w, u, overlap=overlap)
+        assert np.allclose(xy[-1], w[-1]) and np.allclose(xy[0], w[0])
+        speed = np.linalg.norm(np.diff(xy, axis=0), axis=1)
+        inner = speed[200:-200]           # away from the start and the end, where every hand is at rest
+        assert (inner.min() < 0.01 * speed.mean()) == stops, (overlap, inner.min() / speed.mean())
+    rng = np.random.default_rng(0)
+    assert _corner_overlap(0.6, rng) <= 0.1 and _corner_overlap(1.6, rng) >= 0.5
+
+
+def test_idle_holds_what_falsely_wakes_a_board():
+    """"idle" is not only a still hand: walking with the board, picking it up, putting it down and bumps move it
+    far past the app's wake threshold (100 mg on an axis, device/examples/gesture_wake.py), and the model must
+    learn them as idle. With a level, noise-free sensor, a still hand's tremor moves an axis by at most ~0.3 g;
+    more than half of the idle windows move one by over 0.4 g."""
+    level = {"roll": 0.0, "pitch": 0.0, "gain": np.ones(3), "bias": np.zeros(3), "noise": 0.0}
+    rng = np.random.default_rng(7)
+    big = [np.ptp(JOB.window("idle", rng, person=level), axis=0).max() > 0.4 for _ in range(300)]
+    assert 0.45 < np.mean(big) < 0.8, np.mean(big)     # walking, pick-ups and bumps are 65 % of idle
 
 
 def test_a_wrong_folder_is_named(tmp_path):
