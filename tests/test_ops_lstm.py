@@ -101,3 +101,26 @@ def test_lstm_on_targets(target):
     for k in range(3):
         want = oracle.invoke(path, [frames[0][k]], interp)[0]
         assert got[k].tobytes() == want.tobytes(), f"{target}: invoke {k} differs from TFLM"
+
+
+def test_check_says_it_runs(capsys):
+    """`tinyml check` lists the fused LSTM as ok (its advice once sent users to unroll=True instead)."""
+    from tinyml.check import check
+    assert check(lstm_model(CASES[0], "int8"))
+    assert f"{OP}" in capsys.readouterr().out
+
+
+def test_lstm_refuses_cifg():
+    """An LSTM without input-gate weights (CIFG) is refused at load with the reason, as TFLM refuses it."""
+    import flatbuffers
+    from tinyml import TinymlError
+    from tinyml.model_info import schema
+    sch = schema()
+    model = sch.ModelT.InitFromObj(sch.Model.GetRootAs(lstm_model(CASES[2], "int8").read_bytes(), 0))
+    for op in model.subgraphs[0].operators:
+        if len(op.inputs) == 24:
+            op.inputs = np.array([-1 if i == 1 else t for i, t in enumerate(op.inputs)], dtype=np.int32)
+    b = flatbuffers.Builder(1024)
+    b.Finish(model.Pack(b), file_identifier=b"TFL3")
+    with pytest.raises(TinymlError, match=r"UNIDIRECTIONAL_SEQUENCE_LSTM\): input 1 is missing \(CIFG LSTMs"):
+        HostEngine(bytes(b.Output()))

@@ -33,17 +33,18 @@ KERNELS, _KERNEL_USES = _scan()
 # Each alternative named here runs today (tests/test_check_messages.py checks the ops it names exist; an
 # unrolled int8 LSTM/GRU from TF 2.21 converts to SPLIT/UNPACK, FULLY_CONNECTED, LOGISTIC, TANH, MUL, ADD,
 # all in KERNELS, and runs bit-exact). WHILE and IF run (Keras' LSTM/GRU loops in float32 included), but
-# TF 2.21 cannot quantize a Keras RNN loop to int8 (its calibration crashes): unroll=True is the int8 way.
+# TF 2.21 cannot quantize a Keras RNN loop to int8 (its calibration crashes): unroll=True is the int8 way,
+# and for an LSTM also legacy Keras (tf_keras), whose LSTM converts to UNIDIRECTIONAL_SEQUENCE_LSTM (runs,
+# int8 and float32: tests/test_ops_lstm.py).
 UNROLL = ("give the layer unroll=True and a fixed sequence length (keras.Input(shape=(steps, features), "
           "batch_size=1)): it then converts to SPLIT/UNPACK, FULLY_CONNECTED and element-wise ops, which run "
-          "(and quantize to int8)")
+          "(and quantize to int8); for an LSTM, tf_keras.layers.LSTM (legacy Keras, batch_size=1) converts to "
+          "the fused UNIDIRECTIONAL_SEQUENCE_LSTM, which runs too")
 ADVICE = {
     "CUSTOM": "custom ops cannot run: rebuild the model from builtin Keras layers",
     "SLICE": "SLICE is not supported yet; a Keras LSTM/GRU loop with return_sequences=True writes its steps "
              "with SLICEs whose size changes at run time, which TFLM computes wrongly (its outputs differ from "
              "TF Lite's): " + UNROLL,
-    "UNIDIRECTIONAL_SEQUENCE_LSTM": "this fused LSTM (legacy Keras / TF1 converter) is not supported yet: build "
-                                    "the LSTM in Keras 3 and " + UNROLL + ", or use Conv1D",
     "TILE": "TILE is not supported; Keras' UpSampling2D converts to it: use "
             "keras.layers.Resizing(h, w, interpolation='nearest') (RESIZE_NEAREST_NEIGHBOR) instead",
     "RESIZE_BILINEAR": "bilinear resizing is not supported: use interpolation='nearest' (RESIZE_NEAREST_NEIGHBOR)",
