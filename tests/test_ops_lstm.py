@@ -104,10 +104,16 @@ def test_lstm_on_targets(target):
 
 
 def test_check_says_it_runs(capsys):
-    """`tinyml check` lists the fused LSTM as ok (its advice once sent users to unroll=True instead)."""
+    """`tinyml check` lists the fused LSTM as ok (its advice once sent users to unroll=True instead) and
+    reports its MACs (5 steps x 4 gates x 8 units x (3 features + 8 units) = 1760) and its state: LSTM(8),
+    batch 1, int8 hidden and int16 cell state, 24 bytes."""
+    import re
     from tinyml.check import check
     assert check(lstm_model(CASES[0], "int8"))
-    assert f"{OP}" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert ", 1 ops, 1760 MACs;" in out
+    assert re.search(f"{OP} +v\\d +int8 +x1 +ok", out)
+    assert "state: the fused LSTM's hidden and cell states, 24 bytes, kept across invoke()" in out
 
 
 def test_lstm_refuses_cifg():

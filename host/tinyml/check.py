@@ -69,6 +69,10 @@ def check(model_path, arch=None, board_id=None, small=False, keep_inputs=False) 
               f"across invoke() in the arena; model.reset() restores them; {info.subgraphs} subgraphs")
         for name, nbytes in info.variables:
             print(f"    variable {name}: {nbytes} bytes")
+    lstm_state = fused_lstm_state_bytes(model_path)
+    if lstm_state:
+        print(f"  state: the fused LSTM's hidden and cell states, {lstm_state} bytes, kept across invoke() as TFLM "
+              f"keeps them (the next invoke continues the sequence); model.reset() starts a new one")
 
     if dilated_conv1d_with_dynamic_batch(model_path):
         problems.append("a dilated Conv1D converted with Keras' dynamic batch (SPACE_TO_BATCH_ND, then an EXPAND_DIMS "
@@ -150,6 +154,22 @@ def _operators(model_path):
     for g in model.subgraphs:
         for op in g.operators or []:
             yield model, model.operatorCodes[op.opcodeIndex], op, g
+
+
+def fused_lstm_state_bytes(model_path):
+    """Bytes of the hidden and cell states (inputs 18 and 19, variable tensors) of every
+    UNIDIRECTIONAL_SEQUENCE_LSTM: TFLM keeps them across invokes, and so does the engine."""
+    from .model_info import op_names
+    names = op_names()
+    item = {0: 4, 7: 2, 9: 1}     # TensorType FLOAT32, INT16, INT8: the types the engine's LSTM takes
+    total = 0
+    for _, code, op, g in _operators(model_path):
+        if names.get(max(code.builtinCode, code.deprecatedBuiltinCode)) == "UNIDIRECTIONAL_SEQUENCE_LSTM" and \
+                len(op.inputs) > 19:
+            for i in (18, 19):
+                t = g.tensors[op.inputs[i]]
+                total += int(np.prod(t.shape)) * item.get(t.type, 0)
+    return total
 
 
 def custom_codes(model_path):

@@ -174,6 +174,11 @@ def _count_macs(graph, ops):
             w = graph.tensors[op.inputs[1]].shape
             macs[-1] = int(np.prod(graph.tensors[op.inputs[2]].shape)) * int(np.prod(w[:3]))
             continue
+        if name == "UNIDIRECTIONAL_SEQUENCE_LSTM":   # per step and batch row: 4 gates x units x (features + units)
+            x = graph.tensors[op.inputs[0]].shape
+            units = int(graph.tensors[op.inputs[2]].shape[0])
+            macs[-1] = int(x[0] * x[1]) * 4 * units * (int(x[2]) + units)
+            continue
         if name not in ("CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED"):
             continue
         out = graph.tensors[op.outputs[0]].shape
