@@ -6,7 +6,7 @@ Design: a non-stateful model over a sliding window (100 frames x 40, one second)
 than microWakeWord's stateful streaming model. The engine runs those bit-exactly (tests/test_streaming_models.py),
 but Keras has no layer that converts to their VAR_HANDLE/READ_VARIABLE/ASSIGN_VARIABLE ring buffers, and
 writing that converter was not possible in this job's time. The cost is compute: each invoke sees the whole
-second again (0.57 M MACs every 100 ms instead of a slice every 30 ms): 3.6 ms on a 180 MHz Cortex-M4.
+second again (0.57 M MACs every 100 ms instead of a slice every 30 ms): 4.8 ms on a 168 MHz Cortex-M4.
 
 Classes: hey_iot (the keyword ends inside the window), speech (any other speech, including confusable phrases:
 "hey", "I O T", "hey I O U", "hey Siri"...), background (noise, hum, music, babble with no near speaker).
@@ -19,10 +19,10 @@ unless that costs more than 10 % false rejects. The reported numbers come from o
 voices: false accepts per hour on 2 h of negatives (long stretches of other speech, confusable phrases and
 non-speech), the false-reject rate on 400 keyword utterances, and the DET-like curve of one against the other.
 
-Data: synthetic (host/tinyml/jobs/kws_data.py: espeak-ng voices, rooms, noise, music, babble). A third of the
+Data: synthetic (host/tinyml/jobs/kws_data.py: espeak-ng voices, rooms, noise, music, babble). Over half of the
 windows come from single scenes: a keyword (three windows each, as the three invokes the app smooths over see
-it), other speech (40 % of it the hard confusables only training hears, kws_data.HARD, most often placed where
-a keyword would end) or none; the rest are a window every 200 ms of long negative streams. Or the user's
+it), other speech (a quarter of it from the hard confusables only training draws on, kws_data.HARD) or none;
+the rest are a window every 200 ms of long negative streams. Or the user's
 16 kHz mono WAV recordings: DIR/hey_iot/*.wav (one "Hey IoT" per file), DIR/speech/*.wav (anything else said),
 DIR/background/*.wav (the room without speech). Dataset.x holds the frontend's uint16 frames [n, 100, 40]."""
 

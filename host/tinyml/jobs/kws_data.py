@@ -46,8 +46,9 @@ OTHER = ("turn on the kitchen light", "what time is it", "set a timer for ten mi
          "battery low", "tomorrow at noon", "okay", "later", "maybe", "right now", "go to sleep")
 # Training only: the phrases a model trained without this bank took for the keyword most often on held-out
 # streams ("hey A O T" and "okay I O T" gave 19 of its 27 false accepts; then "hey I B M", "hey I O U", a few
-# everyday ones), and near-misses that differ from "hey I O T" in one sound. Held-out and validation streams
-# draw from CONFUSABLE and OTHER only, so this bank sharpens the model without being what it is scored on.
+# everyday ones), and near-misses that differ from "hey I O T" in one sound. Only training draws from this bank
+# (a quarter of its non-keyword speech); held-out and validation streams keep CONFUSABLE and OTHER at their
+# usual weights, with other voices.
 HARD = ("hey A O T", "okay I O T", "hey I O U", "hey I B M", "the eye of T", "hey I owe you", "a I O T", "I O T",
         "hey eye doctor", "hey Iowa", "I owe tea", "hey Siri", "hey audio", "where are my keys", "tomorrow at noon",
         "hey I O D", "hey I O P", "hey A I", "hey E O T", "okay I O U")
