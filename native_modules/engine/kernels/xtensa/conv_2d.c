@@ -32,9 +32,9 @@ static int32_t block_channels(const conv_t *c) {
 
 static uint32_t arch_scratch_bytes(const conv_t *c) {
     // The filter block, the receptive field, and one word past it that the last load reads ahead, then the
-    // requantization constants of every output channel.
+    // requantization constants and the bias (0 without one) of every output channel.
     return (uint32_t)((block_channels(c) + 1) * padded_len(c)) * sizeof(int16_t) + 4 +
-           (uint32_t)c->g.out_c * sizeof(xt_rq_t);
+           (uint32_t)c->g.out_c * (sizeof(xt_rq_t) + sizeof(int32_t));
 }
 
 static void arch_prepare(const conv_t *c, params_t *p) {
@@ -49,12 +49,13 @@ static void arch_prepare(const conv_t *c, params_t *p) {
 // jump over the alignment padding and one filler byte (never executed). Padding must not be executed: llvm-mc
 // fills it with bytes that are not instructions when it is 1 byte long (the `.p2align; nop; nop.n` this
 // replaces ran them, and crashed once the code before it moved by one byte). One instruction per call.
-static int32_t mac16_dot(const int16_t *x, const int16_t *w, int32_t quads) {
-    int32_t acc = 0;
+// The accumulator starts at `init` (the bias): only ACCLO is read, and the low 32 bits of the sum do not
+// depend on ACCHI, so ACCHI is left as it is.
+static inline int32_t mac16_dot(const int16_t *x, const int16_t *w, int32_t quads, int32_t init) {
+    int32_t acc = init;
     const int16_t *xp = x - 2, *wp = w - 2;
     __asm__ volatile(
         "wsr.acclo %[acc]\n\t"
-        "wsr.acchi %[acc]\n\t"
         "ldinc m0, %[xp]\n\t"
         "ldinc m2, %[wp]\n\t"
         "j 2f\n\t"
@@ -110,8 +111,12 @@ static tm_status_t arch_eval_int8(tm_model_t *m, tm_node_t *n, const conv_t *c) 
     const int32_t zi = c->in->zero_point, zo = c->out->zero_point, lo = p->act_lo, hi = p->act_hi;
     memset(wblk, 0, (size_t)(cb_max + 1) * (size_t)pad * sizeof(int16_t) + 4);   // the zero padding
     xt_rq_t *rq = (xt_rq_t *)(row + pad + 2);
+    int32_t *biasv = (int32_t *)(rq + g->out_c);
+    int all_fast = 1;     // every channel takes requant.h's fast path: the channel loop needs no test
     for (int32_t oc = 0; oc < g->out_c; oc++) {
-        rq[oc] = xt_rq(p->q[oc].multiplier, p->q[oc].shift, zo, xt_acc_bound(bias ? bias[oc] : 0, len));
+        biasv[oc] = bias ? bias[oc] : 0;
+        rq[oc] = xt_rq(p->q[oc].multiplier, p->q[oc].shift, zo, xt_acc_bound(biasv[oc], len));
+        all_fast &= rq[oc].e != 0;
     }
     for (int32_t grp = 0; grp < c->groups; grp++) {
         const int32_t oc_end = (grp + 1) * c->cout_g;
@@ -129,9 +134,18 @@ static tm_status_t arch_eval_int8(tm_model_t *m, tm_node_t *n, const conv_t *c) 
                 for (int32_t oy = 0; oy < g->out_h; oy++) {
                     for (int32_t ox = 0; ox < g->out_w; ox++, yp += g->out_c) {
                         field(c, x, b, oy, ox, grp, zi, row);
-                        for (int32_t j = 0; j < cb; j++) {
-                            int32_t a = mac16_dot(row, wblk + j * pad, pad >> 2) + (bias ? bias[oc0 + j] : 0);
-                            yp[j] = (int8_t)tm_clamp(xt_rq_apply(a, &rq[oc0 + j]), lo, hi);
+                        const xt_rq_t *q = rq + oc0;
+                        const int32_t *bj = biasv + oc0;
+                        if (all_fast) {
+                            for (int32_t j = 0; j < cb; j++) {
+                                const int32_t a = mac16_dot(row, wblk + j * pad, pad >> 2, bj[j]);
+                                yp[j] = (int8_t)tm_clamp(xt_rq_fast(a, q[j].M, q[j].c, q[j].e), lo, hi);
+                            }
+                        } else {
+                            for (int32_t j = 0; j < cb; j++) {
+                                const int32_t a = mac16_dot(row, wblk + j * pad, pad >> 2, bj[j]);
+                                yp[j] = (int8_t)tm_clamp(xt_rq_apply(a, &q[j]), lo, hi);
+                            }
                         }
                     }
                 }
