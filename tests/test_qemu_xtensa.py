@@ -195,7 +195,7 @@ int main(void) {
 
 def test_xtensa_requant_equals_tflm(tmp_path):
     """requant.h's MULSH + MULL requantization (the Xtensa conv, depthwise and FC output stages) equals
-    tm_mbqm + Z_out on about 27 million edge and random cases (0.5 s), and the fast path takes the cases its
+    tm_mbqm + Z_out on about 27 million edge and random cases (about 1 s), and the fast path takes the cases its
     proof covers (right shifts 1..22, |x| < 2^30)."""
     cc = shutil.which("cc") or shutil.which("gcc")
     assert cc, "no host C compiler: run make setup"
