@@ -19,22 +19,32 @@ from tinyml.stream import stream
 OP = "UNIDIRECTIONAL_SEQUENCE_LSTM"
 
 
-def legacy_lstm(units, steps, features, return_sequences, seed, dtype):
-    """Bytes of a tf_keras LSTM over (steps, features) with a batch of 1, converted by TF 2.21 (Keras 3's LSTM
-    converts to WHILE instead; only legacy Keras gives the fused op)."""
+def legacy_lstm(units, steps, features, return_sequences, seed, dtype, batch=1, time_major=False):
+    """Bytes of a tf_keras LSTM over (steps, features) with a fixed batch, converted by TF 2.21 (Keras 3's LSTM
+    converts to WHILE instead; only legacy Keras gives the fused op). time_major: the input is
+    (steps, batch, features)."""
     try:
         import tf_keras
     except ImportError:
         raise AssertionError("tf_keras is not installed: run `make setup`") from None
-    from tinyml.convert import to_float_tflite, to_int8_tflite
+    import tensorflow as tf
+    from tinyml.quiet import quiet
     tf_keras.backend.clear_session()
     tf_keras.utils.set_random_seed(seed)
-    x = tf_keras.Input(shape=(steps, features), batch_size=1)
-    model = tf_keras.Model(x, tf_keras.layers.LSTM(units, return_sequences=return_sequences)(x))
-    if dtype == "float":
-        return to_float_tflite(model)
-    rng = np.random.default_rng(seed)
-    return to_int8_tflite(model, [rng.uniform(-2, 2, size=(steps, features)).astype(np.float32) for _ in range(32)])
+    shape = (steps, batch, features) if time_major else (batch, steps, features)
+    x = tf_keras.Input(shape=shape[1:], batch_size=shape[0])
+    model = tf_keras.Model(x, tf_keras.layers.LSTM(units, return_sequences=return_sequences,
+                                                   time_major=time_major)(x))
+    conv = tf.lite.TFLiteConverter.from_keras_model(model)
+    if dtype == "int8":     # (tinyml.convert.to_int8_tflite calibrates with a batch of 1; this takes any shape)
+        rng = np.random.default_rng(seed)
+        calib = [rng.uniform(-2, 2, size=shape).astype(np.float32) for _ in range(32)]
+        conv.optimizations = [tf.lite.Optimize.DEFAULT]
+        conv.representative_dataset = lambda: ([c] for c in calib)
+        conv.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+        conv.inference_input_type = conv.inference_output_type = tf.int8
+    with quiet():
+        return conv.convert()
 
 
 def lstm_model(case, dtype):
@@ -52,6 +62,14 @@ def test_lstm(dtype, case):
     assert_bitexact(path, n_inputs=4, seed=case[-1])
 
 
+def test_lstm_time_major_batch2():
+    """A batch of 2 sequences, time-major (input (steps, batch, features)): one state row per sequence."""
+    path = cached_model("legacy lstm time major batch 2", lambda: legacy_lstm(6, 4, 3, True, 5, "int8", 2, True))
+    info = read_model(path)
+    assert OP in info.op_names and tuple(info.inputs[0].shape) == (4, 2, 3)
+    assert_bitexact(path, n_inputs=3, seed=5)
+
+
 def test_lstm_reset():
     """Model.reset() returns the states to TFLM's initial values (int8 hidden state: its zero point, cell: 0):
     the first outputs again, which differ from those of the second invoke."""
@@ -67,15 +85,16 @@ def test_lstm_reset():
     assert first == oracle.invoke(path, x)[0].tobytes()
 
 
-def with_cell_clip(model_bytes, clip):
-    """The model with its LSTM's cell_clip option set (Keras never sets one; TF1 models may)."""
+def with_options(model_bytes, **options):
+    """The model with its LSTM's options changed (Keras never sets a cell clip; TF1 models may)."""
     import flatbuffers
     from tinyml.model_info import schema
     sch = schema()
     model = sch.ModelT.InitFromObj(sch.Model.GetRootAs(model_bytes, 0))
     for op in model.subgraphs[0].operators:
         if op.builtinOptions is not None and hasattr(op.builtinOptions, "cellClip"):
-            op.builtinOptions.cellClip = clip
+            for name, value in options.items():
+                setattr(op.builtinOptions, name, value)
     b = flatbuffers.Builder(1024)
     b.Finish(model.Pack(b), file_identifier=b"TFL3")
     return bytes(b.Output())
@@ -85,8 +104,16 @@ def with_cell_clip(model_bytes, clip):
 def test_lstm_cell_clip(dtype):
     """A clip that bites (the cell state of these inputs exceeds 0.05): int16 clipping at the quantized clip."""
     base = lstm_model(CASES[1], dtype)
-    path = cached_model(f"legacy lstm clip {dtype}", lambda: with_cell_clip(base.read_bytes(), 0.05))
+    path = cached_model(f"legacy lstm clip {dtype}", lambda: with_options(base.read_bytes(), cellClip=0.05))
     assert_bitexact(path, n_inputs=3, seed=4)
+
+
+def test_lstm_refuses_other_cell_activations():
+    """The schema has no SIGMOID activation and TFLM computes RELU & co. wrongly there: only TANH is taken."""
+    from tinyml import TinymlError
+    base = lstm_model(CASES[0], "int8")
+    with pytest.raises(TinymlError, match=r"cell activation 1 is not supported: only TANH"):
+        HostEngine(with_options(base.read_bytes(), fusedActivationFunction=1))
 
 
 @pytest.mark.parametrize("target", ["unix", "qemu-m4"])

@@ -1,6 +1,7 @@
 // UNIDIRECTIONAL_SEQUENCE_LSTM: the fused LSTM of legacy Keras (tf_keras) and the TF1 converter, as TFLM runs
 // it: int8 activations with int8 weights, int32 biases and an int16 cell state (TFLM's integer LSTM), and
-// float32. Like TFLM: no peephole, projection, layer norm or CIFG (those inputs must be omitted).
+// float32, with a tanh cell activation. Like TFLM: no peephole, projection, layer norm or CIFG (those inputs
+// must be omitted).
 // tinyml-op: UNIDIRECTIONAL_SEQUENCE_LSTM 44
 // tinyml-uses-float: tm_math.c
 //
@@ -12,7 +13,7 @@
 //
 // Integer arithmetic per time step (TFLM lstm_eval.h), for each gate g of input, forget, cell, output:
 //   g = act( sat16( FC(x_t, W_xg, b_g) + FC(h, W_hg) ) ), both FCs int8 -> int16 at scale 2^-12 (Q3.12),
-//   act = sigmoid (or the op's activation for the cell gate) on int16, giving Q0.15;
+//   act = sigmoid (tanh for the cell gate) on int16, giving Q0.15;
 //   c = sat16( mul(f, c) + mul(i, g) ) [clipped to +-cell_clip], h = mul(tanh(c), o) -> int8.
 // The gates are computed in TFLM's order (forget, input, cell, cell update, output, hidden): the output gate
 // reads the hidden state of the previous step, which is overwritten only at the end of the step.
@@ -25,7 +26,7 @@ enum { IN_X = 0, IN_W_X = 1, IN_W_H = 5, IN_PEEPHOLE = 9, IN_BIAS = 12, IN_PROJE
        IN_LAYER_NORM = 20, N_INPUTS = 24 };
 // Gate g's weights are inputs IN_W_X + g and IN_W_H + g, its bias IN_BIAS + g (TFLite's input order).
 enum { GATE_INPUT = 0, GATE_FORGET = 1, GATE_CELL = 2, GATE_OUTPUT = 3, N_GATES = 4 };
-enum { ACT_TANH = 4, ACT_SIGMOID = 6 };
+enum { ACT_TANH = 4, ACT_SIGMOID = 6 };     // (SIGMOID: TFLM's internal value, for the gates)
 
 typedef struct {
     int32_t x_mult, x_shift;    // FC(x) -> Q3.12
@@ -201,9 +202,11 @@ static tm_status_t check(tm_model_t *m, tm_node_t *n, lstm_params_t *p) {
             return tm_fail(m, "per-channel LSTM weights are not supported (TFLM's LSTM is per-tensor)");
         }
     }
+    // The schema's activations have no SIGMOID (TFLM's kernel also takes its internal sigmoid, which no model
+    // can name), and TFLM computes the others wrongly (an assertion compiled out): tanh only.
     const int32_t act = tm_opt_u8(m, n, OPT_ACTIVATION, 0);
-    if (act != ACT_TANH && act != ACT_SIGMOID) {
-        return tm_fail(m, "cell activation %d is not supported (TFLM: tanh or sigmoid)", act);
+    if (act != ACT_TANH) {
+        return tm_fail(m, "cell activation %d is not supported: only TANH (Keras' default), as TFLM", act);
     }
     p->cell_act = (uint8_t)act;
     return TM_OK;
