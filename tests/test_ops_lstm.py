@@ -157,3 +157,18 @@ def test_lstm_refuses_cifg():
     b.Finish(model.Pack(b), file_identifier=b"TFL3")
     with pytest.raises(TinymlError, match=r"UNIDIRECTIONAL_SEQUENCE_LSTM\): input 1 is missing \(CIFG LSTMs"):
         HostEngine(bytes(b.Output()))
+
+
+def test_lstm_refuses_huge_cell_scale():
+    """A cell scale whose tanh input scaling would overflow int32 is refused at load (TFLM overflows)."""
+    import flatbuffers
+    from tinyml import TinymlError
+    from tinyml.model_info import schema
+    sch = schema()
+    model = sch.ModelT.InitFromObj(sch.Model.GetRootAs(lstm_model(CASES[2], "int8").read_bytes(), 0))
+    g = model.subgraphs[0]
+    g.tensors[g.operators[0].inputs[19]].quantization.scale = np.array([2.0 ** 4], np.float32)
+    b = flatbuffers.Builder(1024)
+    b.Finish(model.Pack(b), file_identifier=b"TFL3")
+    with pytest.raises(TinymlError, match=r"cell state scale 2\^4 is out of range"):
+        HostEngine(bytes(b.Output()))

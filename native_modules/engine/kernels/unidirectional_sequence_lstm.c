@@ -266,7 +266,12 @@ static tm_status_t prepare(tm_model_t *m, tm_node_t *n) {
         return tm_fail(m, "a scale of the input, weights or states is zero or out of range");
     }
     // tanh(c): TFLM scales the cell (2^power) to its tanh's Q3.12 input with a left shift of 15 + power - 3.
-    tanh_scaling(15 + log2_rounded(c->scale) - 3, &p->cell_tanh_mult, &p->cell_tanh_shift);
+    // Beyond 14 the int16 cell times 3 << shift overflows int32 (in TFLM too); below -31 the shift is undefined.
+    const int32_t left_shift = 15 + log2_rounded(c->scale) - 3;
+    if (left_shift > 14 || left_shift < -31) {
+        return tm_fail(m, "cell state scale 2^%d is out of range for TFLM's int16 tanh", left_shift - 12);
+    }
+    tanh_scaling(left_shift, &p->cell_tanh_mult, &p->cell_tanh_shift);
     // TFLM: (int16)clamp((double)clip / scale, -32768, 32767); exact in float for the power-of-two cell scale
     // its integer tanh assumes.
     const float clip = tm_opt_f32(m, n, OPT_CELL_CLIP, 0.0f);
