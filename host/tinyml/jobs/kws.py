@@ -189,6 +189,17 @@ class KeywordSpotting(Job):
             L.Dense(n_classes, activation="softmax"),
         ])
 
+    def fit(self, model, x, y, x_val, y_val, epochs, callbacks):
+        """Adam with the learning rate decaying to zero over the epochs (cosine): the validation loss still
+        jumped between epochs at a constant rate."""
+        import tensorflow as tf
+        steps = epochs * int(np.ceil(len(x) / 32))
+        lr = tf.keras.optimizers.schedules.CosineDecay(self.extra.get("lr", 3e-3), steps)
+        model.compile(optimizer=tf.keras.optimizers.Adam(lr), loss="sparse_categorical_crossentropy",
+                      metrics=["accuracy"])
+        return model.fit(x, y, validation_data=(x_val, y_val), epochs=epochs, batch_size=32, verbose=0,
+                         callbacks=callbacks, shuffle=True)
+
     # --- streaming evaluation -----------------------------------------------------------------------------
     def streams(self, bank, seed, n_keyword, negative_minutes):
         """(positive PCM, [(start, end) sample of each keyword]), negative PCM: held-out or validation audio, new
