@@ -36,6 +36,7 @@ def test_fuzz_parser_planner_kernels(tmp_path):
     for crasher in crashers:
         shutil.copy(crasher, seeds)
     # Stateful models (subgraphs, CALL_ONCE, resource variables): tests/test_streaming_models.py's ring model.
+    # seed-lstm.tflite: a tf_keras LSTM(4), 3 steps (tests/test_ops_lstm.py): the fused LSTM, variable tensors.
     for seed in sorted(CORPUS.glob("seed-*")):
         shutil.copy(seed, seeds)
     # Boundary variants of the smallest model: they reach the bounds checks on the first pass.
