@@ -187,7 +187,8 @@ static tm_status_t check(tm_model_t *m, tm_node_t *n, lstm_params_t *p) {
     for (int g = 0; g < N_GATES; g++) {
         tm_tensor_t *wx = tm_in(m, n, IN_W_X + g), *wh = tm_in(m, n, IN_W_H + g), *b = tm_in(m, n, IN_BIAS + g);
         if (tm_expect_type(m, wx, wtype, "input weights") != TM_OK ||
-            tm_expect_type(m, wh, wtype, "recurrent weights") != TM_OK || tm_expect_type(m, b, btype, "bias") != TM_OK) {
+            tm_expect_type(m, wh, wtype, "recurrent weights") != TM_OK ||
+            tm_expect_type(m, b, btype, "bias") != TM_OK) {
             return TM_ERROR;
         }
         if (!wx->is_const || !wh->is_const || !b->is_const) {
