@@ -23,15 +23,16 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 stamp=.venv/.tinyml-setup
-want=$(cat requirements.txt setup.cfg | sha256sum | cut -c1-16)
+want=$(cat requirements.txt requirements-nodeps.txt setup.cfg | sha256sum | cut -c1-16)
 if [ "$(cat $stamp 2>/dev/null)" != "$want" ]; then
     echo "setup: creating .venv with pinned Python packages (TensorFlow is large: a few minutes the first time)"
     [ -x .venv/bin/python ] || python3 -m venv .venv
     # (grep: this machine's pip config names local mirrors that may not exist; pip warns once per package)
     .venv/bin/pip install -q --upgrade pip 2>&1 | { grep -v "^WARNING: Location" || true; }
     .venv/bin/pip install -q -r requirements.txt 2>&1 | { grep -v "^WARNING: Location" || true; }
+    .venv/bin/pip install -q --no-deps -r requirements-nodeps.txt 2>&1 | { grep -v "^WARNING: Location" || true; }
     .venv/bin/pip install -q --no-deps -e . 2>&1 | { grep -v "^WARNING: Location" || true; }
-    .venv/bin/python -c "import tensorflow, tflite_micro, mpremote" 2>/dev/null || {
+    .venv/bin/python -c "import tensorflow, tf_keras, tflite_micro, mpremote" 2>/dev/null || {
         echo "setup: the Python packages did not install (see above)"; exit 1; }
     echo "$want" > $stamp
 fi
