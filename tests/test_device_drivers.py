@@ -275,3 +275,20 @@ def test_data_streams_are_checked(tmp_path):
         sim(tmp_path, "print(1)", data={"thermals": tmp_path / "x.npy"})
     with pytest.raises(TinymlError, match="8x8 = 64 pixels"):
         sim(tmp_path, "print(1)", data={"thermal": tmp_path / "x.npy"})
+
+
+def test_frames_to_g_reads_both_byte_orders():
+    """drivers.frames_to_g, every IMU driver's to_g(): the first 6 bytes of each frame as int16 x, y, z
+    (little-endian; big-endian for the MPU6050's FIFO) over the counts per g, frames of any stride."""
+    import array
+    import importlib.util
+    spec = importlib.util.spec_from_file_location("drivers", REPO / "device" / "tinyml_device" / "drivers" / "__init__.py")
+    drivers = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(drivers)
+    counts = np.array([[16384, -16384, -32768], [32767, 1, -1]], np.int16)
+    for order, stride in (("<", 6), (">", 12), ("<", 12)):
+        frames = np.zeros((2, stride), np.uint8)
+        frames[:, :6] = np.frombuffer(counts.astype(order + "i2").tobytes(), np.uint8).reshape(2, 6)
+        out = array.array("f", bytes(4 * 6))
+        n = drivers.frames_to_g(frames.tobytes(), 2, stride, 16384, out, big_endian=order == ">")
+        assert n == 6 and list(out) == (counts.astype(np.float32) / 16384).ravel().tolist(), (order, stride)

@@ -18,3 +18,21 @@ def describe_bus(i2c, pins=None):
     except OSError:
         seen = "the bus scan failed"
     return where, seen
+
+
+def frames_to_g(raw, frames, frame_bytes, lsb_per_g, out, big_endian=False):
+    """IMU frames whose first 6 bytes are accel x, y, z as int16 (little-endian, or big-endian as the MPU6050's
+    FIFO gives them) -> `out` (array('f'), 3 values a frame) in g; returns the values written. Every IMU
+    driver's to_g(). (On ports that box floats each value is a short-lived float.)"""
+    k = 1.0 / lsb_per_g
+    hi, lo = (0, 1) if big_endian else (1, 0)
+    j = 0
+    for f in range(frames):
+        base = f * frame_bytes
+        for a in range(3):
+            v = (raw[base + 2 * a + hi] << 8) | raw[base + 2 * a + lo]
+            if v & 0x8000:
+                v -= 0x10000
+            out[j] = v * k
+            j += 1
+    return j

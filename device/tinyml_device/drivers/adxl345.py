@@ -12,7 +12,7 @@
 # 0x38 (stream = 0b10 << 6); FIFO_STATUS 0x39 (entries); INT_SOURCE 0x30, INT_ENABLE 0x2E, INT_MAP 0x2F;
 # THRESH_ACT 0x24 (62.5 mg/LSB), ACT_INACT_CTL 0x27. Each 6-byte read of the data registers pops one FIFO
 # entry, so the FIFO is read one sample per I2C transaction.
-from . import DeviceNotFound, describe_bus
+from . import DeviceNotFound, describe_bus, frames_to_g
 
 DEVID = 0x00
 THRESH_ACT = 0x24
@@ -111,17 +111,7 @@ class ADXL345:
         return frames
 
     def to_g(self, raw, frames, out):
-        k = 1.0 / self.lsb_per_g
-        j = 0
-        for f in range(frames):
-            base = 6 * f
-            for a in range(3):
-                v = raw[base + 2 * a] | (raw[base + 2 * a + 1] << 8)
-                if v & 0x8000:
-                    v -= 0x10000
-                out[j] = v * k
-                j += 1
-        return j
+        return frames_to_g(raw, frames, 6, self.lsb_per_g, out)
 
     def wake_on_motion(self, threshold_mg=250, ac_coupled=True):
         """Raise INT1 (active high, held until INT_SOURCE is read) when an axis moves by more than

@@ -23,7 +23,7 @@
 # page 1 bytes 0x3C-0x3F = any-motion (duration in 20 ms steps, axes; threshold in 1/2048 g, enable), ACC_CONF
 # 0x40, ACC_RANGE 0x41, GYR_CONF 0x42, GYR_RANGE 0x43, FIFO_CONFIG_0/1 0x48/0x49, INT1_IO_CTRL 0x53, INT_LATCH
 # 0x55, INT1_MAP_FEAT 0x56, PWR_CONF 0x7C, PWR_CTRL 0x7D, CMD 0x7E (0xB0 FIFO flush).
-from . import DeviceNotFound, describe_bus
+from . import DeviceNotFound, describe_bus, frames_to_g
 
 CHIP_ID = 0x00
 INT_STATUS_0 = 0x1C
@@ -165,18 +165,7 @@ class BMI270Fifo:
     def to_g(self, raw, frames, out):
         """Frames (accel x, y, z little-endian int16 first in each) -> `out` (array('f'), 3 a frame) in g.
         (On ports that box floats each value is a short-lived float.)"""
-        fb = self.frame_bytes
-        k = 1.0 / self.lsb_per_g
-        j = 0
-        for f in range(frames):
-            base = f * fb
-            for a in range(3):
-                v = raw[base + 2 * a] | (raw[base + 2 * a + 1] << 8)
-                if v & 0x8000:
-                    v -= 0x10000
-                out[j] = v * k
-                j += 1
-        return j
+        return frames_to_g(raw, frames, self.frame_bytes, self.lsb_per_g, out)
 
     # ---- wake on motion
     def wake_on_motion(self, threshold_mg=80, duration_ms=20, active_low=False):

@@ -18,7 +18,7 @@
 # (WAKE_DUR 6:5, in samples), MD1_CFG 0x5E (INT1_WU); the slope filter (SLOPE_FDS) and latch (LIR) are in
 # TAP_CFG 0x58 on the DS3 (bit 7 = INTERRUPTS_ENABLE on the DS3TR-C) and in TAP_CFG0 0x56 on the DSOX,
 # whose TAP_CFG2 0x58 bit 7 is INTERRUPTS_ENABLE.
-from . import DeviceNotFound, describe_bus
+from . import DeviceNotFound, describe_bus, frames_to_g
 
 WHO_AM_I = 0x0F
 CTRL1_XL, CTRL2_G, CTRL3_C = 0x10, 0x11, 0x12
@@ -98,18 +98,7 @@ class _LSM6DS:
 
     def to_g(self, raw, frames, out):
         """Frames (accel x, y, z little-endian int16 first in each) -> `out` (array('f'), 3 a frame) in g."""
-        fb = self.frame_bytes
-        k = 1.0 / self.lsb_per_g
-        j = 0
-        for f in range(frames):
-            base = f * fb
-            for a in range(3):
-                v = raw[base + 2 * a] | (raw[base + 2 * a + 1] << 8)
-                if v & 0x8000:
-                    v -= 0x10000
-                out[j] = v * k
-                j += 1
-        return j
+        return frames_to_g(raw, frames, self.frame_bytes, self.lsb_per_g, out)
 
     def fifo_start(self, gyro=False):
         """Empty the FIFO and batch accel (+ gyro: frames of 12 bytes, accel then gyro) at the output rate, in

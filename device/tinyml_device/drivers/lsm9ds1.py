@@ -22,7 +22,7 @@
 # (FIFO_EN); FIFO_CTRL 0x2E, FIFO_SRC 0x2F; OUT_X_G 0x18, OUT_X_XL 0x28; interrupt: INT_GEN_CFG_XL 0x06,
 # INT_GEN_THS_X/Y/Z_XL 0x07-0x09 (1 LSB = full scale / 256), INT_GEN_DUR_XL 0x0A, INT1_CTRL 0x0C,
 # INT_GEN_SRC_XL 0x26.
-from . import DeviceNotFound, describe_bus
+from . import DeviceNotFound, describe_bus, frames_to_g
 
 INT_GEN_CFG_XL = 0x06
 INT_GEN_THS_X_XL = 0x07
@@ -158,18 +158,7 @@ class LSM9DS1Fifo:
     def to_g(self, raw, frames, out):
         """Frames (accel x, y, z little-endian int16 first in each) -> `out` (array('f'), 3 a frame) in g.
         (On ports that box floats each value is a short-lived float.)"""
-        fb = self.frame_bytes
-        k = 1.0 / self.lsb_per_g
-        j = 0
-        for f in range(frames):
-            base = f * fb
-            for a in range(3):
-                v = raw[base + 2 * a] | (raw[base + 2 * a + 1] << 8)
-                if v & 0x8000:
-                    v -= 0x10000
-                out[j] = v * k
-                j += 1
-        return j
+        return frames_to_g(raw, frames, self.frame_bytes, self.lsb_per_g, out)
 
     # ---- wake on motion
     def wake_on_motion(self, threshold_mg=100, duration_samples=1, active_low=False):

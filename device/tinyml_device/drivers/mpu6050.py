@@ -10,7 +10,7 @@
 # Registers (MPU-6000/6050 register map; MPU6500 where it differs): sample rate = gyro output rate (8 kHz with
 # the DLPF off, 1 kHz with it on) / (1 + SMPLRT_DIV); FIFO 1024 bytes (MPU6500: 512); motion threshold
 # 1 LSB = 2 mg on the MPU6050 (MOT_THR), 4 mg on the MPU6500 (WOM_THR, with ACCEL_INTEL_CTRL).
-from . import DeviceNotFound, describe_bus
+from . import DeviceNotFound, describe_bus, frames_to_g
 
 SMPLRT_DIV = 0x19
 CONFIG = 0x1A
@@ -146,18 +146,7 @@ class MPU6050:
     def to_g(self, raw, frames, out):
         """Accel frames (big-endian int16, as the FIFO gives them) -> `out` (array('f'), 3 values a frame) in g.
         (On ports that box floats this makes one short-lived float per value.)"""
-        fb = self.frame_bytes
-        k = 1.0 / self.lsb_per_g
-        j = 0
-        for f in range(frames):
-            base = f * fb
-            for a in range(3):
-                v = (raw[base + 2 * a] << 8) | raw[base + 2 * a + 1]
-                if v & 0x8000:
-                    v -= 0x10000
-                out[j] = v * k
-                j += 1
-        return j
+        return frames_to_g(raw, frames, self.frame_bytes, self.lsb_per_g, out, big_endian=True)
 
     # ---- wake on motion
     def wake_on_motion(self, threshold_mg=100, duration_ms=1, active_low=False, cycle_hz=20):
