@@ -6,6 +6,26 @@ class DeviceNotFound(OSError):
     """The chip did not answer on the bus (or answered as another chip)."""
 
 
+
+class Registers:
+    """A chip's 8-bit registers on machine.I2C, through a 1-byte buffer made once: reading or writing one
+    allocates nothing. Every I2C sensor driver here builds on it (it also keeps the bus, address and pins
+    that error messages name)."""
+
+    def __init__(self, i2c, addr, pins=None):
+        self.i2c = i2c
+        self.addr = addr
+        self.pins = pins
+        self._b1 = bytearray(1)
+
+    def _read8(self, reg):
+        self.i2c.readfrom_mem_into(self.addr, reg, self._b1)
+        return self._b1[0]
+
+    def _write8(self, reg, value):
+        self._b1[0] = value
+        self.i2c.writeto_mem(self.addr, reg, self._b1)
+
 def describe_bus(i2c, pins=None):
     """'I2C(0, scl=18, sda=19, freq=400000)' (the port's repr names the pins on esp32 and rp2; elsewhere pass
     pins=(scl, sda) to the driver) and what answers on the bus."""

@@ -12,7 +12,7 @@
 # 0x38 (stream = 0b10 << 6); FIFO_STATUS 0x39 (entries); INT_SOURCE 0x30, INT_ENABLE 0x2E, INT_MAP 0x2F;
 # THRESH_ACT 0x24 (62.5 mg/LSB), ACT_INACT_CTL 0x27. Each 6-byte read of the data registers pops one FIFO
 # entry, so the FIFO is read one sample per I2C transaction.
-from . import DeviceNotFound, describe_bus, frames_to_g
+from . import DeviceNotFound, Registers, describe_bus, frames_to_g
 
 DEVID = 0x00
 THRESH_ACT = 0x24
@@ -31,12 +31,9 @@ INT_ACTIVITY = 0x10
 INT_OVERRUN = 0x01
 
 
-class ADXL345:
+class ADXL345(Registers):
     def __init__(self, i2c, addr=0x53, rate_hz=100, range_g=2, pins=None):
-        self.i2c = i2c
-        self.addr = addr
-        self.pins = pins
-        self._b1 = bytearray(1)
+        Registers.__init__(self, i2c, addr, pins)
         self._b6 = bytearray(6)
         self.fifo_overflows = 0
         self.frame_bytes = 6
@@ -56,14 +53,6 @@ class ADXL345:
 
     def __repr__(self):
         return "<ADXL345 at 0x%02x on %r, %g Hz>" % (self.addr, self.i2c, self.rate_hz)
-
-    def _read8(self, reg):
-        self.i2c.readfrom_mem_into(self.addr, reg, self._b1)
-        return self._b1[0]
-
-    def _write8(self, reg, value):
-        self._b1[0] = value
-        self.i2c.writeto_mem(self.addr, reg, self._b1)
 
     def configure(self, rate_hz=100, range_g=2, active_low=False):
         """Rate: the first of 6.25, 12.5, 25, 50, 100, ... 3200 Hz at or above rate_hz; range 2/4/8/16 g."""

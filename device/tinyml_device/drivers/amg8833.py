@@ -13,17 +13,14 @@
 # AMG8833" (or a broken one).
 import time
 
-from . import DeviceNotFound, describe_bus
+from . import DeviceNotFound, Registers, describe_bus
 
 PCTL, RST, FPSC, TTHL, PIXELS = 0x00, 0x01, 0x02, 0x0E, 0x80
 
 
-class AMG8833:
+class AMG8833(Registers):
     def __init__(self, i2c, addr=0x69, fps=10, pins=None):
-        self.i2c = i2c
-        self.addr = addr
-        self.pins = pins
-        self._b1 = bytearray(1)
+        Registers.__init__(self, i2c, addr, pins)
         self._b2 = bytearray(2)
         try:
             self._write8(PCTL, 0x00)            # normal mode
@@ -43,10 +40,6 @@ class AMG8833:
 
     def __repr__(self):
         return "<AMG8833 at 0x%02x on %r, %d fps>" % (self.addr, self.i2c, self.fps)
-
-    def _write8(self, reg, value):
-        self._b1[0] = value
-        self.i2c.writeto_mem(self.addr, reg, self._b1)
 
     def set_fps(self, fps):
         if fps not in (1, 10):

@@ -23,7 +23,7 @@
 # page 1 bytes 0x3C-0x3F = any-motion (duration in 20 ms steps, axes; threshold in 1/2048 g, enable), ACC_CONF
 # 0x40, ACC_RANGE 0x41, GYR_CONF 0x42, GYR_RANGE 0x43, FIFO_CONFIG_0/1 0x48/0x49, INT1_IO_CTRL 0x53, INT_LATCH
 # 0x55, INT1_MAP_FEAT 0x56, PWR_CONF 0x7C, PWR_CTRL 0x7D, CMD 0x7E (0xB0 FIFO flush).
-from . import DeviceNotFound, describe_bus, frames_to_g
+from . import DeviceNotFound, Registers, describe_bus, frames_to_g
 
 CHIP_ID = 0x00
 INT_STATUS_0 = 0x1C
@@ -50,12 +50,9 @@ class NotInitialised(OSError):
     """The BMI270 answers but its config file is not loaded."""
 
 
-class BMI270Fifo:
+class BMI270Fifo(Registers):
     def __init__(self, i2c, addr=0x68, rate_hz=100, accel_range_g=4, pins=None):
-        self.i2c = i2c
-        self.addr = addr
-        self.pins = pins
-        self._b1 = bytearray(1)
+        Registers.__init__(self, i2c, addr, pins)
         self._b2 = bytearray(2)
         self._frame = bytearray(12)
         self._mv6 = memoryview(self._frame)[0:6]        # made once: slicing later would allocate
@@ -86,14 +83,6 @@ class BMI270Fifo:
 
     def __repr__(self):
         return "<BMI270 at 0x%02x on %r, %g Hz>" % (self.addr, self.i2c, self.rate_hz)
-
-    def _read8(self, reg):
-        self.i2c.readfrom_mem_into(self.addr, reg, self._b1)
-        return self._b1[0]
-
-    def _write8(self, reg, value):
-        self._b1[0] = value
-        self.i2c.writeto_mem(self.addr, reg, self._b1)
 
     def configure(self, rate_hz, accel_range_g=4, gyro=False):
         """Output rate: the first of 0.78 .. 1600 Hz (doubling from 100) at or above rate_hz; accel range

@@ -18,7 +18,7 @@
 # (WAKE_DUR 6:5, in samples), MD1_CFG 0x5E (INT1_WU); the slope filter (SLOPE_FDS) and latch (LIR) are in
 # TAP_CFG 0x58 on the DS3 (bit 7 = INTERRUPTS_ENABLE on the DS3TR-C) and in TAP_CFG0 0x56 on the DSOX,
 # whose TAP_CFG2 0x58 bit 7 is INTERRUPTS_ENABLE.
-from . import DeviceNotFound, describe_bus, frames_to_g
+from . import DeviceNotFound, Registers, describe_bus, frames_to_g
 
 WHO_AM_I = 0x0F
 CTRL1_XL, CTRL2_G, CTRL3_C = 0x10, 0x11, 0x12
@@ -30,17 +30,14 @@ WAKE_UP_SRC, WAKE_UP_THS, WAKE_UP_DUR, MD1_CFG = 0x1B, 0x5B, 0x5C, 0x5E
 MOTION = 0x08                                                   # WAKE_UP_SRC.WU_IA
 
 
-class _LSM6DS:
+class _LSM6DS(Registers):
     NAME = "LSM6DS"
     IDS = {}
 
     def __init__(self, i2c, addr=0x6A, rate_hz=104, accel_range_g=2, pins=None, reset=True):
         """reset=False keeps the chip's other registers as they are: after a wake from deep sleep, so that
         clear_interrupt() still tells what woke the board."""
-        self.i2c = i2c
-        self.addr = addr
-        self.pins = pins
-        self._b1 = bytearray(1)
+        Registers.__init__(self, i2c, addr, pins)
         self._b4 = bytearray(4)
         self._b2 = memoryview(self._b4)[0:2]    # made once: a slice per read would allocate
         self.fifo_overflows = 0
@@ -67,14 +64,6 @@ class _LSM6DS:
 
     def __repr__(self):
         return "<%s at 0x%02x on %r, %g Hz>" % (self.chip, self.addr, self.i2c, self.rate_hz)
-
-    def _read8(self, reg):
-        self.i2c.readfrom_mem_into(self.addr, reg, self._b1)
-        return self._b1[0]
-
-    def _write8(self, reg, value):
-        self._b1[0] = value
-        self.i2c.writeto_mem(self.addr, reg, self._b1)
 
     def configure(self, rate_hz, accel_range_g=2, gyro=False):
         """Output data rate: the first of 12.5, 26, 52, 104, 208, 416, 833, 1666, ... Hz at or above rate_hz;

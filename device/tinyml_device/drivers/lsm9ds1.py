@@ -22,7 +22,7 @@
 # (FIFO_EN); FIFO_CTRL 0x2E, FIFO_SRC 0x2F; OUT_X_G 0x18, OUT_X_XL 0x28; interrupt: INT_GEN_CFG_XL 0x06,
 # INT_GEN_THS_X/Y/Z_XL 0x07-0x09 (1 LSB = full scale / 256), INT_GEN_DUR_XL 0x0A, INT1_CTRL 0x0C,
 # INT_GEN_SRC_XL 0x26.
-from . import DeviceNotFound, describe_bus, frames_to_g
+from . import DeviceNotFound, Registers, describe_bus, frames_to_g
 
 INT_GEN_CFG_XL = 0x06
 INT_GEN_THS_X_XL = 0x07
@@ -48,14 +48,11 @@ FIFO_DEPTH = 32
 MOTION = 0x40                                   # INT_GEN_SRC_XL.IA_XL
 
 
-class LSM9DS1Fifo:
+class LSM9DS1Fifo(Registers):
     def __init__(self, i2c, addr=0x6B, rate_hz=119, accel_range_g=None, pins=None):
         """rate_hz: the first output rate at or above it; accel_range_g: 2/4/8/16, or None to keep the range
         the frozen driver set (read from the chip)."""
-        self.i2c = i2c
-        self.addr = addr
-        self.pins = pins
-        self._b1 = bytearray(1)
+        Registers.__init__(self, i2c, addr, pins)
         self._b6 = bytearray(6)
         self.fifo_overflows = 0
         self.frame_bytes = 6
@@ -83,14 +80,6 @@ class LSM9DS1Fifo:
 
     def __repr__(self):
         return "<LSM9DS1 at 0x%02x on %r, %g Hz>" % (self.addr, self.i2c, self.rate_hz)
-
-    def _read8(self, reg):
-        self.i2c.readfrom_mem_into(self.addr, reg, self._b1)
-        return self._b1[0]
-
-    def _write8(self, reg, value):
-        self._b1[0] = value
-        self.i2c.writeto_mem(self.addr, reg, self._b1)
 
     def configure(self, rate_hz, accel_range_g=4, gyro=False):
         """Output rate (the first of 14.9/59.5/119/238/476/952 Hz with the gyro on, 10/50/119/... with it off,

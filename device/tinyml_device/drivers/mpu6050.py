@@ -10,7 +10,7 @@
 # Registers (MPU-6000/6050 register map; MPU6500 where it differs): sample rate = gyro output rate (8 kHz with
 # the DLPF off, 1 kHz with it on) / (1 + SMPLRT_DIV); FIFO 1024 bytes (MPU6500: 512); motion threshold
 # 1 LSB = 2 mg on the MPU6050 (MOT_THR), 4 mg on the MPU6500 (WOM_THR, with ACCEL_INTEL_CTRL).
-from . import DeviceNotFound, describe_bus, frames_to_g
+from . import DeviceNotFound, Registers, describe_bus, frames_to_g
 
 SMPLRT_DIV = 0x19
 CONFIG = 0x1A
@@ -40,12 +40,9 @@ ACCEL_RANGES_G = (2, 4, 8, 16)
 LP_WAKE_HZ = (1.25, 5, 20, 40)
 
 
-class MPU6050:
+class MPU6050(Registers):
     def __init__(self, i2c, addr=0x68, rate_hz=50, accel_range_g=2, pins=None):
-        self.i2c = i2c
-        self.addr = addr
-        self.pins = pins
-        self._b1 = bytearray(1)
+        Registers.__init__(self, i2c, addr, pins)
         self._b2 = bytearray(2)
         self._frame = bytearray(12)
         self._frame6 = memoryview(self._frame)[0:6]
@@ -71,14 +68,6 @@ class MPU6050:
         return "<%s at 0x%02x on %r, %g Hz>" % (self.chip, self.addr, self.i2c, self.rate_hz)
 
     # ---- register access (no allocation)
-    def _read8(self, reg):
-        self.i2c.readfrom_mem_into(self.addr, reg, self._b1)
-        return self._b1[0]
-
-    def _write8(self, reg, value):
-        self._b1[0] = value
-        self.i2c.writeto_mem(self.addr, reg, self._b1)
-
     # ---- configuration
     def configure(self, rate_hz, accel_range_g=2):
         """Sample rate (DLPF on: 1 kHz / (1 + divider), 4..1000 Hz) and the accelerometer range (2/4/8/16 g)."""
