@@ -13,6 +13,13 @@ sys.path.insert(0, str(REPO / "tests"))
 from refmodels import MODELS, missing_message  # noqa: E402
 
 
+
+def tinyml_cli(*args, timeout=600, **kwargs):
+    """`python -m tinyml.cli ARGS` from the checkout, as a user runs it: the CompletedProcess, output as text."""
+    import subprocess
+    return subprocess.run([sys.executable, "-m", "tinyml.cli", *args], capture_output=True, text=True, cwd=REPO,
+                          timeout=timeout, **kwargs)
+
 def pytest_configure(config):
     # Without them most tests cannot run: stop before collecting, with one line (no traceback, no skips).
     if config.option.help or config.option.version:

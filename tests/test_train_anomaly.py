@@ -9,20 +9,15 @@ decisions. Then re-calibration in one call, and the user's-recordings path on a 
 import json
 import re
 import struct
-import subprocess
-import sys
 
 import numpy as np
 import pytest
 
-from conftest import REPO
+from conftest import REPO, tinyml_cli as cli
 
 CALIBRATION_WAKES = 6
 
 
-def cli(*args, timeout=600):
-    return subprocess.run([sys.executable, "-m", "tinyml.cli", *args], capture_output=True, text=True, cwd=REPO,
-                          timeout=timeout)
 
 
 @pytest.fixture(scope="module")

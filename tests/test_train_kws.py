@@ -11,14 +11,12 @@ decisions must be equal, invoke for invoke."""
 import json
 import re
 import shutil
-import subprocess
-import sys
 import wave
 
 import numpy as np
 import pytest
 
-from conftest import REPO
+from conftest import tinyml_cli
 
 RATE = 16000
 
@@ -33,8 +31,7 @@ def write_wav(path, pcm, rate=RATE):
 
 
 def cli(*args, timeout=1200):
-    return subprocess.run([sys.executable, "-m", "tinyml.cli", *args], capture_output=True, text=True, cwd=REPO,
-                          timeout=timeout)
+    return tinyml_cli(*args, timeout=timeout)
 
 
 @pytest.fixture(scope="module")

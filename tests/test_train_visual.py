@@ -14,18 +14,13 @@ And both jobs' user-data paths on tiny generated folders."""
 import json
 import re
 import struct
-import subprocess
-import sys
 
 import numpy as np
 import pytest
 
-from conftest import REPO
+from conftest import REPO, tinyml_cli as cli
 
 
-def cli(*args, timeout=600):
-    return subprocess.run([sys.executable, "-m", "tinyml.cli", *args], capture_output=True, text=True, cwd=REPO,
-                          timeout=timeout)
 
 
 def train(tmp_path_factory, job):
