@@ -56,3 +56,14 @@ def frames_to_g(raw, frames, frame_bytes, lsb_per_g, out, big_endian=False):
             out[j] = v * k
             j += 1
     return j
+
+
+def pick_rate(rates, rate_hz, ranges, accel_range_g):
+    """An IMU driver's configure(): (ODR code (1-based) of the first rate in `rates` at or above rate_hz, that
+    rate, the counts per g of the accel range), the range checked against `ranges` (2/4/8/16 g)."""
+    if accel_range_g not in ranges:
+        raise ValueError("accel_range_g must be one of 2, 4, 8, 16")
+    code = 1
+    while code < len(rates) and rates[code - 1] < rate_hz:
+        code += 1
+    return code, rates[code - 1], 32768 // accel_range_g

@@ -23,7 +23,7 @@
 # page 1 bytes 0x3C-0x3F = any-motion (duration in 20 ms steps, axes; threshold in 1/2048 g, enable), ACC_CONF
 # 0x40, ACC_RANGE 0x41, GYR_CONF 0x42, GYR_RANGE 0x43, FIFO_CONFIG_0/1 0x48/0x49, INT1_IO_CTRL 0x53, INT_LATCH
 # 0x55, INT1_MAP_FEAT 0x56, PWR_CONF 0x7C, PWR_CTRL 0x7D, CMD 0x7E (0xB0 FIFO flush).
-from . import DeviceNotFound, Registers, describe_bus, frames_to_g
+from . import DeviceNotFound, Registers, describe_bus, frames_to_g, pick_rate
 
 CHIP_ID = 0x00
 INT_STATUS_0 = 0x1C
@@ -87,16 +87,8 @@ class BMI270Fifo(Registers):
     def configure(self, rate_hz, accel_range_g=4, gyro=False):
         """Output rate: the first of 0.78 .. 1600 Hz (doubling from 100) at or above rate_hz; accel range
         2/4/8/16 g; the gyro on at the same rate (2000 dps range, as the frozen driver leaves it) or off."""
-        if accel_range_g not in ACC_RANGES_G:
-            raise ValueError("accel_range_g must be one of 2, 4, 8, 16")
-        code = 1
-        while code < len(ODR_HZ) and ODR_HZ[code - 1] < rate_hz:
-            code += 1
-        self.odr_code = code
-        self.rate_hz = ODR_HZ[code - 1]
-        self.accel_range_g = accel_range_g
-        self.lsb_per_g = 32768 // accel_range_g
-        self.gyro = gyro
+        code, self.rate_hz, self.lsb_per_g = pick_rate(ODR_HZ, rate_hz, ACC_RANGES_G, accel_range_g)
+        self.odr_code, self.accel_range_g, self.gyro = code, accel_range_g, gyro
         self._write8(PWR_CONF, 0x02)                    # adv_power_save off (register writes at full speed)
         self._write8(ACC_CONF, 0xA0 | code)             # filter_perf, normal averaging, ODR
         self._write8(ACC_RANGE, ACC_RANGES_G.index(accel_range_g))

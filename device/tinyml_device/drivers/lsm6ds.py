@@ -18,7 +18,7 @@
 # (WAKE_DUR 6:5, in samples), MD1_CFG 0x5E (INT1_WU); the slope filter (SLOPE_FDS) and latch (LIR) are in
 # TAP_CFG 0x58 on the DS3 (bit 7 = INTERRUPTS_ENABLE on the DS3TR-C) and in TAP_CFG0 0x56 on the DSOX,
 # whose TAP_CFG2 0x58 bit 7 is INTERRUPTS_ENABLE.
-from . import DeviceNotFound, Registers, describe_bus, frames_to_g
+from . import DeviceNotFound, Registers, describe_bus, frames_to_g, pick_rate
 
 WHO_AM_I = 0x0F
 CTRL1_XL, CTRL2_G, CTRL3_C = 0x10, 0x11, 0x12
@@ -68,16 +68,8 @@ class _LSM6DS(Registers):
     def configure(self, rate_hz, accel_range_g=2, gyro=False):
         """Output data rate: the first of 12.5, 26, 52, 104, 208, 416, 833, 1666, ... Hz at or above rate_hz;
         accel range 2/4/8/16 g; the gyro on (at the same rate, +-250 dps) or off."""
-        if accel_range_g not in FS_XL:
-            raise ValueError("accel_range_g must be one of 2, 4, 8, 16")
-        code = 1
-        while code < len(ODR_HZ) and ODR_HZ[code - 1] < rate_hz:
-            code += 1
-        self.odr_code = code
-        self.rate_hz = ODR_HZ[code - 1]
-        self.accel_range_g = accel_range_g
-        self.lsb_per_g = 32768 // accel_range_g
-        self.gyro = gyro
+        code, self.rate_hz, self.lsb_per_g = pick_rate(ODR_HZ, rate_hz, FS_XL, accel_range_g)
+        self.odr_code, self.accel_range_g, self.gyro = code, accel_range_g, gyro
         self._write8(CTRL1_XL, (code << 4) | (FS_XL[accel_range_g] << 2))
         self._write8(CTRL2_G, (code << 4) if gyro else 0)
 

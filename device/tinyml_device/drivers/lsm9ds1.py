@@ -22,7 +22,7 @@
 # (FIFO_EN); FIFO_CTRL 0x2E, FIFO_SRC 0x2F; OUT_X_G 0x18, OUT_X_XL 0x28; interrupt: INT_GEN_CFG_XL 0x06,
 # INT_GEN_THS_X/Y/Z_XL 0x07-0x09 (1 LSB = full scale / 256), INT_GEN_DUR_XL 0x0A, INT1_CTRL 0x0C,
 # INT_GEN_SRC_XL 0x26.
-from . import DeviceNotFound, Registers, describe_bus, frames_to_g
+from . import DeviceNotFound, Registers, describe_bus, frames_to_g, pick_rate
 
 INT_GEN_CFG_XL = 0x06
 INT_GEN_THS_X_XL = 0x07
@@ -84,17 +84,9 @@ class LSM9DS1Fifo(Registers):
     def configure(self, rate_hz, accel_range_g=4, gyro=False):
         """Output rate (the first of 14.9/59.5/119/238/476/952 Hz with the gyro on, 10/50/119/... with it off,
         at or above rate_hz), accel range 2/4/8/16 g, the gyro on (same rate, 245 dps) or powered down."""
-        if accel_range_g not in FS_XL:
-            raise ValueError("accel_range_g must be one of 2, 4, 8, 16")
-        table = ODR_HZ if gyro else ODR_XL_ONLY_HZ
-        code = 1
-        while code < len(table) and table[code - 1] < rate_hz:
-            code += 1
-        self.odr_code = code
-        self.rate_hz = table[code - 1]
-        self.accel_range_g = accel_range_g
-        self.lsb_per_g = 32768 // accel_range_g
-        self.gyro = gyro
+        rates = ODR_HZ if gyro else ODR_XL_ONLY_HZ     # gyro off: the accel runs alone, at its own rates
+        code, self.rate_hz, self.lsb_per_g = pick_rate(rates, rate_hz, FS_XL, accel_range_g)
+        self.odr_code, self.accel_range_g, self.gyro = code, accel_range_g, gyro
         self._write8(CTRL_REG1_G, (code << 5) if gyro else 0)       # gyro off: the accel runs alone
         self._write8(CTRL_REG6_XL, (code << 5) | (FS_XL[accel_range_g] << 3))
         self._write8(CTRL_REG8, (self._read8(CTRL_REG8) & 0x20) | 0x44)   # keep H_LACTIVE; BDU, IF_ADD_INC
