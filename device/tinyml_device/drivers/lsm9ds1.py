@@ -61,7 +61,8 @@ class LSM9DS1Fifo(Registers):
             who = self._read8(WHO_AM_I)
         except OSError:
             where, seen = describe_bus(i2c, pins)
-            rev2 = "; 0x68 answers: a BMI270, as on the Nano 33 BLE Sense rev2? use BMI270Fifo" if "0x68" in seen else ""
+            rev2 = ("; 0x68 answers: a BMI270, as on the Nano 33 BLE Sense rev2? use BMI270Fifo"
+                    if "0x68" in seen else "")
             raise DeviceNotFound("LSM9DS1 not answering at address 0x%02x on %s: check wiring, power and SDO_A/G "
                                  "(0x6A when low, 0x6B when high; on the Nano 33 BLE Sense rev1: I2C(1, scl=15, "
                                  "sda=14), sensor power on P0.22); %s%s" % (addr, where, seen, rev2))
