@@ -39,6 +39,7 @@ fi
 PIP=.venv/bin/pip tools/fetch_micropython.sh >/dev/null
 PIP=.venv/bin/pip tools/fetch_microfrontend.sh >/dev/null   # TFLM's audio frontend (FEATURES=audio builds)
 PIP=.venv/bin/pip tools/fetch_cmsisdsp.sh >/dev/null      # CMSIS-DSP (FEATURES=motion builds)
+PIP=.venv/bin/pip tools/fetch_microvad.sh >/dev/null      # microVAD's weights (tests/microvad.py)
 
 # MicroPython's own type stubs, one folder per port (each carries its own reduced stdlib, so they cannot share
 # one site-packages): tests/test_type_stubs.py type-checks the device code against each with mypy.
