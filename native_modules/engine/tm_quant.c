@@ -107,18 +107,29 @@ static int32_t min_i32(int32_t a, int32_t b) {
     return a < b ? a : b;
 }
 
-void tm_activation_range_int8(int activation, float scale, int32_t zero_point, int32_t *lo, int32_t *hi) {
-    *lo = -128;
-    *hi = 127;
+// TFLM's CalculateActivationRangeQuantized: the fused activation's bounds quantized with the output's scale and
+// zero point, within the type's range [qmin, qmax].
+static void activation_range_q(int activation, float scale, int32_t zero_point, int32_t qmin, int32_t qmax,
+    int32_t *lo, int32_t *hi) {
+    *lo = qmin;
+    *hi = qmax;
     if (activation == TM_ACT_RELU) {
-        *lo = max_i32(-128, quantize_bound(0.0f, scale, zero_point));
+        *lo = max_i32(qmin, quantize_bound(0.0f, scale, zero_point));
     } else if (activation == TM_ACT_RELU6) {
-        *lo = max_i32(-128, quantize_bound(0.0f, scale, zero_point));
-        *hi = min_i32(127, quantize_bound(6.0f, scale, zero_point));
+        *lo = max_i32(qmin, quantize_bound(0.0f, scale, zero_point));
+        *hi = min_i32(qmax, quantize_bound(6.0f, scale, zero_point));
     } else if (activation == TM_ACT_RELU_N1_TO_1) {
-        *lo = max_i32(-128, quantize_bound(-1.0f, scale, zero_point));
-        *hi = min_i32(127, quantize_bound(1.0f, scale, zero_point));
+        *lo = max_i32(qmin, quantize_bound(-1.0f, scale, zero_point));
+        *hi = min_i32(qmax, quantize_bound(1.0f, scale, zero_point));
     }
+}
+
+void tm_activation_range_int8(int activation, float scale, int32_t zero_point, int32_t *lo, int32_t *hi) {
+    activation_range_q(activation, scale, zero_point, -128, 127, lo, hi);
+}
+
+void tm_activation_range_int16(int activation, float scale, int32_t zero_point, int32_t *lo, int32_t *hi) {
+    activation_range_q(activation, scale, zero_point, -32768, 32767, lo, hi);
 }
 
 void tm_activation_range_f32(int activation, float *lo, float *hi) {

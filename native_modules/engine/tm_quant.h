@@ -29,6 +29,16 @@ static inline int32_t tm_mbqm(int32_t x, int32_t M, int s) {
     return tm_rdbpot(tm_srdhm((int32_t)((uint32_t)x << left), M), right);
 }
 
+// x * M * 2^(s-31) for an int64 x, as TFLM's int64 MultiplyByQuantizedMultiplier (the 16x8 kernels' int64
+// accumulators; TFLM's default double-rounding build): M is first rounded to 16 bits, then one rounding right
+// shift by 15 - s, and the result truncated to int32 as TFLM's is. Needs s <= 14 (callers refuse larger
+// shifts at load: TFLM would shift by a negative amount); the products wrap (-fwrapv) where TFLM's overflow.
+static inline int32_t tm_mbqm64(int64_t x, int32_t M, int s) {
+    const int32_t m16 = M < 0x7FFF0000 ? (M + (1 << 15)) >> 16 : 0x7FFF;
+    const int total = 15 - s;
+    return (int32_t)((x * m16 + ((int64_t)1 << (total - 1))) >> total);
+}
+
 static inline int32_t tm_clamp(int32_t v, int32_t lo, int32_t hi) {
     return v < lo ? lo : (v > hi ? hi : v);
 }
@@ -43,6 +53,8 @@ int tm_quantize_ratio_raw(float n1, float n2, float d1, float d2, int32_t *multi
 
 // Fused activation range of an int8 output (RELU, RELU6, RELU_N1_TO_1, or the full range).
 void tm_activation_range_int8(int activation, float scale, int32_t zero_point, int32_t *lo, int32_t *hi);
+// The same for an int16 output (16x8 kernels): TFLM's formula with the int16 limits.
+void tm_activation_range_int16(int activation, float scale, int32_t zero_point, int32_t *lo, int32_t *hi);
 void tm_activation_range_f32(int activation, float *lo, float *hi);
 
 // C roundf (half away from zero) without libm, valid for |x| < 2^31.

@@ -1,5 +1,7 @@
-// CONV_2D: int8 (per-channel or per-tensor filter) and float32, NHWC, SAME/VALID, strides, dilation, groups.
+// CONV_2D: int8 (per-channel or per-tensor filter), int16 (16x8) and float32, NHWC, SAME/VALID, strides,
+// dilation, groups.
 // tinyml-op: CONV_2D 3
+// tinyml-types: int8 int16 float32
 // tinyml-uses: tm_window.c
 //
 // int8: for each output pixel the receptive field is gathered once into an int16 row holding x - Z_in, with
@@ -7,14 +9,19 @@
 // output channel is then one contiguous int8 x int16 dot product over KH*KW*Cin_f values, which compilers
 // vectorize; the sums are exact integers, so the order differs from TFLM's but the result does not.
 //
+// int16 (16x8: int16 activations, int8 weights, int64 or int32 bias): the same gathered row, now of int16
+// inputs, and TFLM's 16x8 sums and requantization (conv16x8.h). Arch builds run it too: the dispatch on the
+// input type is here, before any arch hook.
+//
 // This file is the portable kernel: parsing, checks, prepare, the float32 path and the reference int8 path.
 // An arch's fast int8 path lives in kernels/<arch>/conv_2d.c (cortex_m4/: SMLAD and assembly), which the
 // build compiles instead of this file: it defines TM_ARCH_KERNEL, includes this file and supplies the hooks
 // declared below (docs/architecture.md, "One folder per optimised arch").
 #include "spatial_common.h"
+#include "conv16x8.h"
 
 enum { OPT_PADDING = 0, OPT_STRIDE_W = 1, OPT_STRIDE_H = 2, OPT_ACTIVATION = 3, OPT_DILATION_W = 4,
-       OPT_DILATION_H = 5 };
+       OPT_DILATION_H = 5, OPT_QUANTIZED_BIAS_TYPE = 6 };
 
 // Persistent data, set by prepare: of an int8 layer, then of a float32 one. Both begin with the window.
 typedef struct {
@@ -30,6 +37,13 @@ typedef struct {
     tm_window_keep_t win;
     float act_lo, act_hi;           // float32 fused activation range
 } params_f32_t;
+
+typedef struct {
+    tm_window_keep_t win;
+    int32_t act_lo, act_hi;         // int16 fused activation range
+    int32_t acc32;                  // TFLM accumulates in int32 (int32 bias), else in int64
+    tm_channel_q_t q[];             // per output channel
+} params_16x8_t;
 
 typedef struct {
     tm_tensor_t *in, *w, *bias, *out;
@@ -102,6 +116,14 @@ static tm_status_t init(tm_model_t *m, tm_node_t *n, tm_node_request_t *req) {
         req->persistent_bytes = sizeof(params_f32_t);
         return TM_OK;
     }
+    if (c.in->type == TM_INT16) {
+        if (tm_check_16x8(m, c.in, c.w, c.bias, c.out, c.g.out_c, 1) != TM_OK) {
+            return TM_ERROR;
+        }
+        req->persistent_bytes = sizeof(params_16x8_t) + (uint32_t)c.g.out_c * sizeof(tm_channel_q_t);
+        req->scratch_bytes = (uint32_t)c.row_len * sizeof(int16_t);     // one receptive field
+        return TM_OK;
+    }
     if (tm_check_int8_conv(m, c.in, c.w, c.bias, c.out, c.g.out_c) != TM_OK) {
         return TM_ERROR;
     }
@@ -114,6 +136,22 @@ static tm_status_t init(tm_model_t *m, tm_node_t *n, tm_node_request_t *req) {
     return TM_OK;
 }
 
+static tm_status_t prepare_16x8(tm_model_t *m, tm_node_t *n, const conv_t *c, int32_t act) {
+    params_16x8_t *p = tm_persistent(m, n);
+    tm_window_keep(&p->win, &c->g);
+    tm_activation_range_int16(act, c->out->scale, c->out->zero_point, &p->act_lo, &p->act_hi);
+    p->acc32 = tm_16x8_acc32(m, n, c->bias, OPT_QUANTIZED_BIAS_TYPE);
+    if (tm_channel_q_prepare(m, p->q, c->in, c->w, c->out, c->g.out_c) != TM_OK) {
+        return TM_ERROR;
+    }
+    for (int32_t oc = 0; oc < c->g.out_c; oc++) {
+        if (tm_16x8_check_shift(m, p->acc32, p->q[oc].shift, oc) != TM_OK) {
+            return TM_ERROR;
+        }
+    }
+    return TM_OK;
+}
+
 static tm_status_t prepare(tm_model_t *m, tm_node_t *n) {
     conv_t c = { 0 };
     get_conv(m, n, &c, 0);
@@ -123,6 +161,9 @@ static tm_status_t prepare(tm_model_t *m, tm_node_t *n) {
         tm_window_keep(&pf->win, &c.g);
         tm_activation_range_f32(act, &pf->act_lo, &pf->act_hi);
         return TM_OK;
+    }
+    if (c.in->type == TM_INT16) {
+        return prepare_16x8(m, n, &c, act);
     }
     params_t *p = tm_persistent(m, n);
     tm_window_keep(&p->win, &c.g);
@@ -243,6 +284,54 @@ static tm_status_t eval_int8(tm_model_t *m, tm_node_t *n, const conv_t *c) {
 }
 #endif
 
+// 16x8: the receptive field of output pixel (b, oy, ox), group grp (0 outside the image, where TFLM skips the
+// tap; its inputs have no zero point to subtract).
+static void gather_row_16(const conv_t *c, const int16_t *x, int32_t b, int32_t oy, int32_t ox, int32_t grp,
+    int16_t *row) {
+    const tm_window_t *g = &c->g;
+    const int32_t cin_f = c->cin_f;
+    const int32_t y0 = oy * g->stride_h - g->pad_h, x0 = ox * g->stride_w - g->pad_w;
+    for (int32_t ky = 0; ky < g->k_h; ky++) {
+        const int32_t iy = y0 + ky * g->dil_h;
+        for (int32_t kx = 0; kx < g->k_w; kx++) {
+            const int32_t ix = x0 + kx * g->dil_w;
+            if (iy < 0 || iy >= g->in_h || ix < 0 || ix >= g->in_w) {
+                memset(row, 0, (size_t)cin_f * sizeof(int16_t));
+            } else {
+                memcpy(row, x + ((b * g->in_h + iy) * g->in_w + ix) * g->in_c + grp * cin_f,
+                    (size_t)cin_f * sizeof(int16_t));
+            }
+            row += cin_f;
+        }
+    }
+}
+
+static tm_status_t eval_16x8(tm_model_t *m, tm_node_t *n, const conv_t *c) {
+    const tm_window_t *g = &c->g;
+    const params_16x8_t *p = tm_persistent(m, n);
+    int16_t *row = tm_scratch(m, n);
+    const int16_t *x = (const int16_t *)c->in->data;
+    const int8_t *w = (const int8_t *)c->w->data;
+    int16_t *y = (int16_t *)c->out->data;
+    const int32_t len = c->row_len;
+    for (int32_t b = 0; b < g->batches; b++) {
+        for (int32_t oy = 0; oy < g->out_h; oy++) {
+            for (int32_t ox = 0; ox < g->out_w; ox++) {
+                for (int32_t grp = 0; grp < c->groups; grp++) {
+                    gather_row_16(c, x, b, oy, ox, grp, row);
+                    for (int32_t oc = grp * c->cout_g; oc < (grp + 1) * c->cout_g; oc++) {
+                        const int64_t sum = tm_16x8_dot(w + oc * len, row, len);
+                        y[oc] = tm_16x8_output(sum, c->bias, p->acc32, oc, p->q[oc].multiplier, p->q[oc].shift,
+                            p->act_lo, p->act_hi);
+                    }
+                }
+                y += g->out_c;
+            }
+        }
+    }
+    return TM_OK;
+}
+
 // Float: TFLM's reference order (taps in ky, kx, ic order, then + bias), so results match bit for bit.
 static tm_status_t eval_float(const conv_t *c, const params_f32_t *pf) {
     const tm_window_t *g = &c->g;
@@ -288,7 +377,10 @@ static tm_status_t eval_float(const conv_t *c, const params_f32_t *pf) {
 
 static tm_status_t eval(tm_model_t *m, tm_node_t *n) {
     conv_t c = { 0 };
-    get_conv(m, n, &c, tm_persistent(m, n));     // win is the first member of both persistent layouts
+    get_conv(m, n, &c, tm_persistent(m, n));     // win is the first member of every persistent layout
+    if (c.in->type == TM_INT16) {
+        return eval_16x8(m, n, &c);
+    }
 #if TM_ARCH_KERNEL
     return tm_is_f32(c.in) ? eval_float(&c, tm_persistent(m, n)) : arch_eval_int8(m, n, &c);
 #else

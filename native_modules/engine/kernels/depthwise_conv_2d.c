@@ -1,5 +1,7 @@
-// DEPTHWISE_CONV_2D: int8 (per-channel or per-tensor filter) and float32, depth multiplier, dilation.
+// DEPTHWISE_CONV_2D: int8 (per-channel or per-tensor filter), int16 (16x8) and float32, depth multiplier,
+// dilation.
 // tinyml-op: DEPTHWISE_CONV_2D 4
+// tinyml-types: int8 int16 float32
 // tinyml-uses: tm_window.c
 //
 // Filter [1, KH, KW, Cout] with Cout = Cin * dm; output channel oc = ic * dm + m reads input channel ic.
@@ -8,11 +10,16 @@
 // share one input value (dm > 1), so the compiler vectorizes the block. Taps outside the image are skipped,
 // as TFLM does; integer sums make the order irrelevant.
 //
+// int16 (16x8: int16 activations, int8 weights, int64 bias): TFLM's loop, one output channel at a time, with
+// its int64 sums and requantization (conv16x8.h). Arch builds run it too: the dispatch on the input type is
+// here, before any arch hook.
+//
 // This file is the portable kernel: parsing, checks, prepare, the float32 path and the reference int8 path.
 // An arch's fast int8 path lives in kernels/<arch>/depthwise_conv_2d.c (cortex_m4/: SMLAD and assembly),
 // which the build compiles instead of this file: it defines TM_ARCH_KERNEL, includes this file and supplies
 // the hooks declared below (docs/architecture.md, "One folder per optimised arch").
 #include "spatial_common.h"
+#include "conv16x8.h"
 
 enum { OPT_PADDING = 0, OPT_STRIDE_W = 1, OPT_STRIDE_H = 2, OPT_DEPTH_MULTIPLIER = 3, OPT_ACTIVATION = 4,
        OPT_DILATION_W = 5, OPT_DILATION_H = 6 };
@@ -31,11 +38,20 @@ typedef struct {
     float act_lo, act_hi;           // float32 fused activation range
 } params_f32_t;
 
+typedef struct {
+    tm_window_keep_t win;
+    int32_t act_lo, act_hi;         // int16 fused activation range
+    tm_channel_q_t q[];             // per output channel
+} params_16x8_t;
+
 // Where prepare keeps the window: after q[] in an int8 layer, so that q[] stays at byte 8 (a larger offset
 // costs the armv6m build 5% more instructions in the channel loop: Thumb-1 addresses it with one more add).
 static tm_window_keep_t *kept_window(tm_model_t *m, tm_node_t *n) {
     if (tm_is_f32(tm_in(m, n, 0))) {
         return &((params_f32_t *)tm_persistent(m, n))->win;
+    }
+    if (tm_in(m, n, 0)->type == TM_INT16) {
+        return &((params_16x8_t *)tm_persistent(m, n))->win;
     }
     return (tm_window_keep_t *)(((params_t *)tm_persistent(m, n))->q + tm_out(m, n, 0)->dims[3]);
 }
@@ -109,6 +125,13 @@ static tm_status_t init(tm_model_t *m, tm_node_t *n, tm_node_request_t *req) {
         req->persistent_bytes = sizeof(params_f32_t);
         return TM_OK;
     }
+    if (c.in->type == TM_INT16) {
+        if (tm_check_16x8(m, c.in, c.w, c.bias, c.out, c.g.out_c, 0) != TM_OK) {
+            return TM_ERROR;
+        }
+        req->persistent_bytes = sizeof(params_16x8_t) + (uint32_t)c.g.out_c * sizeof(tm_channel_q_t);
+        return TM_OK;
+    }
     if (tm_check_int8_conv(m, c.in, c.w, c.bias, c.out, c.g.out_c) != TM_OK) {
         return TM_ERROR;
     }
@@ -127,6 +150,20 @@ static tm_status_t prepare(tm_model_t *m, tm_node_t *n) {
         params_f32_t *pf = tm_persistent(m, n);
         tm_window_keep(&pf->win, &c.g);
         tm_activation_range_f32(act, &pf->act_lo, &pf->act_hi);
+        return TM_OK;
+    }
+    if (c.in->type == TM_INT16) {
+        params_16x8_t *p = tm_persistent(m, n);
+        tm_window_keep(&p->win, &c.g);
+        tm_activation_range_int16(act, c.out->scale, c.out->zero_point, &p->act_lo, &p->act_hi);
+        if (tm_channel_q_prepare(m, p->q, c.in, c.w, c.out, c.g.out_c) != TM_OK) {
+            return TM_ERROR;
+        }
+        for (int32_t oc = 0; oc < c.g.out_c; oc++) {
+            if (tm_16x8_check_shift(m, 0, p->q[oc].shift, oc) != TM_OK) {
+                return TM_ERROR;
+            }
+        }
         return TM_OK;
     }
     params_t *p = tm_persistent(m, n);
@@ -248,6 +285,44 @@ static tm_status_t eval_int8(tm_model_t *m, tm_node_t *n, const dw_t *c) {
     return TM_OK;
 }
 
+// 16x8: TFLM's loop (taps outside the image skipped), int64 sums (a product is below 2^23 in magnitude).
+static tm_status_t eval_16x8(tm_model_t *m, tm_node_t *n, const dw_t *c) {
+    const tm_window_t *g = &c->g;
+    const params_16x8_t *p = tm_persistent(m, n);
+    const int16_t *x = (const int16_t *)c->in->data;
+    const int8_t *w = (const int8_t *)c->w->data;
+    int16_t *y = (int16_t *)c->out->data;
+    const int32_t cin = g->in_c, cout = g->out_c, dm = c->dm;
+    for (int32_t b = 0; b < g->batches; b++) {
+        for (int32_t oy = 0; oy < g->out_h; oy++) {
+            const int32_t y0 = oy * g->stride_h - g->pad_h;
+            int32_t ky0, ky1;
+            tap_range(y0, g->k_h, g->dil_h, g->in_h, &ky0, &ky1);
+            for (int32_t ox = 0; ox < g->out_w; ox++) {
+                const int32_t x0 = ox * g->stride_w - g->pad_w;
+                int32_t kx0, kx1;
+                tap_range(x0, g->k_w, g->dil_w, g->in_w, &kx0, &kx1);
+                for (int32_t oc = 0; oc < cout; oc++) {
+                    const int32_t ic = oc / dm;
+                    int64_t sum = 0;
+                    for (int32_t ky = ky0; ky < ky1; ky++) {
+                        // index of tap (ky, 0), which may lie left of the image: only valid taps are read
+                        const int32_t xrow = ((b * g->in_h + y0 + ky * g->dil_h) * g->in_w + x0) * cin + ic;
+                        const int8_t *wrow = w + ky * g->k_w * cout + oc;
+                        for (int32_t kx = kx0; kx < kx1; kx++) {
+                            sum += wrow[kx * cout] * (int32_t)x[xrow + kx * g->dil_w * cin];
+                        }
+                    }
+                    y[oc] = tm_16x8_output(sum, c->bias, 0, oc, p->q[oc].multiplier, p->q[oc].shift, p->act_lo,
+                        p->act_hi);
+                }
+                y += cout;
+            }
+        }
+    }
+    return TM_OK;
+}
+
 // Float: TFLM's reference order per output channel (taps in ky, kx order, then + bias).
 static tm_status_t eval_float(const dw_t *c, const params_f32_t *pf) {
     const tm_window_t *g = &c->g;
@@ -289,6 +364,9 @@ static tm_status_t eval_float(const dw_t *c, const params_f32_t *pf) {
 static tm_status_t eval(tm_model_t *m, tm_node_t *n) {
     dw_t c = { 0 };
     get_dw(m, n, &c, kept_window(m, n));
+    if (c.in->type == TM_INT16) {
+        return eval_16x8(m, n, &c);
+    }
     return tm_is_f32(c.in) ? eval_float(&c, tm_persistent(m, n)) : eval_int8(m, n, &c);
 }
 

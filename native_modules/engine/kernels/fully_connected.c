@@ -1,5 +1,10 @@
-// FULLY_CONNECTED: int8 (per-channel or per-tensor weights) and float32.
+// FULLY_CONNECTED: int8 (per-channel or per-tensor weights), int16 (16x8) and float32.
 // tinyml-op: FULLY_CONNECTED 9
+// tinyml-types: int8 int16 float32
+//
+// int16 (16x8: int16 activations, int8 weights per-channel or per-tensor, int64 or int32 bias): TFLM's
+// FullyConnected[PerChannel] sums and requantization (conv16x8.h). Arch builds run it too: the dispatch on
+// the input type is here, before any arch hook.
 //
 // This file is the portable kernel: parsing, checks, prepare, the float32 path and the reference int8 path.
 // An arch's fast int8 path lives in kernels/<arch>/fully_connected.c (cortex_m4/: SMLAD and assembly), which
@@ -7,8 +12,9 @@
 // hooks declared below (docs/architecture.md, "One folder per optimised arch").
 #include "../tm_internal.h"
 #include "../tm_quant.h"
+#include "conv16x8.h"
 
-enum { OPT_ACTIVATION = 0, OPT_WEIGHTS_FORMAT = 1 };
+enum { OPT_ACTIVATION = 0, OPT_WEIGHTS_FORMAT = 1, OPT_QUANTIZED_BIAS_TYPE = 4 };
 
 // Requantization per unit (per-channel weights) or one for all units (per-tensor): as small as TFLM's.
 typedef struct {
@@ -25,6 +31,13 @@ typedef struct {
 #endif
     unit_params_t unit[];
 } fc_params_t;
+
+// Persistent data of a 16x8 layer, set by prepare.
+typedef struct {
+    int32_t act_lo, act_hi;         // int16 fused activation range
+    int32_t acc32;                  // TFLM accumulates in int32 (int32 bias), else in int64
+    unit_params_t unit[];           // per unit (per-channel weights) or one
+} fc_16x8_t;
 
 // Persistent data of a float32 layer: its fused activation range.
 typedef struct {
@@ -90,6 +103,13 @@ static tm_status_t init(tm_model_t *m, tm_node_t *n, tm_node_request_t *req) {
         req->persistent_bytes = sizeof(fc_float_t);
         return TM_OK;
     }
+    if (s.in->type == TM_INT16) {
+        if (tm_check_16x8(m, s.in, s.w, s.bias, s.out, s.units, 1) != TM_OK) {
+            return TM_ERROR;
+        }
+        req->persistent_bytes = sizeof(fc_16x8_t) + (uint32_t)(s.w->n_scales > 1 ? s.units : 1) * sizeof(unit_params_t);
+        return TM_OK;
+    }
     if (tm_expect_type(m, s.in, TM_INT8, "input") || tm_expect_type(m, s.w, TM_INT8, "weights") ||
         tm_expect_type(m, s.out, TM_INT8, "output") || (s.bias && tm_expect_type(m, s.bias, TM_INT32, "bias"))) {
         return TM_ERROR;
@@ -107,6 +127,38 @@ static tm_status_t init(tm_model_t *m, tm_node_t *n, tm_node_request_t *req) {
     return TM_OK;
 }
 
+// TFLM's multipliers S_in * S_w / S_out: one per unit (per-channel weights) or one for all.
+static tm_status_t prepare_units(tm_model_t *m, const shape_t *s, unit_params_t *p) {
+    int32_t count = s->w->n_scales > 1 ? s->units : 1;
+    for (int32_t o = 0; o < count; o++) {
+        float w_scale = s->w->n_scales > 1 ? tm_load_f32(s->w->scales + 4 * o) : s->w->scale;
+        int shift;
+        if (!tm_quantize_ratio(s->in->scale, w_scale, s->out->scale, 1.0f, &p[o].multiplier, &shift)) {
+            return tm_fail(m, "quantization scales out of range (zero, infinite, or a multiplier beyond 2^30)");
+        }
+        p[o].shift = shift;
+    }
+    if (s->bias && ((uintptr_t)s->bias->data & 3)) {
+        return tm_fail(m, "bias data is misaligned in the model buffer");
+    }
+    return TM_OK;
+}
+
+static tm_status_t prepare_16x8(tm_model_t *m, tm_node_t *n, const shape_t *s, int32_t act) {
+    fc_16x8_t *fp = tm_persistent(m, n);
+    tm_activation_range_int16(act, s->out->scale, s->out->zero_point, &fp->act_lo, &fp->act_hi);
+    fp->acc32 = tm_16x8_acc32(m, n, s->bias, OPT_QUANTIZED_BIAS_TYPE);
+    if (prepare_units(m, s, fp->unit) != TM_OK) {
+        return TM_ERROR;
+    }
+    for (int32_t o = 0; o < (s->w->n_scales > 1 ? s->units : 1); o++) {
+        if (tm_16x8_check_shift(m, fp->acc32, fp->unit[o].shift, o) != TM_OK) {
+            return TM_ERROR;
+        }
+    }
+    return TM_OK;
+}
+
 static tm_status_t prepare(tm_model_t *m, tm_node_t *n) {
     shape_t s;
     get_shape(m, n, &s);
@@ -116,20 +168,13 @@ static tm_status_t prepare(tm_model_t *m, tm_node_t *n) {
         tm_activation_range_f32(act, &f->lo, &f->hi);
         return TM_OK;
     }
+    if (s.in->type == TM_INT16) {
+        return prepare_16x8(m, n, &s, act);
+    }
     fc_params_t *fp = tm_persistent(m, n);
     tm_activation_range_int8(act, s.out->scale, s.out->zero_point, &fp->act_lo, &fp->act_hi);
-    unit_params_t *p = fp->unit;
-    int32_t count = s.w->n_scales > 1 ? s.units : 1;
-    for (int32_t o = 0; o < count; o++) {
-        float w_scale = s.w->n_scales > 1 ? tm_load_f32(s.w->scales + 4 * o) : s.w->scale;
-        int shift;
-        if (!tm_quantize_ratio(s.in->scale, w_scale, s.out->scale, 1.0f, &p[o].multiplier, &shift)) {
-            return tm_fail(m, "quantization scales out of range (zero, infinite, or a multiplier beyond 2^30)");
-        }
-        p[o].shift = shift;
-    }
-    if (s.bias && ((uintptr_t)s.bias->data & 3)) {
-        return tm_fail(m, "bias data is misaligned in the model buffer");
+    if (prepare_units(m, &s, fp->unit) != TM_OK) {
+        return TM_ERROR;
     }
 #if TM_ARCH_KERNEL
     arch_prepare(&s, fp);
@@ -156,6 +201,25 @@ static tm_status_t eval_float(const shape_t *s, const fc_float_t *f) {
         }
     }
     return TM_OK;
+}
+
+// 16x8: each unit's exact sum of w * x (no offsets: the checks keep zero points at 0), then TFLM's
+// requantization for the layer's accumulator.
+static void eval_16x8(const shape_t *s, const fc_16x8_t *fp) {
+    const int per_channel = s->w->n_scales > 1;
+    const int8_t *w = (const int8_t *)s->w->data;
+    const int16_t *x = (const int16_t *)s->in->data;
+    int16_t *y = (int16_t *)s->out->data;
+    const int32_t batches = s->batches, units = s->units, depth = s->depth;
+    for (int32_t b = 0; b < batches; b++) {
+        for (int32_t o = 0; o < units; o++) {
+            const unit_params_t *q = &fp->unit[per_channel ? o : 0];
+            const int64_t sum = tm_16x8_dot(w + o * depth, x, depth);
+            y[o] = tm_16x8_output(sum, s->bias, fp->acc32, o, q->multiplier, q->shift, fp->act_lo, fp->act_hi);
+        }
+        x += depth;
+        y += units;
+    }
 }
 
 #if !TM_ARCH_KERNEL
@@ -197,6 +261,10 @@ static tm_status_t eval(tm_model_t *m, tm_node_t *n) {
     get_shape(m, n, &s);
     if (tm_is_f32(s.in)) {
         return eval_float(&s, tm_persistent(m, n));
+    }
+    if (s.in->type == TM_INT16) {
+        eval_16x8(&s, tm_persistent(m, n));
+        return TM_OK;
     }
 #if TM_ARCH_KERNEL
     arch_eval_int8(&s, tm_persistent(m, n));
