@@ -1,9 +1,12 @@
 // LOGISTIC and TANH. int8: gemmlowp fixed point on the input rescaled to Q4 (no lookup table), as TFLM;
-// float32: from the correctly rounded expf of tm_math.
+// int16 (16x8 models): TFLM's interpolated 256-entry sigmoid table (tanh(x) = 2 sigmoid(2x) - 1) on the input
+// rescaled by an integer multiplier and shift; float32: from the correctly rounded expf of tm_math.
+// tinyml-types: int8 int16 float32
 // tinyml-op: LOGISTIC 14
 // tinyml-op: TANH 28
 #include "elementwise_common.h"
 #include "../tm_fixedpoint.h"
+#include "int16_activation_tables.h"
 // tinyml-uses-float: tm_math.c
 #include "../tm_math.h"
 
@@ -13,7 +16,48 @@ typedef struct {
     int32_t zi, mult, shift, radius;
 } sigmoid_params_t;
 
+// TFLM's CheckedLog2(scale) == (k, true), i.e. scale within 1e-3 (in log2) of 2^k, for k in the table's range:
+// TFLM decides it in float32 with logf, whose rounding moves the limits a few ulps (measured per k).
+static int is_pot(float scale, int k) {
+    union { float f; uint32_t u; } v = { scale };
+    int e = (int)(v.u >> 23 & 0xff) - 127;
+    uint32_t frac = v.u & 0x7fffff;
+    int i = k - TM_POT_LIMITS_FIRST_K;
+    if (v.u >> 31 || i < 0 || i >= (int)(sizeof tm_pot_limits / sizeof tm_pot_limits[0] / 2)) {
+        return 0;
+    }
+    return (e == k && frac < tm_pot_limits[2 * i]) || (e == k - 1 && frac >= tm_pot_limits[2 * i + 1]);
+}
+
+// int16: symmetric (zero points 0), output scale 2^-15, as TFLM requires.
+static tm_status_t init_int16(tm_model_t *m, tm_node_t *n, tm_node_request_t *req) {
+    tm_tensor_t *in = tm_in(m, n, 0), *out = tm_out(m, n, 0);
+    if (tm_expect_type(m, out, TM_INT16, "output")) {
+        return TM_ERROR;
+    }
+    if (tm_elements(in) != tm_elements(out)) {
+        return tm_fail(m, "input has %d values, output %d", tm_elements(in), tm_elements(out));
+    }
+    if (in->zero_point != 0 || out->zero_point != 0) {
+        return tm_fail(m, "int16 input and output must have zero point 0");
+    }
+    if (!is_pot(out->scale, -15)) {
+        return tm_fail(m, "int16 output must have scale 2^-15");
+    }
+    if (!(in->scale > 0.0f && in->scale < 3e38f)) {
+        return tm_fail(m, "input has no valid quantization scale");
+    }
+    req->persistent_bytes = sizeof(sigmoid_params_t);
+    return TM_OK;
+}
+
 static tm_status_t init(tm_model_t *m, tm_node_t *n, tm_node_request_t *req) {
+    if (tm_expect_io(m, n, 1, 1, 1) != TM_OK) {
+        return TM_ERROR;
+    }
+    if (tm_in(m, n, 0)->type == TM_INT16) {
+        return init_int16(m, n, req);
+    }
     if (tm_check_unary(m, n) != TM_OK) {
         return TM_ERROR;
     }
@@ -24,11 +68,51 @@ static tm_status_t init(tm_model_t *m, tm_node_t *n, tm_node_request_t *req) {
     return TM_OK;
 }
 
+// mant * 2^x <= limit, exactly (mant < 2^26, limit < 2^16).
+static int at_most(uint64_t mant, int x, uint64_t limit) {
+    if (x >= 0) {
+        return x <= 40 && (mant << x) <= limit;
+    }
+    return -x > 40 || mant <= (limit << -x);
+}
+
+// TFLM's int16 input rescaling to the table's 1/(3 * 4096) per step: a power-of-two scale (2^-12, and for TANH
+// 2^-11 too) is multiplied by 3 << shift; any other by trunc(S_in * 3 * 4096 * 2^shift), the smallest shift
+// (at most 31) that brings it above 32767/2, then rounded right by shift. Integers only: S_in * 3 is exact.
+static tm_status_t prepare_int16(tm_model_t *m, tm_node_t *n, const tm_tensor_t *in, sigmoid_params_t *p) {
+    const int tanh = n->opcode == OP_TANH;
+    p->zi = 0;
+    if (is_pot(in->scale, -12) || (tanh && is_pot(in->scale, -11))) {
+        p->mult = 3 << (is_pot(in->scale, -12) ? 0 : 1);
+        p->shift = 0;
+        return TM_OK;
+    }
+    union { float f; uint32_t u; } v = { in->scale };
+    int e = (int)(v.u >> 23 & 0xff);
+    uint64_t mant = (uint64_t)((v.u & 0x7fffff) | (e ? 0x800000u : 0)) * 3;    // < 2^26
+    int exp = (e ? e - 150 : -149) + 12;                                          // S_in * 12288 = mant * 2^exp
+    int shift = 0;
+    while (at_most(mant, exp + shift + 1, 32767) && shift <= 30) {      // multiplier <= 32767 / 2.0
+        shift++;
+    }
+    int x = exp + shift;
+    uint64_t mult = x >= 0 ? (x > 40 ? UINT64_MAX : mant << x) : (-x > 63 ? 0 : mant >> -x);   // truncated
+    if (mult > 32767) {
+        return tm_fail(m, "int16 input scale too large (above about 2.7): TFLM's table multiplier would overflow");
+    }
+    p->mult = (int32_t)mult;
+    p->shift = shift;
+    return TM_OK;
+}
+
 static tm_status_t prepare(tm_model_t *m, tm_node_t *n) {
     tm_tensor_t *in = tm_in(m, n, 0);
     sigmoid_params_t *p = tm_persistent(m, n);
     if (tm_is_f32(in)) {
         return TM_OK;
+    }
+    if (in->type == TM_INT16) {
+        return prepare_int16(m, n, in, p);
     }
     // frexp(S_in * 2^27): the float mantissa is exact in 31 bits, so no rounding (QuantizeMultiplier unused).
     union { float f; uint32_t u; } v = { in->scale };
@@ -65,6 +149,31 @@ static int32_t tanh_q4(int32_t a) {
     return a < 0 ? -t : t;
 }
 
+// TFLM's int16 LOGISTIC and TANH: the rescaled input indexes the sigmoid table in steps of 1/(3 * 4096) * 2^9
+// (LOGISTIC) or 2^8 (TANH, whose argument is doubled), interpolated on the remaining bits, mirrored for
+// negative inputs, saturated at the table's end.
+static void eval_int16(const sigmoid_params_t *p, int tanh, const int16_t *x, int16_t *y, int32_t count) {
+    const int32_t round = p->shift > 0 ? 1 << (p->shift - 1) : 0;
+    const int bits = tanh ? 8 : 9;
+    for (int32_t i = 0; i < count; i++) {
+        int32_t v = (x[i] * p->mult + round) >> p->shift;
+        uint32_t a = (uint32_t)(v < 0 ? -v : v), h = a >> bits, r;
+        if (h >= 255) {
+            r = tanh ? 0xFFFFu << 8 : 0x7FFFu << 10;
+        } else {
+            uint32_t ua = tm_sigmoid_table[h], ub = tm_sigmoid_table[h + 1];
+            r = (ua << bits) + (a & ((1u << bits) - 1)) * (ub - ua);
+        }
+        if (tanh) {
+            int32_t s = v >= 0 ? (int32_t)r - (1 << 23) + (1 << 7) : -(int32_t)r + (1 << 23) + (1 << 7) - 1;
+            y[i] = (int16_t)(s >> 8);
+        } else {
+            r = v >= 0 ? r + (1 << 9) : (1u << 25) - r + (1 << 9) - 1;
+            y[i] = (int16_t)(r >> 10);
+        }
+    }
+}
+
 static tm_status_t eval(tm_model_t *m, tm_node_t *n) {
     tm_tensor_t *in = tm_in(m, n, 0), *out = tm_out(m, n, 0);
     const int tanh = n->opcode == OP_TANH;
@@ -78,6 +187,10 @@ static tm_status_t eval(tm_model_t *m, tm_node_t *n) {
         return TM_OK;
     }
     const sigmoid_params_t *p = tm_persistent(m, n);
+    if (in->type == TM_INT16) {
+        eval_int16(p, tanh, (const int16_t *)in->data, (int16_t *)out->data, count);
+        return TM_OK;
+    }
     const int8_t *x = (const int8_t *)in->data;
     int8_t *y = (int8_t *)out->data;
     for (int32_t i = 0; i < count; i++) {

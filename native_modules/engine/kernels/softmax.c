@@ -1,8 +1,11 @@
-// SOFTMAX int8 -> int8, with gemmlowp fixed-point exp and reciprocal exactly as TFLM (no lookup table), and
-// float32 with glibc's expf (tm_math) as TFLM's reference kernel.
+// SOFTMAX int8 -> int8, with gemmlowp fixed-point exp and reciprocal exactly as TFLM (no lookup table);
+// int16 -> int16 with TFLM's two interpolated 513-entry tables (exp and 1/(1+x), constants:
+// int16_activation_tables.h); float32 with glibc's expf (tm_math) as TFLM's reference kernel.
+// tinyml-types: int8 int16 float32
 // tinyml-op: SOFTMAX 25
 #include "../tm_internal.h"
 #include "../tm_fixedpoint.h"
+#include "int16_activation_tables.h"
 // tinyml-uses-float: tm_math.c
 #include "../tm_math.h"
 
@@ -25,6 +28,25 @@ static int32_t softmax_rows(const tm_tensor_t *in) {
     return depth ? tm_elements(in) / depth : 0;
 }
 
+// int16 in and out (16x8 models), as TFLM checks them: zero points 0, output scale 1/32768 within 0.1%.
+static tm_status_t init_int16(tm_model_t *m, tm_tensor_t *in, tm_tensor_t *out, tm_node_request_t *req) {
+    if (tm_expect_type(m, out, TM_INT16, "output")) {
+        return TM_ERROR;
+    }
+    if (in->zero_point != 0 || out->zero_point != 0) {
+        return tm_fail(m, "int16 input and output must have zero point 0");
+    }
+    float d = out->scale - 1.0f / 32768;
+    if (!(d <= 0.001f / 32768 && -d <= 0.001f / 32768)) {
+        return tm_fail(m, "int16 output must have scale 1/32768");
+    }
+    if (in->ndim < 1 || tm_elements(in) != tm_elements(out)) {
+        return tm_fail(m, "input and output shapes differ");
+    }
+    req->persistent_bytes = sizeof(softmax_params_t);
+    return TM_OK;
+}
+
 static tm_status_t init(tm_model_t *m, tm_node_t *n, tm_node_request_t *req) {
     if (tm_expect_io(m, n, 1, 1, 1) != TM_OK) {
         return TM_ERROR;
@@ -40,6 +62,9 @@ static tm_status_t init(tm_model_t *m, tm_node_t *n, tm_node_request_t *req) {
         req->persistent_bytes = sizeof(softmax_f32_t);
         return TM_OK;
     }
+    if (in->type == TM_INT16) {
+        return init_int16(m, in, out, req);
+    }
     if (tm_expect_type(m, in, TM_INT8, "input") || tm_expect_type(m, out, TM_INT8, "output")) {
         return TM_ERROR;
     }
@@ -51,6 +76,67 @@ static tm_status_t init(tm_model_t *m, tm_node_t *n, tm_node_request_t *req) {
     }
     req->persistent_bytes = sizeof(softmax_params_t);
     return TM_OK;
+}
+
+// QuantizeMultiplier((double)a * (double)b / (10.0 / 65535.0)) as TFLM computes it in double precision, in
+// integers (tm_quant.c's method for a denominator that is a double, not a product of floats): the product of
+// the two float mantissas is exact; the quotient by the double 10/65535 = 0x14001400140014 * 2^-65 is rounded
+// to 53 bits (nearest even, an IEEE division), then to 31 bits half away from zero (QuantizeMultiplier).
+// Returns 0 for a non-finite a or b; a multiplier below 2^-31 is 0, as TFLM flushes it.
+static int quantize_over_double(float a, float b, int32_t *multiplier, int *shift) {
+    union { float f; uint32_t u; } va = { a }, vb = { b };
+    int ea = (int)(va.u >> 23 & 0xff), eb = (int)(vb.u >> 23 & 0xff);
+    *multiplier = 0;
+    *shift = 0;
+    if (ea == 0xff || eb == 0xff) {
+        return 0;
+    }
+    uint64_t num = (uint64_t)((va.u & 0x7fffff) | (ea ? 0x800000u : 0)) * ((vb.u & 0x7fffff) | (eb ? 0x800000u : 0));
+    if (num == 0) {
+        return 1;
+    }
+    // value = num / den * 2^exp, both brought to bit 61 so that r << 1 below cannot overflow.
+    int exp = (ea ? ea - 150 : -149) + (eb ? eb - 150 : -149) + 65;
+    uint64_t den = (uint64_t)0x14001400140014u << 9;    // bit 52 -> 61: the quotient is 2^-9 of the value
+    exp += 9;
+    while (!(num >> 61)) {
+        num <<= 1;
+        exp--;
+    }
+    if (num < den) {
+        num <<= 1;
+        exp--;
+    }
+    uint64_t q = 0, r = num;
+    for (int i = 0; i < 54; i++) {      // 53 bits and a guard bit; the remainder is the sticky bit
+        q <<= 1;
+        if (r >= den) {
+            r -= den;
+            q |= 1;
+        }
+        r <<= 1;
+    }
+    uint64_t q53 = q >> 1;
+    if ((q & 1) && (r != 0 || (q53 & 1))) {
+        q53++;
+    }
+    if (q53 >> 53) {
+        q53 >>= 1;
+        exp++;
+    }
+    // value = q53 * 2^(exp - 52): frexp's exponent is exp + 1; round the mantissa to 31 bits.
+    int e = exp + 1;
+    uint64_t mant = (q53 + ((uint64_t)1 << 21)) >> 22;
+    if (mant == ((uint64_t)1 << 31)) {
+        mant >>= 1;
+        e++;
+    }
+    if (e < -31) {
+        return 1;
+    }
+    *multiplier = (int32_t)mant;
+    *shift = e;
+    return (va.u ^ vb.u) >> 31 ? (*multiplier = -*multiplier, 1) : 1;
 }
 
 static tm_status_t prepare(tm_model_t *m, tm_node_t *n) {
@@ -65,6 +151,18 @@ static tm_status_t prepare(tm_model_t *m, tm_node_t *n) {
     p->rows = softmax_rows(in);
     float beta = tm_opt_f32(m, n, OPT_BETA, 0.0f);
     int shift;
+    if (in->type == TM_INT16) {
+        // TFLM: QuantizeMultiplier(S_in * beta / (10.0 / 65535.0)): input differences in [-65535, 0] become
+        // the exp table's [-10, 0].
+        if (!quantize_over_double(in->scale, beta, &p->multiplier, &shift)) {
+            return tm_fail(m, "beta or input scale is not a finite number");
+        }
+        if (shift > 14) {
+            return tm_fail(m, "int16 input scale * beta too large (over 2.5): differences would overflow");
+        }
+        p->left_shift = shift;
+        return TM_OK;
+    }
     // real = min(beta * S_in * 2^26, 2^31 - 1), then QuantizeMultiplierGreaterThanOne.
     if (!tm_quantize_ratio_raw(beta, in->scale, 1.0f / 67108864.0f, 1.0f, &p->multiplier, &shift)) {
         return tm_fail(m, "beta or input scale is not a finite number");
@@ -98,6 +196,41 @@ static void eval_float(const float *x, float *y, int32_t rows, int32_t depth, fl
     }
 }
 
+// TFLM's LUTLookup: 512 segments of 128 input steps, linear between neighbouring entries, rounded.
+static int32_t lut_lookup(int32_t v, const int16_t *lut) {
+    int32_t i = 256 + (v >> 7), base = lut[i], slope = lut[i + 1] - base;
+    return (int16_t)(base + ((slope * (v & 0x7f) + 64) >> 7));
+}
+
+// TFLM's SoftmaxInt16, row by row: exp of the scaled differences from the row's max from the table (kept in
+// the output), their sum normalised and recentred into the 1/(1+x) table, then each exp times that
+// reciprocal, shifted back by the sum's headroom.
+static void eval_int16(const softmax_params_t *p, const int16_t *x, int16_t *y, int32_t depth) {
+    for (int32_t r = 0; r < p->rows; r++, x += depth, y += depth) {
+        int32_t mx = -32768;
+        for (int32_t c = 0; c < depth; c++) {
+            mx = x[c] > mx ? x[c] : mx;
+        }
+        int32_t sum = 0;                   // Q16.15
+        for (int32_t c = 0; c < depth; c++) {
+            int32_t d = tm_mbqm(x[c] - mx, p->multiplier, p->left_shift) + 32767;
+            y[c] = (int16_t)lut_lookup(tm_clamp(d, -32768, 32767), tm_softmax_exp_lut);
+            sum += y[c];
+        }
+        int headroom_plus_one = 0;         // leading zeros; sum >= exp(0) > 0
+        while (!((uint32_t)sum << headroom_plus_one & 0x80000000u)) {
+            headroom_plus_one++;
+        }
+        int32_t shifted = (int32_t)((((int64_t)sum << (headroom_plus_one - 1)) + (1 << 13)) >> 14);
+        int32_t recip = lut_lookup(tm_clamp(shifted - (1 << 15) - (1 << 16), -32768, 32767), tm_softmax_recip_lut);
+        int right_shift = 31 - headroom_plus_one;
+        for (int32_t c = 0; c < depth; c++) {
+            int64_t v = ((int64_t)y[c] * recip + ((int64_t)1 << (right_shift - 1))) >> right_shift;
+            y[c] = (int16_t)(v < 0 ? 0 : (v > 32767 ? 32767 : v));
+        }
+    }
+}
+
 static tm_status_t eval(tm_model_t *m, tm_node_t *n) {
     tm_tensor_t *in = tm_in(m, n, 0), *out = tm_out(m, n, 0);
     const softmax_params_t *p = tm_persistent(m, n);
@@ -105,6 +238,10 @@ static tm_status_t eval(tm_model_t *m, tm_node_t *n) {
     if (tm_is_f32(in)) {
         const softmax_f32_t *f = tm_persistent(m, n);
         eval_float((const float *)in->data, (float *)out->data, f->rows, depth, f->beta);
+        return TM_OK;
+    }
+    if (in->type == TM_INT16) {
+        eval_int16(p, (const int16_t *)in->data, (int16_t *)out->data, depth);
         return TM_OK;
     }
     const int32_t rows = p->rows;
