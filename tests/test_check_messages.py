@@ -11,7 +11,7 @@ from m4diff.tflite_writer import INT32, INT8, ModelBuilder
 from micropython_run import run_mpy
 from tinyml.check import check
 from tinyml.model_info import op_names
-from tinyml.ops import ADVICE, KERNELS
+from tinyml.ops import ADVICE, KERNEL_TYPES, KERNELS
 from tinyml.targets import TargetError
 
 FLOAT32 = 0
@@ -151,3 +151,42 @@ def test_dilated_conv1d_dynamic_batch_refused_with_the_fix(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "PROBLEM: a dilated Conv1D converted with Keras' dynamic batch" in out
     assert "keras.Input(shape=..., batch_size=1)" in out
+
+
+INT16 = 7
+
+
+def int16_model():
+    """int16 SOFTMAX (a kernel exists), then RELU and REDUCE_MAX in int16 (their kernels compute int8 and
+    float32 only): check must not call these ok."""
+    b = ModelBuilder()
+    x, y = b.tensor([1, 8], INT16, scale=1e-3, zero_point=0), b.tensor([1, 8], INT16, scale=2.0 ** -15, zero_point=0)
+    z, w = b.tensor([1, 8], INT16, scale=2.0 ** -15, zero_point=0), b.tensor([1], INT16, scale=2.0 ** -15, zero_point=0)
+    axis = b.tensor([1], INT32, data=np.array([1], np.int32))
+    b.op("SOFTMAX", [x], [y], "SoftmaxOptions", b.options("SoftmaxOptions", beta=1.0))
+    b.op("RELU", [y], [z], "NONE", None)
+    b.op("REDUCE_MAX", [z, axis], [w], "ReducerOptions", b.options("ReducerOptions"))
+    return b.finish([x], [w])
+
+
+def test_kernel_types_are_declared():
+    """Every kernel file that computes (rather than copies bytes) names its types; RELU's excludes int16."""
+    assert KERNEL_TYPES["SOFTMAX"] >= {"int8", "int16", "float32"}
+    assert "int16" not in KERNEL_TYPES["RELU"] and KERNEL_TYPES["RESHAPE"] is None
+
+
+def test_check_names_ops_without_a_kernel_for_their_type(tmp_path, capsys):
+    path = tmp_path / "m.tflite"
+    path.write_bytes(int16_model())
+    assert not check(path)
+    out = capsys.readouterr().out
+    assert "PROBLEM: 2 unsupported ops: int16 REDUCE_MAX, int16 RELU" in out
+    assert re.search(r"RELU +v1 +int16 +x1 +UNSUPPORTED: no int16 kernel yet \(RELU computes float32, int8\)", out)
+    assert re.search(r"SOFTMAX +v1 +int16 +x1 +ok", out)
+
+
+def test_device_names_op_and_type_it_refuses():
+    """The engine's refusal names the op and the type (never "TFLite builtin N")."""
+    with pytest.raises(TargetError) as err:
+        run_mpy("import tinyml\ntinyml.Model(open('m.tflite', 'rb').read())", {"m.tflite": int16_model()})
+    assert str(err.value) == "ValueError: operator 1 (RELU): input is int16, expected int8"

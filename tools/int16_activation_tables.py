@@ -155,7 +155,9 @@ def pot_limits():
 
 def c_array(ctype, name, values, comment):
     rows = [", ".join(str(v) for v in values[i:i + 12]) for i in range(0, len(values), 12)]
-    return f"// {comment}\nstatic const {ctype} {name}[{len(values)}] __attribute__((unused)) = {{\n    " + ",\n    ".join(rows) + "\n};\n"
+    # unused: a kernel includes the header for one table; the others must not warn (they compile away)
+    return (f"// {comment}\nstatic const {ctype} {name}[{len(values)}] __attribute__((unused)) = {{\n    "
+            + ",\n    ".join(rows) + "\n};\n")
 
 
 def header_text():
@@ -174,8 +176,9 @@ def header_text():
         + "\n"
         + c_array("uint16_t", "tm_sigmoid_table", sigmoid, "sigmoid(i / 24), Q0.16 (TFLM's fitted table)")
         + "\n"
-        + f"// TFLM's CheckedLog2(x) == (k, true) for k in [{POT_EXPONENTS[0]}, {POT_EXPONENTS[-1]}]: x's float mantissa fraction\n"
-        + f"// (23 bits) below lo at exponent k, or from hi up at exponent k - 1 (glibc logf's rounding, measured).\n"
+        + f"// TFLM's CheckedLog2(x) == (k, true) for k in [{POT_EXPONENTS[0]}, {POT_EXPONENTS[-1]}]: x's float mantissa\n"
+        + "// fraction (23 bits) below lo at exponent k, or from hi up at exponent k - 1 (glibc logf's rounding,\n"
+        + "// measured).\n"
         + f"#define TM_POT_LIMITS_FIRST_K ({POT_EXPONENTS[0]})\n"
         + c_array("uint32_t", "tm_pot_limits", [v for pair in limits for v in pair], "lo, hi per k")
         + "\n#endif\n")

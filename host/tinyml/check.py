@@ -7,7 +7,7 @@ import numpy as np
 
 from . import TinymlError
 from .boards import get_board
-from .ops import ADVICE, KERNELS
+from .ops import ADVICE, KERNEL_TYPES, KERNELS, kernel_takes
 
 NO_FPU_ARCHES = ("armv6m", "armv7m")
 
@@ -36,6 +36,12 @@ def check(model_path, arch=None, board_id=None, small=False, keep_inputs=False) 
         elif name not in KERNELS:
             status = "UNSUPPORTED: " + ADVICE.get(name, "no kernel for this op yet")
             missing.append(name)
+        elif dtype != "-" and not kernel_takes(name, dtype):
+            # The kernel exists for other types (the file's `// tinyml-types:` line): the engine would refuse
+            # the model at load, so say so here, by type.
+            status = (f"UNSUPPORTED: no {dtype} kernel yet ({name} computes "
+                      f"{', '.join(sorted(KERNEL_TYPES[name]))})")
+            missing.append(f"{dtype} {name}")
         elif dtype == "float32" and arch in NO_FPU_ARCHES and name not in ("QUANTIZE",):
             status = f"ok, but {arch} has no FPU: software floating point, slow"
             notes.append(f"float32 {name} on {arch} runs in software floating point: convert the model to "

@@ -5,7 +5,12 @@ declares the TFLite builtin ops it implements with lines `// tinyml-op: NAME COD
 
 Optional engine sources a kernel calls into are declared with `// tinyml-uses: FILE` (always) or
 `// tinyml-uses-float: FILE` (only its float32 path): mpy_ld.py links every object it is given, so a
-per-model build leaves out what none of its kernels calls (tm_math.c: 4.7 KB of ESP32 IRAM)."""
+per-model build leaves out what none of its kernels calls (tm_math.c: 4.7 KB of ESP32 IRAM).
+
+A file's `// tinyml-types: int8 int16 float32` line names (numpy names) the element types of the data input
+its kernels compute; a file without one takes any type (the byte-copying ops). `tinyml check` reads these
+(KERNEL_TYPES) to call an int16 CONV_2D unsupported when only its int8 kernel exists, before the engine's
+load-time refusal does."""
 
 import re
 
@@ -13,21 +18,31 @@ from .paths import NATIVE
 
 _DECL = re.compile(r"^// tinyml-op: ([A-Z0-9_]+) (\d+)\s*$", re.M)
 _USES = re.compile(r"^// tinyml-uses(-float)?: (\S+)\s*$", re.M)
+_TYPES = re.compile(r"^// tinyml-types:(.*)$", re.M)
 OPTIONAL_ENGINE_SOURCES = ("tm_math.c",)
 
 
 def _scan():
-    table, uses = {}, {}
+    table, uses, types = {}, {}, {}
     for path in sorted((NATIVE / "engine" / "kernels").glob("*.c")):
         text = path.read_text()
+        declared = _TYPES.findall(text)
         for name, code in _DECL.findall(text):
             table[name] = (int(code), path.stem, path.name)
+            types[name] = frozenset(declared[0].split()) if declared else None
         uses[path.name] = [(bool(float_only), src) for float_only, src in _USES.findall(text)]
-    return table, uses
+    return table, uses, types
 
 
 # TFLite builtin op name -> (builtin code, kernel function suffix, kernel source file)
-KERNELS, _KERNEL_USES = _scan()
+# KERNEL_TYPES: op name -> the numpy names of the input types its kernel computes, or None for any type.
+KERNELS, _KERNEL_USES, KERNEL_TYPES = _scan()
+
+
+def kernel_takes(op, dtype_name):
+    """True when the engine has a kernel for `op` that computes inputs of this numpy dtype name ("int16")."""
+    types = KERNEL_TYPES.get(op, frozenset())
+    return types is None or dtype_name in types
 
 # What to tell a user whose model uses an op the engine lacks.
 # Each alternative named here runs today (tests/test_check_messages.py checks the ops it names exist; an

@@ -3,6 +3,7 @@
 // TFLM's comparisons.cc: float32 and int32 compared as they are; int8 after TFLM's rescaling of both inputs
 // ((x - Z) * 2^8 times each input's own scale as a multiplier below one), which is what decides ties between
 // inputs of different scales.
+// tinyml-types: int8 int32 float32
 // tinyml-op: LESS 58
 // tinyml-op: GREATER 61
 // tinyml-op: GREATER_EQUAL 62

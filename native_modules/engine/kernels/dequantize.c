@@ -1,5 +1,6 @@
 // DEQUANTIZE: int8, uint8 or int16 -> float32, y = S * (x - Z) as a float32 product (TFLM's double product
 // rounded to float: the same, as (x - Z) has at most 17 bits).
+// tinyml-types: int8 uint8 int16
 // tinyml-op: DEQUANTIZE 6
 #include "../tm_internal.h"
 

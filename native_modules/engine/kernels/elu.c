@@ -1,5 +1,6 @@
 // ELU: x < 0 ? exp(x) - 1 : x. int8 through a 256-entry table built in float at prepare time (as TFLM,
 // with expf(x) - 1); float32 with expm1f (TFLM's TfLiteExpm1).
+// tinyml-types: int8 float32
 // tinyml-op: ELU 111
 #include "elementwise_common.h"
 // tinyml-uses: tm_math.c

@@ -1,6 +1,7 @@
 // GATHER: slices of the input along `axis` picked by int32 indices (tf.gather; the step input of a Keras
 // LSTM/GRU loop reading its sequence), with batch_dims, as TFLM's gather.cc: float32 and int8 values (a byte
 // copy per slice). An index outside the axis fails the invoke (TFLM reads out of bounds there).
+// tinyml-types: int8 float32
 // tinyml-op: GATHER 36
 #include "../tm_internal.h"
 

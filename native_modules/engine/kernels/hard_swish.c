@@ -1,5 +1,6 @@
 // HARD_SWISH: x * relu6(x + 3) / 6. int8 in TFLM's int16 fixed point (a "reluish" factor in [0, 1) times
 // the input on the output scale); float32 as TFLM's reference.
+// tinyml-types: int8 float32
 // tinyml-op: HARD_SWISH 117
 #include "elementwise_common.h"
 

@@ -125,8 +125,9 @@ static const uint16_t tm_sigmoid_table[256] __attribute__((unused)) = {
     65534, 65534, 65534, 65535
 };
 
-// TFLM's CheckedLog2(x) == (k, true) for k in [-16, -11]: x's float mantissa fraction
-// (23 bits) below lo at exponent k, or from hi up at exponent k - 1 (glibc logf's rounding, measured).
+// TFLM's CheckedLog2(x) == (k, true) for k in [-16, -11]: x's float mantissa
+// fraction (23 bits) below lo at exponent k, or from hi up at exponent k - 1 (glibc logf's rounding,
+// measured).
 #define TM_POT_LIMITS_FIRST_K (-16)
 // lo, hi per k
 static const uint32_t tm_pot_limits[12] __attribute__((unused)) = {

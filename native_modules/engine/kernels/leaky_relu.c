@@ -1,5 +1,6 @@
 // LEAKY_RELU: int8 with separate requantizations of the positive and the negative side (alpha may be
 // negative: its multiplier is then negative, as in TFLM), and float32.
+// tinyml-types: int8 float32
 // tinyml-op: LEAKY_RELU 98
 #include "elementwise_common.h"
 

@@ -1,5 +1,6 @@
 // LOGICAL_AND, LOGICAL_OR: bool inputs, numpy broadcasting (a WHILE cond combining two bounds, as Keras'
 // RNN loops convert), as TFLM's logical.cc.
+// tinyml-types: bool
 // tinyml-op: LOGICAL_OR 84
 // tinyml-op: LOGICAL_AND 86
 #include "broadcast.h"

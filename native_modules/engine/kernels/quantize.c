@@ -2,6 +2,7 @@
 // and uint8 (e.g. microWakeWord's final int8 -> uint8) and between int8 and int16 (16x8 quantization): TFLM's
 // Requantize, the same arithmetic for every pair, clamped to the output type's range. As in TFLM, uint8 and
 // int16 do not convert into each other.
+// tinyml-types: float32 int8 uint8 int16
 // tinyml-op: QUANTIZE 114
 #include "../tm_internal.h"
 #include "../tm_quant.h"

@@ -1,4 +1,5 @@
 // REDUCE_MAX: int8 and float32 over any set of constant axes (Keras GlobalMaxPooling1D/2D), keep_dims or not.
+// tinyml-types: int8 float32
 // tinyml-op: REDUCE_MAX 82
 //
 // As TFLM's ReduceGeneric: every output starts at the type's lowest value and takes each input element in

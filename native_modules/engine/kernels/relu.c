@@ -1,5 +1,6 @@
 // RELU (int8 requantizes to the output scale) and RELU6 (int8 clamps in the input's quantization and, like
 // TFLM, ignores the output's), and their float32 forms.
+// tinyml-types: int8 float32
 // tinyml-op: RELU 19
 // tinyml-op: RELU6 21
 #include "elementwise_common.h"

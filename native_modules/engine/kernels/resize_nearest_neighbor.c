@@ -2,6 +2,7 @@
 // Resizing with nearest interpolation (Keras 3's UpSampling2D converts to TILE instead). The source row/column of each output row/column is computed
 // as TFLM's GetNearestNeighbor does, in float32 (align_corners rounds half away from zero, otherwise floor;
 // half_pixel_centers adds 0.5), so the same pixels are chosen.
+// tinyml-types: int8 int16 float32
 // tinyml-op: RESIZE_NEAREST_NEIGHBOR 97
 #include "../tm_internal.h"
 #include "../tm_quant.h"

@@ -2,6 +2,7 @@
 // and an optional int32 bias, and float32, in TFLM's reference arithmetic: every input pixel scatters its
 // products into the output (int32 sums in scratch for int8, the float32 output itself in TFLM's order),
 // then bias, requantization and the activation range.
+// tinyml-types: int8 float32
 // tinyml-op: TRANSPOSE_CONV 67
 //
 // Inputs: 0 output_shape (int32, unused: the output tensor's dims rule, as in TFLM), 1 filter

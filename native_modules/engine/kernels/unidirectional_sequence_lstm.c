@@ -2,6 +2,7 @@
 // it: int8 activations with int8 weights, int32 biases and an int16 cell state (TFLM's integer LSTM), and
 // float32, with a tanh cell activation. Like TFLM: no peephole, projection, layer norm or CIFG (those inputs
 // must be omitted).
+// tinyml-types: int8 float32
 // tinyml-op: UNIDIRECTIONAL_SEQUENCE_LSTM 44
 // tinyml-uses-float: tm_math.c
 //
