@@ -152,21 +152,45 @@ def test_dense(shape, units, act, per_tensor, seed):
 
 # ------------------------------------------------------------------------------------- int32 bias (TFLM's int32 sums)
 
-@pytest.mark.parametrize("layer,bias", [("conv", True), ("conv", False), ("dense", True), ("dense", False)])
-def test_int32_bias(layer, bias):
-    """Converted with int32 biases, TFLM accumulates in int32 and requantizes as for int8: with a bias by its
-    type, without one by the op's quantized_bias_type option."""
-    import tensorflow as tf
+def edited(path, edit):
+    """The model at `path` with `edit(subgraph)` applied to its first subgraph, cached."""
+    import flatbuffers
     from tinyml.model_info import schema
+    sch = schema()
+    model = sch.ModelT.InitFromObj(sch.Model.GetRootAs(path.read_bytes(), 0))
+    edit(model.subgraphs[0])
+    b = flatbuffers.Builder(1024)
+    b.Finish(model.Pack(b), file_identifier=b"TFL3")
+    return bytes(b.Output())
+
+
+@pytest.mark.parametrize("layer", ["conv", "dense"])
+def test_int32_bias(layer):
+    """Converted with int32 biases, TFLM accumulates in int32 and requantizes as for int8 (other roundings than
+    the int64 path's). Without a bias tensor the op's quantized_bias_type option decides: the converter always
+    writes a bias (zeros without use_bias), so those models are the converter's with the bias input removed,
+    once with the option INT32 and once with it cleared (int64)."""
+    import tensorflow as tf
 
     def build(x):
         if layer == "conv":
-            return tf.keras.layers.Conv2D(5, 3, padding="same", use_bias=bias, **init(7))(x)
-        return tf.keras.layers.Dense(6, use_bias=bias, **init(7))(x)
-    path = check(f"bias32 {layer} {bias}", build, (5, 4, 3) if layer == "conv" else (11,), 7, bias32=True)
-    g = schema().ModelT.InitFromPackedBuf(bytearray(path.read_bytes()), 0).subgraphs[0]
-    (op,) = [op for op in g.operators if len(op.inputs) >= 2]
-    assert op.builtinOptions.quantizedBiasType == 2 and (not bias or g.tensors[op.inputs[2]].type == 2)
+            return tf.keras.layers.Conv2D(5, 3, padding="same", **init(7))(x)
+        return tf.keras.layers.Dense(6, **init(7))(x)
+    path = check(f"bias32 {layer}", build, (5, 4, 3) if layer == "conv" else (11,), 7, bias32=True)
+    ops = read_model(path).op_names
+
+    def without_bias(bias_type):
+        def edit(g):
+            (op,) = [op for op in g.operators if len(op.inputs) == 3]
+            assert op.builtinOptions.quantizedBiasType == 2 and g.tensors[op.inputs[2]].type == 2   # INT32
+            op.inputs = np.array([op.inputs[0], op.inputs[1], -1], dtype=np.int32)
+            op.builtinOptions.quantizedBiasType = bias_type
+        return edit
+    for bias_type in (2, 0):
+        edited_path = cached_model(f"16x8 bias32 {layer} no bias {bias_type}",
+                                   lambda: edited(path, without_bias(bias_type)))
+        assert read_model(edited_path).op_names == ops
+        assert_bitexact(edited_path, n_inputs=2, seed=bias_type)
 
 
 # --------------------------------------------------------------------------------------------------- refusals
@@ -185,20 +209,15 @@ def test_depthwise_int32_bias_refused():
 def test_int16_zero_point_refused():
     """16x8 activations are symmetric: an int16 input with a nonzero zero point (which TFLM's CONV_2D would
     ignore) is refused at load."""
-    import flatbuffers
     import tensorflow as tf
     from tinyml import TinymlError
     from tinyml.hostlib import HostEngine
-    from tinyml.model_info import schema
     path = check("conv zp", lambda x: tf.keras.layers.Conv2D(2, 2, **init(9))(x), (3, 3, 2), 9, n_inputs=1)
-    sch = schema()
-    model = sch.ModelT.InitFromObj(sch.Model.GetRootAs(path.read_bytes(), 0))
-    g = model.subgraphs[0]
-    g.tensors[g.inputs[0]].quantization.zeroPoint = np.array([5], dtype=np.int64)
-    b = flatbuffers.Builder(1024)
-    b.Finish(model.Pack(b), file_identifier=b"TFL3")
+
+    def edit(g):
+        g.tensors[g.inputs[0]].quantization.zeroPoint = np.array([5], dtype=np.int64)
     with pytest.raises(TinymlError, match=r"int16 input and output must have zero point 0"):
-        HostEngine(bytes(b.Output()), ops=["CONV_2D"])
+        HostEngine(edited(path, edit), ops=["CONV_2D"])
 
 
 # ------------------------------------------------------------------------------------------------ on targets
