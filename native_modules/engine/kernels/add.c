@@ -1,11 +1,15 @@
-// ADD and SUB: int8 (TFLM's 20-bit left shift rescaling) and float32, with numpy broadcasting; ADD also int32
-// (a loop counter in a WHILE body; as in TFLM, no fused activation is applied to it and a sum wraps).
+// tinyml-types: int8 int16 int32 float32
+// ADD and SUB: int8 (TFLM's 20-bit left shift rescaling), int16 (16x8 quantization: the same arithmetic with a
+// 15-bit left shift, TFLM's general path; TFLM's kernel never takes the reference code's power-of-two special
+// case) and float32, with numpy broadcasting; ADD also int32 (a loop counter in a WHILE body; as in TFLM, no
+// fused activation is applied to it and a sum wraps).
 // tinyml-op: ADD 0
 // tinyml-op: SUB 41
 //
 // This file is the portable kernel. An arch's fast int8 path lives in kernels/<arch>/add.c (cortex_m4/:
 // same-shape inputs with SMMLAR), which the build compiles instead of this file: it defines TM_ARCH_KERNEL,
-// includes this file and supplies the hooks declared below (docs/architecture.md).
+// includes this file and supplies the hooks declared below (docs/architecture.md). Its hooks see int8 nodes
+// only: int16 always takes the portable loop here.
 #include "elementwise_common.h"
 #include "broadcast.h"
 
@@ -66,27 +70,40 @@ static tm_status_t prepare(tm_model_t *m, tm_node_t *n) {
     if (tm_is_f32(a) || a->type == TM_INT32) {
         return TM_OK;
     }
-    // Both inputs go to the scale twice = 2 * max(S1, S2) with 20 bits of headroom, then to the output scale:
-    // r1 = S1 / twice, r2 = S2 / twice, ro = twice / (2^20 * S_out), all < 1 (QuantizeMultiplierSmallerThanOneExp).
+    // Both inputs go to the scale twice = 2 * max(S1, S2) with 2^L of headroom (L = 20 for int8, 15 for int16:
+    // (x - z) 2^15 < 2^31 for int16), then to the output scale: r1 = S1 / twice, r2 = S2 / twice,
+    // ro = twice / (2^L * S_out), all < 1 (QuantizeMultiplierSmallerThanOneExp).
+    const int int16 = a->type == TM_INT16;
     float mx = a->scale > b->scale ? a->scale : b->scale;
     if (tm_multiplier(m, a->scale, 1.0f, 2.0f, mx, &p->m1, &p->s1) ||
         tm_multiplier(m, b->scale, 1.0f, 2.0f, mx, &p->m2, &p->s2) ||
-        tm_multiplier(m, 2.0f, mx, 1048576.0f, y->scale, &p->mo, &p->so)) {
+        tm_multiplier(m, 2.0f, mx, int16 ? 32768.0f : 1048576.0f, y->scale, &p->mo, &p->so)) {
         return TM_ERROR;
     }
     if (p->so > 0) {
         return tm_fail(m, "output scale too small for the input scales");
     }
 #if TM_ARCH_KERNEL
-    arch_prepare(p, n->opcode == OP_SUB);
+    if (!int16) {
+        arch_prepare(p, n->opcode == OP_SUB);
+    }
 #endif
     return TM_OK;
 }
 
+// TFLM's quantized sum or difference with headroom 2^left_shift, clamped to the activation range.
+static inline int32_t add_q(int32_t x1, int32_t x2, const add_params_t *p, int32_t sign, int left_shift) {
+    int32_t a = tm_mbqm((x1 - p->t.z1) * (1 << left_shift), p->m1, p->s1);
+    int32_t b = tm_mbqm((x2 - p->t.z2) * (1 << left_shift), p->m2, p->s2);
+    return tm_clamp(tm_mbqm(a + sign * b, p->mo, p->so) + p->t.zo, p->t.lo, p->t.hi);
+}
+
 static inline int8_t add_i8(int32_t x1, int32_t x2, const add_params_t *p, int32_t sign) {
-    int32_t a = tm_mbqm((x1 - p->t.z1) * (1 << 20), p->m1, p->s1);
-    int32_t b = tm_mbqm((x2 - p->t.z2) * (1 << 20), p->m2, p->s2);
-    return (int8_t)tm_clamp(tm_mbqm(a + sign * b, p->mo, p->so) + p->t.zo, p->t.lo, p->t.hi);
+    return (int8_t)add_q(x1, x2, p, sign, 20);
+}
+
+static inline int16_t add_i16(int32_t x1, int32_t x2, const add_params_t *p, int32_t sign) {
+    return (int16_t)add_q(x1, x2, p, sign, 15);
 }
 
 #if ADD_INT32
@@ -127,6 +144,14 @@ static tm_status_t eval(tm_model_t *m, tm_node_t *n) {
         return TM_OK;
     }
 #endif
+    const int32_t sign = sub ? -1 : 1;
+    if (a->type == TM_INT16) {
+        const int16_t *x1 = (const int16_t *)a->data, *x2 = (const int16_t *)b->data;
+        int16_t *out = (int16_t *)y->data;
+#define ADD_I16(u, v) add_i16((u), (v), p, sign)
+        TM_BCAST_LOOP(&p->t.bc, out, x1, x2, ADD_I16);
+        return TM_OK;
+    }
     const int8_t *x1 = (const int8_t *)a->data, *x2 = (const int8_t *)b->data;
     int8_t *out = (int8_t *)y->data;
 #if TM_ARCH_KERNEL
@@ -134,7 +159,6 @@ static tm_status_t eval(tm_model_t *m, tm_node_t *n) {
         return TM_OK;
     }
 #endif
-    const int32_t sign = sub ? -1 : 1;
 #define ADD_I8(u, v) add_i8((u), (v), p, sign)
     TM_BCAST_LOOP(&p->t.bc, out, x1, x2, ADD_I8);
     return TM_OK;

@@ -1,4 +1,6 @@
-// AVERAGE_POOL_2D: int8 and float32. Border windows average only their in-image values, as TFLM does.
+// tinyml-types: int8 int16 float32
+// AVERAGE_POOL_2D: int8, int16 (16x8) and float32. Border windows average only their in-image values, as TFLM
+// does; int8 and int16 share TFLM's integer arithmetic (an int32 sum, rounded half away from zero).
 // tinyml-op: AVERAGE_POOL_2D 1
 // tinyml-uses: tm_window.c
 #include "spatial_common.h"
@@ -14,13 +16,39 @@ static tm_status_t init(tm_model_t *m, tm_node_t *n, tm_node_request_t *req) {
     return TM_OK;
 }
 
+// One output pixel of an integer pool: the channels' int32 sums over the window's taps, then TFLM's rounded
+// average (half away from zero: (s +- count/2) / count, truncating), clamped. A macro for int8 and int16 alike.
+#define AVG_POOL_INT_PIXEL(T)                                                                      \
+    do {                                                                                           \
+        const T *x = (const T *)in->data;                                                          \
+        for (int32_t c = 0; c < ch; c++) {                                                         \
+            isum[c] = 0;                                                                           \
+        }                                                                                          \
+        for (int32_t ky = ky0; ky < ky1; ky++) {                                                   \
+            for (int32_t kx = kx0; kx < kx1; kx++) {                                               \
+                const T *xp = x + ((b * g.in_h + y0 + ky) * g.in_w + x0 + kx) * ch;                \
+                for (int32_t c = 0; c < ch; c++) {                                                 \
+                    isum[c] += xp[c];                                                              \
+                }                                                                                  \
+            }                                                                                      \
+        }                                                                                          \
+        T *yo = (T *)y;                                                                            \
+        for (int32_t c = 0; c < ch; c++) {                                                         \
+            int32_t s = isum[c];                                                                   \
+            int32_t avg = s > 0 ? (s + count / 2) / count : (s - count / 2) / count;               \
+            yo[c] = (T)tm_clamp(avg, lo, hi);                                                      \
+        }                                                                                          \
+        y += ch * (int32_t)sizeof(T);                                                              \
+    } while (0)
+
 static tm_status_t eval(tm_model_t *m, tm_node_t *n) {
     tm_window_t g = { 0 };
     const tm_pool_params_t *p = tm_persistent(m, n);
     tm_pool_init(m, n, &g, p);
     tm_tensor_t *in = tm_in(m, n, 0), *out = tm_out(m, n, 0);
     const int32_t ch = g.in_c;
-    const int is_int8 = !tm_is_f32(in);
+    // tm_is_f32 is constant 0 in builds without float32 paths: the float branch below drops out.
+    const int is_f32 = tm_is_f32(in), is_int16 = in->type == TM_INT16;
     const int32_t lo = p->lo, hi = p->hi;
     const float flo = p->flo, fhi = p->fhi;
     int32_t *isum = tm_scratch(m, n);
@@ -39,27 +67,10 @@ static tm_status_t eval(tm_model_t *m, tm_node_t *n) {
                 }
                 // Channels innermost so that the sums vectorize; each channel still adds its taps in TFLM's
                 // row-major order, which keeps the float sums bit-exact.
-                if (is_int8) {
-                    const int8_t *x = (const int8_t *)in->data;
-                    for (int32_t c = 0; c < ch; c++) {
-                        isum[c] = 0;
-                    }
-                    for (int32_t ky = ky0; ky < ky1; ky++) {
-                        for (int32_t kx = kx0; kx < kx1; kx++) {
-                            const int8_t *xp = x + ((b * g.in_h + y0 + ky) * g.in_w + x0 + kx) * ch;
-                            for (int32_t c = 0; c < ch; c++) {
-                                isum[c] += xp[c];
-                            }
-                        }
-                    }
-                    int8_t *yo = (int8_t *)y;
-                    for (int32_t c = 0; c < ch; c++) {
-                        int32_t s = isum[c];
-                        // TFLM rounds half away from zero: (s +- count/2) / count, truncating.
-                        int32_t avg = s > 0 ? (s + count / 2) / count : (s - count / 2) / count;
-                        yo[c] = (int8_t)tm_clamp(avg, lo, hi);
-                    }
-                    y += ch;
+                if (!is_f32 && !is_int16) {
+                    AVG_POOL_INT_PIXEL(int8_t);
+                } else if (!is_f32) {
+                    AVG_POOL_INT_PIXEL(int16_t);
                 } else {
                     const float *x = (const float *)in->data;
                     for (int32_t c = 0; c < ch; c++) {

@@ -1,5 +1,5 @@
 // numpy broadcasting of two inputs to the model's output shape (up to 6 dims), and the checks and state ADD,
-// SUB and MUL share.
+// SUB and MUL share (float32, int8, int16).
 // Output dims of size 1 are dropped and neighbouring dims in which each input either broadcasts in both or in
 // neither are merged, so the innermost loop is as long as possible; each input's inner stride is 0 or 1.
 #ifndef TM_BROADCAST_H
@@ -120,11 +120,31 @@ static inline int32_t tm_bcast_rows(const tm_bcast_t *bc) {
 // What ADD, SUB and MUL share: the broadcast, the zero points and the fused activation's ranges.
 typedef struct {
     tm_bcast_t bc;
-    int32_t z1, z2, zo, lo, hi;     // int8 only
+    int32_t z1, z2, zo, lo, hi;     // int8 and int16 only
     float flo, fhi;
 } tm_binary_t;
 
-// Two inputs and one output, all float32 or all per-tensor int8, the inputs broadcasting to the output.
+// A per-tensor int16 tensor (16x8 quantization) with a usable scale. The converter gives int16 tensors zero
+// point 0; TFLM's ADD and SUB compute with any int16 zero point ((x - z) < 2^16 keeps their 2^15 headroom in
+// int32), MUL refuses any other (mul.c).
+static inline tm_status_t tm_check_binary_int16(tm_model_t *m, const tm_tensor_t *t, const char *what) {
+    if (tm_expect_type(m, t, TM_INT16, what)) {
+        return TM_ERROR;
+    }
+    if (!(t->scale > 0.0f && t->scale <= 3.4028235e38f)) {
+        return tm_fail(m, "%s has no valid quantization scale", what);
+    }
+    if (t->zero_point < -32768 || t->zero_point > 32767) {
+        return tm_fail(m, "%s zero point %d is outside the int16 range", what, t->zero_point);
+    }
+    if (t->n_scales > 1) {
+        return tm_fail(m, "%s is quantized per channel: only per-tensor quantization is supported", what);
+    }
+    return TM_OK;
+}
+
+// Two inputs and one output, all float32, all per-tensor int8 or all per-tensor int16, the inputs
+// broadcasting to the output.
 static inline tm_status_t tm_check_binary(tm_model_t *m, tm_node_t *n) {
     if (tm_expect_io(m, n, 2, 2, 1) != TM_OK) {
         return TM_ERROR;
@@ -132,6 +152,11 @@ static inline tm_status_t tm_check_binary(tm_model_t *m, tm_node_t *n) {
     tm_tensor_t *a = tm_in(m, n, 0), *b = tm_in(m, n, 1), *y = tm_out(m, n, 0);
     if (tm_is_f32(a)) {
         if (tm_expect_type(m, b, TM_FLOAT32, "input 2") || tm_expect_type(m, y, TM_FLOAT32, "output")) {
+            return TM_ERROR;
+        }
+    } else if (a->type == TM_INT16) {
+        if (tm_check_binary_int16(m, a, "input 1") || tm_check_binary_int16(m, b, "input 2") ||
+            tm_check_binary_int16(m, y, "output")) {
             return TM_ERROR;
         }
     } else if (tm_check_int8(m, a, "input 1") || tm_check_int8(m, b, "input 2") || tm_check_int8(m, y, "output")) {
@@ -150,7 +175,11 @@ static inline void tm_binary_prepare(tm_model_t *m, tm_node_t *n, int act, tm_bi
         t->z1 = a->zero_point;
         t->z2 = b->zero_point;
         t->zo = y->zero_point;
-        tm_activation_range_int8(act, y->scale, y->zero_point, &t->lo, &t->hi);
+        if (a->type == TM_INT16) {
+            tm_activation_range_int16(act, y->scale, y->zero_point, &t->lo, &t->hi);
+        } else {
+            tm_activation_range_int8(act, y->scale, y->zero_point, &t->lo, &t->hi);
+        }
     }
 }
 

@@ -1,5 +1,7 @@
+// tinyml-types: bool int8 int16 int32 int64 float32
 // CONCATENATION along an axis: a byte copy (int8 inputs must share the output's scale and zero point, as
-// TFLM requires; the converter inserts requantizations). Any element type.
+// TFLM requires; the converter inserts requantizations). int16 (16x8) tensors need zero point 0 but, as in
+// TFLM, not equal scales: their values are copied as they are. Any element type.
 // tinyml-op: CONCATENATION 2
 #include "../tm_internal.h"
 
@@ -31,6 +33,10 @@ static tm_status_t get_shape(tm_model_t *m, tm_node_t *n, concat_shape_t *s) {
         }
         if (in->type == TM_INT8 && (in->scale != out->scale || in->zero_point != out->zero_point)) {
             return tm_fail(m, "int8 input %d has another scale or zero point than the output", i);
+        }
+        if (in->type == TM_INT16 && (in->zero_point != 0 || out->zero_point != 0)) {
+            return tm_fail(m, "int16 input %d and the output need zero point 0 (as in TFLM), not %d and %d", i,
+                in->zero_point, out->zero_point);
         }
         for (int d = 0; d < rank; d++) {
             if (d != axis && in->dims[d] != out->dims[d]) {

@@ -1,4 +1,5 @@
-// MAX_POOL_2D: int8 and float32; the maximum over the in-image part of each window.
+// tinyml-types: int8 int16 float32
+// MAX_POOL_2D: int8, int16 (16x8) and float32; the maximum over the in-image part of each window.
 // tinyml-op: MAX_POOL_2D 17
 // tinyml-uses: tm_window.c
 #include "spatial_common.h"
@@ -12,13 +13,37 @@ static tm_status_t init(tm_model_t *m, tm_node_t *n, tm_node_request_t *req) {
     return TM_OK;
 }
 
+// One output pixel of an integer pool: the running maximum from the type's lowest value over the taps, then
+// the fused activation's clamp. A macro for int8 and int16 alike.
+#define MAX_POOL_INT_PIXEL(T, LOWEST)                                                              \
+    do {                                                                                           \
+        T *yo = (T *)y;                                                                            \
+        const T *x = (const T *)in->data;                                                          \
+        for (int32_t c = 0; c < ch; c++) {                                                         \
+            yo[c] = (LOWEST);                                                                      \
+        }                                                                                          \
+        for (int32_t ky = ky0; ky < ky1; ky++) {                                                   \
+            for (int32_t kx = kx0; kx < kx1; kx++) {                                               \
+                const T *xp = x + ((b * g.in_h + y0 + ky) * g.in_w + x0 + kx) * ch;                \
+                for (int32_t c = 0; c < ch; c++) {                                                 \
+                    yo[c] = xp[c] > yo[c] ? xp[c] : yo[c];                                         \
+                }                                                                                  \
+            }                                                                                      \
+        }                                                                                          \
+        for (int32_t c = 0; c < ch; c++) {                                                         \
+            yo[c] = (T)tm_clamp(yo[c], lo, hi);                                                    \
+        }                                                                                          \
+        y += ch * (int32_t)sizeof(T);                                                              \
+    } while (0)
+
 static tm_status_t eval(tm_model_t *m, tm_node_t *n) {
     tm_window_t g = { 0 };
     const tm_pool_params_t *p = tm_persistent(m, n);
     tm_pool_init(m, n, &g, p);
     tm_tensor_t *in = tm_in(m, n, 0), *out = tm_out(m, n, 0);
     const int32_t ch = g.in_c;
-    const int is_int8 = !tm_is_f32(in);
+    // tm_is_f32 is constant 0 in builds without float32 paths: the float branch below drops out.
+    const int is_f32 = tm_is_f32(in), is_int16 = in->type == TM_INT16;
     const int32_t lo = p->lo, hi = p->hi;
     const float flo = p->flo, fhi = p->fhi;
     uint8_t *y = out->data;
@@ -30,24 +55,10 @@ static tm_status_t eval(tm_model_t *m, tm_node_t *n) {
                 int32_t x0, kx0, kx1;
                 tm_pool_range(&g, 0, ox, &x0, &kx0, &kx1);
                 // The output pixel is the running maximum: start at the lowest value, fold in each tap.
-                if (is_int8) {
-                    int8_t *yo = (int8_t *)y;
-                    const int8_t *x = (const int8_t *)in->data;
-                    for (int32_t c = 0; c < ch; c++) {
-                        yo[c] = -128;
-                    }
-                    for (int32_t ky = ky0; ky < ky1; ky++) {
-                        for (int32_t kx = kx0; kx < kx1; kx++) {
-                            const int8_t *xp = x + ((b * g.in_h + y0 + ky) * g.in_w + x0 + kx) * ch;
-                            for (int32_t c = 0; c < ch; c++) {
-                                yo[c] = xp[c] > yo[c] ? xp[c] : yo[c];
-                            }
-                        }
-                    }
-                    for (int32_t c = 0; c < ch; c++) {
-                        yo[c] = (int8_t)tm_clamp(yo[c], lo, hi);
-                    }
-                    y += ch;
+                if (!is_f32 && !is_int16) {
+                    MAX_POOL_INT_PIXEL(int8_t, -128);
+                } else if (!is_f32) {
+                    MAX_POOL_INT_PIXEL(int16_t, -32768);
                 } else {
                     float *yo = (float *)y;
                     const float *x = (const float *)in->data;

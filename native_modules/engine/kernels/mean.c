@@ -1,8 +1,11 @@
-// MEAN: int8 and float32 over any set of axes (Keras GlobalAveragePooling is MEAN over axes 1 and 2).
+// tinyml-types: int8 int16 float32
+// MEAN: int8, int16 (16x8) and float32 over any set of axes (Keras GlobalAveragePooling is MEAN over axes 1
+// and 2).
 // tinyml-op: MEAN 40
 //
-// int8 follows TFLM: sum the raw values, then one requantization in which the division by the element count
-// is folded into the multiplier (so results can differ from a rounded average by one, exactly as in TFLM).
+// int8 and int16 follow TFLM's QuantizedMeanOrSum (one path for both): sum the raw values in int32, then one
+// requantization in which the division by the element count is folded into the multiplier (so results can
+// differ from a rounded average by one, exactly as in TFLM), clamped to the type's range.
 #include "reduce_common.h"
 #include "../tm_quant.h"
 
@@ -17,16 +20,25 @@ static tm_status_t init(tm_model_t *m, tm_node_t *n, tm_node_request_t *req) {
     if (tm_reduce_parse(m, n, &r) != TM_OK) {
         return TM_ERROR;
     }
-    if (r.in->type != r.out->type || (r.in->type != TM_INT8 && r.in->type != TM_FLOAT32)) {
-        return tm_fail(m, "input and output must both be int8 or float32");
+    if (r.in->type != r.out->type || (r.in->type != TM_INT8 && r.in->type != TM_INT16 && r.in->type != TM_FLOAT32)) {
+        return tm_fail(m, "input and output must both be int8, int16 or float32");
     }
     if (r.in->type == TM_INT8) {
-        if (r.out->scale == 0.0f) {
-            return tm_fail(m, "output scale is 0");
-        }
         if (r.in->zero_point < -128 || r.in->zero_point > 127 || r.out->zero_point < -128 ||
             r.out->zero_point > 127) {
             return tm_fail(m, "int8 zero points must be in -128..127");
+        }
+    }
+    if (r.in->type == TM_INT16) {
+        // Sums of more than 65536 int16 values can leave int32: they wrap (-fwrapv) as TFLM's int32 sums do.
+        if (r.in->zero_point < -32768 || r.in->zero_point > 32767 || r.out->zero_point < -32768 ||
+            r.out->zero_point > 32767) {
+            return tm_fail(m, "int16 zero points must be in -32768..32767");
+        }
+    }
+    if (r.in->type != TM_FLOAT32) {
+        if (r.out->scale == 0.0f) {
+            return tm_fail(m, "output scale is 0");
         }
         req->persistent_bytes = sizeof(params_t);
     }
@@ -76,11 +88,12 @@ static tm_status_t prepare(tm_model_t *m, tm_node_t *n) {
 static tm_status_t eval(tm_model_t *m, tm_node_t *n) {
     tm_reduce_t r = { 0 };
     tm_reduce_parse(m, n, &r);
-    const int is_int8 = !tm_is_f32(r.in);
+    // tm_is_f32 is constant 0 in builds without float32 paths: the float branches drop out.
+    const int is_f32 = tm_is_f32(r.in), is_int16 = r.in->type == TM_INT16;
     int32_t *isum = tm_scratch(m, n);
     float *fsum = tm_scratch(m, n);
     for (int32_t i = 0; i < r.outputs; i++) {
-        if (is_int8) {
+        if (!is_f32) {
             isum[i] = 0;
         } else {
             fsum[i] = 0.0f;
@@ -96,7 +109,20 @@ static tm_status_t eval(tm_model_t *m, tm_node_t *n) {
     int32_t o = 0;
     for (int32_t run = 0; run < runs; run++) {
         const int32_t base = run * inner;
-        if (is_int8) {
+        if (!is_f32 && is_int16) {
+            const int16_t *x = (const int16_t *)r.in->data + base;
+            if (inner_reduced) {
+                int32_t acc = 0;
+                for (int32_t j = 0; j < inner; j++) {
+                    acc += x[j];
+                }
+                isum[o] += acc;
+            } else {
+                for (int32_t j = 0; j < inner; j++) {
+                    isum[o + j] += x[j];
+                }
+            }
+        } else if (!is_f32) {
             const int8_t *x = (const int8_t *)r.in->data + base;
             if (inner_reduced) {
                 int32_t acc = 0;
@@ -123,12 +149,19 @@ static tm_status_t eval(tm_model_t *m, tm_node_t *n) {
         }
         TM_REDUCE_NEXT_RUN(o, r, rank, stride, idx)
     }
-    if (is_int8) {
+    if (!is_f32) {
         const params_t *p = tm_persistent(m, n);
         const int32_t offset = r.in->zero_point * r.count, zo = r.out->zero_point;
-        int8_t *y = (int8_t *)r.out->data;
-        for (int32_t i = 0; i < r.outputs; i++) {
-            y[i] = (int8_t)tm_clamp(tm_mbqm(isum[i] - offset, p->multiplier, p->shift) + zo, -128, 127);
+        if (is_int16) {
+            int16_t *y = (int16_t *)r.out->data;
+            for (int32_t i = 0; i < r.outputs; i++) {
+                y[i] = (int16_t)tm_clamp(tm_mbqm(isum[i] - offset, p->multiplier, p->shift) + zo, -32768, 32767);
+            }
+        } else {
+            int8_t *y = (int8_t *)r.out->data;
+            for (int32_t i = 0; i < r.outputs; i++) {
+                y[i] = (int8_t)tm_clamp(tm_mbqm(isum[i] - offset, p->multiplier, p->shift) + zo, -128, 127);
+            }
         }
     } else {
         const float count = (float)r.count;

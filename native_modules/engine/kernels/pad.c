@@ -1,8 +1,10 @@
+// tinyml-types: int8 int16 int32 float32
 // PAD and PADV2: constant padding of up to 5-D tensors of any element type (int8, float32, int16, int32).
 // tinyml-op: PAD 34
 // tinyml-op: PADV2 60
-// The pad value is 0, or for int8 the output zero point (PAD), or the constant input (PADV2). No arithmetic:
-// the input's bytes are copied row by row into an output pre-filled with the pad value.
+// The pad value is 0, or for int8 the output zero point (PAD), or the constant input (PADV2). int16 (16x8) PAD
+// pads with 0 as TFLM does (16x8 zero points are 0). No arithmetic: the input's bytes are copied row by row
+// into an output pre-filled with the pad value.
 #include "../tm_internal.h"
 
 #define PAD_DIMS 5

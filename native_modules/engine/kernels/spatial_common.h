@@ -97,7 +97,7 @@ static inline tm_status_t tm_check_bias(tm_model_t *m, const tm_tensor_t *bias, 
     return TM_OK;
 }
 
-// Pools: Pool2DOptions, same types in and out, and (int8) TFLM's rule that pooling does not requantize.
+// Pools: Pool2DOptions, same types in and out, and (int8, int16) TFLM's rule that pooling does not requantize.
 enum { TM_POOL_PADDING = 0, TM_POOL_STRIDE_W = 1, TM_POOL_STRIDE_H = 2, TM_POOL_FILTER_W = 3,
        TM_POOL_FILTER_H = 4, TM_POOL_ACTIVATION = 5 };
 
@@ -106,7 +106,7 @@ enum { TM_POOL_PADDING = 0, TM_POOL_STRIDE_W = 1, TM_POOL_STRIDE_H = 2, TM_POOL_
 typedef struct {
     tm_window_keep_t win;
     int32_t k_h, k_w;
-    int32_t lo, hi;                 // int8 activation range
+    int32_t lo, hi;                 // int8 or int16 activation range
     float flo, fhi;                 // float32 activation range
 } tm_pool_params_t;
 
@@ -139,16 +139,20 @@ static tm_status_t tm_pool_init(tm_model_t *m, tm_node_t *n, tm_window_t *g,
     if (g->out_c != g->in_c) {
         return tm_fail(m, "output has %d channels, input %d", g->out_c, g->in_c);
     }
-    if (in->type != out->type || (in->type != TM_INT8 && in->type != TM_FLOAT32)) {
-        return tm_fail(m, "input and output must both be int8 or float32");
+    if (in->type != out->type || (in->type != TM_INT8 && in->type != TM_INT16 && in->type != TM_FLOAT32)) {
+        return tm_fail(m, "input and output must both be int8, int16 or float32");
     }
-    if (in->type == TM_INT8) {
+    if (in->type != TM_FLOAT32) {
+        const int int16 = in->type == TM_INT16;
         float d = in->scale - out->scale;
         if (d > 1e-6f || d < -1e-6f || in->zero_point != out->zero_point) {
-            return tm_fail(m, "int8 input and output must have the same scale and zero point");
+            return tm_fail(m, "%s input and output must have the same scale and zero point", int16 ? "int16" : "int8");
         }
-        if (out->zero_point < -128 || out->zero_point > 127) {
+        if (!int16 && (out->zero_point < -128 || out->zero_point > 127)) {
             return tm_fail(m, "int8 zero point must be in -128..127");
+        }
+        if (int16 && (out->zero_point < -32768 || out->zero_point > 32767)) {
+            return tm_fail(m, "int16 zero point must be in -32768..32767");
         }
     }
     return TM_OK;
@@ -167,6 +171,8 @@ static inline tm_status_t tm_pool_prepare(tm_model_t *m, tm_node_t *n) {
     p->flo = p->fhi = 0.0f;
     if (tm_is_f32(out)) {
         tm_activation_range_f32(act, &p->flo, &p->fhi);
+    } else if (out->type == TM_INT16) {
+        tm_activation_range_int16(act, out->scale, out->zero_point, &p->lo, &p->hi);
     } else {
         tm_activation_range_int8(act, out->scale, out->zero_point, &p->lo, &p->hi);
     }
