@@ -1,4 +1,3 @@
-// tinyml-types: bool int8 int16 int32 int64 float32
 // CONCATENATION along an axis: a byte copy (int8 inputs must share the output's scale and zero point, as
 // TFLM requires; the converter inserts requantizations). int16 (16x8) tensors need zero point 0 but, as in
 // TFLM, not equal scales: their values are copied as they are. Any element type.

@@ -1,4 +1,3 @@
-// tinyml-types: int8 int16 int32 float32
 // PAD and PADV2: constant padding of up to 5-D tensors of any element type (int8, float32, int16, int32).
 // tinyml-op: PAD 34
 // tinyml-op: PADV2 60
