@@ -5,6 +5,10 @@ checked bit-exact against TFLM on the same random input (`make bench-xtensa-mac1
 One QEMU run per model and module: the module and the model are imported and loaded by MicroPython
 (ports/qemu_xtensa), the model is invoked once to warm up, then once between two board.instructions() reads
 (each emulated MULSH/MULUH counted as one instruction, as the ESP32 executes them). Prints a Markdown table.
+
+`--per-op` instead profiles the MAC16 module layer by layer (model.profile with board.instructions, as
+device/bench.py does): instructions, MACs and instructions/MAC of every operator, with the filter and output
+shapes, to find the layers above the 3.0 goal.
 """
 
 import argparse
@@ -46,6 +50,50 @@ for i in range(len(model.outputs)):
 """
 
 
+# One warm-up invoke, then per-operator costs. Each interval also holds one call of board.instructions from the
+# engine (a few hundred instructions): it matters only for the small operators.
+PROFILE_SCRIPT = """
+import os, board, tinyml
+def read(n):
+    with open(n, "rb") as f:
+        return f.read(os.stat(n)[6])
+model = tinyml.Model(read("m.tflite"))
+for i in range(len(model.inputs)):
+    model.set_input(i, read("in%d" % i))
+model.invoke()
+for name, cost, nbytes in model.profile(board.instructions):
+    print("OP", name, cost)
+"""
+
+
+def layer_shapes(path):
+    """(filter shape, output shape) of each operator of subgraph 0, as the flatbuffer states them."""
+    from tinyml.model_info import schema
+    model = schema().ModelT.InitFromPackedBuf(bytearray(Path(path).read_bytes()), 0)
+    g = model.subgraphs[0]
+    shape = lambda i: tuple(int(d) for d in g.tensors[i].shape) if i >= 0 else ()
+    return [(shape(op.inputs[1]) if len(op.inputs) > 1 else (), shape(op.outputs[0])) for op in g.operators]
+
+
+def per_op(target, name):
+    """Prints one Markdown row per operator of the MAC16 module's profile of `name`."""
+    path = MODELS / f"{name}.tflite"
+    info = read_model(path)
+    inputs = runner.random_inputs(info, seed=7)
+    files = {"tinyml.mpy": model_module("xtensawin", info, xtensa_mac16=True).read_bytes(),
+             "m.tflite": path.read_bytes()}
+    for i, x in enumerate(inputs):
+        files[f"in{i}"] = np.ascontiguousarray(x).tobytes()
+    stdout = target.run(PROFILE_SCRIPT, files, [], timeout=900).stdout
+    costs = [(l.split()[1], int(l.split()[2])) for l in stdout.splitlines() if l.startswith("OP ")]
+    print(f"\n{name}: {sum(c for _, c in costs):,} instructions in the operators, {info.macs:,} MACs\n")
+    print("| # | op | filter | output | MACs | instructions | instr/MAC |")
+    print("|---:|---|---|---|---:|---:|---:|")
+    for i, ((op, cost), macs, (w, out)) in enumerate(zip(costs, info.op_macs, layer_shapes(path))):
+        ratio = f"{cost / macs:.2f}" if macs else "-"
+        print(f"| {i} | {op} | {'x'.join(map(str, w))} | {'x'.join(map(str, out))} | {macs:,} | {cost:,} | {ratio} |")
+
+
 def measure(target, path, info, inputs, mac16):
     """(instructions of one invoke, bit-exact with TFLM, module text bytes) for one module kind."""
     module = model_module("xtensawin", info, xtensa_mac16=mac16)
@@ -63,8 +111,13 @@ def measure(target, path, info, inputs, mac16):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("models", nargs="*", default=ORDER)
+    ap.add_argument("--per-op", action="store_true", help="profile the MAC16 module operator by operator")
     args = ap.parse_args()
     target = get_target("qemu-xtensa")
+    if args.per_op:
+        for name in args.models:
+            per_op(target, name)
+        return 0
     print("| model | MACs | portable instr/MAC | MAC16 instr/MAC | speed-up | bit-exact | text bytes (portable, MAC16) |")
     print("|---|---:|---:|---:|---:|---|---:|")
     failed = False

@@ -17,7 +17,251 @@
 
 #define XT_LANES 4
 
+// ---- 3x3, depth multiplier 1, channels in fours: padded planes ----
+//
+// Four channels of the NHWC input are moved into two "pair planes" of words: plane 0 word (r, q) holds channels
+// c0 (low half) and c0 + 2 (high half) of input pixel (r - pad_h, q - pad_w), plane 1 channels c0 + 1 and
+// c0 + 3. Each half holds u = x + 128 (0..255): one l32i gives four channels, v ^ 0x80808080 makes them
+// unsigned, and two masks split them into the planes' words without sign extension (10 instructions per four
+// values). The planes are padded with Z_in + 128 where the image ends, so every output, border or not, is the
+// same 9 taps with no test:
+//   sum over taps of w (x - Z_in) [TFLM: taps outside the image skipped] + bias
+//   = sum over all 9 taps of w u - (Z_in + 128) sum(w) + bias,
+// since a padded tap has u - Z_in - 128 = 0. The bracket is MAC16's start value per channel; the products are
+// exact and ACCLO is the sum's low 32 bits, so outputs are bit-exact. Per output 22 instructions (9 loads, 9
+// MACs, ACCLO written and read, two row pointers) and requant.h's requantization, with one channel's weights,
+// start and requantization constants in registers for its whole plane, where the per-pixel kernel below
+// takes about 87 instructions per output (95 at the border).
+typedef struct {
+    int32_t w[5];       // the channel's taps as int16 pairs: (w0, w1), (w2, w3), (w4, w5), (w6, w7), (w8, 0)
+    int32_t start;      // bias - (Z_in + 128) * sum(w)
+} xt_dw_plane_ch_t;
+
+static int plane_path(const dw_t *c) {
+    const tm_window_t *g = &c->g;
+    return c->dm == 1 && g->k_h == 3 && g->k_w == 3 && g->dil_h == 1 && g->dil_w == 1 && g->in_c % 4 == 0 &&
+           c->in->type == TM_INT8;
+}
+
+// A pair plane's rows and words per row: exactly the padded input the outputs read.
+static void plane_dims(const tm_window_t *g, int32_t *rows, int32_t *cols) {
+    *rows = (g->out_h - 1) * g->stride_h + 3;
+    *cols = (g->out_w - 1) * g->stride_w + 3;
+}
+
+static uint32_t plane_scratch_bytes(const dw_t *c) {
+    int32_t rows, cols;
+    plane_dims(&c->g, &rows, &cols);
+    return (uint32_t)(2 * rows * cols + c->g.out_w) * sizeof(int32_t) +
+           (uint32_t)c->g.out_c * (sizeof(xt_dw_plane_ch_t) + sizeof(xt_rq_t));
+}
+
+// One output row of one channel: acc[ox] = start + sum over the 3x3 taps of weight x plane half, for n outputs
+// from the word r0 of tap (0, 0) of the first, in a zero-overhead loop (26 instructions per output). rs: the
+// bytes from one plane row to the next, step: from one output's tap (0, 0) to the next's; H: the byte offset of
+// the channel's half in a word ("0" low, "2" high). Each tap is one l16si and one mula.aa (both operands from
+// address registers; the weights' halves alternate l, h). MAC16's memory-operand forms (ldinc into m0-m3) would
+// save the loads, but QEMU 7.2 does not see an m register written by a load when the same translation block
+// read it before (a MAC16 read, a ldinc into it, a second read gives the old value), and 9 taps need more
+// values than the four m registers hold. The loop body starts 4-aligned, as in xtensa/conv_2d.c.
+#define XT_DW_PLANE_ROW(H)                                                                                   \
+    "j 2f\n\t"                                                                                              \
+    ".p2align 2\n\t"                                                                                        \
+    ".byte 0\n\t"                                                                                           \
+    "2:\n\t"                                                                                                \
+    "loopnez %[n], 1f\n\t"                                                                                  \
+    "wsr.acclo %[start]\n\t"                                                                                \
+    "add %[r1], %[r0], %[rs]\n\t"                                                                           \
+    "l16si %[t], %[r0], 0 + " H "\n\t"                                                                      \
+    "mula.aa.ll %[t], %[w01]\n\t"                                                                           \
+    "l16si %[t], %[r0], 4 + " H "\n\t"                                                                      \
+    "mula.aa.lh %[t], %[w01]\n\t"                                                                           \
+    "l16si %[t], %[r0], 8 + " H "\n\t"                                                                      \
+    "mula.aa.ll %[t], %[w23]\n\t"                                                                           \
+    "add %[r2], %[r1], %[rs]\n\t"                                                                           \
+    "l16si %[t], %[r1], 0 + " H "\n\t"                                                                      \
+    "mula.aa.lh %[t], %[w23]\n\t"                                                                           \
+    "l16si %[t], %[r1], 4 + " H "\n\t"                                                                      \
+    "mula.aa.ll %[t], %[w45]\n\t"                                                                           \
+    "l16si %[t], %[r1], 8 + " H "\n\t"                                                                      \
+    "mula.aa.lh %[t], %[w45]\n\t"                                                                           \
+    "l16si %[t], %[r2], 0 + " H "\n\t"                                                                      \
+    "mula.aa.ll %[t], %[w67]\n\t"                                                                           \
+    "l16si %[t], %[r2], 4 + " H "\n\t"                                                                      \
+    "mula.aa.lh %[t], %[w67]\n\t"                                                                           \
+    "l16si %[t], %[r2], 8 + " H "\n\t"                                                                      \
+    "mula.aa.ll %[t], %[w8]\n\t"                                                                            \
+    "rsr.acclo %[t]\n\t"                                                                                    \
+    "s32i %[t], %[acc], 0\n\t"                                                                              \
+    "addi %[acc], %[acc], 4\n\t"                                                                            \
+    "add %[r0], %[r0], %[step]\n\t"                                                                         \
+    "1:\n\t"
+
+__attribute__((always_inline)) static inline void plane_row(const int32_t *r0, int32_t n, int32_t rs, int32_t step,
+    const xt_dw_plane_ch_t *ch, int high, int32_t *acc) {
+    const int32_t w01 = ch->w[0], w23 = ch->w[1], w45 = ch->w[2], w67 = ch->w[3], w8 = ch->w[4], start = ch->start;
+    int32_t t;
+    const int32_t *r1, *r2;
+    if (high) {
+        __asm__ volatile(XT_DW_PLANE_ROW("2")
+            : [r0] "+r"(r0), [acc] "+r"(acc), [t] "=&r"(t), [r1] "=&r"(r1), [r2] "=&r"(r2)
+            : [n] "r"(n), [rs] "r"(rs), [step] "r"(step), [start] "r"(start), [w01] "r"(w01), [w23] "r"(w23),
+              [w45] "r"(w45), [w67] "r"(w67), [w8] "r"(w8)
+            : "memory");
+    } else {
+        __asm__ volatile(XT_DW_PLANE_ROW("0")
+            : [r0] "+r"(r0), [acc] "+r"(acc), [t] "=&r"(t), [r1] "=&r"(r1), [r2] "=&r"(r2)
+            : [n] "r"(n), [rs] "r"(rs), [step] "r"(step), [start] "r"(start), [w01] "r"(w01), [w23] "r"(w23),
+              [w45] "r"(w45), [w67] "r"(w67), [w8] "r"(w8)
+            : "memory");
+    }
+}
+
+// y[i * ystride] = clamp(requant.h's xt_rq_fast(acc[i]), lo, hi) for n sums of one channel (q->e != 0), in a
+// zero-overhead loop: 15 instructions per output. SAR holds the shift for the whole loop (the firmware's MULSH
+// emulation on QEMU leaves SAR alone; an ESP32 executes MULSH).
+static void requant_run(const int32_t *acc, int32_t n, const xt_rq_t *q, int32_t lo, int32_t hi, int8_t *y,
+    int32_t ystride) {
+    int32_t a, s, h;
+    __asm__ volatile(
+        "ssr %[e]\n\t"
+        "j 2f\n\t"
+        ".p2align 2\n\t"
+        ".byte 0\n\t"
+        "2:\n\t"
+        "loopnez %[n], 1f\n\t"
+        "l32i %[a], %[acc], 0\n\t"
+        "addi %[acc], %[acc], 4\n\t"
+        "extui %[s], %[a], 31, 1\n\t"
+        "slli %[a], %[a], 1\n\t"
+        "mulsh %[h], %[a], %[M]\n\t"
+        "mull %[a], %[a], %[M]\n\t"
+        "extui %[a], %[a], 31, 1\n\t"
+        "add %[h], %[h], %[a]\n\t"
+        "add %[h], %[h], %[c]\n\t"
+        "sub %[h], %[h], %[s]\n\t"
+        "sra %[h], %[h]\n\t"
+        "max %[h], %[h], %[lo]\n\t"
+        "min %[h], %[h], %[hi]\n\t"
+        "s8i %[h], %[y], 0\n\t"
+        "add %[y], %[y], %[ys]\n\t"
+        "1:\n\t"
+        : [acc] "+r"(acc), [y] "+r"(y), [a] "=&r"(a), [s] "=&r"(s), [h] "=&r"(h)
+        : [n] "r"(n), [e] "r"(q->e), [M] "r"(q->M), [c] "r"(q->c), [lo] "r"(lo), [hi] "r"(hi), [ys] "r"(ystride)
+        : "memory");
+}
+
+// One channel's outputs from its pair plane (`high`: the channel is the words' high half), a row at a time:
+// the sums into `acc` (out_w words of scratch), then their requantization.
+static void plane_channel(const tm_window_t *g, const int32_t *plane, int32_t cols, const xt_dw_plane_ch_t *ch,
+    const xt_rq_t *q, int high, int32_t lo, int32_t hi, int32_t *acc, int8_t *y) {
+    const int32_t rs = cols * 4, step = g->stride_w * 4, cout = g->out_c, rowstep = g->stride_h * cols;
+    for (int32_t oy = 0; oy < g->out_h; oy++, y += g->out_w * cout) {
+        plane_row(plane + oy * rowstep, g->out_w, rs, step, ch, high, acc);
+        if (q->e) {
+            requant_run(acc, g->out_w, q, lo, hi, y, cout);
+        } else {
+            for (int32_t ox = 0; ox < g->out_w; ox++) {
+                y[ox * cout] = (int8_t)tm_clamp(xt_rq_slow(acc[ox], q), lo, hi);
+            }
+        }
+    }
+}
+
+// Input channels [c0, c0 + 4) of batch b into the two pair planes (the image part only; the padding was
+// written once per invoke): per four values one l32i, the sign flip, two masks, two stores.
+static void plane_fill(const tm_window_t *g, const int8_t *x, int32_t b, int32_t c0, int32_t rows, int32_t cols,
+    int32_t *p0, int32_t *p1) {
+    const int32_t r0 = g->pad_h, r1 = g->pad_h + g->in_h < rows ? g->pad_h + g->in_h : rows;
+    const int32_t q0 = g->pad_w, q1 = g->pad_w + g->in_w < cols ? g->pad_w + g->in_w : cols;
+    const int32_t n = q1 - q0, stride = g->in_c;
+    const uint32_t flip = 0x80808080u, mask = 0x00ff00ffu;
+    for (int32_t r = r0; r < r1; r++) {
+        const int8_t *src = x + ((b * g->in_h + (r - g->pad_h)) * g->in_w) * g->in_c + c0;
+        int32_t *d0 = p0 + r * cols + q0, *d1 = p1 + r * cols + q0;
+        if ((uintptr_t)src & 3) {       // l32i needs 4-aligned words (arena tensors are 16-aligned)
+            for (int32_t i = 0; i < n; i++, src += stride) {
+                const uint32_t u0 = (uint8_t)(src[0] ^ 0x80), u1 = (uint8_t)(src[1] ^ 0x80);
+                const uint32_t u2 = (uint8_t)(src[2] ^ 0x80), u3 = (uint8_t)(src[3] ^ 0x80);
+                d0[i] = (int32_t)(u0 | u2 << 16);
+                d1[i] = (int32_t)(u1 | u3 << 16);
+            }
+            continue;
+        }
+        uint32_t v, e;
+        __asm__ volatile(
+            "j 2f\n\t"
+            ".p2align 2\n\t"
+            ".byte 0\n\t"
+            "2:\n\t"
+            "loopnez %[n], 1f\n\t"
+            "l32i %[v], %[src], 0\n\t"
+            "add %[src], %[src], %[stride]\n\t"
+            "xor %[v], %[v], %[flip]\n\t"
+            "and %[e], %[v], %[mask]\n\t"
+            "srli %[v], %[v], 8\n\t"
+            "and %[v], %[v], %[mask]\n\t"
+            "s32i %[e], %[d0], 0\n\t"
+            "s32i %[v], %[d1], 0\n\t"
+            "addi %[d0], %[d0], 4\n\t"
+            "addi %[d1], %[d1], 4\n\t"
+            "1:\n\t"
+            : [src] "+r"(src), [d0] "+r"(d0), [d1] "+r"(d1), [v] "=&r"(v), [e] "=&r"(e)
+            : [n] "r"(n), [stride] "r"(stride), [flip] "r"(flip), [mask] "r"(mask)
+            : "memory");
+    }
+}
+
+static int32_t plane_eval(tm_model_t *m, tm_node_t *n, const dw_t *c) {
+    const tm_window_t *g = &c->g;
+    const params_t *p = tm_persistent(m, n);
+    const int8_t *x = (const int8_t *)c->in->data;
+    const int8_t *w = (const int8_t *)c->w->data;
+    const int32_t *bias = c->bias ? (const int32_t *)c->bias->data : 0;
+    int8_t *y = (int8_t *)c->out->data;
+    const int32_t zi = c->in->zero_point, zo = c->out->zero_point, cout = g->out_c, lo = p->act_lo, hi = p->act_hi;
+    int32_t rows, cols;
+    plane_dims(g, &rows, &cols);
+    int32_t *p0 = tm_scratch(m, n), *p1 = p0 + rows * cols;
+    xt_dw_plane_ch_t *chs = (xt_dw_plane_ch_t *)(p1 + rows * cols);
+    xt_rq_t *rq = (xt_rq_t *)(chs + cout);
+    int32_t *acc = (int32_t *)(rq + cout);
+    for (int32_t ch = 0; ch < cout; ch++) {
+        int32_t s = 0;
+        for (int32_t t = 0; t < 9; t++) {
+            s += w[t * cout + ch];
+        }
+        for (int32_t k = 0; k < 5; k++) {
+            const int32_t lo16 = w[2 * k * cout + ch], hi16 = k < 4 ? w[(2 * k + 1) * cout + ch] : 0;
+            chs[ch].w[k] = (int32_t)(((uint32_t)hi16 << 16) | ((uint32_t)lo16 & 0xffffu));
+        }
+        const int32_t b0 = bias ? bias[ch] : 0;
+        chs[ch].start = b0 - (zi + 128) * s;
+        rq[ch] = xt_rq(p->q[ch].multiplier, p->q[ch].shift, zo, xt_acc_bound(b0, 9));
+    }
+    const uint32_t pad = (uint32_t)(zi + 128) * 0x00010001u;
+    for (int32_t i = 0; i < 2 * rows * cols; i++) {
+        p0[i] = (int32_t)pad;
+    }
+    for (int32_t b = 0; b < g->batches; b++) {
+        int8_t *yb = y + b * g->out_h * g->out_w * cout;
+        for (int32_t c0 = 0; c0 < cout; c0 += 4) {
+            plane_fill(g, x, b, c0, rows, cols, p0, p1);
+            plane_channel(g, p0, cols, &chs[c0], &rq[c0], 0, lo, hi, acc, yb + c0);
+            plane_channel(g, p1, cols, &chs[c0 + 1], &rq[c0 + 1], 0, lo, hi, acc, yb + c0 + 1);
+            plane_channel(g, p0, cols, &chs[c0 + 2], &rq[c0 + 2], 1, lo, hi, acc, yb + c0 + 2);
+            plane_channel(g, p1, cols, &chs[c0 + 3], &rq[c0 + 3], 1, lo, hi, acc, yb + c0 + 3);
+        }
+    }
+    return cout;
+}
+
+// ---- the per-pixel kernel (any other layer) ----
+
 static uint32_t arch_scratch_bytes(const dw_t *c) {
+    if (plane_path(c)) {
+        return plane_scratch_bytes(c);
+    }
     const uint32_t taps = (uint32_t)(c->g.k_h * c->g.k_w);
     return (uint32_t)(2 * c->g.out_c + 4 * taps) * sizeof(int32_t) + (uint32_t)c->g.out_c * sizeof(xt_rq_t) +
            (uint32_t)c->g.out_c * taps * sizeof(int16_t);
@@ -103,6 +347,9 @@ __attribute__((always_inline)) static inline void lanes4(const xt_rq_t *rq, cons
 }
 
 static int32_t arch_eval_int8(tm_model_t *m, tm_node_t *n, const dw_t *c) {
+    if (plane_path(c)) {
+        return plane_eval(m, n, c);
+    }
     const tm_window_t *g = &c->g;
     const params_t *p = tm_persistent(m, n);
     const int8_t *x = (const int8_t *)c->in->data;
