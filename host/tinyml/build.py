@@ -31,6 +31,17 @@ ARCH_KERNEL_DIRS = {"armv7emsp": "cortex_m4", "xtensawin": "xtensa"}
 # Archs whose chips differ in the options their folder's kernels use: the folder only on request. xtensawin's
 # kernels use MAC16 and zero-overhead loops, which the ESP32 and ESP32-S3 have and the ESP32-S2 has not.
 OPT_IN_KERNEL_DIRS = {"xtensawin": "xtensa_mac16"}
+# The chips whose MicroPython loads xtensawin modules, and the build each gets (docs/architecture.md, "Xtensa:
+# one arch, three cores"): `cpu` is the Xtensa compiler driver's -mcpu (tools/xtensa/README.md), `mac16` whether
+# kernels/xtensa/ (MAC16, zero-overhead loops) is compiled in. ESP-IDF saves MAC16's and the loops' registers
+# in every interrupt frame, so the ESP32 and ESP32-S3 get the MAC16 kernels; they share one build (the S3's core
+# has every option the ESP32's code uses). The ESP32-S2 has neither MAC16, loops nor an FPU: portable kernels,
+# soft float. The FPU builds refuse an ESP32-S2 at import (modtinyml.c); the S2's runs on all three.
+XTENSA_CHIPS = {
+    "esp32": {"cpu": "esp32", "mac16": True},
+    "esp32s3": {"cpu": "esp32", "mac16": True},
+    "esp32s2": {"cpu": "esp32s2", "mac16": False},
+}
 
 
 def kernel_sources_for(arch: str, ops=None, small: bool = False, xtensa_mac16: bool = False):
@@ -71,23 +82,25 @@ def _selected(ops):
 
 
 def model_module(arch: str, info, name: str = "tinyml", small: bool = False, features=(),
-                 xtensa_mac16: bool = False) -> Path:
+                 xtensa_mac16: bool = False, chip: str | None = None) -> Path:
     """The module for one model (tinyml pack, invoke, bench): only its kernels, and float32 paths only when
     the model computes in float32 (QUANTIZE's float input aside). small: code size over speed. features:
     feature pipelines to compile in (tinyml.features.FEATURES, e.g. ("audio",)). xtensa_mac16: xtensawin's
-    MAC16 kernels (ESP32, ESP32-S3)."""
+    MAC16 kernels (ESP32, ESP32-S3). chip: an XTENSA_CHIPS name, the build for that chip (xtensawin only)."""
     return build_module(arch, info.op_names, name=name, float_kernels=info.computes_in_float, small=small,
-                        features=features, xtensa_mac16=xtensa_mac16)
+                        features=features, xtensa_mac16=xtensa_mac16, chip=chip)
 
 
 def build_module(arch: str = "x64", ops=None, name: str = "tinyml", verbose: bool = False,
                  float_kernels: bool = True, small: bool = False, features=None, xtensa_mac16: bool = False,
-                 plan_dump: bool = False) -> Path:
+                 plan_dump: bool = False, chip: str | None = None) -> Path:
     """The native module for `arch` with the kernels for `ops` (all when None), with or without the kernels'
     float32 paths; `small` builds for code size (-Os, the portable kernels only: no arch folder); `features`:
     the feature pipelines compiled in (all when None and ops is None: the full module; else none);
     `xtensa_mac16`: xtensawin with kernels/xtensa/ (MAC16: ESP32, ESP32-S3, not ESP32-S2); `plan_dump` adds
-    tinyml.plan() for `tinyml report --arch` (never in a user's module). Returns the .mpy path."""
+    tinyml.plan() for `tinyml report --arch` (never in a user's module); `chip`: xtensawin for one chip of
+    XTENSA_CHIPS (its kernels and FPU use; None: the ESP32's FPU, MAC16 only with xtensa_mac16). Returns the
+    .mpy path."""
     if arch not in ARCHES:
         raise TinymlError(f"unknown arch '{arch}': choose one of {', '.join(ARCHES)}")
     spec = ARCHES[arch]
@@ -97,9 +110,14 @@ def build_module(arch: str = "x64", ops=None, name: str = "tinyml", verbose: boo
     feature_key = ()
     if features:
         feature_key = (features, _features_key(features))
+    cpu = None
+    if chip is not None:
+        cpu, xtensa_mac16 = _chip_build(arch, chip, xtensa_mac16)
     mac16 = arch == "xtensawin" and xtensa_mac16 and not small
     if mac16:
         feature_key += ("xtensa_mac16",)
+    if cpu != "esp32" and cpu is not None:       # the ESP32's builds keep their key (and cache)
+        feature_key += ("xtensa_cpu", cpu)
     if plan_dump:
         feature_key += ("plan_dump",)
     out_dir = BUILD / "natmod" / f"{name}-{arch}-{_digest(arch, selected, name, float_kernels, small, *feature_key)}"
@@ -110,12 +128,24 @@ def build_module(arch: str = "x64", ops=None, name: str = "tinyml", verbose: boo
     with build_lock(f"natmod-{out_dir.name}"):
         if not done.exists():
             _make_module(arch, spec, selected, name, out_dir, float_kernels, small, features, verbose, mac16,
-                         plan_dump)
+                         plan_dump, cpu)
     return mpy
 
 
+def _chip_build(arch, chip, xtensa_mac16):
+    """(driver -mcpu, MAC16 kernels) for an XTENSA_CHIPS chip, or a TinymlError naming the problem."""
+    if arch != "xtensawin":
+        raise TinymlError(f"chip '{chip}' is an ESP32-family chip: it only applies to --arch xtensawin, not {arch}")
+    if chip not in XTENSA_CHIPS:
+        raise TinymlError(f"unknown ESP32 chip '{chip}': choose one of {', '.join(XTENSA_CHIPS)}")
+    build = XTENSA_CHIPS[chip]
+    if xtensa_mac16 and not build["mac16"]:
+        raise TinymlError(f"the {chip} has no MAC16: its build cannot use kernels/xtensa/ (drop xtensa_mac16)")
+    return build["cpu"], build["mac16"]
+
+
 def _make_module(arch, spec, selected, name, out_dir, float_kernels, small, features, verbose, mac16=False,
-                 plan_dump=False):
+                 plan_dump=False, cpu=None):
     mpy = out_dir / f"{name}.mpy"
     mpy_dir = micropython_sources()
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -134,6 +164,8 @@ def _make_module(arch, spec, selected, name, out_dir, float_kernels, small, feat
            f"FLOAT_KERNELS={int(float_kernels)}", f"SMALL={int(small)}",
            f"ENGINE_EXTRA={' '.join(engine_extras(selected, float_kernels) + (['tm_plan.c'] if plan_dump else []))}",
            f"FEATURES={' '.join(features)}", f"PLAN_DUMP={int(plan_dump)}"]
+    if cpu is not None and cpu != "esp32":
+        cmd.append(f"XTENSA_CPU={cpu}")
     launcher = compiler_launcher()
     if spec["cross"] or launcher:
         cmd.append(f"CROSS={launcher}{spec['cross']}")
@@ -228,6 +260,15 @@ def module_sizes(mpy_path) -> dict:
                              if sec.name.startswith((".rodata", ".data.rel.ro")))
         sizes["const_in_text"] = const
     return sizes
+
+
+def module_chips(data: bytes):
+    """The chips an xtensawin module (or a pack holding one) runs on, from the marker modtinyml.c puts in its
+    constant data ("tinyml-chips: esp32 esp32s3;"), as a tuple; None when it carries none (another arch, or a
+    build from before the marker)."""
+    import re
+    m = re.search(rb"tinyml-chips: ([a-z0-9 ]+);", data)
+    return tuple(m.group(1).decode().split()) if m else None
 
 
 def build_hostlib(ops=None, sanitize: bool = False) -> Path:

@@ -104,8 +104,9 @@ def cmd_check(args):
 
 
 def cmd_pack(args):
-    from .pack import pack
-    out = pack(args.model, args.arch, args.output, small=args.small, features=args.features or ())
+    from .pack import pack, pack_target
+    arch, chip = pack_target(args.arch, args.board)
+    out = pack(args.model, arch, args.output, small=args.small, features=args.features or (), chip=chip)
     print(f"wrote {out} ({out.stat().st_size} bytes): on the board, `import {out.stem}; "
           f"{out.stem}.model.predict(x)`")
 
@@ -415,10 +416,14 @@ def build_parser():
     p.set_defaults(func=cmd_check)
 
     p = sub.add_parser("pack", help="one .mpy with the engine (only this model's kernels) and the model",
-                       epilog=examples("tinyml pack model.tflite --arch xtensawin -o gesture.mpy",
+                       epilog=examples("tinyml pack model.tflite --board esp32 -o gesture.mpy",
+                                       "tinyml pack model.tflite --board esp32s2 -o gesture.mpy",
                                        "tinyml pack kws.tflite --arch armv7emsp -o kws.mpy --features audio"))
     p.add_argument("model")
-    p.add_argument("--arch", required=True)
+    p.add_argument("--arch", help="the MicroPython native arch to build for (xtensawin, armv6m, armv7m, armv7emsp, "
+                   "x64); --board gives it")
+    p.add_argument("--board", help="build for this board (boards/*.json): its arch and, on the ESP32 family, its "
+                   "chip (esp32/esp32s3: MAC16 kernels; esp32s2: no FPU, soft float)")
     p.add_argument("-o", "--output", required=True, help="NAME.mpy: `import NAME` on the board")
     p.add_argument("--small", action="store_true", help=SMALL_HELP)
     p.add_argument("--features", action="append", choices=["audio", "motion"],

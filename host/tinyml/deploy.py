@@ -32,6 +32,7 @@ from . import TinymlError
 from .buildlock import serialized
 from .board_compat import (BoardReport, choose_arch, firmware_problem, loadable, match_board, memory_problem,
                            mpy_file_arch)
+from .pack import board_chip
 from .paths import BUILD
 
 DEPLOY_CACHE = BUILD / "deploy"
@@ -172,17 +173,41 @@ def model_from_pack(data: bytes):
     return None
 
 
+# sys.implementation._machine is "<board name> with <MICROPY_HW_MCU_NAME>"; the esp32 port's boards spell the MCU
+# "ESP32", "ESP32S2"/"ESP32-S2" or "ESP32S3"/"ESP32-S3" (mp:ports/esp32/boards/*/mpconfigboard.h). S2 and S3 first:
+# "ESP32" is in all three.
+MACHINE_CHIPS = (("ESP32S2", "esp32s2"), ("ESP32-S2", "esp32s2"), ("ESP32S3", "esp32s3"), ("ESP32-S3", "esp32s3"),
+                 ("ESP32", "esp32"))
+
+
+def chip_of_machine(machine: str):
+    """The ESP32-family chip a board's sys.implementation._machine names (tinyml.build.XTENSA_CHIPS), or None."""
+    return next((chip for word, chip in MACHINE_CHIPS if word in machine), None)
+
+
+def pack_chip_problem(data: bytes, chip, where: str):
+    """Why an xtensawin pack cannot run on `chip`, or None: the chips it was built for (tinyml.build.module_chips;
+    a pack without the marker predates per-chip builds, all of which used the ESP32's FPU)."""
+    from .build import module_chips
+    chips = module_chips(data) or ("esp32", "esp32s3")
+    if chip is None or chip in chips:
+        return None
+    return (f"{where} is built for {' and '.join(chips)}, but the board is an {chip}, whose core lacks instructions "
+            f"it uses: deploy the .tflite (the board's build is made) or `tinyml pack MODEL --board {chip}`")
+
+
 @serialized
-def build_pack(model_path: Path, arch: str, name: str, small: bool, features=()):
+def build_pack(model_path: Path, arch: str, name: str, small: bool, features=(), chip=None):
     """(pack path, native module path): `tinyml pack`'s output, reused from build/deploy/ when the model, the
     arch and the engine build (whose path carries a digest of what it was built from) are the same. `features`:
-    the feature pipelines compiled in (a job's app computes its inputs with them: kws audio, anomaly motion)."""
+    the feature pipelines compiled in (a job's app computes its inputs with them: kws audio, anomaly motion);
+    `chip`: on xtensawin, the ESP32-family chip to build for (tinyml.build.XTENSA_CHIPS)."""
     from .build import model_module
     from .model_info import read_model
     from .pack import pack
     info = read_model(model_path)
     features = tuple(sorted(features))
-    native = model_module(arch, info, name=name, small=small, features=features)
+    native = model_module(arch, info, name=name, small=small, features=features, chip=chip)
     key = hashlib.sha256(Path(model_path).read_bytes() + str(native).encode() +
                          str(native.stat().st_mtime_ns).encode()).hexdigest()[:16]
     out = DEPLOY_CACHE / f"{name}-{arch}-{key}" / f"{name}.mpy"
@@ -190,7 +215,7 @@ def build_pack(model_path: Path, arch: str, name: str, small: bool, features=())
         out.parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix="tinyml-deploy-", dir=out.parent))
         try:
-            pack(model_path, arch, tmp / f"{name}.mpy", small=small, features=features)
+            pack(model_path, arch, tmp / f"{name}.mpy", small=small, features=features, chip=chip)
             (tmp / f"{name}.mpy").replace(out)
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
@@ -341,17 +366,24 @@ def _deploy(src: Source, port, board_id, app, small, dist, echo):
             echo(f"board description: boards/{desc['id']}.json ({desc['name']})")
         if dist:
             return _deploy_from_dist(board, report, desc, src, dist, app, echo)
+        # The ESP32-family chip: what the board says it is, else its description's (an emulated board names none).
+        chip = (chip_of_machine(report.machine) or board_chip(desc)) if report.arch == "xtensawin" else None
         if src.mpy:
             data = src.mpy.read_bytes()
             _, _, arch = mpy_file_arch(data)
             if arch is None or not loadable(arch, report.arch):
                 raise TinymlError(f"{src.mpy} is built for {arch or 'no native arch'}, which a firmware reporting "
                                   f"{report.arch} cannot load: deploy the .tflite and the right arch is built")
+            problem = pack_chip_problem(data, chip, str(src.mpy)) if arch == "xtensawin" else None
+            if problem:
+                raise TinymlError(problem)
             module_path, native, why = src.mpy, None, "the arch the .mpy was built for"
         else:
             arch, why = choose_arch(report, desc)
-            echo(f"arch: {arch} ({why}); building the pack" + (" (--small)" if small else ""))
-            module_path, native = build_pack(src.tflite, arch, src.name, small, src.features)
+            chip = chip if arch == "xtensawin" else None
+            echo(f"arch: {arch} ({why})" + (f", chip {chip}" if chip else "") + "; building the pack" +
+                 (" (--small)" if small else ""))
+            module_path, native = build_pack(src.tflite, arch, src.name, small, src.features, chip)
             data = module_path.read_bytes()
         _check_memory(src, report, arch, data, native, desc, echo, {f"{src.name}.mpy": data}, f"__import__({src.name!r}).model")
 

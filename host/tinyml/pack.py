@@ -32,7 +32,32 @@ def info():
 '''
 
 
-def pack(model_path, arch, output, small=False, features=()) -> Path:
+def board_chip(board: dict | None):
+    """The ESP32-family chip of a boards/*.json description (xtensa_core.chip, else the chip esptool flashes), or
+    None for a board of another family."""
+    if not board or board.get("arch") != "xtensawin":
+        return None
+    return board.get("xtensa_core", {}).get("chip") or board.get("flash", {}).get("chip")
+
+
+def pack_target(arch=None, board_id=None):
+    """(arch, chip) for `tinyml pack --arch A | --board B`: a board gives its arch and, on the ESP32 family, the
+    chip whose build it needs (tinyml.build.XTENSA_CHIPS); --arch alone gives no chip (xtensawin: the ESP32's
+    FPU build, which refuses an ESP32-S2 at import)."""
+    if board_id is None:
+        if arch is None:
+            raise TinymlError("give --board BOARD (e.g. esp32s2) or --arch ARCH (e.g. xtensawin)")
+        return arch, None
+    from .boards import get_board
+    board = get_board(board_id)
+    if arch is not None and arch != board["arch"]:
+        raise TinymlError(f"--arch {arch} does not match boards/{board_id}.json, whose arch is {board['arch']}: "
+                          f"give one of them")
+    return board["arch"], board_chip(board)
+
+
+def pack(model_path, arch, output, small=False, features=(), chip=None) -> Path:
+    """Write `output`: the model and its engine for `arch` (and, on xtensawin, `chip`: see pack_target)."""
     output = Path(output)
     name = output.stem
     if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
@@ -41,7 +66,7 @@ def pack(model_path, arch, output, small=False, features=()) -> Path:
     missing = sorted(set(info.op_names) - set(KERNELS))
     if missing:
         raise TinymlError(f"the engine has no kernel for {', '.join(missing)}: run `tinyml check {model_path}`")
-    native = model_module(arch, info, name=name, small=small, features=features)
+    native = model_module(arch, info, name=name, small=small, features=features, chip=chip)
     data = Path(model_path).read_bytes()
     with tempfile.TemporaryDirectory(prefix="tinyml-pack-") as tmp:
         wrapper = Path(tmp) / f"{name}.py"

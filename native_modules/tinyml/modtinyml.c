@@ -659,7 +659,62 @@ void tm_audio_register(void);
 void tm_motion_register(void);
 #endif
 
+#if defined(__XTENSA__)
+// xtensawin modules load on three cores that differ (docs/architecture.md, "Xtensa: one arch, three cores").
+// A build for the ESP32's FPU (and, with kernels/xtensa/, MAC16 and zero-overhead loops) would hit an illegal
+// instruction on an ESP32-S2, whose core has none of them; a soft-float build (-mcpu=esp32s2) runs on all
+// three. The chips are named here once: the import check below and `tinyml deploy` (which finds this marker
+// in a pack's bytes: tinyml.build.module_chips) read the same text.
+#if defined(__XTENSA_SOFT_FLOAT__)
+#define TM_XTENSA_CHIPS "esp32s2 esp32 esp32s3"
+#else
+#define TM_XTENSA_CHIPS "esp32 esp32s3"
+#endif
+__attribute__((used)) static const char tm_chips_marker[] = "tinyml-chips: " TM_XTENSA_CHIPS ";";
+
+#if !defined(__XTENSA_SOFT_FLOAT__)
+static bool text_contains(const char *s, size_t len, const char *word) {
+    for (size_t i = 0; i < len; i++) {
+        size_t k = 0;
+        while (word[k] && i + k < len && s[i + k] == word[k]) {
+            k++;
+        }
+        if (!word[k]) {
+            return true;
+        }
+    }
+    return false;
+}
+
+// Refuse at import, before any of the module's own FPU or MAC16 code runs, on an ESP32-S2. The chip is in
+// sys.implementation._machine ("<board> with <MCU>"; MICROPY_HW_MCU_NAME is "ESP32S2" or "ESP32-S2" on the S2
+// boards of mp:ports/esp32/boards). A port that names no chip (QEMU, an unknown board) is let through.
+static void refuse_wrong_chip(void) {
+    mp_obj_t dest[2];
+    mp_load_method_maybe(mp_import_name(MP_QSTR_sys, mp_const_none, MP_OBJ_NEW_SMALL_INT(0)), MP_QSTR_implementation,
+                         dest);
+    if (dest[0] == MP_OBJ_NULL) {
+        return;
+    }
+    mp_load_method_maybe(dest[0], MP_QSTR__machine, dest);
+    if (dest[0] == MP_OBJ_NULL || !mp_obj_is_str(dest[0])) {
+        return;
+    }
+    size_t len;
+    const char *machine = mp_obj_str_get_data(dest[0], &len);
+    if (text_contains(machine, len, "ESP32S2") || text_contains(machine, len, "ESP32-S2")) {
+        raise_str((mp_obj_type_t *)MP_OBJ_TO_PTR(mp_load_global(MP_QSTR_ImportError)),
+            "tinyml: this module is built for the ESP32's FPU (tinyml-chips: " TM_XTENSA_CHIPS "); this board's "
+            "ESP32-S2 has none: make it with `tinyml pack MODEL --board esp32s2` (or `tinyml deploy`)");
+    }
+}
+#endif
+#endif
+
 mp_obj_t mpy_init(mp_obj_fun_bc_t *self, size_t n_args, size_t n_kw, mp_obj_t *args) {
+#if defined(__XTENSA__) && !defined(__XTENSA_SOFT_FLOAT__)
+    refuse_wrong_chip();    // before INIT_ENTRY swaps the globals: an exception here leaves the importer's as they were
+#endif
     MP_DYNRUNTIME_INIT_ENTRY
 
     mp_obj_full_type_t *type = m_malloc(sizeof(mp_obj_full_type_t));
