@@ -63,7 +63,7 @@ static tm_status_t eval(tm_model_t *m, tm_node_t *n) {
         const int16_t *x1 = (const int16_t *)a->data, *x2 = (const int16_t *)b->data;
         int16_t *out = (int16_t *)y->data;
 #define MUL_I16(u, v) (int16_t)mul_q((u), (v), p)
-        TM_BCAST_LOOP(&p->t.bc, out, x1, x2, MUL_I16);
+        TM_BCAST_LOOP_COMPACT(&p->t.bc, out, x1, x2, MUL_I16);
         return TM_OK;
     }
     const int8_t *x1 = (const int8_t *)a->data, *x2 = (const int8_t *)b->data;
