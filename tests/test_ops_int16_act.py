@@ -21,7 +21,7 @@ from tinyml import TinymlError, oracle
 from tinyml.build import build_module
 from tinyml.hostlib import HostEngine
 from tinyml.model_info import read_model
-from tinyml.targets import get_target
+from tinyml.targets import TargetError, get_target
 
 INT16 = 7
 OPS = ["softmax", "logistic", "tanh"]
@@ -142,6 +142,17 @@ def test_tables_are_current():
     spec.loader.exec_module(tables)
     assert tables.HEADER.read_text() == tables.header_text(), \
         "stale tables: run .venv/bin/python tools/int16_activation_tables.py"
+
+
+def test_build_without_int16_paths_refuses_int16():
+    """A module packed for a model without int16 activations (model_module) leaves the int16 paths out
+    (TM_INT16_KERNELS=0: 1.2 KB of SOFTMAX code and 2 KB of tables on the ESP32) and says so at load."""
+    module = build_module("x64", ["SOFTMAX"], int16_kernels=False)
+    with pytest.raises(TargetError, match=re.escape("ValueError: operator 0 (SOFTMAX) is int16, and this build has "
+                                                  "no int16 kernels: pack this model")):
+        get_target("unix").run("import tinyml\ntinyml.Model(open('m.tflite', 'rb').read())",
+                           {"m.tflite": unary_model("SOFTMAX", 8, 1e-3, out_scale=1 / 32768),
+                            "tinyml.mpy": module.read_bytes()})
 
 
 DEVICE_SCRIPT = """

@@ -83,23 +83,26 @@ def _selected(ops):
 
 def model_module(arch: str, info, name: str = "tinyml", small: bool = False, features=(),
                  xtensa_mac16: bool = False, chip: str | None = None) -> Path:
-    """The module for one model (tinyml pack, invoke, bench): only its kernels, and float32 paths only when
-    the model computes in float32 (QUANTIZE's float input aside). small: code size over speed. features:
+    """The module for one model (tinyml pack, invoke, bench): only its kernels, float32 paths only when
+    the model computes in float32 (QUANTIZE's float input aside), int16 paths only when it has int16 activations
+    (kernels that test tm_is_i16). small: code size over speed. features:
     feature pipelines to compile in (tinyml.features.FEATURES, e.g. ("audio",)). xtensa_mac16: xtensawin's
     MAC16 kernels (ESP32, ESP32-S3). chip: an XTENSA_CHIPS name, the build for that chip (xtensawin only)."""
     return build_module(arch, info.op_names, name=name, float_kernels=info.computes_in_float, small=small,
-                        features=features, xtensa_mac16=xtensa_mac16, chip=chip)
+                        features=features, xtensa_mac16=xtensa_mac16, chip=chip,
+                        int16_kernels=info.computes_in_int16)
 
 
 def build_module(arch: str = "x64", ops=None, name: str = "tinyml", verbose: bool = False,
                  float_kernels: bool = True, small: bool = False, features=None, xtensa_mac16: bool = False,
-                 plan_dump: bool = False, chip: str | None = None) -> Path:
+                 plan_dump: bool = False, chip: str | None = None, int16_kernels: bool = True) -> Path:
     """The native module for `arch` with the kernels for `ops` (all when None), with or without the kernels'
-    float32 paths; `small` builds for code size (-Os, the portable kernels only: no arch folder); `features`:
-    the feature pipelines compiled in (all when None and ops is None: the full module; else none);
-    `xtensa_mac16`: xtensawin with kernels/xtensa/ (MAC16: ESP32, ESP32-S3, not ESP32-S2); `plan_dump` adds
-    tinyml.plan() for `tinyml report --arch` (never in a user's module); `chip`: xtensawin for one chip of
-    XTENSA_CHIPS (its kernels and FPU use; None: the ESP32's FPU, MAC16 only with xtensa_mac16). Returns the
+    float32 paths (and int16 paths: `int16_kernels`); `small` builds for code size (-Os, the portable kernels
+    only: no arch folder); `features`: the feature pipelines compiled in (all when None and ops is None: the
+    full module; else none); `xtensa_mac16`: xtensawin with kernels/xtensa/ (MAC16: ESP32, ESP32-S3, not
+    ESP32-S2); `plan_dump` adds tinyml.plan() for `tinyml report --arch` (never in a user's module); `chip`:
+    xtensawin for one chip of XTENSA_CHIPS (its kernels and FPU use; None: the ESP32's FPU, MAC16 only with
+    xtensa_mac16). Returns the
     .mpy path."""
     if arch not in ARCHES:
         raise TinymlError(f"unknown arch '{arch}': choose one of {', '.join(ARCHES)}")
@@ -120,6 +123,8 @@ def build_module(arch: str = "x64", ops=None, name: str = "tinyml", verbose: boo
         feature_key += ("xtensa_cpu", cpu)
     if plan_dump:
         feature_key += ("plan_dump",)
+    if not int16_kernels:
+        feature_key += ("no_int16",)
     out_dir = BUILD / "natmod" / f"{name}-{arch}-{_digest(arch, selected, name, float_kernels, small, *feature_key)}"
     mpy = out_dir / f"{name}.mpy"
     done = out_dir / "link.log"          # written last, after a successful link
@@ -128,7 +133,7 @@ def build_module(arch: str = "x64", ops=None, name: str = "tinyml", verbose: boo
     with build_lock(f"natmod-{out_dir.name}"):
         if not done.exists():
             _make_module(arch, spec, selected, name, out_dir, float_kernels, small, features, verbose, mac16,
-                         plan_dump, cpu)
+                         plan_dump, cpu, int16_kernels)
     return mpy
 
 
@@ -145,7 +150,7 @@ def _chip_build(arch, chip, xtensa_mac16):
 
 
 def _make_module(arch, spec, selected, name, out_dir, float_kernels, small, features, verbose, mac16=False,
-                 plan_dump=False, cpu=None):
+                 plan_dump=False, cpu=None, int16_kernels=True):
     mpy = out_dir / f"{name}.mpy"
     mpy_dir = micropython_sources()
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -161,7 +166,7 @@ def _make_module(arch, spec, selected, name, out_dir, float_kernels, small, feat
     cmd = ["make", f"-j{os.cpu_count() or 2}", f"ARCH={arch}", f"MOD={name}", f"MPY_DIR={mpy_dir}", f"PYTHON={python}",
            f"MPY_LD={python} {patched_mpy_ld()}",
            f"KERNELS={' '.join(kernel_sources_for(arch, selected, small, mac16))}",
-           f"FLOAT_KERNELS={int(float_kernels)}", f"SMALL={int(small)}",
+           f"FLOAT_KERNELS={int(float_kernels)}", f"INT16_KERNELS={int(int16_kernels)}", f"SMALL={int(small)}",
            f"ENGINE_EXTRA={' '.join(engine_extras(selected, float_kernels) + (['tm_plan.c'] if plan_dump else []))}",
            f"FEATURES={' '.join(features)}", f"PLAN_DUMP={int(plan_dump)}"]
     if cpu is not None and cpu != "esp32":

@@ -94,6 +94,12 @@ class ModelInfo:
         return any(name != "QUANTIZE" and dtype == np.float32
                    for (name, _), dtype in zip(self.ops, self.op_input_types))
 
+    @property
+    def computes_in_int16(self):
+        """True when an operator takes int16 input (a 16x8 model): the engine build then needs its kernels'
+        int16 paths."""
+        return any(dtype == np.int16 for dtype in self.op_input_types)
+
 
 def read_model(path) -> ModelInfo:
     path = Path(path)

@@ -56,6 +56,13 @@ int tm_dynamic_batch(const tm_model_t *m, const tm_tensor_t *t);
 #define TM_FLOAT_KERNELS 1
 #endif
 #define tm_is_f32(t) (TM_FLOAT_KERNELS && (t)->type == TM_FLOAT32)
+// The same for int16 (16x8) paths: a per-model build of a model without int16 activations leaves them out
+// (TM_INT16_KERNELS=0); kernels test int16 inputs with tm_is_i16 (SOFTMAX's int16 path and tables: 1.2 KB of
+// code and 2 KB of tables in kws_ref_model's ESP32 pack otherwise).
+#ifndef TM_INT16_KERNELS
+#define TM_INT16_KERNELS 1
+#endif
+#define tm_is_i16(t) (TM_INT16_KERNELS && (t)->type == TM_INT16)
 
 // 1 inside an arch's fast kernel (kernels/<arch>/<op>.c, which defines it and then includes the portable
 // kernels/<op>.c): the portable file then calls the arch's hooks instead of its own int8 path. The build

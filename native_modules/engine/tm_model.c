@@ -639,6 +639,12 @@ tm_status_t tm_model_load(void *block, uint32_t block_bytes, const uint8_t *buf,
                 "pack this model", i, tm_opcode_name(n->opcode));
             break;
         }
+        if (!TM_INT16_KERNELS && first && first->type == TM_INT16) {
+            m->failed_node = (int32_t)i;
+            st = tm_fail(m, "operator %u (%s) is int16, and this build has no int16 kernels: pack this model", i,
+                tm_opcode_name(n->opcode));
+            break;
+        }
         st = k.init(m, n, &m->requests[i]);
         if (st != TM_OK) {
             char detail[TM_ERR_LEN];

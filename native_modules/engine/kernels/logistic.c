@@ -55,7 +55,7 @@ static tm_status_t init(tm_model_t *m, tm_node_t *n, tm_node_request_t *req) {
     if (tm_expect_io(m, n, 1, 1, 1) != TM_OK) {
         return TM_ERROR;
     }
-    if (tm_in(m, n, 0)->type == TM_INT16) {
+    if (tm_is_i16(tm_in(m, n, 0))) {
         return init_int16(m, n, req);
     }
     if (tm_check_unary(m, n) != TM_OK) {
@@ -111,7 +111,7 @@ static tm_status_t prepare(tm_model_t *m, tm_node_t *n) {
     if (tm_is_f32(in)) {
         return TM_OK;
     }
-    if (in->type == TM_INT16) {
+    if (tm_is_i16(in)) {
         return prepare_int16(m, n, in, p);
     }
     // frexp(S_in * 2^27): the float mantissa is exact in 31 bits, so no rounding (QuantizeMultiplier unused).
@@ -187,7 +187,7 @@ static tm_status_t eval(tm_model_t *m, tm_node_t *n) {
         return TM_OK;
     }
     const sigmoid_params_t *p = tm_persistent(m, n);
-    if (in->type == TM_INT16) {
+    if (tm_is_i16(in)) {
         eval_int16(p, tanh, (const int16_t *)in->data, (int16_t *)out->data, count);
         return TM_OK;
     }

@@ -62,7 +62,7 @@ static tm_status_t init(tm_model_t *m, tm_node_t *n, tm_node_request_t *req) {
         req->persistent_bytes = sizeof(softmax_f32_t);
         return TM_OK;
     }
-    if (in->type == TM_INT16) {
+    if (tm_is_i16(in)) {
         return init_int16(m, in, out, req);
     }
     if (tm_expect_type(m, in, TM_INT8, "input") || tm_expect_type(m, out, TM_INT8, "output")) {
@@ -151,7 +151,7 @@ static tm_status_t prepare(tm_model_t *m, tm_node_t *n) {
     p->rows = softmax_rows(in);
     float beta = tm_opt_f32(m, n, OPT_BETA, 0.0f);
     int shift;
-    if (in->type == TM_INT16) {
+    if (tm_is_i16(in)) {
         // TFLM: QuantizeMultiplier(S_in * beta / (10.0 / 65535.0)): input differences in [-65535, 0] become
         // the exp table's [-10, 0].
         if (!quantize_over_double(in->scale, beta, &p->multiplier, &shift)) {
@@ -240,7 +240,7 @@ static tm_status_t eval(tm_model_t *m, tm_node_t *n) {
         eval_float((const float *)in->data, (float *)out->data, f->rows, depth, f->beta);
         return TM_OK;
     }
-    if (in->type == TM_INT16) {
+    if (tm_is_i16(in)) {
         eval_int16(p, (const int16_t *)in->data, (int16_t *)out->data, depth);
         return TM_OK;
     }
