@@ -369,3 +369,23 @@ def test_pack_and_deploy_pick_the_build_per_chip(tmp_path, s2_module, esp32_modu
     assert pack_chip_problem(s3_pack, None, "x") is None            # an emulated board names no chip
     assert pack_chip_problem(b"M\x06\x2b\x1f no marker", "esp32s2", "old.mpy").startswith("old.mpy is built for "
                                                                                           "esp32 and esp32s3")
+
+
+
+def test_deploy_measures_the_chips_arena_on_qemu(target, esp32_module):
+    """deploy's memory check measures an xtensawin pack's arena with the pack itself on qemu-xtensa: the ESP32's
+    MAC16 kernels plan scratch that the host's planner (the portable kernels) does not, so for kws the ESP32's
+    pack needs more than the host's estimate."""
+    from tinyml.deploy import Source, measure_arena
+    from tinyml.hostlib import HostEngine
+    # As deploy --dist loads it: the engine module and the model beside it (a pack holds the same two).
+    files = {"tinyml.mpy": esp32_module.read_bytes(), "m.tflite": KWS.read_bytes()}
+    arena, how = measure_arena("xtensawin", files, "__import__('tinyml').Model(open('m.tflite', 'rb').read())",
+                               Source(name="tinyml", tflite=KWS), None)
+    engine = HostEngine(KWS.read_bytes(), ops=read_model(KWS).op_names)
+    try:
+        host = engine.arena_bytes
+    finally:
+        engine.close()
+    assert how == "planned by this module on the emulated Xtensa core"
+    assert arena > host + 4096, (arena, host)

@@ -527,9 +527,20 @@ def _check_memory(src, report, arch, data, native, desc, echo, files, load, text
 
 def measure_arena(arch, files, load, src, data):
     """(arena bytes, how it was measured): the engine's planner run by the very module being deployed, on the
-    emulated Cortex-M4 for Arm archs (it loads armv6m, armv7m and armv7emsp code); for other archs the same
-    planner on the host, whose 64-bit descriptors make it a slight overestimate: the safe side here."""
+    emulated Cortex-M4 for Arm archs (it loads armv6m, armv7m and armv7emsp code) and on the emulated Xtensa core
+    for xtensawin (it runs every chip's build: the ESP32-S2's uses no instruction de233_fpu lacks); for other
+    archs the same planner on the host, whose 64-bit descriptors make it a slight overestimate: the safe side."""
     from .board_compat import ARM_ARCHES
+    if arch == "xtensawin":
+        # The ESP32's MAC16 kernels plan scratch of their own (kws: about 9 KB more than the portable kernels),
+        # which the host's planner knows nothing of.
+        from .targets import TargetError, get_target
+        try:
+            out = get_target("qemu-xtensa").run(f"print('ARENA', {load}.arena_bytes)\n", files).stdout
+            return int(out.split("ARENA")[1].split()[0]), "planned by this module on the emulated Xtensa core"
+        except TargetError as exc:
+            raise TinymlError(f"the module does not load on the emulated Xtensa core ({exc}): check the model with "
+                              f"`tinyml check`") from None
     if arch in ARM_ARCHES:
         from .targets import TargetError
         from .targets.qemu import QemuTarget
