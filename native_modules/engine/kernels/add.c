@@ -73,7 +73,7 @@ static tm_status_t prepare(tm_model_t *m, tm_node_t *n) {
     // Both inputs go to the scale twice = 2 * max(S1, S2) with 2^L of headroom (L = 20 for int8, 15 for int16:
     // (x - z) 2^15 < 2^31 for int16), then to the output scale: r1 = S1 / twice, r2 = S2 / twice,
     // ro = twice / (2^L * S_out), all < 1 (QuantizeMultiplierSmallerThanOneExp).
-    const int int16 = a->type == TM_INT16;
+    const int int16 = tm_is_i16(a);
     float mx = a->scale > b->scale ? a->scale : b->scale;
     if (tm_multiplier(m, a->scale, 1.0f, 2.0f, mx, &p->m1, &p->s1) ||
         tm_multiplier(m, b->scale, 1.0f, 2.0f, mx, &p->m2, &p->s2) ||
@@ -145,7 +145,7 @@ static tm_status_t eval(tm_model_t *m, tm_node_t *n) {
     }
 #endif
     const int32_t sign = sub ? -1 : 1;
-    if (a->type == TM_INT16) {
+    if (tm_is_i16(a)) {
         const int16_t *x1 = (const int16_t *)a->data, *x2 = (const int16_t *)b->data;
         int16_t *out = (int16_t *)y->data;
 #define ADD_I16(u, v) add_i16((u), (v), p, sign)

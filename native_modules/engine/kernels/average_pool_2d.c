@@ -47,8 +47,8 @@ static tm_status_t eval(tm_model_t *m, tm_node_t *n) {
     tm_pool_init(m, n, &g, p);
     tm_tensor_t *in = tm_in(m, n, 0), *out = tm_out(m, n, 0);
     const int32_t ch = g.in_c;
-    // tm_is_f32 is constant 0 in builds without float32 paths: the float branch below drops out.
-    const int is_f32 = tm_is_f32(in), is_int16 = in->type == TM_INT16;
+    // tm_is_f32 and tm_is_i16 are constant 0 in builds without float32 or int16 paths: those branches drop out.
+    const int is_f32 = tm_is_f32(in), is_int16 = tm_is_i16(in);
     const int32_t lo = p->lo, hi = p->hi;
     const float flo = p->flo, fhi = p->fhi;
     int32_t *isum = tm_scratch(m, n);

@@ -170,7 +170,7 @@ static inline tm_status_t tm_check_binary(tm_model_t *m, tm_node_t *n) {
         if (tm_expect_type(m, b, TM_FLOAT32, "input 2") || tm_expect_type(m, y, TM_FLOAT32, "output")) {
             return TM_ERROR;
         }
-    } else if (a->type == TM_INT16) {
+    } else if (tm_is_i16(a)) {
         if (tm_check_binary_int16(m, a, "input 1") || tm_check_binary_int16(m, b, "input 2") ||
             tm_check_binary_int16(m, y, "output")) {
             return TM_ERROR;
@@ -191,7 +191,7 @@ static inline void tm_binary_prepare(tm_model_t *m, tm_node_t *n, int act, tm_bi
         t->z1 = a->zero_point;
         t->z2 = b->zero_point;
         t->zo = y->zero_point;
-        if (a->type == TM_INT16) {
+        if (tm_is_i16(a)) {
             tm_activation_range_int16(act, y->scale, y->zero_point, &t->lo, &t->hi);
         } else {
             tm_activation_range_int8(act, y->scale, y->zero_point, &t->lo, &t->hi);

@@ -88,8 +88,8 @@ static tm_status_t prepare(tm_model_t *m, tm_node_t *n) {
 static tm_status_t eval(tm_model_t *m, tm_node_t *n) {
     tm_reduce_t r = { 0 };
     tm_reduce_parse(m, n, &r);
-    // tm_is_f32 is constant 0 in builds without float32 paths: the float branches drop out.
-    const int is_f32 = tm_is_f32(r.in), is_int16 = r.in->type == TM_INT16;
+    // tm_is_f32 and tm_is_i16 are constant 0 in builds without float32 or int16 paths: those branches drop out.
+    const int is_f32 = tm_is_f32(r.in), is_int16 = tm_is_i16(r.in);
     int32_t *isum = tm_scratch(m, n);
     float *fsum = tm_scratch(m, n);
     for (int32_t i = 0; i < r.outputs; i++) {

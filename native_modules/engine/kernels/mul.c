@@ -17,7 +17,7 @@ static tm_status_t init(tm_model_t *m, tm_node_t *n, tm_node_request_t *req) {
         return TM_ERROR;
     }
     tm_tensor_t *a = tm_in(m, n, 0), *b = tm_in(m, n, 1), *y = tm_out(m, n, 0);
-    if (a->type == TM_INT16 && (a->zero_point || b->zero_point || y->zero_point)) {
+    if (tm_is_i16(a) && (a->zero_point || b->zero_point || y->zero_point)) {
         return tm_fail(m, "int16 inputs and output need zero point 0 (as in TFLM), not %d, %d and %d",
             a->zero_point, b->zero_point, y->zero_point);
     }
@@ -37,7 +37,7 @@ static tm_status_t prepare(tm_model_t *m, tm_node_t *n) {
     }
     // The product of two shifted int8 values is below 2^16, of two int16 values at most 2^30: keep its
     // left-shifted form inside int32.
-    if (p->shift > (a->type == TM_INT16 ? 0 : 15)) {
+    if (p->shift > (tm_is_i16(a) ? 0 : 15)) {
         return tm_fail(m, "output scale too small for the input scales");
     }
     return TM_OK;
@@ -59,7 +59,7 @@ static tm_status_t eval(tm_model_t *m, tm_node_t *n) {
         TM_BCAST_LOOP(&p->t.bc, out, x1, x2, MUL_F32);
         return TM_OK;
     }
-    if (a->type == TM_INT16) {
+    if (tm_is_i16(a)) {
         const int16_t *x1 = (const int16_t *)a->data, *x2 = (const int16_t *)b->data;
         int16_t *out = (int16_t *)y->data;
 #define MUL_I16(u, v) (int16_t)mul_q((u), (v), p)

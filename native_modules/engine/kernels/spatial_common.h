@@ -171,7 +171,7 @@ static inline tm_status_t tm_pool_prepare(tm_model_t *m, tm_node_t *n) {
     p->flo = p->fhi = 0.0f;
     if (tm_is_f32(out)) {
         tm_activation_range_f32(act, &p->flo, &p->fhi);
-    } else if (out->type == TM_INT16) {
+    } else if (tm_is_i16(out)) {
         tm_activation_range_int16(act, out->scale, out->zero_point, &p->lo, &p->hi);
     } else {
         tm_activation_range_int8(act, out->scale, out->zero_point, &p->lo, &p->hi);
