@@ -99,6 +99,23 @@ def test_binary_int16(op, case):
     assert_bitexact(binary_model(op, *case), seed=case[-1])
 
 
+def raw_binary_model(op, scales):
+    """`op` of two int16 [1, 3, 7] tensors with the given scales (input 1, input 2, output), zero points 0."""
+    b = ModelBuilder()
+    x1, x2, y = (b.tensor([1, 3, 7], dtype=INT16, scale=s) for s in scales)
+    options = {"ADD": "AddOptions", "SUB": "SubOptions"}[op]
+    b.op(op, [x1, x2], [y], options, b.options(options))
+    return b.finish([x1, x2], [y])
+
+
+@pytest.mark.parametrize("op", ["ADD", "SUB"])
+def test_power_of_two_scales(op):
+    """Power-of-two scales are where TF Lite's int16 ADD takes its shortcut (a saturating add of one input
+    shifted right); TFLM's kernel never does, and neither does the engine: the general path, bit-exact."""
+    path = cached_model(f"16x8 raw {op} pot", lambda: raw_binary_model(op, (2.0 ** -12, 2.0 ** -10, 2.0 ** -10)))
+    assert_bitexact(path, seed=13)
+
+
 def test_fused_activations_are_fused():
     """The relu/relu6 cases above test the int16 activation range only if the converter fused them into the op."""
     from tinyml.model_info import schema
