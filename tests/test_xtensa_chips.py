@@ -31,7 +31,7 @@ sys.path.insert(0, str(REPO / "host"))
 
 from tinyml import TinymlError, oracle, runner  # noqa: E402
 from tinyml.build import XTENSA_CHIPS, model_module, module_chips  # noqa: E402
-from tinyml.deploy import chip_of_machine, pack_chip_problem  # noqa: E402
+from tinyml.deploy import chip_of_machine, dist_chip_problem, pack_chip_problem  # noqa: E402
 from tinyml.model_info import read_model  # noqa: E402
 from tinyml.pack import pack_target  # noqa: E402
 from tinyml.targets import TargetError, get_target  # noqa: E402
@@ -367,6 +367,10 @@ def test_pack_and_deploy_pick_the_build_per_chip(tmp_path, s2_module, esp32_modu
                        "--board esp32s2`"), problem
     assert pack_chip_problem(s2_pack, "esp32", "x") is None and pack_chip_problem(s3_pack, "esp32s3", "x") is None
     assert pack_chip_problem(s3_pack, None, "x") is None            # an emulated board names no chip
+    # A mip dist's xtensawin engine is the ESP32's FPU build: refused for an S2 before anything is installed.
+    assert dist_chip_problem("esp32s2", "/dev/ttyACM0").startswith("--dist installs the xtensawin engine built for "
+                                                                    "the ESP32's FPU, which the ESP32-S2 on /dev/ttyACM0")
+    assert dist_chip_problem("esp32", "p") is None and dist_chip_problem(None, "p") is None
     assert pack_chip_problem(b"M\x06\x2b\x1f no marker", "esp32s2", "old.mpy").startswith("old.mpy is built for "
                                                                                           "esp32 and esp32s3")
 

@@ -196,6 +196,15 @@ def pack_chip_problem(data: bytes, chip, where: str):
             f"it uses: deploy the .tflite (the board's build is made) or `tinyml pack MODEL --board {chip}`")
 
 
+def dist_chip_problem(chip, port):
+    """Why a mip dist's engine cannot run on `chip`, or None: a dist has one engine per arch, and xtensawin's is
+    the ESP32's FPU build (tinyml mip-dist), which an ESP32-S2 refuses at import."""
+    if chip != "esp32s2":
+        return None
+    return (f"--dist installs the xtensawin engine built for the ESP32's FPU, which the ESP32-S2 on {port} lacks: "
+            f"deploy without --dist (its own build is made)")
+
+
 @serialized
 def build_pack(model_path: Path, arch: str, name: str, small: bool, features=(), chip=None):
     """(pack path, native module path): `tinyml pack`'s output, reused from build/deploy/ when the model, the
@@ -364,10 +373,13 @@ def _deploy(src: Source, port, board_id, app, small, dist, echo):
             desc = None
         if desc:
             echo(f"board description: boards/{desc['id']}.json ({desc['name']})")
-        if dist:
-            return _deploy_from_dist(board, report, desc, src, dist, app, echo)
         # The ESP32-family chip: what the board says it is, else its description's (an emulated board names none).
         chip = (chip_of_machine(report.machine) or board_chip(desc)) if report.arch == "xtensawin" else None
+        if dist:
+            problem = dist_chip_problem(chip, port)
+            if problem:
+                raise TinymlError(problem)
+            return _deploy_from_dist(board, report, desc, src, dist, app, echo)
         if src.mpy:
             data = src.mpy.read_bytes()
             _, _, arch = mpy_file_arch(data)
