@@ -37,10 +37,13 @@ typedef struct {
     int32_t start;      // bias - (Z_in + 128) * sum(w)
 } xt_dw_plane_ch_t;
 
+// 3x3 without dilation, and either depth multiplier 1 with channels in fours, or one input channel (any
+// multiplier: person_detection's first layer, 1 -> 8): every output channel then reads the low halves of one
+// plane.
 static int plane_path(const dw_t *c) {
     const tm_window_t *g = &c->g;
-    return c->dm == 1 && g->k_h == 3 && g->k_w == 3 && g->dil_h == 1 && g->dil_w == 1 && g->in_c % 4 == 0 &&
-           c->in->type == TM_INT8;
+    return g->k_h == 3 && g->k_w == 3 && g->dil_h == 1 && g->dil_w == 1 && c->in->type == TM_INT8 &&
+           ((c->dm == 1 && g->in_c % 4 == 0) || g->in_c == 1);
 }
 
 // A pair plane's rows and words per row: exactly the padded input the outputs read.
@@ -212,6 +215,19 @@ static void plane_fill(const tm_window_t *g, const int8_t *x, int32_t b, int32_t
     }
 }
 
+// The one input channel of batch b into the low halves of plane p (u = x + 128; the high halves are unused).
+static void plane_fill1(const tm_window_t *g, const int8_t *x, int32_t b, int32_t rows, int32_t cols, int32_t *p) {
+    const int32_t r1 = g->pad_h + g->in_h < rows ? g->pad_h + g->in_h : rows;
+    const int32_t n = (g->pad_w + g->in_w < cols ? g->pad_w + g->in_w : cols) - g->pad_w;
+    for (int32_t r = g->pad_h; r < r1; r++) {
+        const int8_t *src = x + (b * g->in_h + (r - g->pad_h)) * g->in_w;
+        int32_t *d = p + r * cols + g->pad_w;
+        for (int32_t i = 0; i < n; i++) {
+            d[i] = (uint8_t)(src[i] ^ 0x80);
+        }
+    }
+}
+
 static int32_t plane_eval(tm_model_t *m, tm_node_t *n, const dw_t *c) {
     const tm_window_t *g = &c->g;
     const params_t *p = tm_persistent(m, n);
@@ -245,6 +261,13 @@ static int32_t plane_eval(tm_model_t *m, tm_node_t *n, const dw_t *c) {
     }
     for (int32_t b = 0; b < g->batches; b++) {
         int8_t *yb = y + b * g->out_h * g->out_w * cout;
+        if (g->in_c == 1) {
+            plane_fill1(g, x, b, rows, cols, p0);
+            for (int32_t oc = 0; oc < cout; oc++) {
+                plane_channel(g, p0, cols, &chs[oc], &rq[oc], 0, lo, hi, acc, yb + oc);
+            }
+            continue;
+        }
         for (int32_t c0 = 0; c0 < cout; c0 += 4) {
             plane_fill(g, x, b, c0, rows, cols, p0, p1);
             plane_channel(g, p0, cols, &chs[c0], &rq[c0], 0, lo, hi, acc, yb + c0);
