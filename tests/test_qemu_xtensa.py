@@ -378,12 +378,13 @@ def test_esp32_packs_fit_the_exec_budget():
 # The MAC16 build's kernels (kernels/xtensa/) on the edge cases tests/test_qemu_engine.py aims at the M4's:
 # filter rows not a multiple of 4 values (MAC16's zero padding), groups, dilation, strides, borders, channel
 # counts not a multiple of 4 (depthwise's tail), a depth multiplier other than 1 (the portable path); CONV_2D's
-# channels outside requant.h's bounds (the C loop instead of channel_block); depthwise 3x3 on pair planes (SAME
+# channels outside requant.h's bounds (the C loop instead of channel_block); rows in fours (field_quads: filter
+# depths 4, 12, 16, padded taps); depthwise 3x3 on pair planes (SAME
 # and VALID, strides 1, 2 and 1x2, ReLU6's top clamp, wide rows, channels outside requant.h's bounds; one input
 # channel with depth multipliers 8 and 3). The models
 # are the M4 test's (the same cached files).
 XTENSA_EDGE_CASES = ["conv3x3_same_odd", "conv_dilated", "conv_groups", "conv3x3_cin3_stride2", "conv1x1_odd_pixels",
-                     "conv1x1_mixed_scales", "dw3x3_odd_channels", "dw3x3_stride2", "dw5x3_valid", "dw_dilated",
+                     "conv1x1_mixed_scales", "conv3x3_dead_channels", "dw3x3_odd_channels", "dw3x3_stride2", "dw5x3_valid", "dw_dilated",
                      "dw_mult2", "dw3x3_same", "dw3_ring_relu6", "dw3_tall_valid_s2", "dw3_strides_1x2",
                      "dw3_big_bias", "dw3_cin1_mult8", "dw3_cin1_mult3"]
 

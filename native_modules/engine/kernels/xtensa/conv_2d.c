@@ -160,6 +160,55 @@ static void field(const conv_t *c, const int8_t *x, int32_t b, int32_t oy, int32
     }
 }
 
+// The receptive field as field() gathers it, for filter depths and input channels in fours ("quad" rows): each
+// half holds u = x + 128 (padding: Z_in + 128), and each group of four values is stored in the order 0, 2, 1, 3,
+// which the filter rows are widened in too. One l32i gives four values; v ^ 0x80808080 makes them unsigned and
+// two masks split them into two words with no sign extension and no subtraction: 9 instructions per four values
+// in a zero-overhead loop, where field() takes about 15 per value. Z_in + 128 moves into the accumulator's start:
+// sum(w (x - Z_in)) = sum(w u) - (Z_in + 128) sum(w).
+static void field_quads(const conv_t *c, const int8_t *x, int32_t b, int32_t oy, int32_t ox, int32_t grp,
+    uint32_t padword, int16_t *row) {
+    const tm_window_t *g = &c->g;
+    const int32_t quads = c->cin_f >> 2;
+    const int32_t y0 = oy * g->stride_h - g->pad_h, x0 = ox * g->stride_w - g->pad_w;
+    const uint32_t flip = 0x80808080u, mask = 0x00ff00ffu;
+    uint32_t *d = (uint32_t *)row;
+    for (int32_t ky = 0; ky < g->k_h; ky++) {
+        const int32_t iy = y0 + ky * g->dil_h;
+        const int8_t *xrow = x + ((b * g->in_h + iy) * g->in_w) * g->in_c + grp * c->cin_f;
+        for (int32_t kx = 0; kx < g->k_w; kx++) {
+            const int32_t ix = x0 + kx * g->dil_w;
+            if (iy < 0 || iy >= g->in_h || ix < 0 || ix >= g->in_w) {
+                for (int32_t i = 0; i < 2 * quads; i++) {
+                    *d++ = padword;
+                }
+                continue;
+            }
+            const int8_t *src = xrow + ix * g->in_c;
+            uint32_t v, e;
+            __asm__ volatile(
+                "j 2f\n\t"
+                ".p2align 2\n\t"
+                ".byte 0\n\t"
+                "2:\n\t"
+                "loopnez %[n], 1f\n\t"
+                "l32i %[v], %[src], 0\n\t"
+                "addi %[src], %[src], 4\n\t"
+                "xor %[v], %[v], %[flip]\n\t"
+                "and %[e], %[v], %[mask]\n\t"
+                "srli %[v], %[v], 8\n\t"
+                "and %[v], %[v], %[mask]\n\t"
+                "s32i %[e], %[d], 0\n\t"
+                "s32i %[v], %[d], 4\n\t"
+                "addi %[d], %[d], 8\n\t"
+                "1:\n\t"
+                : [src] "+r"(src), [d] "+r"(d), [v] "=&r"(v), [e] "=&r"(e)
+                : [n] "r"(quads), [flip] "r"(flip), [mask] "r"(mask)
+                : "memory");
+        }
+    }
+}
+
 static tm_status_t arch_eval_int8(tm_model_t *m, tm_node_t *n, const conv_t *c) {
     const tm_window_t *g = &c->g;
     const params_t *p = tm_persistent(m, n);
@@ -174,6 +223,9 @@ static tm_status_t arch_eval_int8(tm_model_t *m, tm_node_t *n, const conv_t *c) 
     memset(wblk, 0, (size_t)(cb_max + 1) * (size_t)pad * sizeof(int16_t) + 4);   // the zero padding
     xt_rq_t *rq = (xt_rq_t *)(row + pad + 2);
     xt_conv_ch_t *ch = (xt_conv_ch_t *)(rq + g->out_c);
+    // Rows in fours (field_quads) when every tap's values are whole aligned words of the input.
+    const int quads = c->cin_f % 4 == 0 && g->in_c % 4 == 0 && ((uintptr_t)x & 3) == 0;
+    const uint32_t padword = (uint32_t)(zi + 128) * 0x00010001u;
     int all_fast = 1;     // every channel takes requant.h's fast path: channel_block does the whole pixel
     for (int32_t oc = 0; oc < g->out_c; oc++) {
         const int32_t b0 = bias ? bias[oc] : 0;
@@ -191,15 +243,32 @@ static tm_status_t arch_eval_int8(tm_model_t *m, tm_node_t *n, const conv_t *c) 
             for (int32_t j = 0; j < cb; j++) {
                 const int8_t *wr = w + (oc0 + j) * len;
                 int16_t *wb = wblk + j * pad;
-                for (int32_t k = 0; k < len; k++) {
-                    wb[k] = wr[k];
+                if (quads) {        // field_quads' order, and Z_in + 128 into the start
+                    int32_t sum = 0;
+                    for (int32_t k = 0; k < len; k += 4) {
+                        const int32_t w0 = wr[k], w1 = wr[k + 1], w2 = wr[k + 2], w3 = wr[k + 3];
+                        wb[k] = (int16_t)w0;
+                        wb[k + 1] = (int16_t)w2;
+                        wb[k + 2] = (int16_t)w1;
+                        wb[k + 3] = (int16_t)w3;
+                        sum += w0 + w1 + w2 + w3;
+                    }
+                    ch[oc0 + j].bias -= (zi + 128) * sum;
+                } else {
+                    for (int32_t k = 0; k < len; k++) {
+                        wb[k] = wr[k];
+                    }
                 }
             }
             int8_t *yp = y + oc0;
             for (int32_t b = 0; b < g->batches; b++) {
                 for (int32_t oy = 0; oy < g->out_h; oy++) {
                     for (int32_t ox = 0; ox < g->out_w; ox++, yp += g->out_c) {
-                        field(c, x, b, oy, ox, grp, zi, row);
+                        if (quads) {
+                            field_quads(c, x, b, oy, ox, grp, padword, row);
+                        } else {
+                            field(c, x, b, oy, ox, grp, zi, row);
+                        }
                         if (all_fast) {
                             channel_block(row, wblk, pad >> 2, ch + oc0, cb, yp, lo, hi);
                         } else {
