@@ -143,9 +143,22 @@ static void field(const conv_t *c, const int8_t *x, int32_t b, int32_t oy, int32
     const tm_window_t *g = &c->g;
     const int32_t cin_f = c->cin_f;
     const int32_t y0 = oy * g->stride_h - g->pad_h, x0 = ox * g->stride_w - g->pad_w;
+    // A filter row wholly inside the image reads k_w * in_c contiguous values when the taps are adjacent pixels
+    // and the group is the whole depth: one loop instead of a bounds check and a loop per tap (vww's first
+    // layer, 3 channels: about 200 instructions less per pixel).
+    const int whole_rows = g->dil_w == 1 && cin_f == g->in_c && x0 >= 0 && x0 + g->k_w <= g->in_w;
     for (int32_t ky = 0; ky < g->k_h; ky++) {
         const int32_t iy = y0 + ky * g->dil_h;
         const int8_t *xrow = x + ((b * g->in_h + iy) * g->in_w) * g->in_c + grp * cin_f;
+        if (whole_rows && iy >= 0 && iy < g->in_h) {
+            const int8_t *xp = xrow + x0 * g->in_c;
+            const int32_t n = g->k_w * cin_f;
+            for (int32_t i = 0; i < n; i++) {
+                row[i] = (int16_t)(xp[i] - zi);
+            }
+            row += n;
+            continue;
+        }
         for (int32_t kx = 0; kx < g->k_w; kx++, row += cin_f) {
             const int32_t ix = x0 + kx * g->dil_w;
             if (iy < 0 || iy >= g->in_h || ix < 0 || ix >= g->in_w) {
