@@ -414,6 +414,11 @@ def test_mac16_build_edge_cases_bit_exact(target):
     for case in XTENSA_EDGE_CASES:
         build, shape = cases[case]
         paths[case] = cached_model(f"qemu dsp {case} 1", lambda: keras_model(build, [shape], 1))
+    # Depthwise planes in bands (XT_DW_PLANE_WORDS): 132 words per row hold 6 output rows per band, 11 rows
+    # take two bands, the second shorter, with the image's last row and the bottom padding in it.
+    import tensorflow as tf
+    wide = (lambda x: tf.keras.layers.DepthwiseConv2D(3, padding="same", activation="relu")(x), (11, 130, 8))
+    paths["dw3_wide_bands"] = cached_model("xtensa dw3 wide bands 1", lambda: keras_model(wide[0], [wide[1]], 1))
     # FULLY_CONNECTED: a depth below one pass of four (no bias, ReLU), and 32 passes plus a tail of 2.
     paths.update({"fc_3x2": _fc_model(3, 2, "relu", True, 6), "fc_130x33": _fc_model(130, 33, None, False, 7)})
     files, expected, infos, ops = {}, {}, {}, set()

@@ -46,15 +46,23 @@ static int plane_path(const dw_t *c) {
            ((c->dm == 1 && g->in_c % 4 == 0) || g->in_c == 1);
 }
 
-// A pair plane's rows and words per row: exactly the padded input the outputs read.
-static void plane_dims(const tm_window_t *g, int32_t *rows, int32_t *cols) {
-    *rows = (g->out_h - 1) * g->stride_h + 3;
+// The planes hold a band of output rows at a time, at most XT_DW_PLANE_WORDS words each (4 KB; at least the 3
+// rows of one output row): a whole 97 x 97 plane (person_detection's first layer) would add 75 KB to the arena.
+// Band rows are filled once per band, the rows between two bands twice (stride 2) or thrice (stride 1).
+#define XT_DW_PLANE_WORDS 1024
+
+// Output rows per band, and a plane's rows and words per row: the padded input those outputs read.
+static void plane_dims(const tm_window_t *g, int32_t *band, int32_t *rows, int32_t *cols) {
     *cols = (g->out_w - 1) * g->stride_w + 3;
+    int32_t r = (XT_DW_PLANE_WORDS / *cols - 3) / g->stride_h + 1;
+    r = r < 1 ? 1 : r > g->out_h ? g->out_h : r;
+    *band = r;
+    *rows = (r - 1) * g->stride_h + 3;
 }
 
 static uint32_t plane_scratch_bytes(const dw_t *c) {
-    int32_t rows, cols;
-    plane_dims(&c->g, &rows, &cols);
+    int32_t band, rows, cols;
+    plane_dims(&c->g, &band, &rows, &cols);
     return (uint32_t)(2 * rows * cols + c->g.out_w) * sizeof(int32_t) +
            (uint32_t)c->g.out_c * (sizeof(xt_dw_plane_ch_t) + sizeof(xt_rq_t));
 }
@@ -156,10 +164,10 @@ static void requant_run(const int32_t *acc, int32_t n, const xt_rq_t *q, int32_t
 
 // One channel's outputs from its pair plane (`high`: the channel is the words' high half), a row at a time:
 // the sums into `acc` (out_w words of scratch), then their requantization.
-static void plane_channel(const tm_window_t *g, const int32_t *plane, int32_t cols, const xt_dw_plane_ch_t *ch,
-    const xt_rq_t *q, int high, int32_t lo, int32_t hi, int32_t *acc, int8_t *y) {
+static void plane_channel(const tm_window_t *g, const int32_t *plane, int32_t cols, int32_t out_rows,
+    const xt_dw_plane_ch_t *ch, const xt_rq_t *q, int high, int32_t lo, int32_t hi, int32_t *acc, int8_t *y) {
     const int32_t rs = cols * 4, step = g->stride_w * 4, cout = g->out_c, rowstep = g->stride_h * cols;
-    for (int32_t oy = 0; oy < g->out_h; oy++, y += g->out_w * cout) {
+    for (int32_t oy = 0; oy < out_rows; oy++, y += g->out_w * cout) {
         plane_row(plane + oy * rowstep, g->out_w, rs, step, ch, high, acc);
         if (q->e) {
             requant_run(acc, g->out_w, q, lo, hi, y, cout);
@@ -173,14 +181,21 @@ static void plane_channel(const tm_window_t *g, const int32_t *plane, int32_t co
 
 // Input channels [c0, c0 + 4) of batch b into the two pair planes (the image part only; the padding was
 // written once per invoke): per four values one l32i, the sign flip, two masks, two stores.
-static void plane_fill(const tm_window_t *g, const int8_t *x, int32_t b, int32_t c0, int32_t rows, int32_t cols,
-    int32_t *p0, int32_t *p1) {
-    const int32_t r0 = g->pad_h, r1 = g->pad_h + g->in_h < rows ? g->pad_h + g->in_h : rows;
+static void plane_fill(const tm_window_t *g, const int8_t *x, int32_t b, int32_t c0, int32_t top, int32_t rows,
+    int32_t cols, uint32_t pad, int32_t *p0, int32_t *p1) {
     const int32_t q0 = g->pad_w, q1 = g->pad_w + g->in_w < cols ? g->pad_w + g->in_w : cols;
     const int32_t n = q1 - q0, stride = g->in_c;
     const uint32_t flip = 0x80808080u, mask = 0x00ff00ffu;
-    for (int32_t r = r0; r < r1; r++) {
-        const int8_t *src = x + ((b * g->in_h + (r - g->pad_h)) * g->in_w) * g->in_c + c0;
+    for (int32_t r = 0; r < rows; r++) {
+        const int32_t iy = top + r - g->pad_h;
+        if (iy < 0 || iy >= g->in_h) {      // a padding row (the columns' padding is never overwritten)
+            for (int32_t i = 0; i < cols; i++) {
+                p0[r * cols + i] = (int32_t)pad;
+                p1[r * cols + i] = (int32_t)pad;
+            }
+            continue;
+        }
+        const int8_t *src = x + ((b * g->in_h + iy) * g->in_w) * g->in_c + c0;
         int32_t *d0 = p0 + r * cols + q0, *d1 = p1 + r * cols + q0;
         if ((uintptr_t)src & 3) {       // l32i needs 4-aligned words (arena tensors are 16-aligned)
             for (int32_t i = 0; i < n; i++, src += stride) {
@@ -216,11 +231,18 @@ static void plane_fill(const tm_window_t *g, const int8_t *x, int32_t b, int32_t
 }
 
 // The one input channel of batch b into the low halves of plane p (u = x + 128; the high halves are unused).
-static void plane_fill1(const tm_window_t *g, const int8_t *x, int32_t b, int32_t rows, int32_t cols, int32_t *p) {
-    const int32_t r1 = g->pad_h + g->in_h < rows ? g->pad_h + g->in_h : rows;
+static void plane_fill1(const tm_window_t *g, const int8_t *x, int32_t b, int32_t top, int32_t rows, int32_t cols,
+    uint32_t pad, int32_t *p) {
     const int32_t n = (g->pad_w + g->in_w < cols ? g->pad_w + g->in_w : cols) - g->pad_w;
-    for (int32_t r = g->pad_h; r < r1; r++) {
-        const int8_t *src = x + (b * g->in_h + (r - g->pad_h)) * g->in_w;
+    for (int32_t r = 0; r < rows; r++) {
+        const int32_t iy = top + r - g->pad_h;
+        if (iy < 0 || iy >= g->in_h) {
+            for (int32_t i = 0; i < cols; i++) {
+                p[r * cols + i] = (int32_t)pad;
+            }
+            continue;
+        }
+        const int8_t *src = x + (b * g->in_h + iy) * g->in_w;
         int32_t *d = p + r * cols + g->pad_w;
         for (int32_t i = 0; i < n; i++) {
             d[i] = (uint8_t)(src[i] ^ 0x80);
@@ -236,8 +258,8 @@ static int32_t plane_eval(tm_model_t *m, tm_node_t *n, const dw_t *c) {
     const int32_t *bias = c->bias ? (const int32_t *)c->bias->data : 0;
     int8_t *y = (int8_t *)c->out->data;
     const int32_t zi = c->in->zero_point, zo = c->out->zero_point, cout = g->out_c, lo = p->act_lo, hi = p->act_hi;
-    int32_t rows, cols;
-    plane_dims(g, &rows, &cols);
+    int32_t band, rows, cols;
+    plane_dims(g, &band, &rows, &cols);
     int32_t *p0 = tm_scratch(m, n), *p1 = p0 + rows * cols;
     xt_dw_plane_ch_t *chs = (xt_dw_plane_ch_t *)(p1 + rows * cols);
     xt_rq_t *rq = (xt_rq_t *)(chs + cout);
@@ -260,20 +282,24 @@ static int32_t plane_eval(tm_model_t *m, tm_node_t *n, const dw_t *c) {
         p0[i] = (int32_t)pad;
     }
     for (int32_t b = 0; b < g->batches; b++) {
-        int8_t *yb = y + b * g->out_h * g->out_w * cout;
-        if (g->in_c == 1) {
-            plane_fill1(g, x, b, rows, cols, p0);
-            for (int32_t oc = 0; oc < cout; oc++) {
-                plane_channel(g, p0, cols, &chs[oc], &rq[oc], 0, lo, hi, acc, yb + oc);
+        for (int32_t oy0 = 0; oy0 < g->out_h; oy0 += band) {
+            const int32_t nr = g->out_h - oy0 < band ? g->out_h - oy0 : band, top = oy0 * g->stride_h;
+            const int32_t used = (nr - 1) * g->stride_h + 3;
+            int8_t *yb = y + ((b * g->out_h + oy0) * g->out_w) * cout;
+            if (g->in_c == 1) {
+                plane_fill1(g, x, b, top, used, cols, pad, p0);
+                for (int32_t oc = 0; oc < cout; oc++) {
+                    plane_channel(g, p0, cols, nr, &chs[oc], &rq[oc], 0, lo, hi, acc, yb + oc);
+                }
+                continue;
             }
-            continue;
-        }
-        for (int32_t c0 = 0; c0 < cout; c0 += 4) {
-            plane_fill(g, x, b, c0, rows, cols, p0, p1);
-            plane_channel(g, p0, cols, &chs[c0], &rq[c0], 0, lo, hi, acc, yb + c0);
-            plane_channel(g, p1, cols, &chs[c0 + 1], &rq[c0 + 1], 0, lo, hi, acc, yb + c0 + 1);
-            plane_channel(g, p0, cols, &chs[c0 + 2], &rq[c0 + 2], 1, lo, hi, acc, yb + c0 + 2);
-            plane_channel(g, p1, cols, &chs[c0 + 3], &rq[c0 + 3], 1, lo, hi, acc, yb + c0 + 3);
+            for (int32_t c0 = 0; c0 < cout; c0 += 4) {
+                plane_fill(g, x, b, c0, top, used, cols, pad, p0, p1);
+                plane_channel(g, p0, cols, nr, &chs[c0], &rq[c0], 0, lo, hi, acc, yb + c0);
+                plane_channel(g, p1, cols, nr, &chs[c0 + 1], &rq[c0 + 1], 0, lo, hi, acc, yb + c0 + 1);
+                plane_channel(g, p0, cols, nr, &chs[c0 + 2], &rq[c0 + 2], 1, lo, hi, acc, yb + c0 + 2);
+                plane_channel(g, p1, cols, nr, &chs[c0 + 3], &rq[c0 + 3], 1, lo, hi, acc, yb + c0 + 3);
+            }
         }
     }
     return cout;
