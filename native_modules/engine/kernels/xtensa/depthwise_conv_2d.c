@@ -60,10 +60,18 @@ static void plane_dims(const tm_window_t *g, int32_t *band, int32_t *rows, int32
     *rows = (r - 1) * g->stride_h + 3;
 }
 
+// Output rows requantized by one requant_run call (up to 256 sums of scratch): a call per row costs about 25
+// instructions, 4 per output of a 6 x 6 layer.
+static int32_t requant_rows(const tm_window_t *g) {
+    const int32_t r = 256 / g->out_w;
+    return r < 1 ? 1 : r;
+}
+
 static uint32_t plane_scratch_bytes(const dw_t *c) {
     int32_t band, rows, cols;
     plane_dims(&c->g, &band, &rows, &cols);
-    return (uint32_t)(2 * rows * cols + c->g.out_w) * sizeof(int32_t) +
+    const int32_t sums = (requant_rows(&c->g) < band ? requant_rows(&c->g) : band) * c->g.out_w;
+    return (uint32_t)(2 * rows * cols + sums) * sizeof(int32_t) +
            (uint32_t)c->g.out_c * (sizeof(xt_dw_plane_ch_t) + sizeof(xt_rq_t));
 }
 
@@ -167,13 +175,20 @@ static void requant_run(const int32_t *acc, int32_t n, const xt_rq_t *q, int32_t
 static void plane_channel(const tm_window_t *g, const int32_t *plane, int32_t cols, int32_t out_rows,
     const xt_dw_plane_ch_t *ch, const xt_rq_t *q, int high, int32_t lo, int32_t hi, int32_t *acc, int8_t *y) {
     const int32_t rs = cols * 4, step = g->stride_w * 4, cout = g->out_c, rowstep = g->stride_h * cols;
-    for (int32_t oy = 0; oy < out_rows; oy++, y += g->out_w * cout) {
-        plane_row(plane + oy * rowstep, g->out_w, rs, step, ch, high, acc);
+    const int32_t out_w = g->out_w, chunk = requant_rows(g);
+    for (int32_t oy0 = 0; oy0 < out_rows; oy0 += chunk) {
+        // The sums of a few rows, then one requantization loop over them: consecutive outputs of one channel
+        // are cout bytes apart across rows too.
+        const int32_t nr = out_rows - oy0 < chunk ? out_rows - oy0 : chunk, n = nr * out_w;
+        for (int32_t r = 0; r < nr; r++) {
+            plane_row(plane + (oy0 + r) * rowstep, out_w, rs, step, ch, high, acc + r * out_w);
+        }
+        int8_t *yc = y + oy0 * out_w * cout;
         if (q->e) {
-            requant_run(acc, g->out_w, q, lo, hi, y, cout);
+            requant_run(acc, n, q, lo, hi, yc, cout);
         } else {
-            for (int32_t ox = 0; ox < g->out_w; ox++) {
-                y[ox * cout] = (int8_t)tm_clamp(xt_rq_slow(acc[ox], q), lo, hi);
+            for (int32_t i = 0; i < n; i++) {
+                yc[i * cout] = (int8_t)tm_clamp(xt_rq_slow(acc[i], q), lo, hi);
             }
         }
     }
