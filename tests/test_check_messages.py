@@ -190,3 +190,29 @@ def test_device_names_op_and_type_it_refuses():
     with pytest.raises(TargetError) as err:
         run_mpy("import tinyml\ntinyml.Model(open('m.tflite', 'rb').read())", {"m.tflite": int16_model()})
     assert str(err.value) == "ValueError: operator 1 (RELU): input is int16, expected int8"
+
+
+def int32_sub_model():
+    """SUB of two int32 tensors: add.c's ADD takes int32 (WHILE loop counters), its SUB does not."""
+    b = ModelBuilder()
+    x, y, z = b.tensor([1, 4], INT32), b.tensor([1, 4], INT32), b.tensor([1, 4], INT32)
+    b.op("SUB", [x, y], [z], "SubOptions", b.options("SubOptions"))
+    return b.finish([x, y], [z])
+
+
+def test_per_op_types_line():
+    """add.c's `// tinyml-types: SUB int8 int16 float32` narrows SUB alone: check calls int32 SUB unsupported,
+    as the engine does at load."""
+    assert "int32" in KERNEL_TYPES["ADD"] and KERNEL_TYPES["SUB"] == {"int8", "int16", "float32"}
+
+
+def test_check_and_device_refuse_int32_sub(tmp_path, capsys):
+    path = tmp_path / "m.tflite"
+    path.write_bytes(int32_sub_model())
+    assert not check(path)
+    out = capsys.readouterr().out
+    assert re.search(r"SUB +v\d +int32 +x1 +UNSUPPORTED: no int32 kernel yet \(SUB computes float32, int16, int8\)",
+                     out), out
+    with pytest.raises(TargetError) as err:
+        run_mpy("import tinyml\ntinyml.Model(open('m.tflite', 'rb').read())", {"m.tflite": path.read_bytes()})
+    assert "SUB" in str(err.value) and "int32" in str(err.value), err.value

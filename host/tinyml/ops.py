@@ -8,9 +8,10 @@ Optional engine sources a kernel calls into are declared with `// tinyml-uses: F
 per-model build leaves out what none of its kernels calls (tm_math.c: 4.7 KB of ESP32 IRAM).
 
 A file's `// tinyml-types: int8 int16 float32` line names (numpy names) the element types of the data input
-its kernels compute; a file without one takes any type (the byte-copying ops). `tinyml check` reads these
-(KERNEL_TYPES) to call an int16 CONV_2D unsupported when only its int8 kernel exists, before the engine's
-load-time refusal does."""
+its kernels compute; a file without one takes any type (the byte-copying ops). A line that starts with one of
+the file's op names, `// tinyml-types: SUB int8 int16 float32`, applies to that op alone and overrides the
+file's line (add.c: ADD takes int32 loop counters, SUB does not). `tinyml check` reads these (KERNEL_TYPES) to
+call an int16 CONV_2D unsupported when only its int8 kernel exists, before the engine's load-time refusal does."""
 
 import re
 
@@ -26,10 +27,20 @@ def _scan():
     table, uses, types = {}, {}, {}
     for path in sorted((NATIVE / "engine" / "kernels").glob("*.c")):
         text = path.read_text()
-        declared = _TYPES.findall(text)
-        for name, code in _DECL.findall(text):
+        ops = _DECL.findall(text)
+        file_types, op_types = None, {}
+        for line in _TYPES.findall(text):
+            words = line.split()
+            if words and words[0] in dict(ops):
+                op_types[words[0]] = frozenset(words[1:])
+            elif file_types is None:
+                file_types = frozenset(words)
+            else:
+                raise ValueError(f"{path.name}: two file-wide `// tinyml-types:` lines (give the op's name first "
+                                 f"for a per-op line)")
+        for name, code in ops:
             table[name] = (int(code), path.stem, path.name)
-            types[name] = frozenset(declared[0].split()) if declared else None
+            types[name] = op_types.get(name, file_types)
         uses[path.name] = [(bool(float_only), src) for float_only, src in _USES.findall(text)]
     return table, uses, types
 

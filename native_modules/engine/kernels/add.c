@@ -1,4 +1,5 @@
 // tinyml-types: int8 int16 int32 float32
+// tinyml-types: SUB int8 int16 float32
 // ADD and SUB: int8 (TFLM's 20-bit left shift rescaling), int16 (16x8 quantization: the same arithmetic with a
 // 15-bit left shift, TFLM's general path; TFLM's kernel never takes the reference code's power-of-two special
 // case) and float32, with numpy broadcasting; ADD also int32 (a loop counter in a WHILE body; as in TFLM, no

@@ -15,12 +15,8 @@
 #include "../tm_quant.h"
 
 // A build for a model without int16 activations leaves the 16x8 paths out (-DTM_INT16_KERNELS=0, as
-// TM_FLOAT_KERNELS=0 leaves the float32 ones): tm_is_16x8 is then a constant 0 and the compiler drops them
-// (the three kernels' 16x8 paths: 4.0 KB of kws_ref_model's ESP32 pack, 4.7 KB on armv6m).
-#ifndef TM_INT16_KERNELS
-#define TM_INT16_KERNELS 1
-#endif
-#define tm_is_16x8(t) (TM_INT16_KERNELS && (t)->type == TM_INT16)
+// TM_FLOAT_KERNELS=0 leaves the float32 ones): tm_is_i16 (tm_internal.h) is then a constant 0 and the compiler
+// drops them (the three kernels' 16x8 paths: 4.0 KB of kws_ref_model's ESP32 pack, 4.7 KB on armv6m).
 
 // Taps per int32 partial sum: |w * x| <= 128 * 32768 = 2^22, so 256 products stay below 2^30 in an int32 and
 // the inner loops need no 64-bit adds (which are slow, or library calls, on the small cores).

@@ -116,7 +116,7 @@ static tm_status_t init(tm_model_t *m, tm_node_t *n, tm_node_request_t *req) {
         req->persistent_bytes = sizeof(params_f32_t);
         return TM_OK;
     }
-    if (tm_is_16x8(c.in)) {
+    if (tm_is_i16(c.in)) {
         if (tm_check_16x8(m, c.in, c.w, c.bias, c.out, c.g.out_c, 1) != TM_OK) {
             return TM_ERROR;
         }
@@ -162,7 +162,7 @@ static tm_status_t prepare(tm_model_t *m, tm_node_t *n) {
         tm_activation_range_f32(act, &pf->act_lo, &pf->act_hi);
         return TM_OK;
     }
-    if (tm_is_16x8(c.in)) {
+    if (tm_is_i16(c.in)) {
         return prepare_16x8(m, n, &c, act);
     }
     params_t *p = tm_persistent(m, n);
@@ -378,7 +378,7 @@ static tm_status_t eval_float(const conv_t *c, const params_f32_t *pf) {
 static tm_status_t eval(tm_model_t *m, tm_node_t *n) {
     conv_t c = { 0 };
     get_conv(m, n, &c, tm_persistent(m, n));     // win is the first member of every persistent layout
-    if (tm_is_16x8(c.in)) {
+    if (tm_is_i16(c.in)) {
         return eval_16x8(m, n, &c);
     }
 #if TM_ARCH_KERNEL

@@ -50,7 +50,7 @@ static tm_window_keep_t *kept_window(tm_model_t *m, tm_node_t *n) {
     if (tm_is_f32(tm_in(m, n, 0))) {
         return &((params_f32_t *)tm_persistent(m, n))->win;
     }
-    if (tm_is_16x8(tm_in(m, n, 0))) {
+    if (tm_is_i16(tm_in(m, n, 0))) {
         return &((params_16x8_t *)tm_persistent(m, n))->win;
     }
     return (tm_window_keep_t *)(((params_t *)tm_persistent(m, n))->q + tm_out(m, n, 0)->dims[3]);
@@ -125,7 +125,7 @@ static tm_status_t init(tm_model_t *m, tm_node_t *n, tm_node_request_t *req) {
         req->persistent_bytes = sizeof(params_f32_t);
         return TM_OK;
     }
-    if (tm_is_16x8(c.in)) {
+    if (tm_is_i16(c.in)) {
         if (tm_check_16x8(m, c.in, c.w, c.bias, c.out, c.g.out_c, 0) != TM_OK) {
             return TM_ERROR;
         }
@@ -152,7 +152,7 @@ static tm_status_t prepare(tm_model_t *m, tm_node_t *n) {
         tm_activation_range_f32(act, &pf->act_lo, &pf->act_hi);
         return TM_OK;
     }
-    if (tm_is_16x8(c.in)) {
+    if (tm_is_i16(c.in)) {
         params_16x8_t *p = tm_persistent(m, n);
         tm_window_keep(&p->win, &c.g);
         tm_activation_range_int16(act, c.out->scale, c.out->zero_point, &p->act_lo, &p->act_hi);
@@ -364,7 +364,7 @@ static tm_status_t eval_float(const dw_t *c, const params_f32_t *pf) {
 static tm_status_t eval(tm_model_t *m, tm_node_t *n) {
     dw_t c = { 0 };
     get_dw(m, n, &c, kept_window(m, n));
-    if (tm_is_16x8(c.in)) {
+    if (tm_is_i16(c.in)) {
         return eval_16x8(m, n, &c);
     }
     return tm_is_f32(c.in) ? eval_float(&c, tm_persistent(m, n)) : eval_int8(m, n, &c);

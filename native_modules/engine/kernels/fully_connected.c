@@ -103,7 +103,7 @@ static tm_status_t init(tm_model_t *m, tm_node_t *n, tm_node_request_t *req) {
         req->persistent_bytes = sizeof(fc_float_t);
         return TM_OK;
     }
-    if (tm_is_16x8(s.in)) {
+    if (tm_is_i16(s.in)) {
         if (tm_check_16x8(m, s.in, s.w, s.bias, s.out, s.units, 1) != TM_OK) {
             return TM_ERROR;
         }
@@ -168,7 +168,7 @@ static tm_status_t prepare(tm_model_t *m, tm_node_t *n) {
         tm_activation_range_f32(act, &f->lo, &f->hi);
         return TM_OK;
     }
-    if (tm_is_16x8(s.in)) {
+    if (tm_is_i16(s.in)) {
         return prepare_16x8(m, n, &s, act);
     }
     fc_params_t *fp = tm_persistent(m, n);
@@ -262,7 +262,7 @@ static tm_status_t eval(tm_model_t *m, tm_node_t *n) {
     if (tm_is_f32(s.in)) {
         return eval_float(&s, tm_persistent(m, n));
     }
-    if (tm_is_16x8(s.in)) {
+    if (tm_is_i16(s.in)) {
         eval_16x8(&s, tm_persistent(m, n));
         return TM_OK;
     }
