@@ -537,6 +537,17 @@ def _check_memory(src, report, arch, data, native, desc, echo, files, load, text
          f"), arena {arena} ({how}); {report.mem_free} bytes of heap free: fits")
 
 
+def _arena_planned_on(target, where, files, load):
+    """(arena bytes, how): the module `load` imports, loaded on the emulated `target`, prints its own plan."""
+    from .targets import TargetError, get_target
+    try:
+        out = get_target(target).run(f"print('ARENA', {load}.arena_bytes)\n", files).stdout
+        return int(out.split("ARENA")[1].split()[0]), f"planned by this module on {where}"
+    except TargetError as exc:
+        raise TinymlError(f"the module does not load on {where} ({exc}): check the model with "
+                          f"`tinyml check`") from None
+
+
 def measure_arena(arch, files, load, src, data):
     """(arena bytes, how it was measured): the engine's planner run by the very module being deployed, on the
     emulated Cortex-M4 for Arm archs (it loads armv6m, armv7m and armv7emsp code) and on the emulated Xtensa core
@@ -546,22 +557,9 @@ def measure_arena(arch, files, load, src, data):
     if arch == "xtensawin":
         # The ESP32's MAC16 kernels plan scratch of their own (kws: about 9 KB more than the portable kernels),
         # which the host's planner knows nothing of.
-        from .targets import TargetError, get_target
-        try:
-            out = get_target("qemu-xtensa").run(f"print('ARENA', {load}.arena_bytes)\n", files).stdout
-            return int(out.split("ARENA")[1].split()[0]), "planned by this module on the emulated Xtensa core"
-        except TargetError as exc:
-            raise TinymlError(f"the module does not load on the emulated Xtensa core ({exc}): check the model with "
-                              f"`tinyml check`") from None
+        return _arena_planned_on("qemu-xtensa", "the emulated Xtensa core", files, load)
     if arch in ARM_ARCHES:
-        from .targets import TargetError
-        from .targets.qemu import QemuTarget
-        try:
-            out = QemuTarget("qemu-m4").run(f"print('ARENA', {load}.arena_bytes)\n", files).stdout
-            return int(out.split("ARENA")[1].split()[0]), "planned by this module on the emulated Cortex-M4"
-        except TargetError as exc:
-            raise TinymlError(f"the module does not load on the emulated Cortex-M4 ({exc}): check the model with "
-                              f"`tinyml check`") from None
+        return _arena_planned_on("qemu-m4", "the emulated Cortex-M4", files, load)
     from .hostlib import HostEngine
     from .model_info import read_model
     model = src.tflite.read_bytes() if src.tflite else model_from_pack(data)
