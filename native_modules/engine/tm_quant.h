@@ -50,6 +50,11 @@ static inline int32_t tm_clamp(int32_t v, int32_t lo, int32_t hi) {
 int tm_quantize_ratio(float n1, float n2, float d1, float d2, int32_t *multiplier, int *shift);
 // The same without the range check, for callers that clamp the value themselves (SOFTMAX).
 int tm_quantize_ratio_raw(float n1, float n2, float d1, float d2, int32_t *multiplier, int *shift);
+// Their common last step, QuantizeMultiplier of the exact value num / den * 2^exp (negated if neg): the quotient
+// rounded to 53 bits (nearest even, an IEEE double division), then to 31 bits half away from zero; 1/2 < num/den
+// < 2 and num, den below 2^62 (callers bring both to one top bit). Returns 1; a multiplier below 2^-31 leaves
+// *multiplier and *shift as they are (callers set them to 0 first: TFLM flushes it to zero).
+int tm_quantize_quotient(uint64_t num, uint64_t den, int exp, int neg, int32_t *multiplier, int *shift);
 
 // Fused activation range of an int8 output (RELU, RELU6, RELU_N1_TO_1, or the full range).
 void tm_activation_range_int8(int activation, float scale, int32_t zero_point, int32_t *lo, int32_t *hi);
