@@ -12,6 +12,7 @@ from opcheck import _keras_model, cached_model
 from test_ops_keras_layers import _targets_case
 from test_ops_spatial import assert_bitexact, init, out_ok
 
+from tinyml.check import check as check_model
 from tinyml.model_info import read_model
 
 ACTIVATIONS = [None, "relu", "relu6"]
@@ -222,22 +223,67 @@ def test_int16_zero_point_refused():
 
 # ------------------------------------------------------------------------------------------------ on targets
 
-def device_model():
-    """Conv2D (dilated, grouped), DepthwiseConv2D (depth multiplier 2, stride 2) and Dense in one 16x8 model:
-    one run per target covers the three kernels, on the M4 behind its DSP kernels' dispatch."""
+def audio_cnn(x):
+    """A small keyword-spotting CNN over 49 frames x 10 features (micro_speech's input): Conv2D, a dilated
+    grouped Conv2D, DepthwiseConv2D (depth multiplier 2, stride 2), a 1x1 Conv2D, max and average pooling,
+    Dense and Softmax. Every 16x8 compute kernel on the targets' dispatch, in the shapes a real model has."""
     import tensorflow as tf
+    y = tf.keras.layers.Conv2D(8, (5, 3), strides=(2, 1), padding="same", activation="relu", **init(10))(x)
+    y = tf.keras.layers.Conv2D(8, 3, padding="same", dilation_rate=2, groups=2, activation="relu", **init(11))(y)
+    y = depthwise_layer(3, 3, 2, 2, 1, "same", "relu6", 12)(y)
+    y = tf.keras.layers.Conv2D(16, 1, activation="relu", **init(13))(y)
+    y = tf.keras.layers.MaxPooling2D(2)(y)
+    y = tf.keras.layers.AveragePooling2D((3, 1))(y)
+    y = tf.keras.layers.Dense(16, activation="relu", **init(14))(tf.keras.layers.Flatten()(y))
+    return tf.keras.layers.Dense(4, activation="softmax", **init(15))(y)
 
-    def build(x):
-        y = tf.keras.layers.Conv2D(6, 3, padding="same", dilation_rate=2, groups=2, activation="relu",
-                                   **init(10))(x)
-        y = depthwise_layer(3, 3, 2, 2, 1, "same", "relu6", 11)(y)
-        return tf.keras.layers.Dense(5, **init(12))(tf.keras.layers.Flatten()(y))
-    return cached_model("16x8 device", lambda: int16_model(build, [(7, 6, 4)], 10))
+
+def trained_16x8(io_type):
+    """audio_cnn trained for two epochs on seeded random features (so that its weights are a trained
+    model's, not an initializer's), converted 16x8 as a user would: float32 I/O (io_type None) or int16 I/O."""
+    import tensorflow as tf
+    from tinyml.quiet import quiet
+    model = _keras_model(audio_cnn, [(49, 10, 1)], 10)
+    rng = np.random.default_rng(10)
+    x = rng.normal(size=(128, 49, 10, 1)).astype(np.float32)
+    model.compile("adam", "sparse_categorical_crossentropy")
+    model.fit(x, rng.integers(0, 4, len(x)), epochs=2, batch_size=32, verbose=0)
+    conv = tf.lite.TFLiteConverter.from_keras_model(model)
+    conv.optimizations = [tf.lite.Optimize.DEFAULT]
+    conv.representative_dataset = lambda: ([x[i:i + 1]] for i in range(32))
+    conv.target_spec.supported_ops = [tf.lite.OpsSet.EXPERIMENTAL_TFLITE_BUILTINS_ACTIVATIONS_INT16_WEIGHTS_INT8]
+    if io_type is not None:
+        conv.inference_input_type = conv.inference_output_type = io_type
+    with quiet():
+        return conv.convert()
+
+
+def device_model():
+    import tensorflow as tf
+    return cached_model("16x8 audio cnn int16 io", lambda: trained_16x8(tf.int16))
+
+
+WHOLE_MODEL_OPS = {"CONV_2D", "DEPTHWISE_CONV_2D", "MAX_POOL_2D", "AVERAGE_POOL_2D", "FULLY_CONNECTED", "SOFTMAX"}
+
+
+def test_whole_model_float_io():
+    """The same CNN with float32 I/O (QUANTIZE to int16 in, DEQUANTIZE out): the host build matches TFLM."""
+    path = cached_model("16x8 audio cnn float io", lambda: trained_16x8(None))
+    info = read_model(path)
+    assert WHOLE_MODEL_OPS | {"QUANTIZE", "DEQUANTIZE"} <= set(info.op_names)
+    assert info.inputs[0].dtype == np.float32
+    assert_bitexact(path, n_inputs=2, seed=3)
+
+
+def test_whole_model_check(capsys):
+    """`tinyml check` calls the int16 I/O model ok (its x64 module is the one test_on_targets[unix] builds)."""
+    assert check_model(device_model(), arch="x64")
+    assert "verdict: ok" in capsys.readouterr().out
 
 
 @pytest.mark.parametrize("target", ["unix", "qemu-m4"])
 def test_on_targets(target):
     path = device_model()
-    assert {"CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED"} <= set(read_model(path).op_names)
+    assert WHOLE_MODEL_OPS <= set(read_model(path).op_names)
     assert_bitexact(path, n_inputs=1, seed=10)
     _targets_case(path, target)
