@@ -375,6 +375,27 @@ def test_esp32_packs_fit_the_exec_budget():
     assert mac16_text <= get_board("esp32")["native_code_bytes"], mac16_text
 
 
+def test_check_for_an_esp32_board_measures_the_boards_build():
+    """`tinyml check --board esp32` reports the code and arena of the build that board gets (the MAC16 kernels,
+    as `tinyml pack --board esp32` makes it), not the portable build's: on kws about 5 KB more code and 10 KB
+    more arena, which the MAC16 kernels plan as scratch on the emulated core."""
+    from tinyml.build import module_text_bytes
+    from tinyml.hostlib import HostEngine
+    kws = read_model(MODELS / f"{MODULE_MODEL}.tflite")
+    out = _run([str(REPO / ".venv" / "bin" / "tinyml"), "check", str(MODELS / f"{MODULE_MODEL}.tflite"),
+                "--board", "esp32"])
+    code = int(re.search(r"engine code for xtensawin with this model's kernels: (\d+) bytes", out)[1])
+    arena = int(re.search(r"memory: arena (\d+) bytes", out)[1])
+    assert "(esp32 build)" in out and "on the emulated Xtensa core" in out, out
+    assert code == module_text_bytes(model_module("xtensawin", kws, chip="esp32")), out
+    assert code > module_text_bytes(model_module("xtensawin", kws)) + 3000, out
+    host = HostEngine((MODELS / f"{MODULE_MODEL}.tflite").read_bytes())
+    try:
+        assert arena > host.arena_bytes + 5000, (arena, host.arena_bytes)
+    finally:
+        host.close()
+
+
 # The MAC16 build's kernels (kernels/xtensa/) on the edge cases tests/test_qemu_engine.py aims at the M4's:
 # filter rows not a multiple of 4 values (MAC16's zero padding), groups, dilation, strides, borders, channel
 # counts not a multiple of 4 (depthwise's tail), a depth multiplier other than 1 (the portable path); CONV_2D's

@@ -8,6 +8,7 @@ import numpy as np
 from . import TinymlError
 from .boards import get_board
 from .ops import ADVICE, KERNEL_TYPES, KERNELS, kernel_takes
+from .pack import board_chip
 
 NO_FPU_ARCHES = ("armv6m", "armv7m")
 
@@ -16,10 +17,14 @@ def check(model_path, arch=None, board_id=None, small=False, keep_inputs=False) 
     from .model_info import read_model
     board = get_board(board_id) if board_id else None
     arch = arch or (board["arch"] if board else "x64")
+    # An ESP32-family board gets its chip's build (tinyml pack --board does the same): the ESP32's MAC16 kernels
+    # have more code and plan more scratch than the portable build (kws: about 5 KB of code, 10 KB of arena).
+    chip = board_chip(board) if arch == "xtensawin" else None
     info = read_model(model_path)
     problems, notes = [], []
     print(f"{Path(model_path).name}: {info.size} bytes, {len(info.ops)} ops, {info.macs} MACs; "
-          f"arch {arch}" + (" (--small build)" if small else "") + (f", board {board['name']}" if board else ""))
+          f"arch {arch}" + (f" ({chip} build)" if chip else "") + (" (--small build)" if small else "") +
+          (f", board {board['name']}" if board else ""))
 
     print("  ops:")
     counts, missing = {}, []
@@ -93,7 +98,7 @@ def check(model_path, arch=None, board_id=None, small=False, keep_inputs=False) 
     arena, arena_where, arenas = None, "", {}
     if not problems:
         try:
-            arenas, arena_where = measure_arena(model_path, arch, info, small)
+            arenas, arena_where = measure_arena(model_path, arch, info, small, chip)
             arena = arenas[keep_inputs]
         except TinymlError as exc:
             problems.append(str(exc))
@@ -101,7 +106,7 @@ def check(model_path, arch=None, board_id=None, small=False, keep_inputs=False) 
     if not problems:
         try:
             from .build import model_module, module_text_bytes
-            code = module_text_bytes(model_module(arch, info, small=small))
+            code = module_text_bytes(model_module(arch, info, small=small, chip=chip))
         except TinymlError as exc:
             notes.append(f"engine code size unknown ({str(exc).splitlines()[0]})")
 
@@ -125,7 +130,7 @@ def check(model_path, arch=None, board_id=None, small=False, keep_inputs=False) 
         if ram > board["heap_bytes"]:
             hint = "use a smaller model, or keep the model in a ROMFS file and pass a memoryview"
             if code_in_heap and code and not small:
-                hint = _small_hint(arch, info, code) + hint
+                hint = _small_hint(arch, info, code, chip) + hint
             problems.append(f"needs {ram} bytes of RAM ({what}), {board['name']} has about {board['heap_bytes']} "
                             f"free: {hint}")
         else:
@@ -236,28 +241,41 @@ def hybrid_ops(model_path):
     return found
 
 
-def _small_hint(arch, info, code):
+def _small_hint(arch, info, code, chip=None):
     """What `tinyml pack --small` would save, when it saves something worth saying."""
     from .build import model_module, module_text_bytes
-    small_code = module_text_bytes(model_module(arch, info, small=True))
+    small_code = module_text_bytes(model_module(arch, info, small=True, chip=chip))
     if small_code > code * 0.9:
         return ""
     return f"`tinyml pack --small` makes the engine code {small_code} bytes (slower), or "
 
 
-def measure_arena(model_path, arch, info, small=False):
+# Prints the arena of both input plans, as the module on an emulated board plans them.
+ARENA_SCRIPT = ("import tinyml\nd = open('m.tflite', 'rb').read()\n"
+                "print('ARENA', tinyml.Model(d).arena_bytes, tinyml.Model(d, keep_inputs=True).arena_bytes)\n")
+
+
+def measure_arena(model_path, arch, info, small=False, chip=None):
     """Arena bytes as the engine for `arch` needs them, {keep_inputs: bytes} for both input plans: loaded on
     the emulated Cortex-M4 for Arm archs (it runs armv6m and armv7m code too, and kernels plan per-arch
-    scratch), else on the host build."""
+    scratch), on the emulated Xtensa core for an ESP32-family `chip` (the MAC16 kernels plan scratch the host
+    build does not), else on the host build."""
     data = Path(model_path).read_bytes()
+    if arch == "xtensawin" and chip is not None:
+        from .build import model_module
+        from .targets import get_target
+        # No fallback to the host's plan, which would undercount: a failure here is check's problem line.
+        result = get_target("qemu-xtensa").run(ARENA_SCRIPT, {
+            "m.tflite": data, "tinyml.mpy": model_module(arch, info, small=small, chip=chip).read_bytes()})
+        default, kept = result.stdout.split("ARENA")[1].split()[:2]
+        return ({False: int(default), True: int(kept)},
+                f"measured by the {chip} build of the engine on the emulated Xtensa core")
     if arch in ARM_ARCHES:
         from .build import model_module
         from .targets.qemu import QemuTarget
         try:
-            result = QemuTarget("qemu-m4").run(
-                "import tinyml\nd = open('m.tflite', 'rb').read()\n"
-                "print('ARENA', tinyml.Model(d).arena_bytes, tinyml.Model(d, keep_inputs=True).arena_bytes)\n",
-                {"m.tflite": data, "tinyml.mpy": model_module(arch, info, small=small).read_bytes()})
+            result = QemuTarget("qemu-m4").run(ARENA_SCRIPT, {
+                "m.tflite": data, "tinyml.mpy": model_module(arch, info, small=small).read_bytes()})
             default, kept = result.stdout.split("ARENA")[1].split()[:2]
             return ({False: int(default), True: int(kept)},
                     f"measured by the {arch} engine on an emulated Cortex-M4")
