@@ -150,9 +150,10 @@ def model_file(model_or_job) -> Path:
 
 # ---- measurement on an emulated board ------------------------------------------------------------------
 
-def measure(model_path, target: str, arch: str) -> dict:
-    """Instructions on the emulated board `target` running the engine built for `arch`: reset to the first
-    line of main.py (without QEMU's calibration), `import tinyml`, `tinyml.Model(buf)`, the first invoke()."""
+def measure(model_path, target: str, arch: str, chip=None) -> dict:
+    """Instructions on the emulated board `target` running the engine built for `arch` (xtensawin: for the
+    ESP32-family `chip`, tinyml.build.XTENSA_CHIPS): reset to the first line of main.py (without QEMU's
+    calibration), `import tinyml`, `tinyml.Model(buf)`, the first invoke()."""
     from .build import model_module
     from .model_info import read_model
     from .runner import random_inputs
@@ -160,7 +161,7 @@ def measure(model_path, target: str, arch: str) -> dict:
 
     info = read_model(model_path)
     tgt = get_target(target)
-    module = model_module(arch, info)
+    module = model_module(arch, info, chip=chip)
     files = {"model.tflite": Path(model_path).read_bytes(), "tinyml.mpy": module.read_bytes()}
     for i, x in enumerate(random_inputs(info)):
         files[f"in{i}.bin"] = x.tobytes()
@@ -172,7 +173,7 @@ def measure(model_path, target: str, arch: str) -> dict:
     if not m:
         raise TinymlError(f"the measurement on {target} printed no counts (is -icount on?): {result.stdout[-200:]}")
     main, imp, load, inv = map(int, m.groups())
-    return {"target": target, "arch": arch, "module_bytes": module.stat().st_size,
+    return {"target": target, "arch": arch, "chip": chip, "module_bytes": module.stat().st_size,
             "reset_to_main_instructions": max(main - CALIBRATION_INSTRUCTIONS.get(target, 0), 0),
             "reset_to_main_with_calibration": main,
             "import_instructions": imp, "load_instructions": load, "invoke_instructions": inv}
@@ -442,7 +443,12 @@ def run(board_id: str, model, every="60s", battery_names=None, bare_module=False
     path = model_file(model)
     energy = get_board(board_id)["energy"]
     check_boot_ms(board_id, energy, boot_ms)
-    measured = measure(path, energy["instructions"]["target"], energy["instructions"]["arch"])
+    arch = energy["instructions"]["arch"]
+    # An ESP32-family board runs its chip's build (the ESP32's MAC16 kernels: a quarter of the portable
+    # build's instructions on kws), as `tinyml pack --board` makes it.
+    from .pack import board_chip
+    chip = board_chip(get_board(board_id)) if arch == "xtensawin" else None
+    measured = measure(path, energy["instructions"]["target"], arch, chip)
     report = estimate(board_id, measured, every_s, batteries, bare_module, sensor_ms, sensor_ma, boot_ms,
                       model=str(path))
     if plot_path:
