@@ -83,6 +83,34 @@ def test_detections_wait_the_refractory_time():
     assert kws.detections(sums, 10) == []
 
 
+def test_augmentation_shifts_channels_and_masks_within_its_limits():
+    """Training's SpecAugment-like change (kws._augment): each window's channels shifted by at most
+    AUGMENT["shift"], at most AUGMENT["freq"] channels and AUGMENT["time"] frames set to the window's mean, the
+    rest of the window untouched; and the windows do change."""
+    import tensorflow as tf
+    from tinyml.jobs import kws
+    tf.keras.utils.set_random_seed(0)
+    a = kws.AUGMENT
+    x = np.random.default_rng(0).uniform(-1, 1, (kws.FRAMES, 40)).astype(np.float32)
+    changed = 0
+    for _ in range(12):
+        out, label = kws._augment(tf.constant(x), 7)
+        out = out.numpy()
+        assert int(label) == 7 and out.shape == x.shape
+        fits = []
+        for s in range(-a["shift"], a["shift"] + 1):
+            differ = out != x[:, np.clip(np.arange(40) + s, 0, 39)]
+            # what differs is whole frames (the span) and whole channels (the band), all set to one value
+            span = differ.all(axis=1)
+            band = differ[~span].all(axis=0)
+            if ((differ == (span[:, None] | band[None, :])).all() and span.sum() <= a["time"]
+                    and band.sum() <= a["freq"] and len(np.unique(out[differ])) <= 1):
+                fits.append(s)
+        assert fits, "not a shift plus masks within AUGMENT's limits"
+        changed += not (out == x).all()
+    assert changed >= 8, f"only {changed} of 12 windows changed"
+
+
 def test_device_app_detects_and_matches_the_host(trained, tmp_path):
     from tinyml.jobs import kws
     out, _ = trained

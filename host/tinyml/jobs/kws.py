@@ -22,7 +22,8 @@ non-speech), the false-reject rate on 400 keyword utterances, and the DET-like c
 Data: synthetic (host/tinyml/jobs/kws_data.py: espeak-ng voices, rooms, noise, music, babble). Over half of the
 windows come from single scenes: a keyword (three windows each, as the three invokes the app smooths over see
 it), other speech (a quarter of it from the hard confusables only training draws on, kws_data.HARD) or none;
-the rest are a window every 200 ms of long negative streams. Or the user's
+the rest are a window every 200 ms of long negative streams. Training shifts and masks each window's features
+anew every epoch (_augment, SpecAugment-like). Or the user's
 16 kHz mono WAV recordings: DIR/hey_iot/*.wav (one "Hey IoT" per file), DIR/speech/*.wav (anything else said),
 DIR/background/*.wav (the room without speech). Dataset.x holds the frontend's uint16 frames [n, 100, 40]."""
 
@@ -191,14 +192,16 @@ class KeywordSpotting(Job):
 
     def fit(self, model, x, y, x_val, y_val, epochs, callbacks):
         """Adam with the learning rate decaying to zero over the epochs (cosine): the validation loss still
-        jumped between epochs at a constant rate."""
+        jumped between epochs at a constant rate. The training windows are augmented (_augment)."""
         import tensorflow as tf
         steps = epochs * int(np.ceil(len(x) / 32))
         lr = tf.keras.optimizers.schedules.CosineDecay(self.extra.get("lr", 3e-3), steps)
         model.compile(optimizer=tf.keras.optimizers.Adam(lr), loss="sparse_categorical_crossentropy",
                       metrics=["accuracy"])
-        return model.fit(x, y, validation_data=(x_val, y_val), epochs=epochs, batch_size=32, verbose=0,
-                         callbacks=callbacks, shuffle=True)
+        # each epoch sees every window changed anew (_augment); validation sees them as they are
+        data = (tf.data.Dataset.from_tensor_slices((x, y)).shuffle(len(x), seed=0, reshuffle_each_iteration=True)
+                .map(_augment, num_parallel_calls=2).batch(32).prefetch(2))
+        return model.fit(data, validation_data=(x_val, y_val), epochs=epochs, verbose=0, callbacks=callbacks)
 
     # --- streaming evaluation -----------------------------------------------------------------------------
     def streams(self, bank, seed, n_keyword, negative_minutes):
@@ -321,6 +324,27 @@ class KeywordSpotting(Job):
 
 
 CHUNK_CLIPS = 250
+AUGMENT = {"shift": 2, "freq": 6, "time": 12}    # SpecAugment-like, training only: channel shift, masks
+
+
+def _augment(x, y):
+    """One training window changed as another voice or microphone might change it: the 40 channels shifted by
+    up to AUGMENT["shift"] (a formant or pitch elsewhere), a band of up to AUGMENT["freq"] channels and a span of
+    up to AUGMENT["time"] frames set to the window's mean (SpecAugment)."""
+    import tensorflow as tf
+    n_t, n_f = x.shape
+    a = AUGMENT
+    shift = tf.random.uniform([], -a["shift"], a["shift"] + 1, tf.int32)
+    x = tf.gather(x, tf.clip_by_value(tf.range(n_f) + shift, 0, n_f - 1), axis=1)
+    f = tf.random.uniform([], 0, a["freq"] + 1, tf.int32)
+    f0 = tf.random.uniform([], 0, n_f - f + 1, tf.int32)
+    t = tf.random.uniform([], 0, a["time"] + 1, tf.int32)
+    t0 = tf.random.uniform([], 0, n_t - t + 1, tf.int32)
+    band = (tf.range(n_f) >= f0) & (tf.range(n_f) < f0 + f)
+    span = (tf.range(n_t) >= t0) & (tf.range(n_t) < t0 + t)
+    return tf.where(band[None, :] | span[:, None], tf.reduce_mean(x), x), y
+
+
 KEYWORD_WINDOWS = 3             # training windows per keyword clip: the invokes 0, 100 and 200 ms before its end
 
 
