@@ -54,7 +54,44 @@ int tm_quantize_ratio_raw(float n1, float n2, float d1, float d2, int32_t *multi
 // rounded to 53 bits (nearest even, an IEEE double division), then to 31 bits half away from zero; 1/2 < num/den
 // < 2 and num, den below 2^62 (callers bring both to one top bit). Returns 1; a multiplier below 2^-31 leaves
 // *multiplier and *shift as they are (callers set them to 0 first: TFLM flushes it to zero).
-int tm_quantize_quotient(uint64_t num, uint64_t den, int exp, int neg, int32_t *multiplier, int *shift);
+// (static inline: a call would cost the int8 builds, which use it once, more code than they save)
+static inline int tm_quantize_quotient(uint64_t num, uint64_t den, int exp, int neg, int32_t *multiplier, int *shift) {
+    if (num < den) {
+        num <<= 1;
+        exp -= 1;
+    }
+    // Long division: 54 quotient bits (53 + a guard bit), then round to nearest even with the remainder.
+    uint64_t q = 0, r = num;
+    for (int i = 0; i < 54; i++) {
+        q <<= 1;
+        if (r >= den) {
+            r -= den;
+            q |= 1;
+        }
+        r <<= 1;
+    }
+    uint64_t q53 = q >> 1;
+    if ((q & 1) && (r != 0 || (q53 & 1))) {
+        q53++;
+    }
+    if (q53 >> 53) {
+        q53 >>= 1;
+        exp++;
+    }
+    // value = q53 * 2^(exp-52), q53 in [2^52, 2^53): frexp gives mantissa q53/2^53 and exponent exp+1.
+    int e = exp + 1;
+    uint64_t m = (q53 + ((uint64_t)1 << 21)) >> 22;
+    if (m == ((uint64_t)1 << 31)) {
+        m >>= 1;
+        e++;
+    }
+    if (e < -31) {
+        return 1;                   // TFLM flushes tiny multipliers to zero
+    }
+    *multiplier = neg ? -(int32_t)m : (int32_t)m;
+    *shift = e;
+    return 1;
+}
 
 // Fused activation range of an int8 output (RELU, RELU6, RELU_N1_TO_1, or the full range).
 void tm_activation_range_int8(int activation, float scale, int32_t zero_point, int32_t *lo, int32_t *hi);

@@ -95,7 +95,7 @@ static int quantize_over_double(float a, float b, int32_t *multiplier, int *shif
     if (num == 0) {
         return 1;
     }
-    // value = num / den * 2^exp, both brought to bit 61 so that r << 1 below cannot overflow.
+    // value = num / den * 2^exp, both brought to bit 61 (tm_quantize_quotient shifts the remainder left).
     int exp = (ea ? ea - 150 : -149) + (eb ? eb - 150 : -149) + 65;
     uint64_t den = (uint64_t)0x14001400140014u << 9;    // bit 52 -> 61: the quotient is 2^-9 of the value
     exp += 9;
@@ -103,40 +103,7 @@ static int quantize_over_double(float a, float b, int32_t *multiplier, int *shif
         num <<= 1;
         exp--;
     }
-    if (num < den) {
-        num <<= 1;
-        exp--;
-    }
-    uint64_t q = 0, r = num;
-    for (int i = 0; i < 54; i++) {      // 53 bits and a guard bit; the remainder is the sticky bit
-        q <<= 1;
-        if (r >= den) {
-            r -= den;
-            q |= 1;
-        }
-        r <<= 1;
-    }
-    uint64_t q53 = q >> 1;
-    if ((q & 1) && (r != 0 || (q53 & 1))) {
-        q53++;
-    }
-    if (q53 >> 53) {
-        q53 >>= 1;
-        exp++;
-    }
-    // value = q53 * 2^(exp - 52): frexp's exponent is exp + 1; round the mantissa to 31 bits.
-    int e = exp + 1;
-    uint64_t mant = (q53 + ((uint64_t)1 << 21)) >> 22;
-    if (mant == ((uint64_t)1 << 31)) {
-        mant >>= 1;
-        e++;
-    }
-    if (e < -31) {
-        return 1;
-    }
-    *multiplier = (int32_t)mant;
-    *shift = e;
-    return (va.u ^ vb.u) >> 31 ? (*multiplier = -*multiplier, 1) : 1;
+    return tm_quantize_quotient(num, den, exp, (int)((va.u ^ vb.u) >> 31), multiplier, shift);
 }
 
 static tm_status_t prepare(tm_model_t *m, tm_node_t *n) {
