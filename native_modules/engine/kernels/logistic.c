@@ -6,7 +6,7 @@
 // tinyml-op: TANH 28
 #include "elementwise_common.h"
 #include "../tm_fixedpoint.h"
-#include "int16_activation_tables.h"
+#include "int16_sigmoid.h"
 // tinyml-uses-float: tm_math.c
 #include "../tm_math.h"
 
@@ -149,28 +149,13 @@ static int32_t tanh_q4(int32_t a) {
     return a < 0 ? -t : t;
 }
 
-// TFLM's int16 LOGISTIC and TANH: the rescaled input indexes the sigmoid table in steps of 1/(3 * 4096) * 2^9
-// (LOGISTIC) or 2^8 (TANH, whose argument is doubled), interpolated on the remaining bits, mirrored for
-// negative inputs, saturated at the table's end.
+// TFLM's int16 LOGISTIC and TANH (int16_sigmoid.h) on the input rescaled by the layer's multiplier and shift
+// (tm_int16_act_input's arithmetic, with the rounding term and the parameters read once: 16 bytes less code).
 static void eval_int16(const sigmoid_params_t *p, int tanh, const int16_t *x, int16_t *y, int32_t count) {
-    const int32_t round = p->shift > 0 ? 1 << (p->shift - 1) : 0;
-    const int bits = tanh ? 8 : 9;
+    const int32_t mult = p->mult, shift = p->shift, round = shift > 0 ? 1 << (shift - 1) : 0;
     for (int32_t i = 0; i < count; i++) {
-        int32_t v = (x[i] * p->mult + round) >> p->shift;
-        uint32_t a = (uint32_t)(v < 0 ? -v : v), h = a >> bits, r;
-        if (h >= 255) {
-            r = tanh ? 0xFFFFu << 8 : 0x7FFFu << 10;
-        } else {
-            uint32_t ua = tm_sigmoid_table[h], ub = tm_sigmoid_table[h + 1];
-            r = (ua << bits) + (a & ((1u << bits) - 1)) * (ub - ua);
-        }
-        if (tanh) {
-            int32_t s = v >= 0 ? (int32_t)r - (1 << 23) + (1 << 7) : -(int32_t)r + (1 << 23) + (1 << 7) - 1;
-            y[i] = (int16_t)(s >> 8);
-        } else {
-            r = v >= 0 ? r + (1 << 9) : (1u << 25) - r + (1 << 9) - 1;
-            y[i] = (int16_t)(r >> 10);
-        }
+        const int32_t v = (x[i] * mult + round) >> shift;
+        y[i] = tm_int16_sigmoid_or_tanh(v, tanh);
     }
 }
 
