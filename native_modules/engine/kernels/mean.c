@@ -85,6 +85,25 @@ static tm_status_t prepare(tm_model_t *m, tm_node_t *n) {
     return TM_OK;
 }
 
+// Adds the run at `base` of `inner` integer values of type T to the int32 sums: all into isum[o] when the run's
+// dimension is reduced, else each into its own output's sum. One body for int8 and int16 inputs (a macro, not a
+// function: GCC then compiles eval as before, where a function's inlined copies cost 4 to 28 bytes).
+#define ADD_RUN(T) \
+    do { \
+        T *x = (T *)r.in->data + base; \
+        if (inner_reduced) { \
+            int32_t acc = 0; \
+            for (int32_t j = 0; j < inner; j++) { \
+                acc += x[j]; \
+            } \
+            isum[o] += acc; \
+        } else { \
+            for (int32_t j = 0; j < inner; j++) { \
+                isum[o + j] += x[j]; \
+            } \
+        } \
+    } while (0)
+
 static tm_status_t eval(tm_model_t *m, tm_node_t *n) {
     tm_reduce_t r = { 0 };
     tm_reduce_parse(m, n, &r);
@@ -110,31 +129,9 @@ static tm_status_t eval(tm_model_t *m, tm_node_t *n) {
     for (int32_t run = 0; run < runs; run++) {
         const int32_t base = run * inner;
         if (!is_f32 && is_int16) {
-            const int16_t *x = (const int16_t *)r.in->data + base;
-            if (inner_reduced) {
-                int32_t acc = 0;
-                for (int32_t j = 0; j < inner; j++) {
-                    acc += x[j];
-                }
-                isum[o] += acc;
-            } else {
-                for (int32_t j = 0; j < inner; j++) {
-                    isum[o + j] += x[j];
-                }
-            }
+            ADD_RUN(const int16_t);
         } else if (!is_f32) {
-            const int8_t *x = (const int8_t *)r.in->data + base;
-            if (inner_reduced) {
-                int32_t acc = 0;
-                for (int32_t j = 0; j < inner; j++) {
-                    acc += x[j];
-                }
-                isum[o] += acc;
-            } else {
-                for (int32_t j = 0; j < inner; j++) {
-                    isum[o + j] += x[j];
-                }
-            }
+            ADD_RUN(const int8_t);
         } else {
             const float *x = (const float *)r.in->data + base;
             if (inner_reduced) {
