@@ -19,14 +19,13 @@ features in order, and `_experimental_variable_quantization = True` (without it 
 QUANTIZE/DEQUANTIZE around each one); int8 input, uint8 output."""
 
 import re
-import shutil
-import subprocess
 import tempfile
 from pathlib import Path
 
 import numpy as np
 
 from opcheck import cached_model
+from speech import RATE, say
 
 FRAMES_PER_STEP = 3          # 30 ms of features per invoke, as ESPHome feeds microVAD
 CHANNELS = 40
@@ -115,28 +114,8 @@ def to_streaming_int8(module, calibration_steps) -> bytes:
 
 # ---- speech and its features ---------------------------------------------------------------------------------
 
-RATE = 16000
 SENTENCES = [("en-us+m1", "turn on the light in the kitchen please"), ("en+f3", "what is the weather tomorrow"),
              ("en+m3", "set a timer for ten minutes")]
-
-
-def say(text, voice) -> np.ndarray:
-    """espeak-ng's speech resampled from 22,050 Hz to 16 kHz by FFT, float samples."""
-    espeak = shutil.which("espeak-ng")
-    assert espeak, "espeak-ng is missing: run `make setup` (apt-get install espeak-ng)"
-    import io
-    import wave
-    wav = subprocess.run([espeak, "-v", voice, "-s", "150", "--stdout", text], capture_output=True,
-                         check=True).stdout
-    with wave.open(io.BytesIO(wav)) as f:
-        rate = f.getframerate()
-        x = np.frombuffer(f.readframes(f.getnframes()), "<i2").astype(np.float64)
-    n = int(round(len(x) * RATE / rate))
-    spec = np.fft.rfft(x)
-    out = np.zeros(n // 2 + 1, complex)
-    k = min(len(spec), len(out))
-    out[:k] = spec[:k]
-    return np.fft.irfft(out, n) * n / len(x)
 
 
 def speech_with_pauses(seed=0):
@@ -146,7 +125,7 @@ def speech_with_pauses(seed=0):
     pause = np.zeros(RATE)
     parts, labels = [pause], [np.zeros(RATE, bool)]
     for voice, text in SENTENCES:
-        s = say(text, voice)
+        s = say(text, voice, speed=150)
         parts += [s, pause]
         labels += [np.abs(s) > 0, np.zeros(RATE, bool)]
     x = np.concatenate(parts)

@@ -13,10 +13,8 @@ Two oracles on the same PCM:
   uint8 output must equal the device's, bit for bit (the example's trace of the first invokes).
 The loop must allocate nothing (gc.mem_free() in the example's per-second stats)."""
 
-import io
 import json
 import re
-import shutil
 import subprocess
 import sys
 import wave
@@ -26,31 +24,13 @@ import numpy as np
 import pytest
 
 from conftest import REPO
+from speech import RATE, say
 
 import pymicro_wakeword as pmw  # noqa: E402 (in requirements.txt: `make setup` installs it)
 from tflite_micro.python.tflite_micro import runtime  # noqa: E402
 
 MODELS = Path(pmw.__file__).parent / "models"
-RATE = 16000
 SECONDS = 7
-# espeak-ng (a Debian package) is installed by `make setup`; without it the tests fail, naming it.
-ESPEAK = shutil.which("espeak-ng")
-
-
-def say(text, voice, speed=140):
-    """espeak-ng's speech (22,050 Hz) resampled to 16 kHz by FFT, as float samples."""
-    assert ESPEAK, "espeak-ng is missing: run `make setup` (apt-get install espeak-ng)"
-    wav = subprocess.run([ESPEAK, "-v", voice, "-s", str(speed), "--stdout", text], capture_output=True,
-                         check=True).stdout
-    with wave.open(io.BytesIO(wav)) as f:
-        rate = f.getframerate()
-        x = np.frombuffer(f.readframes(f.getnframes()), "<i2").astype(np.float64)
-    n = int(round(len(x) * RATE / rate))
-    spec = np.fft.rfft(x)
-    out = np.zeros(n // 2 + 1, complex)
-    k = min(len(spec), len(out))
-    out[:k] = spec[:k]
-    return np.fft.irfft(out, n) * n / len(x)
 
 
 def speech(path):
