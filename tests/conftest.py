@@ -14,6 +14,18 @@ from refmodels import MODELS, missing_message  # noqa: E402
 
 
 
+def qemu_xtensa_target():
+    """The emulated Xtensa board (qemu-xtensa), its firmware built first; a build problem fails the test naming it
+    (the Xtensa tests' module fixtures share this)."""
+    from tinyml.targets import TargetError, get_target
+    from tinyml.targets.qemu_xtensa import build_firmware
+    try:
+        build_firmware()
+    except TargetError as exc:
+        pytest.fail(str(exc))
+    return get_target("qemu-xtensa")
+
+
 def tinyml_cli(*args, timeout=600, **kwargs):
     """`python -m tinyml.cli ARGS` from the checkout, as a user runs it: the CompletedProcess, output as text."""
     import subprocess

@@ -31,9 +31,8 @@ sys.path.insert(0, str(REPO / "host"))
 from tinyml import oracle, runner  # noqa: E402
 from tinyml.build import model_module  # noqa: E402
 from tinyml.model_info import read_model  # noqa: E402
-from tinyml.targets import TargetError, get_target  # noqa: E402
-from tinyml.targets.qemu_xtensa import FIRMWARE, build_firmware  # noqa: E402
-from conftest import MODELS  # noqa: E402
+from tinyml.targets.qemu_xtensa import FIRMWARE  # noqa: E402
+from conftest import MODELS, qemu_xtensa_target  # noqa: E402
 
 FIXTURE = REPO / "tests" / "natmod_xtensa_fixture"
 CROSS = str(REPO / "tools" / "xtensa" / "xtensa-esp32-elf-")
@@ -54,11 +53,7 @@ def _run(cmd, **kw):
 
 @pytest.fixture(scope="module")
 def target():
-    try:
-        build_firmware()
-    except TargetError as exc:
-        pytest.fail(str(exc))
-    return get_target("qemu-xtensa")
+    return qemu_xtensa_target()
 
 
 @pytest.fixture(scope="module")

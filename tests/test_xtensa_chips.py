@@ -34,9 +34,7 @@ from tinyml.build import XTENSA_CHIPS, model_module, module_chips  # noqa: E402
 from tinyml.deploy import chip_of_machine, dist_chip_problem, pack_chip_problem  # noqa: E402
 from tinyml.model_info import read_model  # noqa: E402
 from tinyml.pack import pack_target  # noqa: E402
-from tinyml.targets import TargetError, get_target  # noqa: E402
-from tinyml.targets.qemu_xtensa import build_firmware  # noqa: E402
-from conftest import MODELS  # noqa: E402
+from conftest import MODELS, qemu_xtensa_target  # noqa: E402
 
 RUNTIME = REPO / "native_modules" / "runtime"
 KWS = MODELS / "kws_ref_model.tflite"
@@ -292,11 +290,7 @@ for x in (-0.25, 0.3, 0.9, 1.5707964, 2.2, 3.14159, 4.0, 4.712389, 5.5):
 
 @pytest.fixture(scope="module")
 def target():
-    try:
-        build_firmware()
-    except TargetError as exc:
-        pytest.fail(str(exc))
-    return get_target("qemu-xtensa")
+    return qemu_xtensa_target()
 
 
 def test_s2_build_bit_exact_and_import_check_on_qemu(target, s2_module, esp32_module):
