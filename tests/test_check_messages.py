@@ -11,7 +11,7 @@ from m4diff.tflite_writer import INT32, INT8, ModelBuilder
 from micropython_run import run_mpy
 from tinyml.check import check
 from tinyml.model_info import op_names
-from tinyml.ops import ADVICE, KERNEL_TYPES, KERNELS
+from tinyml.ops import ADVICE, INT16_ADVICE, KERNEL_TYPES, KERNELS, kernel_takes
 from tinyml.targets import TargetError
 
 FLOAT32 = 0
@@ -88,7 +88,7 @@ def test_hybrid_model_refused_with_the_converter_fix(tmp_path, capsys):
     path.write_bytes(hybrid_model())
     assert not check(path)
     out = capsys.readouterr().out
-    assert "PROBLEM: hybrid (dynamic-range) quantized model: FULLY_CONNECTED (operator 0)" in out
+    assert "PROBLEM: hybrid (dynamic-range) quantized model: FULLY_CONNECTED (operator 0) takes float32" in out
     assert "representative_dataset" in out and "TFLITE_BUILTINS_INT8" in out
 
 
@@ -175,13 +175,24 @@ def test_kernel_types_are_declared():
     assert "int16" not in KERNEL_TYPES["RELU"] and KERNEL_TYPES["RESHAPE"] is None
 
 
+def test_int16_advice_names_ops_that_take_int16():
+    """A 16x8 model's alternatives must run in int16 (else the advice leads to the next refusal)."""
+    builtins = set(op_names().values()) - {"LSTM", "RNN"}     # Keras layer names, as above
+    for op, advice in INT16_ADVICE.items():
+        assert not kernel_takes(op, "int16"), f"{op} has an int16 kernel now: drop its INT16_ADVICE"
+        named = {w for w in re.findall(r"[A-Z][A-Z0-9_]+", advice) if w in builtins} - {op}
+        assert all(kernel_takes(o, "int16") for o in named), f"the int16 advice for {op} names {named}"
+
+
 def test_check_names_ops_without_a_kernel_for_their_type(tmp_path, capsys):
     path = tmp_path / "m.tflite"
     path.write_bytes(int16_model())
     assert not check(path)
     out = capsys.readouterr().out
     assert "PROBLEM: 2 unsupported ops: int16 REDUCE_MAX, int16 RELU" in out
-    assert re.search(r"RELU +v1 +int16 +x1 +UNSUPPORTED: no int16 kernel yet \(RELU computes float32, int8\)", out)
+    assert re.search(r"RELU +v1 +int16 +x1 +UNSUPPORTED: no int16 kernel yet \(RELU computes float32, int8\): "
+                     r"an activation fused into the layer before it .*, or convert the model full-int8", out)
+    assert re.search(r"REDUCE_MAX .*UNSUPPORTED: .*: GlobalAveragePooling \(MEAN\) runs in int16, or convert", out)
     assert re.search(r"SOFTMAX +v1 +int16 +x1 +ok", out)
 
 

@@ -7,7 +7,7 @@ import numpy as np
 
 from . import TinymlError
 from .boards import get_board
-from .ops import ADVICE, KERNEL_TYPES, KERNELS, kernel_takes
+from .ops import ADVICE, INT16_ADVICE, KERNEL_TYPES, KERNELS, kernel_takes
 from .pack import board_chip
 
 NO_FPU_ARCHES = ("armv6m", "armv7m")
@@ -46,6 +46,11 @@ def check(model_path, arch=None, board_id=None, small=False, keep_inputs=False) 
             # the model at load, so say so here, by type.
             status = (f"UNSUPPORTED: no {dtype} kernel yet ({name} computes "
                       f"{', '.join(sorted(KERNEL_TYPES[name]))})")
+            if dtype == "int16":
+                # A 16x8 model: the way out is a layer that has an int16 kernel, or plain int8.
+                alternative = f"{INT16_ADVICE[name]}, or " if name in INT16_ADVICE else ""
+                status += (f": {alternative}convert the model full-int8 (TFLITE_BUILTINS_INT8; "
+                           f"docs/bring-your-own-model.md)")
             missing.append(f"{dtype} {name}")
         elif dtype == "float32" and arch in NO_FPU_ARCHES and name not in ("QUANTIZE",):
             status = f"ok, but {arch} has no FPU: software floating point, slow"
@@ -60,7 +65,8 @@ def check(model_path, arch=None, board_id=None, small=False, keep_inputs=False) 
                         f"(each op's line above says what to do)")
     hybrid = hybrid_ops(model_path)
     if hybrid:
-        problems.append(f"hybrid (dynamic-range) quantized model: {', '.join(hybrid)} take float32 activations "
+        problems.append(f"hybrid (dynamic-range) quantized model: {', '.join(hybrid)} "
+                        f"take{'s' if len(hybrid) == 1 else ''} float32 activations "
                         f"with int8 weights, which neither this engine nor TFLM computes: convert with full "
                         f"integer quantization (converter.representative_dataset = a generator of sample inputs, "
                         f"converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8], "

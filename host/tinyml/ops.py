@@ -76,6 +76,17 @@ ADVICE = {
     "RESIZE_BILINEAR": "bilinear resizing is not supported: use interpolation='nearest' (RESIZE_NEAREST_NEIGHBOR)",
 }
 
+# What to tell a user whose 16x8 model (int16 activations) has an op whose kernel computes no int16. Each op
+# named here takes int16 (tests/test_check_messages.py checks it); the general fix, full int8, is added by check.
+INT16_ADVICE = {
+    "REDUCE_MAX": "GlobalAveragePooling (MEAN) runs in int16",
+    "RELU": "an activation fused into the layer before it (activation='relu' in Conv/Dense) runs in int16",
+    "RELU6": "an activation fused into the layer before it (activation='relu6' in Conv/Dense) runs in int16",
+    "TRANSPOSE_CONV": "Resizing(interpolation='nearest') (RESIZE_NEAREST_NEIGHBOR) then a Conv2D runs in int16",
+    "UNIDIRECTIONAL_SEQUENCE_LSTM": "a Keras 3 LSTM with unroll=True converts to SPLIT/UNPACK, FULLY_CONNECTED, "
+                                    "LOGISTIC, TANH, MUL and ADD, which run in int16",
+}
+
 
 def kernel_sources(op_names):
     """Kernel source files needed for these ops (sorted, unique)."""
