@@ -26,6 +26,7 @@ DATA_READY, ACTIVITY, WATERMARK, OVERRUN = 0x80, 0x10, 0x02, 0x01
 
 
 class ADXL345(Chip):
+    ADDR_MASK = 0x3F
     NREGS = 64
     STATE = ("latched", "ref", "out")
 
@@ -124,20 +125,14 @@ class ADXL345(Chip):
             self.latched &= ~OVERRUN
         self.pointer = (reg + n) & 0x3F
 
-    def write(self, reg, data, t):
-        self.catch_up(t)
-        for i in range(len(data)):
-            r = (reg + i) & 0x3F
-            v = data[i]
-            if r in (DEVID, INT_SOURCE, FIFO_STATUS) or DATAX0 <= r <= DATAX0 + 5:
-                continue
-            old = self.regs[r]
-            self.regs[r] = v
-            if r == FIFO_CTL and (v >> 6) != (old >> 6):
-                self.fifo = bytearray()                 # a mode change empties the FIFO
-                self.latched &= ~OVERRUN
-            if r in (POWER_CTL, BW_RATE) and old != v:
-                self.restart(t)
-            if r in (INT_ENABLE, ACT_INACT_CTL):
-                self.ref = None
-        self.pointer = (reg + len(data)) & 0x3F
+    def read_only(self, r):
+        return r in (DEVID, INT_SOURCE, FIFO_STATUS) or DATAX0 <= r <= DATAX0 + 5
+
+    def written(self, r, old, v, t):
+        if r == FIFO_CTL and (v >> 6) != (old >> 6):
+            self.fifo = bytearray()                 # a mode change empties the FIFO
+            self.latched &= ~OVERRUN
+        if r in (POWER_CTL, BW_RATE) and old != v:
+            self.restart(t)
+        if r in (INT_ENABLE, ACT_INACT_CTL):
+            self.ref = None

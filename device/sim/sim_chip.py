@@ -3,7 +3,8 @@
 # the program touches the chip (or the board wakes), state carried across deep sleep, and an INT pin.
 #
 # A subclass sets NREGS, defines power_on() (registers at power-on), period_us() (None: not sampling),
-# sample(t) (one sample at absolute time t), int_asserted(), and the register side effects in read_into/write.
+# sample(t) (one sample at absolute time t), int_asserted(), read_into, and the register side effects of writes
+# (written(), with read_only(), is_reset() and auto_increment()) or a write of its own.
 
 
 def clamp16(v):
@@ -76,6 +77,42 @@ class Chip:
 
     def keep_samples(self):
         return 2
+
+    # ---- register writes
+    ADDR_MASK = 0x7F                # register addresses wrap within this
+
+    def write(self, reg, data, t):
+        """A write of `data` from register `reg` on: the address advances per byte when auto_increment(); writes
+        to read_only() registers are dropped; a byte is_reset() restores the power-on registers; any other
+        lands in the register file, then written() applies its side effects."""
+        self.catch_up(t)
+        reg &= self.ADDR_MASK
+        inc = self.auto_increment()
+        for i, v in enumerate(data):
+            r = (reg + i) & self.ADDR_MASK if inc else reg
+            if self.read_only(r):
+                continue
+            if self.is_reset(r, v):
+                self.regs = bytearray(self.NREGS)
+                self.power_on()
+                self.restart(t)
+                continue
+            old = self.regs[r]
+            self.regs[r] = v
+            self.written(r, old, v, t)
+        self.pointer = (reg + len(data)) & self.ADDR_MASK
+
+    def auto_increment(self):
+        return True
+
+    def read_only(self, r):
+        return False
+
+    def is_reset(self, r, v):
+        return False
+
+    def written(self, r, old, v, t):
+        """Side effects of register r changed from old to v at time t."""
 
     # ---- the INT pin (active high unless active_low())
     def active_low(self):

@@ -235,27 +235,21 @@ class LSM6DS(Chip):
             self.over = False
         self.pointer = (reg + n) & 0x7F
 
-    def write(self, reg, data, t):
-        self.catch_up(t)
-        inc = self.regs[CTRL3_C] & 0x04
-        for i in range(len(data)):
-            r = (reg + i) & 0x7F if inc else reg
-            v = data[i]
-            if r in (WHO_AM_I, WAKE_UP_SRC) or STATUS_REG <= r <= 0x2D or FIFO_STATUS1 <= r <= 0x3F or r >= OX_FIFO_TAG:
-                continue                                # read-only
-            if r == CTRL3_C and v & 0x01:               # SW_RESET
-                self.regs = bytearray(self.NREGS)
-                self.power_on()
-                self.restart(t)
-                continue
-            old = self.regs[r]
-            self.regs[r] = v
-            if r in (CTRL1_XL, CTRL2_G) and old != v:
-                self.restart(t)
-            if r in (WAKE_UP_THS, WAKE_UP_DUR, TAP_CFG, TAP_CFG0):
-                self.wu_prev = None
-                self.wu_over = 0
-            if r == (OX_FIFO_CTRL4 if self.ox else DS3_FIFO_CTRL5) and (v & 7) == 0:
-                self.fifo = bytearray()                 # bypass mode empties the FIFO
-                self.over = self.latched = False
-        self.pointer = (reg + len(data)) & 0x7F
+    def auto_increment(self):
+        return self.regs[CTRL3_C] & 0x04
+
+    def read_only(self, r):
+        return r in (WHO_AM_I, WAKE_UP_SRC) or STATUS_REG <= r <= 0x2D or FIFO_STATUS1 <= r <= 0x3F or r >= OX_FIFO_TAG
+
+    def is_reset(self, r, v):
+        return r == CTRL3_C and v & 0x01                # SW_RESET
+
+    def written(self, r, old, v, t):
+        if r in (CTRL1_XL, CTRL2_G) and old != v:
+            self.restart(t)
+        if r in (WAKE_UP_THS, WAKE_UP_DUR, TAP_CFG, TAP_CFG0):
+            self.wu_prev = None
+            self.wu_over = 0
+        if r == (OX_FIFO_CTRL4 if self.ox else DS3_FIFO_CTRL5) and (v & 7) == 0:
+            self.fifo = bytearray()                     # bypass mode empties the FIFO
+            self.over = self.latched = False

@@ -182,35 +182,28 @@ class LSM9DS1(Chip):
             self.regs[STATUS_REG] &= ~0x03
         self.pointer = (reg + n) & 0x7F
 
-    def write(self, reg, data, t):
-        self.catch_up(t)
-        reg &= 0x7F
-        inc = self.regs[CTRL_REG8] & 0x04
-        for i in range(len(data)):
-            r = (reg + i) & 0x7F if inc else reg
-            v = data[i]
-            if r in (WHO_AM_I, INT_GEN_SRC_XL, STATUS_REG, FIFO_SRC) or OUT_X_G <= r <= OUT_X_G + 5 \
-                    or OUT_X_XL <= r <= OUT_X_XL + 5:
-                continue
-            if r == CTRL_REG8 and v & 0x01:                  # SW_RESET
-                self.regs = bytearray(self.NREGS)
-                self.power_on()
-                self.restart(t)
-                continue
-            old = self.regs[r]
-            self.regs[r] = v
-            if r in (CTRL_REG1_G, CTRL_REG6_XL) and old != v:
-                self.restart(t)
-            if r == FIFO_CTRL and (v >> 5) == 0:
-                self.fifo = bytearray()                     # bypass mode empties the FIFO
-                self.over = False
-            if r == CTRL_REG9 and not v & 0x02:
-                self.fifo = bytearray()
-                self.over = False
-            if r in (INT_GEN_CFG_XL, CTRL_REG7_XL):
-                self.prev = None
-                self.above = 0
-        self.pointer = (reg + len(data)) & 0x7F
+    def auto_increment(self):
+        return self.regs[CTRL_REG8] & 0x04
+
+    def read_only(self, r):
+        return r in (WHO_AM_I, INT_GEN_SRC_XL, STATUS_REG, FIFO_SRC) or OUT_X_G <= r <= OUT_X_G + 5 \
+            or OUT_X_XL <= r <= OUT_X_XL + 5
+
+    def is_reset(self, r, v):
+        return r == CTRL_REG8 and v & 0x01                   # SW_RESET
+
+    def written(self, r, old, v, t):
+        if r in (CTRL_REG1_G, CTRL_REG6_XL) and old != v:
+            self.restart(t)
+        if r == FIFO_CTRL and (v >> 5) == 0:
+            self.fifo = bytearray()                         # bypass mode empties the FIFO
+            self.over = False
+        if r == CTRL_REG9 and not v & 0x02:
+            self.fifo = bytearray()
+            self.over = False
+        if r in (INT_GEN_CFG_XL, CTRL_REG7_XL):
+            self.prev = None
+            self.above = 0
 
 
 class LSM9DS1Mag(Chip):
