@@ -33,11 +33,6 @@ static tm_status_t init(tm_model_t *m, tm_node_t *n, tm_node_request_t *req) {
     return TM_OK;
 }
 
-static tm_status_t prepare(tm_model_t *m, tm_node_t *n) {
-    tm_callees(m, n, tm_persistent(m, n));
-    return TM_OK;
-}
-
 static tm_status_t eval(tm_model_t *m, tm_node_t *n) {
     const int16_t *callees = tm_persistent(m, n);
     const uint32_t s = (uint32_t)callees[tm_in(m, n, 0)->data[0] ? 0 : 1];
@@ -47,16 +42,14 @@ static tm_status_t eval(tm_model_t *m, tm_node_t *n) {
     if (tm_run_subgraph(m, s) != TM_OK) {
         return TM_ERROR;
     }
-    for (int i = 0; i < n->n_out; i++) {
-        tm_copy_tensor(tm_out(m, n, i), tm_subgraph_io(m, s, 1, i));
-    }
+    tm_outputs_from_subgraph(m, n, s);
     return TM_OK;
 }
 
 int tm_kernel_if(tm_kernel_t *k) {
     k->name = "IF";
     k->init = init;
-    k->prepare = prepare;
+    k->prepare = tm_prepare_callees;
     k->eval = eval;
     k->reshapes = 0;
     return 1;

@@ -20,6 +20,12 @@ static inline void tm_callees(tm_model_t *m, tm_node_t *n, int16_t *callees) {
     callees[1] = (int16_t)tm_opt_i32(m, n, 1, 0);
 }
 
+// prepare of both: the callees into the node's persistent data (init asked for 2 * int16_t), read by eval.
+static inline tm_status_t tm_prepare_callees(tm_model_t *m, tm_node_t *n) {
+    tm_callees(m, n, tm_persistent(m, n));
+    return TM_OK;
+}
+
 // A copy `from` -> `to` that eval will make: same type and byte size (TFLM checks the sizes on every copy and
 // fails the invoke; a loop whose tensors change shape between iterations needs dynamic tensors, which neither
 // TFLM nor this engine has), and never into a constant.
@@ -39,6 +45,13 @@ static inline tm_status_t tm_check_copy(tm_model_t *m, const tm_tensor_t *from, 
 static inline void tm_copy_tensor(tm_tensor_t *to, const tm_tensor_t *from) {
     if (to->data != from->data) {
         memcpy(to->data, from->data, from->bytes);
+    }
+}
+
+// Subgraph s's outputs copied to the node's outputs (IF's branch results, each WHILE iteration's new values).
+static inline void tm_outputs_from_subgraph(tm_model_t *m, tm_node_t *n, uint32_t s) {
+    for (int i = 0; i < n->n_out; i++) {
+        tm_copy_tensor(tm_out(m, n, i), tm_subgraph_io(m, s, 1, i));
     }
 }
 

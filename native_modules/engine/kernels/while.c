@@ -33,11 +33,6 @@ static tm_status_t init(tm_model_t *m, tm_node_t *n, tm_node_request_t *req) {
     return TM_OK;
 }
 
-static tm_status_t prepare(tm_model_t *m, tm_node_t *n) {
-    tm_callees(m, n, tm_persistent(m, n));
-    return TM_OK;
-}
-
 // Copy the node's current values (its outputs) into subgraph s's inputs.
 static void to_subgraph(tm_model_t *m, tm_node_t *n, uint32_t s) {
     for (int i = 0; i < n->n_out; i++) {
@@ -71,16 +66,14 @@ static tm_status_t eval(tm_model_t *m, tm_node_t *n) {
         if (tm_run_subgraph(m, body) != TM_OK) {
             return TM_ERROR;
         }
-        for (int i = 0; i < n->n_out; i++) {
-            tm_copy_tensor(tm_out(m, n, i), tm_subgraph_io(m, body, 1, i));
-        }
+        tm_outputs_from_subgraph(m, n, body);
     }
 }
 
 int tm_kernel_while(tm_kernel_t *k) {
     k->name = "WHILE";
     k->init = init;
-    k->prepare = prepare;
+    k->prepare = tm_prepare_callees;
     k->eval = eval;
     k->reshapes = 0;
     return 1;
