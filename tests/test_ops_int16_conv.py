@@ -278,7 +278,9 @@ def test_whole_model_float_io():
 def test_whole_model_check(capsys):
     """`tinyml check` calls the int16 I/O model ok (its x64 module is the one test_on_targets[unix] builds)."""
     assert check_model(device_model(), arch="x64")
-    assert "verdict: ok" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "verdict: ok" in out
+    assert "note: int16 (16x8) CONV_2D, DEPTHWISE_CONV_2D, FULLY_CONNECTED: the portable C loops" in out, out
 
 
 @pytest.mark.parametrize("target", ["unix", "qemu-m4"])

@@ -11,6 +11,8 @@ from .ops import ADVICE, INT16_ADVICE, KERNEL_TYPES, KERNELS, kernel_takes
 from .pack import board_chip
 
 NO_FPU_ARCHES = ("armv6m", "armv7m")
+# The ops whose int8 kernels have arch paths (kernels/cortex_m4, kernels/xtensa) but whose int16 ones do not.
+INT16_PORTABLE_ONLY = ("CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED")
 
 
 def check(model_path, arch=None, board_id=None, small=False, keep_inputs=False) -> bool:
@@ -59,6 +61,11 @@ def check(model_path, arch=None, board_id=None, small=False, keep_inputs=False) 
         else:
             status = "ok"
         print(f"    {name:<22} v{version}  {dtype:<8} x{n:<3} {status}")
+    slow16 = sorted({name for name, _, dtype in counts if dtype == "int16" and name in INT16_PORTABLE_ONLY})
+    if slow16:
+        notes.append(f"int16 (16x8) {', '.join(slow16)}: the portable C loops on every target (the Cortex-M4 DSP and "
+                     f"ESP32 MAC16 kernels take int8 only): about 4.6x the instructions of the same model in int8 "
+                     f"(docs/bring-your-own-model.md, 16x8 models); convert full-int8 where its accuracy suffices")
     if missing:
         # All of them in one line: a user fixing the first would otherwise meet the next on the next try.
         problems.append(f"{len(missing)} unsupported op{'s' if len(missing) > 1 else ''}: {', '.join(missing)} "
