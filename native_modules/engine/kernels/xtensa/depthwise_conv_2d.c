@@ -279,15 +279,22 @@ static int32_t plane_eval(tm_model_t *m, tm_node_t *n, const dw_t *c) {
     xt_dw_plane_ch_t *chs = (xt_dw_plane_ch_t *)(p1 + rows * cols);
     xt_rq_t *rq = (xt_rq_t *)(chs + cout);
     int32_t *acc = (int32_t *)(rq + cout);
+    // Per channel, every invoke (kept in the arena these 40 bytes per channel would put vww and person_detection
+    // beyond an ESP32's heap: docs/benchmarks.md): the 9 taps loaded once each, from three row pointers, then
+    // summed and paired. About 125 instructions per channel; 188 while each tap was indexed t * cout + ch and
+    // loaded twice (once for the sum, once for the pairs).
+    const int32_t c2 = 2 * cout;
     for (int32_t ch = 0; ch < cout; ch++) {
-        int32_t s = 0;
-        for (int32_t t = 0; t < 9; t++) {
-            s += w[t * cout + ch];
-        }
-        for (int32_t k = 0; k < 5; k++) {
-            const int32_t lo16 = w[2 * k * cout + ch], hi16 = k < 4 ? w[(2 * k + 1) * cout + ch] : 0;
-            chs[ch].w[k] = (int32_t)(((uint32_t)hi16 << 16) | ((uint32_t)lo16 & 0xffffu));
-        }
+        const int8_t *r0 = w + ch, *r1 = r0 + 3 * cout, *r2 = r1 + 3 * cout;     // the filter's three rows
+        const int32_t v0 = r0[0], v1 = r0[cout], v2 = r0[c2], v3 = r1[0], v4 = r1[cout], v5 = r1[c2];
+        const int32_t v6 = r2[0], v7 = r2[cout], v8 = r2[c2];
+        const int32_t s = v0 + v1 + v2 + v3 + v4 + v5 + v6 + v7 + v8;
+        int32_t *pw = chs[ch].w;
+        pw[0] = (int32_t)(((uint32_t)v1 << 16) | ((uint32_t)v0 & 0xffffu));
+        pw[1] = (int32_t)(((uint32_t)v3 << 16) | ((uint32_t)v2 & 0xffffu));
+        pw[2] = (int32_t)(((uint32_t)v5 << 16) | ((uint32_t)v4 & 0xffffu));
+        pw[3] = (int32_t)(((uint32_t)v7 << 16) | ((uint32_t)v6 & 0xffffu));
+        pw[4] = (int32_t)((uint32_t)v8 & 0xffffu);
         const int32_t b0 = bias ? bias[ch] : 0;
         chs[ch].start = b0 - (zi + 128) * s;
         rq[ch] = xt_rq(p->q[ch].multiplier, p->q[ch].shift, zo, xt_acc_bound(b0, 9));
