@@ -10,12 +10,10 @@ import pytest
 
 from opcheck import _keras_model, cached_model
 from test_ops_keras_layers import _targets_case
-from test_ops_spatial import assert_bitexact, init, out_ok
+from test_ops_spatial import ACTIVATIONS, assert_bitexact, conv_cases, depthwise_cases, depthwise_layer, init
 
 from tinyml.check import check as check_model
 from tinyml.model_info import read_model
-
-ACTIVATIONS = [None, "relu", "relu6"]
 
 
 def int16_model(build, input_shapes, seed, bias32=False, dense_per_tensor=False):
@@ -52,25 +50,9 @@ def check(recipe, build, input_shape, seed, n_inputs=3, **convert):
 
 # ---------------------------------------------------------------------------------------------------- CONV_2D
 
-def conv_cases(n, seed):
-    rng = np.random.default_rng(seed)
-    cases = []
-    while len(cases) < n:
-        h, w = int(rng.integers(1, 10)), int(rng.integers(1, 10))
-        cin, cout = int(rng.integers(1, 12)), int(rng.integers(1, 12))
-        kh, kw = int(rng.integers(1, 5)), int(rng.integers(1, 5))
-        padding = ["same", "valid"][int(rng.integers(0, 2))]
-        dil = int(rng.integers(2, 4)) if rng.random() < 0.3 else 1
-        stride = 1 if dil > 1 else int(rng.integers(1, 4))
-        if not (out_ok(h, kh, stride, dil, padding) and out_ok(w, kw, stride, dil, padding)):
-            continue
-        act = ACTIVATIONS[len(cases) % 3]
-        cases.append((h, w, cin, cout, kh, kw, stride, dil, padding, act, bool(rng.random() < 0.85),
-                      int(rng.integers(0, 10000))))
-    return cases
-
-
-@pytest.mark.parametrize("h,w,cin,cout,kh,kw,stride,dil,padding,act,bias,seed", conv_cases(8, 31))
+# Smaller than test_ops_spatial's cases, dilated ones at 2 or 3.
+@pytest.mark.parametrize("h,w,cin,cout,kh,kw,stride,dil,padding,act,bias,seed",
+                         conv_cases(8, 31, max_side=10, max_cin=12, max_cout=12, dilations=(2, 4)))
 def test_conv2d(h, w, cin, cout, kh, kw, stride, dil, padding, act, bias, seed):
     import tensorflow as tf
 
@@ -104,33 +86,9 @@ def test_conv1d(length, cin, cout, k, stride, dil, padding, seed):
 
 # ---------------------------------------------------------------------------------------- DEPTHWISE_CONV_2D
 
-def depthwise_cases(n, seed):
-    rng = np.random.default_rng(seed)
-    cases = []
-    while len(cases) < n:
-        h, w, cin = int(rng.integers(1, 10)), int(rng.integers(1, 10)), int(rng.integers(1, 12))
-        kh, kw = int(rng.integers(1, 5)), int(rng.integers(1, 5))
-        dm = [1, 1, 2, 3][int(rng.integers(0, 4))]
-        padding = ["same", "valid"][int(rng.integers(0, 2))]
-        dil = int(rng.integers(2, 4)) if rng.random() < 0.3 else 1
-        stride = 1 if dil > 1 else int(rng.integers(1, 4))
-        if not (out_ok(h, kh, stride, dil, padding) and out_ok(w, kw, stride, dil, padding)):
-            continue
-        act = ACTIVATIONS[len(cases) % 3]
-        cases.append((h, w, cin, kh, kw, dm, stride, dil, padding, act, int(rng.integers(0, 10000))))
-    return cases
-
-
-def depthwise_layer(kh, kw, dm, stride, dil, padding, act, seed):
-    import tensorflow as tf
-    i = init(seed)
-    return tf.keras.layers.DepthwiseConv2D((kh, kw), strides=stride, depth_multiplier=dm, dilation_rate=dil,
-                                           padding=padding, activation=act,
-                                           depthwise_initializer=i["kernel_initializer"],
-                                           bias_initializer=i["bias_initializer"])
-
-
-@pytest.mark.parametrize("h,w,cin,kh,kw,dm,stride,dil,padding,act,seed", depthwise_cases(8, 32))
+# Smaller than test_ops_spatial's cases, depth multipliers up to 3.
+@pytest.mark.parametrize("h,w,cin,kh,kw,dm,stride,dil,padding,act,seed",
+                         depthwise_cases(8, 32, max_side=10, max_cin=12, multipliers=(1, 1, 2, 3)))
 def test_depthwise(h, w, cin, kh, kw, dm, stride, dil, padding, act, seed):
     def build(x):
         return depthwise_layer(kh, kw, dm, stride, dil, padding, act, seed)(x)

@@ -77,15 +77,18 @@ def out_ok(size, k, stride, dil, padding):
 
 # ---------------------------------------------------------------------------------------------------- CONV_2D
 
-def conv_cases(n, seed):
+def conv_cases(n, seed, max_side=14, max_cin=20, max_cout=24, dilations=(1, 4)):
+    """n random CONV_2D cases (h, w, cin, cout, kh, kw, stride, dil, padding, act, bias, seed): sides below
+    max_side, channels below max_cin/max_cout, a dilation in range(*dilations) for 30% of them (the 16x8 tests
+    draw smaller ones: tests/test_ops_int16_conv.py)."""
     rng = np.random.default_rng(seed)
     cases = []
     while len(cases) < n:
-        h, w = int(rng.integers(1, 14)), int(rng.integers(1, 14))
-        cin, cout = int(rng.integers(1, 20)), int(rng.integers(1, 24))
+        h, w = int(rng.integers(1, max_side)), int(rng.integers(1, max_side))
+        cin, cout = int(rng.integers(1, max_cin)), int(rng.integers(1, max_cout))
         kh, kw = int(rng.integers(1, 5)), int(rng.integers(1, 5))
         padding = ["same", "valid"][int(rng.integers(0, 2))]
-        dil = int(rng.integers(1, 4)) if rng.random() < 0.3 else 1
+        dil = int(rng.integers(*dilations)) if rng.random() < 0.3 else 1
         stride = 1 if dil > 1 else int(rng.integers(1, 4))
         if not (out_ok(h, kh, stride, dil, padding) and out_ok(w, kw, stride, dil, padding)):
             continue
@@ -130,13 +133,15 @@ def test_conv1d(length, cin, cout, k, stride, padding, seed):
 
 # ---------------------------------------------------------------------------------------- DEPTHWISE_CONV_2D
 
-def depthwise_cases(n, seed):
+def depthwise_cases(n, seed, max_side=14, max_cin=24, multipliers=(1, 1, 2, 3, 8)):
+    """n random DEPTHWISE_CONV_2D cases (h, w, cin, kh, kw, dm, stride, dil, padding, act, seed): sides below
+    max_side, channels below max_cin, a depth multiplier drawn from `multipliers`."""
     rng = np.random.default_rng(seed)
     cases = []
     while len(cases) < n:
-        h, w, cin = int(rng.integers(1, 14)), int(rng.integers(1, 14)), int(rng.integers(1, 24))
+        h, w, cin = int(rng.integers(1, max_side)), int(rng.integers(1, max_side)), int(rng.integers(1, max_cin))
         kh, kw = int(rng.integers(1, 5)), int(rng.integers(1, 5))
-        dm = [1, 1, 2, 3, 8][int(rng.integers(0, 5))]
+        dm = multipliers[int(rng.integers(0, len(multipliers)))]
         padding = ["same", "valid"][int(rng.integers(0, 2))]
         dil = int(rng.integers(2, 4)) if rng.random() < 0.3 else 1
         stride = 1 if dil > 1 else int(rng.integers(1, 4))
@@ -147,17 +152,20 @@ def depthwise_cases(n, seed):
     return cases
 
 
+def depthwise_layer(kh, kw, dm, stride, dil, padding, act, seed):
+    import tensorflow as tf
+    i = init(seed)
+    return tf.keras.layers.DepthwiseConv2D((kh, kw), strides=stride, depth_multiplier=dm, dilation_rate=dil,
+                                           padding=padding, activation=act,
+                                           depthwise_initializer=i["kernel_initializer"],
+                                           bias_initializer=i["bias_initializer"])
+
+
 @pytest.mark.parametrize("float_model,h,w,cin,kh,kw,dm,stride,dil,padding,act,seed",
                          [(False, *c) for c in depthwise_cases(24, 12)] + [(True, *c) for c in depthwise_cases(5, 22)])
 def test_depthwise(float_model, h, w, cin, kh, kw, dm, stride, dil, padding, act, seed):
-    import tensorflow as tf
-
     def build(x):
-        i = init(seed)
-        return tf.keras.layers.DepthwiseConv2D((kh, kw), strides=stride, depth_multiplier=dm, dilation_rate=dil,
-                                               padding=padding, activation=act,
-                                               depthwise_initializer=i["kernel_initializer"],
-                                               bias_initializer=i["bias_initializer"])(x)
+        return depthwise_layer(kh, kw, dm, stride, dil, padding, act, seed)(x)
     check(f"dw {h} {w} {cin} {kh} {kw} {dm} {stride} {dil} {padding} {act}", build, [(h, w, cin)], seed,
           float_model=float_model)
 
