@@ -15,6 +15,7 @@ import pytest
 from opcheck import cached_model, random_inputs
 from test_ops_elementwise import binary_cases
 from m4diff.tflite_writer import ModelBuilder
+from micropython_run import READ_FILE
 
 from tinyml import TinymlError, oracle
 from tinyml.hostlib import HostEngine
@@ -316,12 +317,7 @@ def test_refused_like_tflm(name, tmp_path):
 
 # ---- MicroPython: unix port and the emulated Cortex-M4, one run each for one model per op --------------
 
-DEVICE_SCRIPT = """
-import os, tinyml
-def read_file(name):
-    with open(name, 'rb') as f:
-        return f.read(os.stat(name)[6])
-for k in range(NMODELS):
+DEVICE_SCRIPT = READ_FILE + """for k in range(NMODELS):
     model = tinyml.Model(read_file('m%d.tflite' % k))
     for i in range(len(model.inputs)):
         model.set_input(i, read_file('in%d_%d.bin' % (k, i)))

@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 import microvad
+from micropython_run import READ_FILE
 from tinyml.hostlib import HostEngine
 from tinyml.model_info import op_names, read_model, schema
 
@@ -124,12 +125,7 @@ def test_host_stream_bitexact_reset_and_voice_activity(vad):
 
 # One run per target: the stream, a reset, and the stream's first steps again, with tinyml.Model in MicroPython.
 RESET_STEPS = 16
-STREAM_AND_RESET = """
-import os, tinyml
-def read_file(name):
-    with open(name, 'rb') as f:
-        return f.read(os.stat(name)[6])
-model = tinyml.Model(read_file('m.tflite'))
+STREAM_AND_RESET = READ_FILE + """model = tinyml.Model(read_file('m.tflite'))
 frames = read_file('in.bin')
 size = len(model.input(0))
 out = bytearray()

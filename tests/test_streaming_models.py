@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 
 from m4diff.tflite_writer import INT8, INT32, ModelBuilder
+from micropython_run import READ_FILE
 from tinyml import TinymlError
 from tinyml.hostlib import HostEngine
 from tinyml.model_info import op_names, read_model, schema
@@ -156,12 +157,7 @@ def test_microwakeword_check_reports_state(capsys):
 
 # ---- MicroPython: unix port and the emulated Cortex-M4 ----------------------------------------------------
 
-STREAM_SCRIPT = """
-import os, tinyml
-def read_file(name):
-    with open(name, 'rb') as f:
-        return f.read(os.stat(name)[6])
-for k in range(NMODELS):
+STREAM_SCRIPT = READ_FILE + """for k in range(NMODELS):
     model = tinyml.Model(read_file('m%d.tflite' % k))
     frames = read_file('in%d.bin' % k)
     size = len(model.input(0))
