@@ -87,6 +87,18 @@ def _disassemble(objdump, obj, start=None, stop=None):
         addr, size, mnemonic, operands = int(m.group(1), 16), len(m.group(2).split()), m.group(3), m.group(4) or ""
         if mnemonic != "<unknown>":
             insns.append((mnemonic, operands))
+            hop = re.fullmatch(r"0x([0-9a-f]+)", operands.strip()) if mnemonic == "j" else None
+            target = int(hop.group(1), 16) if hop else None
+            if target is not None and addr + size < target <= addr + size + 4:
+                # A jump over a loop body's alignment padding (1-3 bytes and a filler byte): the padding may
+                # decode as an instruction that swallows the loop's first bytes without any "<unknown>", so the
+                # sweep restarts at the target, and after this function at the next one.
+                following = [a for a in symbols if a > target] + ([stop] if stop is not None else [])
+                end = min(following) if following else None
+                rest = _disassemble(objdump, obj, target, end if end is not None else target + 0x100000)
+                after = _disassemble(objdump, obj, end, stop if stop is not None else end + 0x100000) \
+                    if end is not None and end != stop else []
+                return insns + rest + after
             continue
         following = [a for a in symbols if a > addr] + ([stop] if stop is not None else [])
         end = min(following) if following else None
