@@ -389,6 +389,10 @@ def test_check_for_an_esp32_board_measures_the_boards_build():
         assert arena > host.arena_bytes + 5000, (arena, host.arena_bytes)
     finally:
         host.close()
+    # `tinyml report --board esp32` draws the same build's plan (read back from its tinyml.plan()).
+    from tinyml.report_html import arch_plan
+    plan = arch_plan(MODELS / f"{MODULE_MODEL}.tflite", kws, "xtensawin", "esp32")
+    assert plan["totals"]["arena_bytes"] + plan["totals"]["metadata_bytes"] == arena, plan["totals"]
 
 
 # The MAC16 build's kernels (kernels/xtensa/) on the edge cases tests/test_qemu_engine.py aims at the M4's:

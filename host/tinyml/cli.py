@@ -237,7 +237,11 @@ def cmd_report(args):
     plan_arch = get_board(args.board)["arch"] if args.board else (archs[0] if args.arch else None)
     if args.board and plan_arch not in archs:
         archs.append(plan_arch)
-    report = write(args.model, args.output, archs=archs, target=args.target, runs=args.runs, plan_arch=plan_arch)
+    # An ESP32-family board's plan is its chip's build's (the ESP32's MAC16 kernels plan more scratch).
+    from .pack import board_chip
+    plan_chip = board_chip(get_board(args.board)) if args.board else None
+    report = write(args.model, args.output, archs=archs, target=args.target, runs=args.runs, plan_arch=plan_arch,
+                   plan_chip=plan_chip)
     measured = f", measured on {args.target}" if args.target else ""
     p = report["plan_arch"]
     compared = f"; {p['arch']} arena {p['arena_bytes']} bytes (on {p['target']})" if p else ""

@@ -51,9 +51,10 @@ with open("plan.bin", "wb") as f:
 """
 
 
-def arch_plan(model_path, info, arch: str) -> dict:
+def arch_plan(model_path, info, arch: str, chip=None) -> dict:
     """The memory plan `arch`'s own engine makes (hostlib.memory_plan's dict), read back on its emulated board
-    from a module built with tinyml.plan(), plus 'arch' and 'target'."""
+    from a module built with tinyml.plan() (on xtensawin for the ESP32-family `chip`, whose MAC16 kernels plan
+    their own scratch), plus 'arch' and 'target'."""
     from .build import build_module
     from .hostlib import decode_plan
     from .targets import TargetError, get_target
@@ -61,7 +62,8 @@ def arch_plan(model_path, info, arch: str) -> dict:
         raise TinymlError(f"--arch {arch}: no emulated board runs it to read its arena back; the plan can be "
                           f"compared for {', '.join(ARCH_BOARDS)} (x64 is the host plan itself)")
     target = get_target(ARCH_BOARDS[arch])
-    module = build_module(arch, info.op_names, float_kernels=info.computes_in_float, plan_dump=True)
+    module = build_module(arch, info.op_names, float_kernels=info.computes_in_float, plan_dump=True,
+                          chip=chip if arch == "xtensawin" else None)
     files = {"model.tflite": Path(model_path).read_bytes(), "tinyml.mpy": module.read_bytes()}
     with progress.task(f"Reading the {arch} plan back on {target.name}"):
         try:
@@ -71,10 +73,11 @@ def arch_plan(model_path, info, arch: str) -> dict:
     return {**decode_plan(np.frombuffer(words, "<i4").tolist()), "arch": arch, "target": target.name}
 
 
-def collect(model_path, archs=tuple(ARCHES), target=None, runs=3, plan_arch=None):
+def collect(model_path, archs=tuple(ARCHES), target=None, runs=3, plan_arch=None, plan_chip=None):
     """Everything the page shows, as plain data (the page embeds it as JSON). target: None (no
     measurement), 'unix' or 'qemu-m4'. plan_arch: an arch whose own plan the timeline shows (else the host's),
-    read back on its emulated board, with the host plan's total beside it."""
+    read back on its emulated board, with the host plan's total beside it; plan_chip: on xtensawin, the
+    ESP32-family chip whose build makes that plan (tinyml.build.XTENSA_CHIPS; None: the portable build)."""
     unknown = [a for a in archs if a not in ARCHES]
     if unknown:
         raise TinymlError(f"unknown arch '{', '.join(unknown)}': choose from {', '.join(ARCHES)}")
@@ -87,7 +90,7 @@ def collect(model_path, archs=tuple(ARCHES), target=None, runs=3, plan_arch=None
     host_total = plan["totals"]["arena_bytes"] + plan["totals"]["metadata_bytes"]
     plan_arch = plan_arch if plan_arch != "x64" else None
     if plan_arch:
-        plan = arch_plan(model_path, info, plan_arch)
+        plan = arch_plan(model_path, info, plan_arch, plan_chip)
     report = _graph(data, plan, info)
     report["model"] = {"name": Path(model_path).name, "bytes": len(data), "macs": info.macs,
                        "subgraphs": info.subgraphs}
@@ -197,14 +200,14 @@ def render(report) -> str:
         sizes=_sizes_table(report), arena=_arena_table(report), plan_note=_plan_note(report))
 
 
-def write(model_path, out_path, archs=tuple(ARCHES), target=None, runs=3, plan_arch=None):
+def write(model_path, out_path, archs=tuple(ARCHES), target=None, runs=3, plan_arch=None, plan_chip=None):
     """collect() + render() into out_path; returns the report data."""
     out = Path(out_path)
     if out.is_dir():
         raise TinymlError(f"{out} is a directory: give a file name such as report.html")
     if not out.parent.exists():
         raise TinymlError(f"the folder {out.parent} does not exist: create it or choose another -o path")
-    report = collect(model_path, archs, target, runs, plan_arch)
+    report = collect(model_path, archs, target, runs, plan_arch, plan_chip)
     out.write_text(render(report), encoding="utf-8")
     return report
 
