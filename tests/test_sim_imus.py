@@ -3,7 +3,9 @@ against their register models (device/sim/sim_lsm9ds1.py, sim_bmi270.py): FIFO o
 motion interrupt waking the simulated board, wrong and absent chips. The BMI270's config file is loaded by a
 real MicroPython BMI270 driver from PyPI (micropython-bmi270, in requirements.txt), run on unix-sim. Then the
 LSM6DS3/LSM6DSOX wake-up interrupt, and the FIFO loop of every IMU driver allocating nothing (gc.mem_alloc()
-with gc disabled, less what the simulated chips allocate). Every script runs on the virtual clock."""
+with gc disabled, less what the simulated chips allocate). Last, the register models' write semantics (soft
+reset, auto-increment, read-only registers, FIFO mode/threshold/bypass, ODR and full scale) of the LSM6DS3,
+LSM6DSOX, LSM9DS1 and ADXL345, read back over I2C in one run. Every script runs on the virtual clock."""
 
 import importlib.util
 import json
@@ -286,3 +288,317 @@ def test_every_imu_fifo_loop_allocates_nothing(tmp_path, motion):
     for chip, (frames, allocated) in got.items():
         assert frames >= 25, (chip, frames)          # the loop read real frames (15 or more a read)
         assert allocated == 0, (chip, allocated)
+
+
+# ---- the register models' write semantics (device/sim/sim_chip.py Chip.write and each chip's rules) ---------
+# One unix-sim run drives the four register models through machine.I2C, as a driver does, and prints what it
+# reads back; each test below checks one rule. The models are what every IMU driver test runs against, so a
+# write side effect that breaks (soft reset, auto-increment, read-only registers, FIFO mode/threshold/bypass,
+# ODR and full scale) must turn a test red here, not only somewhere deep in a driver test.
+# The data (the `motion` fixture) are still from 0.4 s on: 1 g on z, 0 on x and y, no rotation.
+
+REGISTER_DEVICES = [{"type": "lsm6ds3", "bus": 1, "addr": 0x6A, "fifo_words": 96},
+                    {"type": "lsm6dsox", "bus": 1, "addr": 0x6B, "fifo_words": 16},
+                    {"type": "lsm9ds1", "bus": 0, "addr": 0x6B},
+                    {"type": "adxl345", "bus": 0, "addr": 0x53}]
+
+REGISTER_SCRIPT = """
+    import time
+    from machine import I2C
+    b1, b0 = I2C(1), I2C(0)
+    DS3, OX, L9, AD = (b1, 0x6A), (b1, 0x6B), (b0, 0x6B), (b0, 0x53)
+
+    def rd(chip, reg, n=1):
+        return list(chip[0].readfrom_mem(chip[1], reg, n))
+
+    def wr(chip, reg, *data):
+        chip[0].writeto_mem(chip[1], reg, bytes(data))
+
+    def s16(chip, reg):
+        lo, hi = rd(chip, reg, 2)
+        v = lo | hi << 8
+        return v - 65536 if v & 0x8000 else v
+
+    def show(label, value):
+        print("REG", label, value)
+
+    time.sleep_ms(500)                                  # past the ramp: the board is still
+
+    # WHO_AM_I, and the power-on defaults (LSM6DS CTRL3_C IF_INC; LSM9DS1 CTRL_REG4/5_XL, CTRL_REG8 IF_ADD_INC;
+    # ADXL345 BW_RATE 100 Hz)
+    show("who", [rd(DS3, 0x0F)[0], rd(OX, 0x0F)[0], rd(L9, 0x0F)[0], rd(AD, 0x00)[0]])
+    show("defaults", [rd(DS3, 0x12)[0], rd(OX, 0x12)[0], rd(L9, 0x1E, 5), rd(AD, 0x2C, 2)])
+
+    # read-only registers ignore writes (nothing sampling: the outputs stay 0); a writable neighbour takes one
+    wr(DS3, 0x0F, 0); wr(DS3, 0x1E, 0xFF); wr(DS3, 0x28, 0x55, 0x55, 0x55, 0x55, 0x55, 0x55); wr(DS3, 0x1D, 0x12)
+    show("ro_ds3", [rd(DS3, 0x0F)[0], rd(DS3, 0x1E)[0], rd(DS3, 0x28, 6), rd(DS3, 0x1D)[0]])
+    wr(OX, 0x0F, 0)
+    show("ro_ox", rd(OX, 0x0F))
+    wr(L9, 0x0F, 0); wr(L9, 0x27, 0xFF); wr(L9, 0x0D, 0x34)
+    show("ro_l9", [rd(L9, 0x0F)[0], rd(L9, 0x27)[0], rd(L9, 0x0D)[0]])
+    wr(AD, 0x00, 0); wr(AD, 0x1E, 0x07)
+    show("ro_ad", [rd(AD, 0x00)[0], rd(AD, 0x1E)[0]])
+
+    # auto-increment: on, a burst fills consecutive registers; off (IF_INC / IF_ADD_INC clear), every byte of a
+    # burst lands in the first register and a burst read repeats it
+    wr(DS3, 0x10, 0x0C, 0x08)
+    on = rd(DS3, 0x10, 3)
+    wr(DS3, 0x12, 0x00)
+    wr(DS3, 0x10, 0x04, 0x0C)
+    show("inc_ds3", [on, rd(DS3, 0x10, 3), rd(DS3, 0x11)[0]])
+    wr(DS3, 0x12, 0x04); wr(DS3, 0x10, 0, 0)
+    wr(L9, 0x1E, 0x3A, 0x30)
+    on = rd(L9, 0x1E, 2)
+    wr(L9, 0x22, 0x00)
+    wr(L9, 0x1E | 0x80, 0x11, 0x22)                     # bit 7 of the address: not part of it
+    show("inc_l9", [on, rd(L9, 0x1E, 2), rd(L9, 0x1F)[0]])
+    wr(L9, 0x22, 0x04); wr(L9, 0x1E, 0x38, 0x38)
+    wr(AD, 0x1E, 1, 2, 3)
+    show("inc_ad", rd(AD, 0x1E, 3))
+    wr(AD, 0x1E, 0, 0, 0)
+
+    # full scale: 1 g on z read back at every range (LSM6DS FS_XL 00/01/10/11 = 2/16/4/8 g; LSM9DS1 the same
+    # codes; ADXL345 10-bit at 2/4/8/16 g, then FULL_RES at 16 g)
+    ds3 = []
+    for fs in range(4):
+        wr(DS3, 0x10, 0x40 | fs << 2)
+        time.sleep_ms(20)
+        ds3.append(s16(DS3, 0x2C))
+    l9 = []
+    for fs in range(4):
+        wr(L9, 0x20, 0x60 | fs << 3)
+        time.sleep_ms(20)
+        l9.append(s16(L9, 0x2C))
+    ad = []
+    wr(AD, 0x2D, 0x08)                                  # POWER_CTL Measure
+    for fmt in (0, 1, 2, 3, 0x0B):
+        wr(AD, 0x31, fmt)
+        time.sleep_ms(20)
+        ad.append(s16(AD, 0x36))
+    show("scale", [ds3, l9, ad])
+    wr(DS3, 0x10, 0); wr(L9, 0x20, 0); wr(AD, 0x2D, 0); wr(AD, 0x31, 0)
+    time.sleep_ms(20)
+
+    # rate: samples batched in 100 ms after the ODR write starts them (the FIFO set up first, sampling off)
+    def ds3_count():
+        s1, s2 = rd(DS3, 0x3A, 2)
+        return s1 | (s2 & 15) << 8
+
+    def l9_count():
+        return rd(L9, 0x2F)[0] & 0x3F
+
+    rate = []
+    for odr in (4, 5):                                  # 104, 208 Hz: accel only, 3 words a sample
+        wr(DS3, 0x0A, 0)                                # bypass: empty
+        wr(DS3, 0x08, 0x01); wr(DS3, 0x0A, odr << 3 | 6)
+        wr(DS3, 0x10, odr << 4)
+        time.sleep_ms(100)
+        rate.append(ds3_count())
+        wr(DS3, 0x10, 0)
+    wr(L9, 0x23, 0x02)                                  # FIFO_EN
+    # 50 Hz, 119 Hz, then the gyro on at 14.9 Hz sets both: one sample at 119 Hz until the gyro write, then two
+    for g, xl in ((0, 2), (0, 3), (1, 3)):
+        wr(L9, 0x2E, 0x00); wr(L9, 0x2E, 0xC0)          # bypass, continuous
+        wr(L9, 0x20, xl << 5); wr(L9, 0x10, g << 5)
+        time.sleep_ms(100)
+        rate.append(l9_count())
+        wr(L9, 0x10, 0); wr(L9, 0x20, 0)
+    for bw in (0x0A, 0x09):                             # 100 Hz, 50 Hz
+        wr(AD, 0x38, 0x00); wr(AD, 0x38, 0x80)          # bypass, stream
+        wr(AD, 0x2C, bw); wr(AD, 0x2D, 0x08)
+        time.sleep_ms(100)
+        rate.append(rd(AD, 0x39)[0] & 0x3F)
+        wr(AD, 0x2D, 0)
+    show("rate", rate)
+
+    # FIFO mode (stop when full) and continuous/stream mode (the oldest go, overrun flagged), the threshold
+    # (a two-byte write where it has two), then bypass empties the FIFO and clears the flags
+    def ds3_fifo(label, mode):
+        wr(DS3, 0x0A, 0); wr(DS3, 0x0A, 4 << 3 | mode)
+        wr(DS3, 0x10, 0x40)
+        time.sleep_ms(500)                              # 52 samples into 32
+        wr(DS3, 0x10, 0)
+        s = []
+        for ths in ((96, 0), (97 - 256, 0), (0, 1)):    # 96 words, 97: one more than there are, 256
+            wr(DS3, 0x06, ths[0] & 0xFF, ths[1])
+            s.append(rd(DS3, 0x3B)[0] & 0xF0)
+        show(label, [ds3_count()] + s)
+    ds3_fifo("fifo_ds3_stop", 1)
+    ds3_fifo("fifo_ds3_cont", 6)
+    wr(DS3, 0x06, 0, 0); wr(DS3, 0x0A, 0)
+    show("fifo_ds3_bypass", [ds3_count(), rd(DS3, 0x3B)[0]])
+
+    def ox_fifo(label, mode):
+        wr(OX, 0x0A, 0); wr(OX, 0x09, 0x04); wr(OX, 0x0A, mode)
+        wr(OX, 0x10, 0x40)
+        time.sleep_ms(300)                              # 31 samples into 16 words
+        wr(OX, 0x10, 0)
+        s = []
+        for ths in ((16, 0), (17, 0), (0, 1)):
+            wr(OX, 0x07, ths[0], ths[1])
+            s.append(rd(OX, 0x3B)[0] & 0xF8)            # WTM_IA, OVR_IA, FULL_IA, OVR_LATCHED (read clears it)
+        n = rd(OX, 0x3A)[0]
+        tag = rd(OX, 0x78, 7)                           # the oldest word: TAG_SENSOR accel, z
+        show(label, [n, s, tag[0] >> 3, tag[5] | tag[6] << 8])
+    ox_fifo("fifo_ox_stop", 1)
+    ox_fifo("fifo_ox_cont", 6)
+    wr(OX, 0x07, 0, 0); wr(OX, 0x0A, 0)
+    show("fifo_ox_bypass", [rd(OX, 0x3A)[0], rd(OX, 0x3B)[0]])
+
+    def l9_fifo(label, mode, fth):
+        wr(L9, 0x2E, 0); wr(L9, 0x2E, mode << 5 | fth)
+        wr(L9, 0x20, 0x60)                              # 119 Hz
+        time.sleep_ms(400)                              # 48 samples into 32
+        wr(L9, 0x20, 0)
+        show(label, [l9_count(), rd(L9, 0x2F)[0] & 0xC0])
+    l9_fifo("fifo_l9_stop", 1, 31)
+    l9_fifo("fifo_l9_cont", 6, 0)
+    wr(L9, 0x2E, 0)
+    show("fifo_l9_bypass", [rd(L9, 0x2F)[0]])
+    l9_fifo("fifo_l9_fth", 6, 20)
+    wr(L9, 0x23, 0)                                     # FIFO_EN off: empty too
+    wr(L9, 0x23, 0x02)
+    show("fifo_l9_off", [rd(L9, 0x2F)[0]])
+    wr(L9, 0x23, 0); wr(L9, 0x2E, 0)
+
+    def ad_fifo(label, ctl, ms):
+        wr(AD, 0x38, 0); wr(AD, 0x38, ctl)
+        wr(AD, 0x2C, 0x0A); wr(AD, 0x2D, 0x08)         # 100 Hz
+        time.sleep_ms(ms)
+        wr(AD, 0x2D, 0)
+        show(label, [rd(AD, 0x39)[0] & 0x3F, rd(AD, 0x30)[0] & 0x02])
+    ad_fifo("fifo_ad_wtm", 0x80 | 20, 150)              # stream, 16 entries: under the watermark
+    ad_fifo("fifo_ad_wtm_low", 0x80 | 10, 150)          # over it
+    wr(AD, 0x38, 0)
+    show("fifo_ad_bypass", [rd(AD, 0x39)[0] & 0x3F, rd(AD, 0x30)[0] & 0x02])
+    # which samples a full FIFO keeps: started 50 ms before a 0.1 s bump of 0.5 g on x (12 s, 15 s), 51 samples
+    # into 32: FIFO mode keeps the first 32 (the bump among them), stream the newest 32 (after it)
+    for label, ctl, start_ms in (("fifo_ad_stop", 0x40, 11950), ("fifo_ad_stream", 0x80, 14950)):
+        time.sleep_ms(start_ms - time.ticks_ms())
+        wr(AD, 0x38, 0); wr(AD, 0x38, ctl)
+        wr(AD, 0x2D, 0x08)
+        time.sleep_ms(500)
+        wr(AD, 0x2D, 0)
+        n = rd(AD, 0x39)[0] & 0x3F
+        x = []
+        for _ in range(n):
+            v = rd(AD, 0x32, 6)                         # a read through DATAZ1 pops one entry
+            x.append(v[0] | v[1] << 8)
+        show(label, [n, max(x), rd(AD, 0x39)[0] & 0x3F])
+    wr(AD, 0x38, 0)
+
+    # soft reset: set up sampling into the FIFO, then SW_RESET: every register back to its power-on value,
+    # the FIFO empty, nothing sampled afterwards; WHO_AM_I untouched
+    wr(DS3, 0x06, 0x20, 0); wr(DS3, 0x08, 0x01); wr(DS3, 0x0A, 4 << 3 | 6)
+    wr(DS3, 0x10, 0x4C, 0x4C, 0x44)
+    time.sleep_ms(50)
+    before = ds3_count()
+    wr(DS3, 0x12, 0x01)
+    time.sleep_ms(50)
+    show("reset_ds3", [before, rd(DS3, 0x06, 13), ds3_count(), rd(DS3, 0x1E)[0], rd(DS3, 0x0F)[0]])
+    wr(OX, 0x09, 0x04); wr(OX, 0x0A, 6); wr(OX, 0x10, 0x40)
+    time.sleep_ms(50)
+    before = rd(OX, 0x3A)[0]
+    wr(OX, 0x12, 0x01)
+    time.sleep_ms(50)
+    show("reset_ox", [before, rd(OX, 0x07, 12), rd(OX, 0x3A)[0], rd(OX, 0x0F)[0]])
+    wr(L9, 0x23, 0x02); wr(L9, 0x2E, 0xC0); wr(L9, 0x1E, 0, 0); wr(L9, 0x20, 0x60)
+    time.sleep_ms(50)
+    before = l9_count()
+    wr(L9, 0x22, 0x05)
+    time.sleep_ms(50)
+    show("reset_l9", [before, rd(L9, 0x1E, 6), rd(L9, 0x2E, 2), rd(L9, 0x27)[0], rd(L9, 0x0F)[0]])
+"""
+
+
+@pytest.fixture(scope="module")
+def registers(tmp_path_factory, motion):
+    """{label: value} of what REGISTER_SCRIPT read back."""
+    r = run(tmp_path_factory.mktemp("registers"), REGISTER_SCRIPT, motion, REGISTER_DEVICES)
+    got = {}
+    for line in lines(r, "REG"):
+        label, value = line.split(" ", 1)
+        got[label] = json.loads(value)
+    return got
+
+
+def test_who_am_i_and_power_on_defaults(registers):
+    assert registers["who"] == [0x69, 0x6C, 0x68, 0xE5]
+    # LSM6DS CTRL3_C IF_INC; LSM9DS1 CTRL_REG4 0x38, CTRL_REG5_XL 0x38, CTRL_REG6_XL, CTRL_REG7_XL 0, CTRL_REG8
+    # IF_ADD_INC; ADXL345 BW_RATE 0x0A (100 Hz), POWER_CTL 0 (standby)
+    assert registers["defaults"] == [0x04, 0x04, [0x38, 0x38, 0, 0, 0x04], [0x0A, 0]]
+
+
+def test_read_only_registers_ignore_writes(registers):
+    # WHO_AM_I, STATUS_REG, the outputs kept their values; the writable register next to them took its byte
+    assert registers["ro_ds3"] == [0x69, 0, [0] * 6, 0x12]
+    assert registers["ro_ox"] == [0x6C]
+    assert registers["ro_l9"] == [0x68, 0, 0x34]                 # WHO_AM_I, STATUS_REG; INT1_CTRL writable
+    assert registers["ro_ad"] == [0xE5, 0x07]                    # DEVID; OFSX writable
+
+
+def test_burst_transfers_follow_the_auto_increment_bit(registers):
+    # LSM6DS3: IF_INC on, a burst at CTRL1_XL fills CTRL2_G too; off, both bytes land in CTRL1_XL (the last
+    # one stays), CTRL2_G keeps 0x08, and a 3-byte read repeats CTRL1_XL
+    assert registers["inc_ds3"] == [[0x0C, 0x08, 0x04], [0x0C, 0x0C, 0x0C], 0x08]
+    # LSM9DS1 (IF_ADD_INC in CTRL_REG8), the write's address with bit 7 set: the same register
+    assert registers["inc_l9"] == [[0x3A, 0x30], [0x22, 0x22], 0x30]
+    assert registers["inc_ad"] == [1, 2, 3]                      # ADXL345: always increments
+
+
+def test_full_scale_writes_change_the_samples_scale(registers):
+    lsm6ds, lsm9ds1, adxl345 = registers["scale"]
+    assert lsm6ds == [16384, 2048, 8192, 4096]                    # 1 g at FS_XL 2, 16, 4, 8 g
+    assert lsm9ds1 == [16384, 2048, 8192, 4096]
+    assert adxl345 == [256, 128, 64, 32, 256]                     # 10-bit 2, 4, 8, 16 g; FULL_RES 16 g
+
+
+def test_odr_writes_change_the_sample_rate(registers):
+    # samples in the 100 ms after the ODR write, counting the one taken at the write: floor(0.1 s * rate) + 1
+    ds3_104, ds3_208, l9_50, l9_119, l9_gyro, ad_100, ad_50 = registers["rate"]
+    assert (ds3_104, ds3_208) == (3 * 11, 3 * 21)                # FIFO words, accel only: 3 a sample
+    assert (l9_50, l9_119) == (6, 12)
+    assert l9_gyro == 1 + 2                                      # the gyro's 14.9 Hz drives the accel too
+    assert (ad_100, ad_50) == (11, 6)                            # BW_RATE 0x0A, 0x09
+
+
+def test_lsm6ds_fifo_mode_threshold_and_bypass(registers):
+    # FIFO_STATUS2 after 52 samples into 96 words, threshold 96, 97 and 256 (FIFO_CTRL2 written in the same
+    # burst): FIFO mode stops full with no overrun (WTM 0x80 only at 96; FULL 0x20); continuous overruns (0x40)
+    assert registers["fifo_ds3_stop"] == [96, 0xA0, 0x20, 0x20]
+    assert registers["fifo_ds3_cont"] == [96, 0xE0, 0x60, 0x60]
+    assert registers["fifo_ds3_bypass"] == [0, 0x10]              # empty (EMPTY 0x10), flags cleared
+    # LSM6DSOX: 16 tagged words; WTM_IA, OVR_IA, FULL_IA, OVR_LATCHED (0x08, cleared by reading FIFO_STATUS2)
+    assert registers["fifo_ox_stop"] == [16, [0xA0, 0x20, 0x20], 0x02, 16384]
+    assert registers["fifo_ox_cont"] == [16, [0xE8, 0x60, 0x60], 0x02, 16384]
+    assert registers["fifo_ox_bypass"] == [0, 0]
+
+
+def test_lsm9ds1_fifo_mode_threshold_and_bypass(registers):
+    # FIFO_SRC: FSS (samples), FTH 0x80 (at or over FIFO_CTRL's FTH), OVRN 0x40 (continuous mode only)
+    assert registers["fifo_l9_stop"] == [32, 0x80]                # FTH 31
+    assert registers["fifo_l9_cont"] == [32, 0x40]                # FTH 0: no threshold
+    assert registers["fifo_l9_fth"] == [32, 0xC0]                 # FTH 20
+    assert registers["fifo_l9_bypass"] == [0]
+    assert registers["fifo_l9_off"] == [0]                        # FIFO_EN cleared empties it too
+
+
+def test_adxl345_fifo_mode_watermark_and_bypass(registers):
+    assert registers["fifo_ad_wtm"] == [16, 0]                    # 16 entries, watermark 20: not yet
+    assert registers["fifo_ad_wtm_low"] == [16, 0x02]             # watermark 10: WATERMARK
+    assert registers["fifo_ad_bypass"] == [0, 0]
+    # [entries, largest x (0.5 g = 128 LSB in the bump), entries after reading them all]
+    assert registers["fifo_ad_stop"] == [32, 128, 0]              # FIFO mode kept the first 32: the bump
+    assert registers["fifo_ad_stream"] == [32, 0, 0]              # stream kept the newest 32: after it
+
+
+def test_soft_reset_restores_the_power_on_registers(registers):
+    # LSM6DS3 CTRL3_C SW_RESET: FIFO_CTRL1..CTRL3_C (0x06-0x12) back to 0 but WHO_AM_I and IF_INC, the FIFO
+    # empty, nothing sampled in the 50 ms after (STATUS_REG 0)
+    before, ctrl, words, status, who = registers["reset_ds3"]
+    assert before == 3 * 6 and ctrl == [0] * 9 + [0x69, 0, 0, 0x04] and (words, status, who) == (0, 0, 0x69)
+    before, ctrl, words, who = registers["reset_ox"]
+    assert before == 6 and ctrl == [0] * 8 + [0x6C, 0, 0, 0x04] and (words, who) == (0, 0x6C)
+    # LSM9DS1 CTRL_REG8 SW_RESET: CTRL_REG4..CTRL_REG9, FIFO_CTRL/FIFO_SRC, STATUS_REG; WHO_AM_I kept
+    before, ctrl, fifo, status, who = registers["reset_l9"]
+    assert before == 6 and ctrl == [0x38, 0x38, 0, 0, 0x04, 0] and fifo == [0, 0] and (status, who) == (0, 0x68)
