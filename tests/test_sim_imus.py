@@ -419,8 +419,8 @@ REGISTER_SCRIPT = """
         time.sleep_ms(500)                              # 52 samples into 32
         wr(DS3, 0x10, 0)
         s = []
-        for ths in ((96, 0), (97 - 256, 0), (0, 1)):    # 96 words, 97: one more than there are, 256
-            wr(DS3, 0x06, ths[0] & 0xFF, ths[1])
+        for ths in ((96, 0), (97, 0), (0x10, 1)):       # 96 words, 97 (one more than there are), 272
+            wr(DS3, 0x06, ths[0], ths[1])
             s.append(rd(DS3, 0x3B)[0] & 0xF0)
         show(label, [ds3_count()] + s)
     ds3_fifo("fifo_ds3_stop", 1)
@@ -434,7 +434,7 @@ REGISTER_SCRIPT = """
         time.sleep_ms(300)                              # 31 samples into 16 words
         wr(OX, 0x10, 0)
         s = []
-        for ths in ((16, 0), (17, 0), (0, 1)):
+        for ths in ((16, 0), (17, 0), (0x10, 1)):       # 16 words, 17, 272
             wr(OX, 0x07, ths[0], ths[1])
             s.append(rd(OX, 0x3B)[0] & 0xF8)            # WTM_IA, OVR_IA, FULL_IA, OVR_LATCHED (read clears it)
         n = rd(OX, 0x3A)[0]
@@ -445,10 +445,10 @@ REGISTER_SCRIPT = """
     wr(OX, 0x07, 0, 0); wr(OX, 0x0A, 0)
     show("fifo_ox_bypass", [rd(OX, 0x3A)[0], rd(OX, 0x3B)[0]])
 
-    def l9_fifo(label, mode, fth):
+    def l9_fifo(label, mode, fth, ms=400):
         wr(L9, 0x2E, 0); wr(L9, 0x2E, mode << 5 | fth)
         wr(L9, 0x20, 0x60)                              # 119 Hz
-        time.sleep_ms(400)                              # 48 samples into 32
+        time.sleep_ms(ms)                               # 400 ms: 48 samples into 32
         wr(L9, 0x20, 0)
         show(label, [l9_count(), rd(L9, 0x2F)[0] & 0xC0])
     l9_fifo("fifo_l9_stop", 1, 31)
@@ -456,6 +456,8 @@ REGISTER_SCRIPT = """
     wr(L9, 0x2E, 0)
     show("fifo_l9_bypass", [rd(L9, 0x2F)[0]])
     l9_fifo("fifo_l9_fth", 6, 20)
+    l9_fifo("fifo_l9_under", 6, 13, 100)                # 12 samples
+    l9_fifo("fifo_l9_at", 6, 12, 100)
     wr(L9, 0x23, 0)                                     # FIFO_EN off: empty too
     wr(L9, 0x23, 0x02)
     show("fifo_l9_off", [rd(L9, 0x2F)[0]])
@@ -484,7 +486,7 @@ REGISTER_SCRIPT = """
         for _ in range(n):
             v = rd(AD, 0x32, 6)                         # a read through DATAZ1 pops one entry
             x.append(v[0] | v[1] << 8)
-        show(label, [n, max(x), rd(AD, 0x39)[0] & 0x3F])
+        show(label, [n, max(x) if x else -1, rd(AD, 0x39)[0] & 0x3F])
     wr(AD, 0x38, 0)
 
     # soft reset: set up sampling into the FIFO, then SW_RESET: every register back to its power-on value,
@@ -563,8 +565,9 @@ def test_odr_writes_change_the_sample_rate(registers):
 
 
 def test_lsm6ds_fifo_mode_threshold_and_bypass(registers):
-    # FIFO_STATUS2 after 52 samples into 96 words, threshold 96, 97 and 256 (FIFO_CTRL2 written in the same
-    # burst): FIFO mode stops full with no overrun (WTM 0x80 only at 96; FULL 0x20); continuous overruns (0x40)
+    # FIFO_STATUS2 after 52 samples into 96 words, threshold 96, 97 and 272 (FIFO_CTRL2 written in the same
+    # burst: its bit 8 keeps 272 from reading as 16): FIFO mode stops full with no overrun (WTM 0x80 only at
+    # 96; FULL 0x20); continuous overruns (0x40)
     assert registers["fifo_ds3_stop"] == [96, 0xA0, 0x20, 0x20]
     assert registers["fifo_ds3_cont"] == [96, 0xE0, 0x60, 0x60]
     assert registers["fifo_ds3_bypass"] == [0, 0x10]              # empty (EMPTY 0x10), flags cleared
@@ -579,6 +582,7 @@ def test_lsm9ds1_fifo_mode_threshold_and_bypass(registers):
     assert registers["fifo_l9_stop"] == [32, 0x80]                # FTH 31
     assert registers["fifo_l9_cont"] == [32, 0x40]                # FTH 0: no threshold
     assert registers["fifo_l9_fth"] == [32, 0xC0]                 # FTH 20
+    assert registers["fifo_l9_under"] == [12, 0] and registers["fifo_l9_at"] == [12, 0x80]     # FTH 13, 12
     assert registers["fifo_l9_bypass"] == [0]
     assert registers["fifo_l9_off"] == [0]                        # FIFO_EN cleared empties it too
 
