@@ -121,36 +121,15 @@ def test_custom_op_named(custom_code, expected, tmp_path, capsys):
     assert f"PROBLEM: 1 unsupported op: CUSTOM {custom_code}" in out
 
 
-def dilated_conv1d_head():
-    """The start of Keras' dilated Conv1D under a dynamic batch as the converter writes it: SPACE_TO_BATCH_ND
-    (block 2: batch 1 -> 2), then EXPAND_DIMS for the CONV_2D, whose output the converter writes with batch 1."""
-    b = ModelBuilder()
-    x = b.tensor([1, 32, 4], **Q)
-    block = b.tensor([1], INT32, data=np.array([2], np.int32))
-    pads = b.tensor([1, 2], INT32, data=np.array([[2, 2]], np.int32))
-    y = b.tensor([2, 18, 4], **Q)
-    axis = b.tensor([], INT32, data=np.array(1, np.int32))
-    z = b.tensor([1, 1, 18, 4], **Q)
-    b.op("SPACE_TO_BATCH_ND", [x, block, pads], [y], "SpaceToBatchNDOptions", b.options("SpaceToBatchNDOptions"))
-    b.op("EXPAND_DIMS", [y, axis], [z], "ExpandDimsOptions", b.options("ExpandDimsOptions"))
-    return b.finish([x], [z])
-
-
-def test_dilated_conv1d_dynamic_batch_refused_with_the_fix(tmp_path, capsys):
-    """TFLM computes these models wrongly (differs from TF Lite: it keeps the batch of 1), so check refuses them
-    and names the conversion that works (batch_size=1: a plain dilated CONV_2D)."""
-    from tinyml import TinymlError
-    from tinyml.hostlib import HostEngine
-    data = dilated_conv1d_head()
-    with pytest.raises(TinymlError, match=r"EXPAND_DIMS\): dilated Conv1D with Keras' dynamic batch: convert with "
-                                          r"keras.Input\(shape=..., batch_size=1\)$"):
-        HostEngine(data)   # the engine's own message (Model() on the device says the same), in check's words
-    path = tmp_path / "dil1d.tflite"
-    path.write_bytes(data)
-    assert not check(path)
+def test_dilated_conv1d_dynamic_batch_noted(capsys):
+    """Keras' dilated Conv1D under a dynamic batch runs (the engine follows TF Lite; TFLM differs:
+    tests/test_keras_defaults.py), and check says so, with the conversion both run identically."""
+    from test_keras_defaults import dilated_conv1d_model
+    assert check(dilated_conv1d_model("int8"))
     out = capsys.readouterr().out
-    assert "PROBLEM: a dilated Conv1D converted with Keras' dynamic batch" in out
-    assert "keras.Input(shape=..., batch_size=1)" in out
+    assert "note: a dilated Conv1D converted with Keras' dynamic batch" in out, out
+    assert "tinyml follows TF Lite" in out and "keras.Input(shape=..., batch_size=1)" in out
+    assert "PROBLEM" not in out and "verdict: ok" in out, out
 
 
 INT16 = 7

@@ -206,15 +206,3 @@ def test_on_targets(target):
         want = oracle.invoke(path, x, interp)
         for g, w in zip(got, want):
             assert g.tobytes() == w.tobytes(), f"{path} on {target}, inputs seed {seed}"
-
-
-def test_dilated_conv1d_refused_on_device(tmp_path):
-    """Keras' dilated Conv1D under a dynamic batch: Model() in MicroPython refuses it at load in the words of
-    `tinyml check` (which explains it on the host: tests/test_check_messages.py)."""
-    from test_check_messages import dilated_conv1d_head
-    path = tmp_path / "dil1d.tflite"
-    path.write_bytes(dilated_conv1d_head())
-    info = read_model(path)
-    with pytest.raises(TinymlError, match=r"\(EXPAND_DIMS\): dilated Conv1D with Keras' dynamic batch: convert with "
-                                          r"keras.Input\(shape=..., batch_size=1\)"):
-        runner.invoke(path, runner.random_inputs(info), "unix")

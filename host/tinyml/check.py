@@ -99,10 +99,10 @@ def check(model_path, arch=None, board_id=None, small=False, keep_inputs=False) 
               f"keeps them (the next invoke continues the sequence); model.reset() starts a new one")
 
     if dilated_conv1d_with_dynamic_batch(model_path):
-        problems.append("a dilated Conv1D converted with Keras' dynamic batch (SPACE_TO_BATCH_ND, then an EXPAND_DIMS "
-                        "whose output the converter wrote with batch 1): TFLM computes it wrongly (its outputs differ from TF "
-                        "Lite's) and the engine refuses it: convert with keras.Input(shape=..., batch_size=1), which "
-                        "gives a plain dilated CONV_2D that both run identically")
+        notes.append("a dilated Conv1D converted with Keras' dynamic batch (SPACE_TO_BATCH_ND, then EXPAND_DIMS, "
+                     "CONV_2D and RESHAPE written with batch 1): TFLM computes it incorrectly (keeps batch 1); tinyml "
+                     "follows TF Lite (they take the computed batch). Convert with keras.Input(shape=..., "
+                     "batch_size=1) to get a plain dilated CONV_2D that both run identically")
     elif "SPACE_TO_BATCH_ND" in info.op_names:
         notes.append("SPACE_TO_BATCH_ND (a dilated convolution with Keras' dynamic batch): TFLM computes such "
                      "models incorrectly; tinyml follows TF Lite. Convert with keras.Input(batch_size=1) to get "
@@ -223,7 +223,7 @@ def dilated_conv1d_with_dynamic_batch(model_path):
     """True when a SPACE_TO_BATCH_ND output goes into EXPAND_DIMS: Keras' dilated Conv1D under a dynamic batch.
     SPACE_TO_BATCH_ND multiplies the batch by the block size, but the converter writes the shapes after
     EXPAND_DIMS with batch 1: TFLM computes with those (its outputs differ from TF Lite's, which resizes at
-    run time); the engine checks them and refuses EXPAND_DIMS ("output (N bytes) differs from input (2N)")."""
+    run time); the engine follows TF Lite (kernels/reshape.c gives the placeholder the input's batch)."""
     from .model_info import op_names
     names = op_names()
     s2b_outputs = set()

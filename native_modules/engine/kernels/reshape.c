@@ -5,19 +5,23 @@
 // The planner lets the output share the input's storage, so eval usually has nothing to copy.
 #include "../tm_internal.h"
 
-enum { OP_SPACE_TO_BATCH_ND = 38 };
-
-// Keras' dilated Conv1D under a dynamic batch: SPACE_TO_BATCH_ND multiplies the batch, and the converter writes
-// the EXPAND_DIMS after it with batch 1 (TFLM computes with that and differs from TF Lite). The refusal says
-// what fixes it, in `tinyml check`'s words.
-static int after_space_to_batch(tm_model_t *m, tm_node_t *n) {
-    const int32_t t = tm_in_index(m, n, 0);
-    for (tm_node_t *p = m->nodes; p < n; p++) {
-        if (p->opcode == OP_SPACE_TO_BATCH_ND && p->n_out && tm_out_index(m, p, 0) == t) {
-            return 1;
-        }
+// Keras' dilated Conv1D under a dynamic batch (Keras' default Input(shape)): SPACE_TO_BATCH_ND multiplies the
+// batch by the block size, and the converter writes the EXPAND_DIMS (and the RESHAPE that squeezes) around the
+// CONV_2D with a placeholder batch of 1. TF Lite computes output shapes at run time, so these outputs hold the
+// input's batch; TFLM keeps the stored shape and computes a different result. Follow TF Lite, as
+// SPACE_TO_BATCH_ND (batch_space_common.h) and CONV_2D (tm_window.c) do: a dynamic-batch output stored with
+// batch 1 takes the input's batch, only when both batches are the model's dynamic one and the rest of the
+// output's shape holds exactly one input batch. Anything else keeps its shape and fails the size check below.
+static tm_status_t follow_input_batch(tm_model_t *m, tm_tensor_t *in, tm_tensor_t *out) {
+    if (in->bytes == out->bytes || in->type != out->type || in->ndim < 1 || out->ndim < 1 || out->dims[0] != 1 ||
+        in->dims[0] < 2 || !tm_dynamic_batch(m, in) || !tm_dynamic_batch(m, out) ||
+        (uint64_t)out->bytes * (uint32_t)in->dims[0] != in->bytes) {
+        return TM_OK;
     }
-    return 0;
+    int32_t dims[TM_MAX_DIMS];
+    memcpy(dims, out->dims, out->ndim * sizeof(int32_t));
+    dims[0] = in->dims[0];
+    return tm_set_shape(m, out, dims, out->ndim);
 }
 
 static tm_status_t init(tm_model_t *m, tm_node_t *n, tm_node_request_t *req) {
@@ -25,8 +29,8 @@ static tm_status_t init(tm_model_t *m, tm_node_t *n, tm_node_request_t *req) {
         return TM_ERROR;
     }
     tm_tensor_t *in = tm_in(m, n, 0), *out = tm_out(m, n, 0);
-    if (in->bytes != out->bytes && after_space_to_batch(m, n)) {
-        return tm_fail(m, "dilated Conv1D with Keras' dynamic batch: convert with keras.Input(shape=..., batch_size=1)");
+    if (follow_input_batch(m, in, out) != TM_OK) {
+        return TM_ERROR;
     }
     if (in->type != out->type || in->bytes != out->bytes) {
         return tm_fail(m, "output (%u bytes of %s) differs from input (%u bytes of %s)", out->bytes,
