@@ -13,7 +13,9 @@ Classes: hey_iot (the keyword ends inside the window), speech (any other speech,
 
 Detection, as on the device (device/examples/keyword_spotter.py): the hey_iot output (int8) of the last SMOOTH
 invokes summed, compared with an integer threshold (mean probability > cutoff); after a detection none for
-REFRACTORY invokes (2 s, as microWakeWord does). The cutoff is chosen on validation streams made with voices that
+REFRACTORY invokes (2 s, as microWakeWord does). The softmax output stays the score: a logit margin (no
+softmax, int8 over the logits' range) measured no better, as the worst false accepts score as high as keywords
+in float too (docs/tutorials/kws.md section 4). The cutoff is chosen on validation streams made with voices that
 neither training nor the held-out data have (their own espeak-ng bank): the lowest with no false accept there,
 unless that costs more than 10 % false rejects. The reported numbers come from other streams, of the held-out
 voices: false accepts per hour on 2 h of negatives (long stretches of other speech, confusable phrases and
