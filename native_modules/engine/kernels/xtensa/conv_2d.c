@@ -13,6 +13,7 @@
 #define TM_ARCH_KERNEL 1
 #include "../conv_2d.c"
 #include "requant.h"
+#include "zero_overhead_loop.h"
 
 #ifndef __XTENSA__
 #error "kernels/xtensa/conv_2d.c is for Xtensa cores with the MAC16 option"
@@ -52,11 +53,8 @@ static void arch_prepare(const conv_t *c, params_t *p) {
 
 // sum(x[i] * w[i]) over 4 * quads int16 pairs (quads >= 1). ldinc adds 4 to the pointer, then loads, so
 // both start one word early. Two register pairs alternate: m0/m2 hold the word being multiplied while
-// m1/m3 receive the next, then the other way round. The zero-overhead loop's body must not straddle a
-// fetch boundary on the ESP32 (as GNU as arranges): `loopnez` is placed so the body starts 4-aligned, by a
-// jump over the alignment padding and one filler byte (never executed). Padding must not be executed: llvm-mc
-// fills it with bytes that are not instructions when it is 1 byte long (the `.p2align; nop; nop.n` this
-// replaces ran them, and crashed once the code before it moved by one byte). One instruction per call.
+// m1/m3 receive the next, then the other way round. The zero-overhead loop's body starts 4-aligned
+// (zero_overhead_loop.h).
 // The accumulator starts at `init` (the bias): only ACCLO is read, and the low 32 bits of the sum do not
 // depend on ACCHI, so ACCHI is left as it is.
 static inline int32_t mac16_dot(const int16_t *x, const int16_t *w, int32_t quads, int32_t init) {
@@ -66,10 +64,7 @@ static inline int32_t mac16_dot(const int16_t *x, const int16_t *w, int32_t quad
         "wsr.acclo %[acc]\n\t"
         "ldinc m0, %[xp]\n\t"
         "ldinc m2, %[wp]\n\t"
-        "j 2f\n\t"
-        ".p2align 2\n\t"
-        ".byte 0\n\t"
-        "2:\n\t"
+        XT_LOOP_ALIGN
         "loopnez %[n], 1f\n\t"
         "mula.dd.ll.ldinc m1, %[xp], m0, m2\n\t"
         "mula.dd.hh.ldinc m3, %[wp], m0, m2\n\t"
@@ -99,10 +94,7 @@ static void channel_block(const int16_t *row, const int16_t *w, int32_t quads, c
         "wsr.acclo %[a]\n\t"
         "ldinc m0, %[xp]\n\t"
         "ldinc m2, %[wp]\n\t"
-        "j 2f\n\t"
-        ".p2align 2\n\t"
-        ".byte 0\n\t"
-        "2:\n\t"
+        XT_LOOP_ALIGN
         "loopnez %[quads], 1f\n\t"
         "mula.dd.ll.ldinc m1, %[xp], m0, m2\n\t"
         "mula.dd.hh.ldinc m3, %[wp], m0, m2\n\t"
@@ -200,10 +192,7 @@ static void field_quads(const conv_t *c, const int8_t *x, int32_t b, int32_t oy,
             const int8_t *src = xrow + ix * g->in_c;
             uint32_t v, e;
             __asm__ volatile(
-                "j 2f\n\t"
-                ".p2align 2\n\t"
-                ".byte 0\n\t"
-                "2:\n\t"
+                XT_LOOP_ALIGN
                 "loopnez %[n], 1f\n\t"
                 "l32i %[v], %[src], 0\n\t"
                 "addi %[src], %[src], 4\n\t"

@@ -14,6 +14,7 @@
 #define TM_ARCH_KERNEL 1
 #include "../depthwise_conv_2d.c"
 #include "requant.h"
+#include "zero_overhead_loop.h"
 
 #define XT_LANES 4
 
@@ -82,12 +83,9 @@ static uint32_t plane_scratch_bytes(const dw_t *c) {
 // address registers; the weights' halves alternate l, h). MAC16's memory-operand forms (ldinc into m0-m3) would
 // save the loads, but QEMU 7.2 does not see an m register written by a load when the same translation block
 // read it before (a MAC16 read, a ldinc into it, a second read gives the old value), and 9 taps need more
-// values than the four m registers hold. The loop body starts 4-aligned, as in xtensa/conv_2d.c.
+// values than the four m registers hold. The loop body starts 4-aligned (zero_overhead_loop.h).
 #define XT_DW_PLANE_ROW(H)                                                                                   \
-    "j 2f\n\t"                                                                                              \
-    ".p2align 2\n\t"                                                                                        \
-    ".byte 0\n\t"                                                                                           \
-    "2:\n\t"                                                                                                \
+    XT_LOOP_ALIGN                                                                                            \
     "loopnez %[n], 1f\n\t"                                                                                  \
     "wsr.acclo %[start]\n\t"                                                                                \
     "add %[r1], %[r0], %[rs]\n\t"                                                                           \
@@ -144,10 +142,7 @@ static void requant_run(const int32_t *acc, int32_t n, const xt_rq_t *q, int32_t
     int32_t a, s, h;
     __asm__ volatile(
         "ssr %[e]\n\t"
-        "j 2f\n\t"
-        ".p2align 2\n\t"
-        ".byte 0\n\t"
-        "2:\n\t"
+        XT_LOOP_ALIGN
         "loopnez %[n], 1f\n\t"
         "l32i %[a], %[acc], 0\n\t"
         "addi %[acc], %[acc], 4\n\t"
@@ -223,10 +218,7 @@ static void plane_fill(const tm_window_t *g, const int8_t *x, int32_t b, int32_t
         }
         uint32_t v, e;
         __asm__ volatile(
-            "j 2f\n\t"
-            ".p2align 2\n\t"
-            ".byte 0\n\t"
-            "2:\n\t"
+            XT_LOOP_ALIGN
             "loopnez %[n], 1f\n\t"
             "l32i %[v], %[src], 0\n\t"
             "add %[src], %[src], %[stride]\n\t"
@@ -354,15 +346,12 @@ __attribute__((always_inline)) static inline void lanes4(const xt_rq_t *rq, cons
     const int8_t *xb = x + (base + xc);
     if (interior && !shared) {
         // The C loop below (z = 0, wp = wg + 4 t) as a zero-overhead loop: 24 instructions per tap where LLVM's
-        // loop takes 28. Its body starts 4-aligned, as in xtensa/conv_2d.c (the padding is jumped over).
+        // loop takes 28. Its body starts 4-aligned (zero_overhead_loop.h).
         const int32_t *xo = xoff;
         const int16_t *wp = wg;
         int32_t pa, v, u;
         __asm__ volatile(
-            "j 2f\n\t"
-            ".p2align 2\n\t"
-            ".byte 0\n\t"
-            "2:\n\t"
+            XT_LOOP_ALIGN
             "loopnez %[n], 1f\n\t"
             "l32i %[pa], %[xo], 0\n\t"
             "addi %[xo], %[xo], 4\n\t"

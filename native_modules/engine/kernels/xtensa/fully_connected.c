@@ -10,6 +10,7 @@
 #define TM_ARCH_PARAMS int32_t xt_fast;
 #include "../fully_connected.c"
 #include "requant.h"
+#include "zero_overhead_loop.h"
 
 #ifndef __XTENSA__
 #error "kernels/xtensa/fully_connected.c is for Xtensa cores with the MAC16 option"
@@ -27,17 +28,14 @@ static void arch_prepare(const shape_t *s, fc_params_t *fp) {
     }
 }
 
-// sum(w[d] * (x[d] - zi)) over d < depth. The loop's body starts 4-aligned (see xtensa/conv_2d.c).
+// sum(w[d] * (x[d] - zi)) over d < depth. The loop's body starts 4-aligned (zero_overhead_loop.h).
 static int32_t mac16_fc_dot(const int8_t *w, const int8_t *x, int32_t depth, int32_t zi) {
     int32_t acc = 0, wv, xv;
     const int8_t *wp = w, *xp = x;
     __asm__ volatile(
         "wsr.acclo %[acc]\n\t"
         "wsr.acchi %[acc]\n\t"
-        "j 2f\n\t"
-        ".p2align 2\n\t"
-        ".byte 0\n\t"
-        "2:\n\t"
+        XT_LOOP_ALIGN
         "loopnez %[n], 1f\n\t"
         "l8ui %[wv], %[wp], 0\n\t"
         "sext %[wv], %[wv], 7\n\t"
