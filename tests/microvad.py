@@ -19,12 +19,12 @@ features in order, and `_experimental_variable_quantization = True` (without it 
 QUANTIZE/DEQUANTIZE around each one); int8 input, uint8 output."""
 
 import re
-import tempfile
 from pathlib import Path
 
 import numpy as np
 
 from opcheck import cached_model
+from tinyml.convert import to_streaming_int8
 from speech import RATE, say
 
 FRAMES_PER_STEP = 3          # 30 ms of features per invoke, as ESPHome feeds microVAD
@@ -90,26 +90,6 @@ def streaming_module(w):
 
     module.step = step
     return module
-
-
-def to_streaming_int8(module, calibration_steps) -> bytes:
-    """The converter settings for a stateful streaming model (module docstring). `calibration_steps`: float
-    (1, 3, 40) inputs in stream order: calibration runs them through one interpreter, so the rings fill as
-    they do on the device."""
-    import tensorflow as tf
-    from tinyml.quiet import quiet
-    with tempfile.TemporaryDirectory() as saved:
-        tf.saved_model.save(module, saved, signatures=module.step.get_concrete_function())
-        conv = tf.lite.TFLiteConverter.from_saved_model(saved)
-        conv.experimental_enable_resource_variables = True
-        conv._experimental_variable_quantization = True
-        conv.optimizations = [tf.lite.Optimize.DEFAULT]
-        conv.representative_dataset = lambda: ([np.asarray(x, np.float32)] for x in calibration_steps)
-        conv.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
-        conv.inference_input_type = tf.int8
-        conv.inference_output_type = tf.uint8
-        with quiet():
-            return conv.convert()
 
 
 # ---- speech and its features ---------------------------------------------------------------------------------

@@ -45,7 +45,7 @@ def test_train_on_the_users_recordings(tmp_path):
     epochs = JOB.quick.epochs
     assert re.search(rf"^Training: {epochs - 1}/{epochs} [\d.]+s loss [\d.]+, accuracy", proc.stdout, re.M)
     assert re.search(rf"^Training: done {epochs}/{epochs} ", proc.stdout, re.M)
-    assert re.search(r"^Converting to int8 \(calibration windows\): done (\d+)/\1 ", proc.stdout, re.M)
+    assert re.search(r"^Converting to int8 \(calibration inputs\): done (\d+)/\1 ", proc.stdout, re.M)
     assert re.search(r"^Evaluating int8 \(TF Lite, engine, TFLM\): done 6/6 ", proc.stdout, re.M)
     report = json.loads((tmp_path / "run" / "report.json").read_text())
     assert report["synthetic"] is False and report["data"] == str(tmp_path / "mydata")

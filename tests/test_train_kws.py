@@ -1,12 +1,13 @@
 """The keyword-spotting job end to end: `tinyml train kws --quick` (espeak-ng speech in generated rooms, the
-device's audio frontend, a sliding-window model, full int8, tinyml check, float/int8/engine on held-out
-windows, streaming false accepts per hour and false rejects), then the device app
-(device/examples/keyword_spotter.py) on unix-sim hearing a generated stream with "Hey IoT" at known times,
-then the user's-recordings path (DIR/<class>/*.wav) on a tiny generated folder.
+device's audio frontend, a stateful streaming model in microWakeWord's form trained on per-step labels, full
+int8, tinyml check, float/int8/engine on held-out clips streamed invoke by invoke, streaming false accepts per
+hour and false rejects), then the device app (device/examples/keyword_spotter.py) on unix-sim hearing a
+generated stream with "Hey IoT" at known times, then the user's-recordings path (DIR/<folder>/*.wav) on a tiny
+generated folder.
 
-The device app logs every invoke's input window, outputs and decision (kws.log); the host computes the same
-from the same PCM with its own frontend and engine (tinyml.jobs.kws.host_decisions): windows, outputs and
-decisions must be equal, invoke for invoke."""
+The device app logs every invoke's input, output and decision (kws.log); the host computes the same from the
+same PCM with its own frontend and engine (tinyml.jobs.kws.host_decisions): inputs, outputs and decisions must
+be equal, invoke for invoke."""
 
 import json
 import re
@@ -49,24 +50,63 @@ def test_train_kws_quick_report(trained):
         assert (out / name).stat().st_size > 0, name
     r = json.loads((out / "report.json").read_text())
     job = json.loads((out / "job.json").read_text())
-    assert r["metric"] == "accuracy" and r["synthetic"] and r["classes"] == ["hey_iot", "speech", "background"]
+    assert r["metric"] == "accuracy" and r["synthetic"] and r["classes"] == ["hey_iot", "other"]
     assert r["engine"] == r["int8"], (r["engine"], r["int8"])
+    # every invoke of every held-out clip, streamed into a fresh model: the engine's bytes are TFLM's
     assert r["engine_identical_to_tflm"] == r["held_out"] > 100
-    assert r["engine"] >= 0.75, f"quick accuracy {r['engine']} below a modest floor"
-    assert r["input"]["shape"] == [1, 100, 40] and r["input"]["dtype"] == "int8"
+    assert r["engine"] >= 0.6, f"quick accuracy {r['engine']} below a modest floor"
+    assert r["input"]["shape"] == [1, 3, 40] and r["input"]["dtype"] == "int8"
+    assert "stateful (streaming) model, 5 resource variables" in r["check"]
     # streaming: measured on held-out streams, the cutoff goes to the device as an integer threshold
     s = r["streaming"]
-    assert s["negative_hours"] >= 0.05 and s["keywords"] >= 40 and s["stride_ms"] == 100
+    assert s["negative_hours"] >= 0.05 and s["keywords"] >= 40 and s["stride_ms"] == 30
     assert 0 <= r["false_reject_rate"] <= 0.5 and r["false_accepts_per_hour"] >= 0
     assert r["false_accepts_per_hour"] == pytest.approx(s["false_accepts"] / s["negative_hours"], rel=0.02)
     assert job["cutoff"] == r["cutoff"] and 0 < r["cutoff"] < 1
     smooth, zp, scale = job["smooth"], job["output_zero_point"], job["output_scale"]
     assert r["cutoff"] == round((job["threshold_sum"] - smooth * zp) * scale / smooth, 4)
     assert len(job["input_table"]) == 256 and job["input_table"] == sorted(job["input_table"])
-    assert job["refractory"] == kws.REFRACTORY and s["refractory_ms"] == kws.REFRACTORY * 100
+    assert job["refractory"] == kws.REFRACTORY and s["refractory_ms"] == kws.REFRACTORY * 30
+    assert job["step_frames"] == 3 and job["streaming"] is True
     assert s["validation"]["negative_hours"] > 0 and 0 <= s["validation"]["false_reject_rate"] <= 1
     assert "![false rejects vs false accepts per hour](det.png)" in (out / "report.md").read_text()
     assert "SYNTHETIC" in log
+
+
+def test_streaming_form_equals_the_trained_model():
+    """The converter is given the streaming form (ring buffers in tf.Variables, 3 frames per invoke); the Keras
+    form, trained on whole clips, must compute the same: its output m is the streaming output at invoke
+    m + FIRST_FULL_INVOKE, for any weights (here random) and features."""
+    import tensorflow as tf
+    from tinyml.jobs import kws_model
+    tf.keras.utils.set_random_seed(1)
+    model = kws_model.build(16)
+    rng = np.random.default_rng(0)
+    model.set_weights([rng.normal(0, 0.3, w.shape).astype(np.float32) for w in model.get_weights()])
+    clip = rng.uniform(-1, 1, (200, 40)).astype(np.float32)
+    keras_out = model.predict(clip[None], verbose=0)[0, :, 0]
+    module = kws_model.streaming_module(model)
+    steps = [float(module.step(clip[3 * s:3 * s + 3][None]).numpy()[0, 0]) for s in range(len(clip) // 3)]
+    first = kws_model.FIRST_FULL_INVOKE
+    assert len(keras_out) == len(kws_model.output_end_frames(len(clip))) == len(steps) - first
+    np.testing.assert_allclose(steps[first:], keras_out, atol=1e-5)
+    assert not np.allclose(steps[first:first + 5], steps[first + 5:first + 10])     # outputs do vary
+    # the last frame each output has seen is the last frame its invoke brought
+    assert list(kws_model.output_end_frames(len(clip))) == [3 * (m + first) + 2 for m in range(len(keras_out))]
+
+
+def test_step_labels():
+    """An output is "keyword" from 5 frames before the keyword's last frame to 25 after it, unscored 30 before
+    to 50 after, "not" elsewhere; a clip without a keyword is "not" throughout; positives weigh a fifth of all."""
+    from tinyml.jobs import kws, kws_model
+    ends = kws_model.output_end_frames(kws.CLIP_FRAMES)
+    y, w = kws.step_labels(np.array([200, -1]))
+    d = ends - 200
+    assert (y[0, :, 0] == ((d >= -5) & (d <= 25))).all() and y[0].sum() > 5
+    unscored = ((d >= -30) & (d < -5)) | ((d > 25) & (d <= 50))
+    assert (w[0][(d < -30) | (d > 50)] == 1).all() and (w[0][unscored] == 0).all()
+    assert (y[1] == 0).all() and (w[1] == 1).all()
+    assert w[y[..., 0] > 0].sum() == pytest.approx(w[(y[..., 0] == 0) & (w > 0)].sum() / 4)
 
 
 def test_detections_wait_the_refractory_time():
@@ -84,31 +124,28 @@ def test_detections_wait_the_refractory_time():
 
 
 def test_augmentation_shifts_channels_and_masks_within_its_limits():
-    """Training's SpecAugment-like change (kws._augment): each window's channels shifted by at most
-    AUGMENT["shift"], at most AUGMENT["freq"] channels and AUGMENT["time"] frames set to the window's mean, the
-    rest of the window untouched; and the windows do change."""
+    """Training's SpecAugment-like change (kws._augment): each clip's channels shifted by at most
+    AUGMENT["shift"], at most AUGMENT["freq"] channels set to the clip's mean, the rest untouched, labels and
+    weights as they were; and the clips do change."""
     import tensorflow as tf
     from tinyml.jobs import kws
     tf.keras.utils.set_random_seed(0)
     a = kws.AUGMENT
-    x = np.random.default_rng(0).uniform(-1, 1, (kws.FRAMES, 40)).astype(np.float32)
+    x = np.random.default_rng(0).uniform(-1, 1, (kws.CLIP_FRAMES, 40)).astype(np.float32)
     changed = 0
     for _ in range(12):
-        out, label = kws._augment(tf.constant(x), 7)
+        out, label, weight = kws._augment(tf.constant(x), 7, 3)
         out = out.numpy()
-        assert int(label) == 7 and out.shape == x.shape
+        assert int(label) == 7 and int(weight) == 3 and out.shape == x.shape
         fits = []
         for s in range(-a["shift"], a["shift"] + 1):
             differ = out != x[:, np.clip(np.arange(40) + s, 0, 39)]
-            # what differs is whole frames (the span) and whole channels (the band), all set to one value
-            span = differ.all(axis=1)
-            band = differ[~span].all(axis=0)
-            if ((differ == (span[:, None] | band[None, :])).all() and span.sum() <= a["time"]
-                    and band.sum() <= a["freq"] and len(np.unique(out[differ])) <= 1):
+            band = differ.all(axis=0)       # what differs is whole channels, all set to one value
+            if (differ == band[None, :]).all() and band.sum() <= a["freq"] and len(np.unique(out[differ])) <= 1:
                 fits.append(s)
-        assert fits, "not a shift plus masks within AUGMENT's limits"
+        assert fits, "not a shift plus a band mask within AUGMENT's limits"
         changed += not (out == x).all()
-    assert changed >= 8, f"only {changed} of 12 windows changed"
+    assert changed >= 8, f"only {changed} of 12 clips changed"
 
 
 def test_device_app_detects_and_matches_the_host(trained, tmp_path):
@@ -130,14 +167,14 @@ def test_device_app_detects_and_matches_the_host(trained, tmp_path):
                "--clock", "virtual", "--fs", str(fs))
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     text = proc.stdout
-    assert "'Hey IoT' from kws.mpy (packed), a 1000 ms window every 100 ms" in text, text
+    assert "'Hey IoT' from kws.mpy (packed), 3 frames (30 ms) per invoke, state 2768 of" in text, text
 
     # the board's decisions, invoke by invoke, equal the host's on the same PCM (frontend, table, engine, smoothing)
     board = kws.read_log((fs / "kws.log").read_bytes(), job)
     host = kws.host_decisions(out / "model.tflite", job, pcm[:seconds * RATE])
-    assert len(board) == len(host) == (seconds * 100 - 2 - 100) // 10 + 1
-    assert all((bw == hw).all() for (bw, _, _), (hw, _, _) in zip(board, host)), "input windows differ"
-    assert all((bo == ho).all() for (_, bo, _), (_, ho, _) in zip(board, host)), "outputs differ"
+    assert len(board) == len(host) == (seconds * 100 - 2) // 3
+    assert all((bx == hx).all() for (bx, _, _), (hx, _, _) in zip(board, host)), "inputs differ"
+    assert [o for _, o, _ in board] == [o for _, o, _ in host], "outputs differ"
     assert [d for _, _, d in board] == [d for _, _, d in host]
 
     # the report's streaming metrics score invokes with the same numbers (the same sums, every invoke)
@@ -145,11 +182,11 @@ def test_device_app_detects_and_matches_the_host(trained, tmp_path):
     from tinyml.model_info import read_model
     info = read_model(out / "model.tflite")
     engine = HostEngine((out / "model.tflite").read_bytes(), ops=info.op_names)
-    sums, _ = kws.JOB.stream_scores(engine, np.array(job["input_table"], np.int8), pcm[:seconds * RATE],
-                                    job["output_zero_point"])
+    sums, _ = kws.JOB.stream_scores(engine, np.array(job["input_table"], np.int8), pcm[:seconds * RATE])
     engine.close()
-    outs = [int(o[0]) - job["output_zero_point"] for _, o, _ in board]
-    assert list(sums) == [sum(outs[j - 2:j + 1]) for j in range(2, len(outs))]
+    outs = [o for _, o, _ in board]
+    k = job["smooth"]
+    assert list(sums) == [sum(outs[j - k + 1:j + 1]) for j in range(k - 1, len(outs))]
 
     # and it heard each keyword once, while (or just after) it was said; the quick model may also take one of
     # the confusable phrases said after each keyword ("hey I O U", "hey Siri"...) for it, but not more
@@ -170,15 +207,20 @@ def test_user_recordings_layout(tmp_path):
     rng = np.random.default_rng(3)
     for label in ("hey_iot", "speech", "background"):
         for i in range(2):
-            write_wav(tmp_path / "rec" / label / f"{i}.wav", rng.normal(0, 300, 2 * RATE).astype(np.int16))
+            noise = rng.normal(0, 30, 6 * RATE)
+            noise[RATE:int(1.8 * RATE)] *= 20           # a loud "keyword" from 1 s to 1.8 s
+            write_wav(tmp_path / "rec" / label / f"{i}.wav", noise.astype(np.int16))
     ds = kws.JOB.load(tmp_path / "rec")
-    # hey_iot: one window per file (the loudest second); others: every half second (3 in 2 s)
-    assert list(np.bincount(ds.y)) == [2, 6, 6] and len(set(ds.groups)) == 6 and not ds.synthetic
-    assert ds.x.shape[1:] == (100, 40) and ds.x.dtype == np.uint16
-    pcm = np.frombuffer((tmp_path / "rec" / "speech" / "0.wav").read_bytes()[44:], "<i2")
-    frames = HostAudioFrontend().process(np.concatenate([np.zeros(8000, np.int16), pcm]))[50:]
+    # hey_iot: one clip per file, marked where the loud part ends; others: a clip every 1.5 s (2 in 6 s)
+    assert list(np.bincount(ds.y)) == [2, 8] and len(set(ds.groups)) == 6 and not ds.synthetic
+    assert ds.x.shape[1:] == (kws.CLIP_FRAMES, 40) and ds.x.dtype == np.uint16
+    assert (ds.marks[ds.y == 1] == -1).all()
+    # the clip ends 0.5 s (50 frames) after the loud part's last frame, which is the mark
+    assert all(abs(m - (kws.CLIP_FRAMES - 50)) <= 3 for m in ds.marks[ds.y == 0]), ds.marks
+    pcm = np.frombuffer((tmp_path / "rec" / "background" / "0.wav").read_bytes()[44:], "<i2")   # (sorted first)
+    frames = HostAudioFrontend().process(pcm)[kws.PRE_FRAMES:]
     first = ds.x[np.flatnonzero(ds.y == 1)[0]]
-    assert (first == frames[:100]).all(), "windows are not the device frontend's frames"
+    assert (first == frames[:kws.CLIP_FRAMES]).all(), "clips are not the device frontend's frames"
 
     shutil.copytree(tmp_path / "rec", tmp_path / "bad")
     write_wav(tmp_path / "bad" / "hey_iot" / "0.wav", np.zeros(RATE, np.int16), rate=8000)

@@ -1,22 +1,20 @@
 # Always-listening keyword spotter: an I2S microphone -> TFLM's audio frontend (40 features every 10 ms) -> a
-# keyword model -> posterior smoothing -> an action (print, LED) when the smoothed score crosses the cutoff.
-# Two kinds of model run on this one pipeline:
+# stateful streaming keyword model -> posterior smoothing -> an action (print, LED) when the smoothed score
+# crosses the cutoff. Every model it runs is in microWakeWord's form: input (1, stride, 40) int8 (`stride` new
+# 10 ms frames per invoke, 30 ms), output uint8 (the keyword's probability), the past kept inside the model in
+# ring buffers. Two kinds:
 #
-# 1. Your own, from `tinyml train kws --out DIR` ("Hey IoT"): a non-stateful model over the last second of
-#    features (FRAMES x 40 int8), invoked every STRIDE frames (100 ms). DIR/job.json gives the frames, stride,
-#    smoothing, the cutoff chosen in training (as an integer threshold on the sum of the keyword's last int8
-#    outputs) and the table from frontend value to model input. The app keeps the last second of features in a
-#    ring written twice (at i and i + FRAMES), so the window in time order is always one contiguous slice.
-#
-#      INMP441 -> 10 ms PCM -> AudioFrontend -> 40 x uint16 -> ESPHome int8 -> input_table -> ring (1 s)
-#        every STRIDE frames: set_input(window), invoke() -> int8 hey_iot output
-#        sum of the last `smooth` outputs > threshold_sum -> DETECTED, then not again for `refractory` invokes
-#        (2 s, as microWakeWord does: one phrase is one detection)
-#
+# 1. Your own, from `tinyml train kws --out DIR` ("Hey IoT"). DIR/job.json gives the frames per invoke, the
+#    smoothing, the cutoff chosen in training (as an integer threshold on the sum of the last uint8 outputs), the
+#    refractory time and the table from frontend value to model input.
 # 2. ESPHome's pretrained microWakeWord models ("alexa", "hey_jarvis", "hey_mycroft", "okay_nabu" from the
-#    pymicro-wakeword wheel): stateful streaming models (input (1, stride, 40) int8, output uint8) invoked every
-#    `stride` frames (30 ms), with the cutoff and sliding window from the model's own manifest (NAME.json, as the
-#    wheel and ESPHome ship it: probability_cutoff, sliding_window_size).
+#    pymicro-wakeword wheel), with the cutoff and sliding window from the model's own manifest (NAME.json, as the
+#    wheel and ESPHome ship it: probability_cutoff, sliding_window_size); their input is ESPHome's int8 as is.
+#
+#      INMP441 -> 10 ms PCM -> AudioFrontend -> 40 x uint16 -> ESPHome int8 -> table -> the model's input row
+#        every `stride` frames: invoke() -> uint8 probability
+#        sum of the last `window` outputs > threshold -> DETECTED, then not again for `refractory` invokes
+#        (2 s, as microWakeWord does: one phrase is one detection; ESPHome's models: once per rising edge)
 #
 # Which one: kws.json {"model": NAME}; by default the job's model (kws.mpy, or kws.tflite with tinyml.mpy) when
 # job.json is on the board, else okay_nabu.
@@ -32,8 +30,8 @@
 #   tinyml run --board unix-sim device/examples/keyword_spotter.py --data mic=speech.wav \
 #       --file kws.mpy --file job.json --no-engine --clock virtual
 #
-# If a file named `log.on` exists, each invoke appends to kws.log: the model's input window (FRAMES x 40 int8),
-# its outputs, and whether it detected (1 byte). The host replays them through its own engine
+# If a file named `log.on` exists, each invoke appends to kws.log: the model's input (stride x 40 int8), its
+# output and whether it detected (1 byte each). The host replays them through its own engine
 # (tests/test_train_kws.py) to show that the board decided what the host decides on the same input.
 #
 # What always-listening costs: the board never sleeps. machine.I2S needs its clocks and DMA running, and no
@@ -78,21 +76,12 @@ def load_json(name):
         return None
 
 
-def to_int8(src, dst, off):
-    """40 frontend values (uint16) -> the model's int8 input at dst[off:off+40], as ESPHome's micro_wake_word
-    does: round(value * 256 / 666) - 128 in integers, clamped at 127 (values are >= 0, so never below -128)."""
-    for i in range(40):
-        v = (src[i] * 256 + 333) // 666 - 128
-        dst[off + i] = v if v < 127 else 127
-
-
-def to_ring(src, table, ring, off, far):
-    """40 frontend values -> ESPHome's int8 -> the model's input byte (table), at ring[off] and ring[off + far]."""
+def to_row(src, table, dst, off):
+    """40 frontend values (uint16) -> ESPHome's int8 (round(value * 256 / 666) - 128 in integers, clamped at 127;
+    values are >= 0, so never below -128) -> the model's input (table, indexed by int8 + 128) at dst[off:]."""
     for i in range(40):
         v = (src[i] * 256 + 333) // 666
-        q = table[v if v < 255 else 255]
-        ring[off + i] = q
-        ring[off + far + i] = q
+        dst[off + i] = table[v if v < 255 else 255]
 
 
 def load(name):
@@ -121,43 +110,37 @@ JOB_MODE = bool(job) and cfg["model"] == job["job"]
 model, AudioFrontend, where = load(cfg["model"])
 shape = model.inputs[0]["shape"]
 
+if (len(shape) != 3 or shape[0] != 1 or shape[2] != CHANNELS or model.inputs[0]["dtype"] != "int8"
+        or model.outputs[0]["dtype"] != "uint8"):
+    raise ValueError("not a streaming keyword model (input (1, stride, 40) int8, output uint8): %r" % (model,))
+STRIDE = shape[1]                               # frames per invoke
 if JOB_MODE:
-    FRAMES = job["frames"]
-    STRIDE = job["stride"]                      # frames between invokes
+    if STRIDE != job["step_frames"]:
+        raise ValueError("model does not match job.json: %d frames per invoke, job.json says %d"
+                         % (STRIDE, job["step_frames"]))
     WINDOW = job["smooth"]
-    KW = job["classes"].index("hey_iot")
-    if (tuple(shape) != (1, FRAMES, CHANNELS) or model.inputs[0]["dtype"] != "int8"
-            or model.outputs[0]["dtype"] != "int8"):
-        raise ValueError("model does not match job.json: input %r, expected (1, %d, 40) int8" % (shape, FRAMES))
-    THRESHOLD = job["threshold_sum"]            # sum of the last WINDOW int8 outputs must exceed this
-    REFRACTORY = job.get("refractory", 0)       # invokes after a detection without another
+    THRESHOLD = job["threshold_sum"]            # sum of the last WINDOW uint8 outputs must exceed this
+    REFRACTORY = job["refractory"]              # invokes after a detection without another
+    SCALE = job["output_scale"]
     word = job["keyword"]
-    table = bytearray(256)                      # ESPHome int8 + 128 -> the model's input (int8 as a byte)
-    for i in range(256):
-        table[i] = job["input_table"][i] & 0xFF
-    ring = bytearray(2 * FRAMES * CHANNELS)     # the last FRAMES frames, twice: a window is one slice
-    rmv = memoryview(ring)
-    windows = [rmv[k * STRIDE * CHANNELS:(k * STRIDE + FRAMES) * CHANNELS] for k in range(FRAMES // STRIDE)]
-    print("keyword spotter on %s: '%s' from %s, a %d ms window every %d ms, arena %d bytes" % (
-        b.id, word, where, FRAMES * 10, STRIDE * 10, model.arena_bytes))
-    print("detect: sum of the last %d outputs > %d (mean probability > %.3f)" % (WINDOW, THRESHOLD, job["cutoff"]))
+    table = array("b", job["input_table"])      # ESPHome int8 + 128 -> the model's input
 else:
     manifest = load_json(cfg["model"] + ".json")
     if manifest and "micro" in manifest:
         cfg["cutoff"] = manifest["micro"].get("probability_cutoff", cfg["cutoff"])
         cfg["window"] = manifest["micro"].get("sliding_window_size", cfg["window"])
     word = manifest.get("wake_word", cfg["model"]) if manifest else cfg["model"]
-    if (len(shape) != 3 or shape[2] != CHANNELS or model.inputs[0]["dtype"] != "int8"
-            or model.outputs[0]["dtype"] != "uint8"):
-        raise ValueError("not a microWakeWord streaming model (input (1, stride, 40) int8, output uint8): %r" % (
-            model,))
-    FRAMES = STRIDE = shape[1]
     WINDOW = cfg["window"]
-    KW = 0
     REFRACTORY = 0                              # ESPHome's models: once per rising edge
     THRESHOLD = cfg["cutoff"] * 255 * WINDOW    # sum of the last WINDOW outputs must exceed this
-    print("keyword spotter on %s: '%s' from %s, %d frames (%d ms) per invoke, state %d of %d arena bytes" % (
-        b.id, word, where, STRIDE, STRIDE * 10, model.state_bytes, model.arena_bytes))
+    SCALE = 1 / 255
+    table = array("b", range(-128, 128))        # ESPHome's models take ESPHome's int8 as it is
+print("keyword spotter on %s: '%s' from %s, %d frames (%d ms) per invoke, state %d of %d arena bytes" % (
+    b.id, word, where, STRIDE, STRIDE * 10, model.state_bytes, model.arena_bytes))
+if JOB_MODE:
+    print("detect: sum of the last %d outputs > %d (mean probability > %.3f), then not for %d ms" % (
+        WINDOW, THRESHOLD, job["cutoff"], REFRACTORY * STRIDE * 10))
+else:
     print("detect: mean of the last %d outputs / 255 > %.2f" % (WINDOW, cfg["cutoff"]))
 
 # ---- every buffer, made once -------------------------------------------------------------------------------
@@ -169,8 +152,8 @@ out = model.output(0)                           # view of the output
 probs = array("h", bytes(2 * WINDOW))           # the last WINDOW outputs, a ring
 trace = array("h", bytes(2 * cfg["trace"]))
 led, led_on = b.led_pin()
-log = open("kws.log", "wb") if JOB_MODE and "log.on" in os.listdir() else None   # (a stateful model's input
-#   is consumed by its invoke: only job models are logged)
+log = open("kws.log", "wb") if "log.on" in os.listdir() else None
+logged_in = bytearray(STRIDE * CHANNELS)        # the input as invoked (invoke() may overwrite the tensor)
 flag = bytearray(1)
 pins = cfg["pins"] or (b.i2s or {}).get("example_inmp441") or (14, 15, 32)
 if isinstance(pins, dict):
@@ -179,9 +162,9 @@ mic = INMP441(pins[0], pins[1], pins[2], rate=RATE, bits=16, ibuf=8000)    # 250
 
 end = cfg["seconds"] * RATE
 samples = frames = invokes = detections = 0
-slot = pi = filled = total = wk = 0
+slot = pi = filled = total = 0
 led_off_at = -1
-active = ready = False
+active = False
 last_detection = -REFRACTORY                    # the invoke of the last detection
 # per-second stats
 s_frames = s_invokes = s_inv_us = s_inv_max = s_busy_us = 0
@@ -204,28 +187,19 @@ while not end or samples < end:
     if fe.process(pcm, frame):
         frames += 1
         s_frames += 1
-        if JOB_MODE:
-            to_ring(frame, table, ring, wk * CHANNELS, FRAMES * CHANNELS)
-            wk += 1
-            if wk == FRAMES:
-                wk = 0
-            ready = frames >= FRAMES and (frames - FRAMES) % STRIDE == 0
-            if ready:                           # the window starts at the oldest frame, wk
-                model.set_input(0, windows[wk // STRIDE])
-        else:
-            to_int8(frame, inp, slot * CHANNELS)
-            slot += 1
-            ready = slot == STRIDE              # ESPHome: one invoke per `stride` frames
-            if ready:
-                slot = 0
-        if ready:
+        to_row(frame, table, inp, slot * CHANNELS)
+        slot += 1
+        if slot == STRIDE:
+            slot = 0
+            if log is not None:
+                logged_in[:] = inp
             ti = time.ticks_us()
             model.invoke()
             dt = time.ticks_diff(time.ticks_us(), ti)
             s_inv_us += dt
             if dt > s_inv_max:
                 s_inv_max = dt
-            q = out[KW]
+            q = out[0]
             if invokes < len(trace):
                 trace[invokes] = q
             invokes += 1
@@ -246,9 +220,7 @@ while not end or samples < end:
                     flag[0] = 1
                     f0 = gc.mem_free()
                     print("DETECTED '%s' at %.2f s (invoke %d, mean %.3f)" % (
-                        word, samples / RATE, invokes - 1,
-                        total / (255 * WINDOW) if not JOB_MODE else
-                        (total - WINDOW * job["output_zero_point"]) * job["output_scale"] / WINDOW))
+                        word, samples / RATE, invokes - 1, total * SCALE / WINDOW))
                     if led is not None:
                         led.value(led_on)
                         led_off_at = samples + cfg["blink_ms"] * RATE // 1000
@@ -257,7 +229,7 @@ while not end or samples < end:
             else:
                 active = False
             if log is not None:
-                log.write(windows[wk // STRIDE])
+                log.write(logged_in)
                 log.write(out)
                 log.write(flag)
     s_busy_us += time.ticks_diff(time.ticks_us(), t0)

@@ -1,6 +1,7 @@
 """Keras -> full-int8 .tflite with the TF Lite converter (post-training quantization)."""
 
 import os
+import tempfile
 
 import numpy as np
 
@@ -40,3 +41,26 @@ def to_float_tflite(model) -> bytes:
     from .quiet import quiet
     with quiet():
         return tf.lite.TFLiteConverter.from_keras_model(model).convert()
+
+
+def to_streaming_int8(module, calibration_steps) -> bytes:
+    """A stateful streaming .tflite from a tf.Module whose `step` tf.function is one invoke and whose state is in
+    tf.Variables: full int8 with an int8 input and a uint8 output, as ESPHome's microWakeWord and microVAD
+    models are. `calibration_steps`: float inputs in stream order (calibration runs them through one
+    interpreter, so the state evolves as on the device). Settings (TF 2.21): a SavedModel of the module,
+    resource variables on, and `_experimental_variable_quantization` (without it the variables stay float32
+    with a QUANTIZE/DEQUANTIZE around each)."""
+    import tensorflow as tf
+    from .quiet import quiet
+    with tempfile.TemporaryDirectory() as saved:
+        tf.saved_model.save(module, saved, signatures=module.step.get_concrete_function())
+        conv = tf.lite.TFLiteConverter.from_saved_model(saved)
+        conv.experimental_enable_resource_variables = True
+        conv._experimental_variable_quantization = True
+        conv.optimizations = [tf.lite.Optimize.DEFAULT]
+        conv.representative_dataset = lambda: ([np.asarray(x, np.float32)] for x in calibration_steps)
+        conv.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+        conv.inference_input_type = tf.int8
+        conv.inference_output_type = tf.uint8
+        with quiet():
+            return conv.convert()

@@ -16,6 +16,7 @@ DIR also gets model.tflite (what `tinyml pack` / `tinyml deploy` take), model.ke
 to know: classes, rate, window, input quantization)."""
 
 import contextlib
+import functools
 import importlib
 import io
 import json
@@ -209,7 +210,6 @@ def train(job_name, out_dir, data_dir=None, board_id=None, quick=False, seed=0, 
     import tensorflow as tf
     from .boards import get_board, load_boards
     from .check import check
-    from .convert import to_int8_tflite
     from .model_info import read_model
     from .quiet import quiet
     from . import train_report
@@ -225,12 +225,12 @@ def train(job_name, out_dir, data_dir=None, board_id=None, quick=False, seed=0, 
     if data_dir:
         ds = job.load(data_dir)
         train_ds, test_ds = split(ds, seed, 0.2)
-        print(f"      {len(ds)} windows from {data_dir}: {len(train_ds)} to train, {len(test_ds)} held out "
+        print(f"      {len(ds)} {job.unit} from {data_dir}: {len(train_ds)} to train, {len(test_ds)} held out "
               f"(whole recordings)")
     else:
         train_ds, test_ds = job.dataset(sizes, seed)
         print(f"      {'SYNTHETIC: ' if train_ds.synthetic else ''}{len(train_ds)} training and {len(test_ds)} "
-              f"held-out windows; {train_ds.source}")
+              f"held-out {job.unit}; {train_ds.source}")
     if job.train_classes:   # one-class training (anomaly detection): the other classes are only held out
         keep = [train_ds.classes.index(c) for c in job.train_classes]
         train_ds = train_ds.subset(np.flatnonzero(np.isin(train_ds.y, keep)))
@@ -241,7 +241,7 @@ def train(job_name, out_dir, data_dir=None, board_id=None, quick=False, seed=0, 
     _step(2, total, "Features, with the code the device runs")
     t0 = time.time()
     x_fit, x_val, x_test = (job.features(d.x) for d in (fit_ds, val_ds, test_ds))
-    print(f"      input {x_fit.shape[1:]} float32 per window ({time.time() - t0:.1f} s)")
+    print(f"      input {x_fit.shape[1:]} float32 per {job.unit.rstrip('s')} ({time.time() - t0:.1f} s)")
 
     _step(3, total, f"Training ({sizes.epochs} epochs)" + (f" for {board['name']}" if board else ""))
     tf.keras.utils.set_random_seed(seed)
@@ -250,16 +250,15 @@ def train(job_name, out_dir, data_dir=None, board_id=None, quick=False, seed=0, 
     t0 = time.time()
     # interval=0: in a log, one line per epoch (with its metrics), as a terminal shows the bar move
     with progress.task("Training", total=sizes.epochs, stream=PROGRESS_STREAM, interval=0) as bar:
-        history = job.fit(model, x_fit, fit_ds.y, x_val, val_ds.y, sizes.epochs, [EpochProgress(bar)])
+        history = job.fit(model, x_fit, job.targets(fit_ds), x_val, job.targets(val_ds), sizes.epochs,
+                          [EpochProgress(bar)])
     train_seconds = time.time() - t0
     model.save(out / "model.keras")     # the float model, to fine-tune or convert again later
 
-    _step(4, total, "Full-int8 conversion (TF Lite converter, 300 calibration windows)")
-    inp = tf.keras.Input(shape=x_fit.shape[1:], batch_size=1)   # the board runs one window at a time
-    model1 = tf.keras.Model(inp, model(inp))
     rep = job.representative(x_fit, np.random.default_rng(seed))
-    with progress.task("Converting to int8 (calibration windows)", total=len(rep), stream=PROGRESS_STREAM) as bar:
-        tflite = to_int8_tflite(model1, CountedSamples(rep, bar))
+    _step(4, total, f"Full-int8 conversion (TF Lite converter, {len(rep)} calibration inputs)")
+    with progress.task("Converting to int8 (calibration inputs)", total=len(rep), stream=PROGRESS_STREAM) as bar:
+        tflite = job.convert(model, CountedSamples(rep, bar))
     model_path = out / "model.tflite"
     model_path.write_bytes(tflite)
     info = read_model(model_path)
@@ -275,9 +274,11 @@ def train(job_name, out_dir, data_dir=None, board_id=None, quick=False, seed=0, 
         raise TinymlError(f"the model does not pass tinyml check{' for ' + board_id if board_id else ''}: "
                           "see above")
 
-    _step(6, total, f"Evaluating on {len(test_ds)} held-out windows: float Keras, int8 in TFLM and TF Lite, int8 engine")
+    _step(6, total, f"Evaluating on {len(test_ds)} held-out {job.unit}: float Keras, int8 in TFLM and TF Lite, int8 engine")
     t0 = time.time()
-    ev = evaluate(job, model_path, model, x_test, test_ds.y)
+    # a streaming job (kws) runs its held-out clips invoke by invoke instead (job.evaluate)
+    ev = (job.evaluate if hasattr(job, "evaluate") else functools.partial(evaluate, job))(
+        model_path, model, x_test, test_ds.y)
     print(f"      {job.metric}: float {ev['float']:.4f}, int8 {ev['int8']:.4f} (TF Lite's kernels "
           f"{ev['int8_tflite']:.4f}), engine {ev['engine']:.4f} "
           f"({time.time() - t0:.1f} s); engine outputs identical to TFLM: {ev['engine_identical_to_tflm']}/"

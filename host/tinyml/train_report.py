@@ -66,7 +66,7 @@ def plots(job, report, ev, test_ds, out):
         m = confusion(test_ds.y, ev["decisions"]["engine"], len(test_ds.classes))
         report["confusion_matrix"] = m.tolist()
         plot_confusion(m, test_ds.classes, out / "confusion.png",
-                       f"{job.name}: held-out windows, engine accuracy {ev['engine']:.1%}")
+                       f"{job.name}: held-out {job.unit}, engine accuracy {ev['engine']:.1%}")
         made["confusion matrix"] = "confusion.png"
     if hasattr(job, "plots"):
         made.update(job.plots(ev, test_ds, out))
@@ -83,7 +83,7 @@ def markdown(job, r):
     else:
         lines += [f"Data: the recordings in `{r['data']}`.", ""]
     lines += [
-        f"## Result on {r['held_out']} held-out windows", "",
+        f"## Result on {r['held_out']} held-out {job.unit}", "",
         f"| {r['metric']} | value |", "|---|---|",
         f"| float (Keras) | {pct(r['float'])} |",
         f"| int8 (TFLM, the microcontroller runtime) | {pct(r['int8'])} |",
@@ -94,13 +94,15 @@ def markdown(job, r):
         f"{'yes' if r['engine_equals_int8'] else 'NO'}.",
         f"- Engine outputs byte-identical to TFLM (tflite-micro): {r['engine_identical_to_tflm']}/{r['held_out']}.",
         ""]
+    if hasattr(job, "markdown"):        # a job's own results (kws: false accepts per hour in streams)
+        lines += job.markdown(r)
     for what, name in r.get("plots", {}).items():
         lines += [f"![{what}]({name})", ""]
     lines += ["## The model", "",
               f"- {r['model_bytes']:,} bytes (`model.tflite`, full int8), {r['macs']:,} MACs per inference.",
               f"- Input {r['input']['shape']} {r['input']['dtype']}, scale {r['input']['scale']:.6g}, zero point "
               f"{r['input']['zero_point']}.",
-              f"- Trained {r['epochs']} epochs on {r['train_windows']} windows ({r['val_windows']} for validation) in "
+              f"- Trained {r['epochs']} epochs on {r['train_windows']} {job.unit} ({r['val_windows']} for validation) in "
               f"{r['train_seconds']:.0f} s."]
     if r.get("arena_bytes"):
         lines.append(f"- Arena (working memory on the board): {r['arena_bytes']:,} bytes.")

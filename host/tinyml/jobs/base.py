@@ -22,17 +22,19 @@ from .. import TinymlError
 class Dataset:
     """Samples as the sensor gives them (x: [n, ...] float32), integer labels, and the class names. `groups`
     (optional, [n]) keeps windows of one recording together when splitting, so held-out data are new
-    recordings, not neighbours of training windows."""
+    recordings, not neighbours of training windows. `marks` (optional, [n]): where in each sample its event
+    ends (kws: the frame in which the keyword ends, -1 for none), for jobs that label every step of a clip."""
     x: np.ndarray
     y: np.ndarray
     classes: tuple
     groups: np.ndarray = None
     synthetic: bool = True
     source: str = ""
+    marks: np.ndarray = None
 
     def subset(self, idx):
         return Dataset(self.x[idx], self.y[idx], self.classes, None if self.groups is None else self.groups[idx],
-                       self.synthetic, self.source)
+                       self.synthetic, self.source, None if self.marks is None else self.marks[idx])
 
     def __len__(self):
         return len(self.y)
@@ -56,6 +58,7 @@ class Job:
     data_layout: str = ""                    # how --data DIR must look (shown in errors and the tutorial)
     extra: dict = field(default_factory=dict)
     train_classes: tuple = ()                # only these classes are trained on (anomaly: normal); () = all
+    unit: str = "windows"                    # what one sample is called in reports ("3 s clips" for kws)
 
     # --- data -------------------------------------------------------------------------------------------
     def synthesize(self, n, seed) -> Dataset:
@@ -91,6 +94,10 @@ class Job:
     def build_model(self, input_shape, n_classes, board):
         raise NotImplementedError
 
+    def targets(self, ds: Dataset):
+        """What fit() is given as `y` for a data set: its labels (a streaming job: a label per step)."""
+        return ds.y
+
     def fit(self, model, x, y, x_val, y_val, epochs, callbacks):
         """Train `model` (batch dimension free); returns Keras' History."""
         import tensorflow as tf
@@ -103,6 +110,14 @@ class Job:
         """The inputs the int8 converter calibrates ranges on: 300 training windows. A job whose held-out
         inputs leave the training range (anomalies) widens it here, or int8 would clip them to normal."""
         return x_fit[rng.permutation(len(x_fit))[:300]]
+
+    def convert(self, model, samples) -> bytes:
+        """The trained Keras model as a full-int8 .tflite that takes one sample per invoke, calibrated on
+        `samples` (what representative() chose). A streaming job converts another form of the model here."""
+        import tensorflow as tf
+        from ..convert import to_int8_tflite
+        inp = tf.keras.Input(shape=model.input_shape[1:], batch_size=1)   # the board runs one window at a time
+        return to_int8_tflite(tf.keras.Model(inp, model(inp)), samples)
 
     # --- scoring -----------------------------------------------------------------------------------------
     def decide(self, outputs) -> np.ndarray:

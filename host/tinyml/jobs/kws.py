@@ -1,33 +1,31 @@
 """Keyword spotting: "Hey IoT" wakes the device. A 16 kHz microphone, TFLM's audio frontend in microWakeWord's
 configuration (40 features every 10 ms: tinyml.AudioFrontend on the device, the same C on the host), and a
-model over the last second of features, invoked every 100 ms as the features stream in.
+stateful streaming model in microWakeWord's style (jobs/kws_model.py): every 30 ms it takes the 3 new frames,
+keeps 1.37 s of context in int8 ring buffers, and says how likely it is that "Hey IoT" has just ended.
 
-Design: a non-stateful model over a sliding window (100 frames x 40, one second) invoked every 10 frames, rather
-than microWakeWord's stateful streaming model. The engine runs those bit-exactly (tests/test_streaming_models.py),
-but Keras has no layer that converts to their VAR_HANDLE/READ_VARIABLE/ASSIGN_VARIABLE ring buffers, and
-writing that converter was not possible in this job's time. The cost is compute: each invoke sees the whole
-second again (0.57 M MACs every 100 ms instead of a slice every 30 ms): 4.8 ms on a 168 MHz Cortex-M4.
+Training sees whole 3 s clips, not windows: the Keras form of the model gives an output for every 30 ms step
+of a clip at once, and every step has a label (step_labels): "keyword" from 50 ms before the keyword's end to
+250 ms after it, "not" everywhere else (including while the keyword is half said), unscored in between. So
+each clip of other speech or noise is ~55 negative examples, and the model learns where a keyword ends, not
+only that one is somewhere in a second. Measured against the window model this replaced (a 1 s window every
+100 ms, 3 classes, 0.57 M MACs per invoke): 24.0 false accepts per hour at 8.25 % false rejects before,
+docs/tutorials/kws.md has the streaming model's numbers; it costs 24 k MACs per 30 ms.
 
-Classes: hey_iot (the keyword ends inside the window), speech (any other speech, including confusable phrases:
-"hey", "I O T", "hey I O U", "hey Siri"...), background (noise, hum, music, babble with no near speaker).
+Detection, as on the device (device/examples/keyword_spotter.py): the sum of the last SMOOTH uint8 outputs
+(150 ms) compared with an integer threshold; after a detection none for REFRACTORY invokes (2 s, as
+microWakeWord does). The cutoff is chosen on validation streams made with voices that neither training nor the
+held-out data have (their own espeak-ng bank): the lowest with no false accept there, unless that costs more
+than 10 % false rejects. The reported numbers come from other streams, of the held-out voices: false accepts
+per hour on 2 h of negatives (long stretches of other speech, confusable phrases and non-speech), the
+false-reject rate on 400 keyword utterances, and the curve of one against the other.
 
-Detection, as on the device (device/examples/keyword_spotter.py): the hey_iot output (int8) of the last SMOOTH
-invokes summed, compared with an integer threshold (mean probability > cutoff); after a detection none for
-REFRACTORY invokes (2 s, as microWakeWord does). The softmax output stays the score: a logit margin (no
-softmax, int8 over the logits' range) measured no better, as the worst false accepts score as high as keywords
-in float too (docs/tutorials/kws.md section 4). The cutoff is chosen on validation streams made with voices that
-neither training nor the held-out data have (their own espeak-ng bank): the lowest with no false accept there,
-unless that costs more than 10 % false rejects. The reported numbers come from other streams, of the held-out
-voices: false accepts per hour on 2 h of negatives (long stretches of other speech, confusable phrases and
-non-speech), the false-reject rate on 400 keyword utterances, and the DET-like curve of one against the other.
-
-Data: synthetic (host/tinyml/jobs/kws_data.py: espeak-ng voices, rooms, noise, music, babble). Over half of the
-windows come from single scenes: a keyword (three windows each, as the three invokes the app smooths over see
-it), other speech (a quarter of it from the hard confusables only training draws on, kws_data.HARD) or none;
-the rest are a window every 200 ms of long negative streams. Training shifts and masks each window's features
-anew every epoch (_augment, SpecAugment-like). Or the user's
-16 kHz mono WAV recordings: DIR/hey_iot/*.wav (one "Hey IoT" per file), DIR/speech/*.wav (anything else said),
-DIR/background/*.wav (the room without speech). Dataset.x holds the frontend's uint16 frames [n, 100, 40]."""
+Data: synthetic (host/tinyml/jobs/kws_data.py: espeak-ng voices, rooms, noise, music, babble): 3 s clips with
+a keyword ending 1.4-2.85 s in (sometimes other speech before or after it), clips with other speech ending
+there (mostly kws_data.HARD, near-misses only training hears), and 3 s pieces of 20 s negative streams.
+Training shifts the 40 channels and masks a band of each clip anew every epoch (_augment). Or the user's
+16 kHz mono WAV recordings: DIR/hey_iot/*.wav (one "Hey IoT" per file), DIR/speech/*.wav (anything else
+said), DIR/background/*.wav (the room without speech). Dataset.x holds the frontend's uint16 frames
+[n, CLIP_FRAMES, 40]; Dataset.marks the frame in which each clip's keyword ends (-1: none)."""
 
 import functools
 import time
@@ -38,18 +36,22 @@ import numpy as np
 
 from .. import TinymlError
 from . import kws_data as kd
+from . import kws_model
 from .base import Dataset, Job, Sizes, labelled_files
 
-CLASSES = ("hey_iot", "speech", "background")
-FRAMES = 100                    # the model's window: 1 s of features
-STRIDE = 10                     # frames between invokes: 100 ms
-SMOOTH = 3                      # invokes averaged before comparing with the cutoff
-REFRACTORY = 20                 # invokes (2 s) after a detection in which the app does not detect again
-TRAIN_STEP = 2 * STRIDE         # frames between the training windows taken from negative streams: 200 ms
-                                # (neighbours 100 ms apart are nearly the same window; more streams instead)
-PRE_FRAMES = 50                 # 0.5 s of the same scene before the window: the frontend's noise estimate settles
+CLASSES = ("hey_iot", "other")
+FOLDERS = ("hey_iot", "speech", "background")   # --data DIR's layout: speech and background are both "other"
+STEP_FRAMES = kws_model.STEP_FRAMES             # frames per invoke: 30 ms
+CLIP_FRAMES = 300               # a training or held-out clip: 3 s of features
+SMOOTH = 5                      # invokes (150 ms) whose outputs are summed before comparing with the cutoff
+REFRACTORY = 67                 # invokes (2 s) after a detection in which the app does not detect again
+PRE_FRAMES = 50                 # 0.5 s of the same scene before a clip: the frontend's noise estimate settles
 STEP, WIN = 160, 480            # the frontend's 10 ms step and 30 ms window, in samples
-CLIP = WIN + STEP * (PRE_FRAMES + FRAMES - 1)
+CLIP = WIN + STEP * (PRE_FRAMES + CLIP_FRAMES - 1)   # samples of one clip's scene
+KEYWORD_END = (1.4, 2.85)       # s into a clip where its keyword (or other phrase) ends: after the first output
+POSITIVE = (-5, 25)             # frames around the keyword's end whose outputs should say "keyword"
+UNSCORED = (-30, 50)            # around those, outputs are not scored (the keyword nearly said, or just gone)
+HARD_SHARE = 0.6                # of the clips of other speech, the share drawn from kws_data.HARD
 LAYOUT = ("DIR/hey_iot/*.wav (one 'Hey IoT' per file), DIR/speech/*.wav (other speech), DIR/background/*.wav "
           "(the room without speech): 16 kHz mono 16-bit WAV")
 
@@ -87,6 +89,26 @@ def read_wav(path):
     return np.frombuffer(data, "<i2")
 
 
+def end_frame(end_sample):
+    """The first frame (of a clip starting at sample 0) whose 30 ms window reaches sample `end_sample`."""
+    return max(int(np.ceil((end_sample - WIN) / STEP)), 0)
+
+
+def step_labels(marks, n_frames=CLIP_FRAMES):
+    """Per clip and Keras output step: (label [n, steps, 1] float32, weight [n, steps]). An output is
+    "keyword" (1) when the last frame it has seen is within POSITIVE of the clip's mark, unscored (weight 0)
+    within UNSCORED, else "not" (0). Positives get the weight that makes them a fifth of the loss's total."""
+    ends = kws_model.output_end_frames(n_frames)
+    d = ends[None, :] - np.asarray(marks)[:, None]
+    has = (np.asarray(marks) >= 0)[:, None]
+    pos = has & (d >= POSITIVE[0]) & (d <= POSITIVE[1])
+    unscored = has & ~pos & (d >= UNSCORED[0]) & (d <= UNSCORED[1])
+    w = np.where(unscored, 0.0, 1.0).astype(np.float32)
+    n_pos, n_neg = pos.sum(), (w > 0).sum() - pos.sum()
+    w[pos] = n_neg / max(n_pos, 1) / 4
+    return pos[..., None].astype(np.float32), w
+
+
 class KeywordSpotting(Job):
     bank_args = []      # (size, seed) of the speech banks synthesize() used: training's, then held-out's
 
@@ -101,109 +123,181 @@ class KeywordSpotting(Job):
         return self.banks(size, size, seed) + (kd.bank("hard", size, seed),)
 
     def clip(self, label, rng, banks):
-        """int16 PCM [CLIP] of one labelled scene; the window is its last FRAMES frames. A keyword ends 0.22-0.3 s
-        before the clip's end: the windows ending there and 100 and 200 ms earlier (KEYWORD_WINDOWS) all hold it,
-        as the invokes the device smooths over do."""
+        """(int16 PCM [CLIP] of one scene, the sample where its keyword ends or -1); the clip is the scene after
+        its first PRE_FRAMES frames. label 0: a keyword ending KEYWORD_END into the clip, 40 % of the time with
+        other speech before or after it; 1: other speech ending there (HARD_SHARE of it near-misses); 2: none."""
         key, conf, other = banks[:3]
-        win_start = STEP * PRE_FRAMES
-        win_end = CLIP
-        speech = []
+        pre = STEP * PRE_FRAMES
+        end = pre + int(rng.uniform(*KEYWORD_END) * kd.RATE)
+        speech, kw_end = [], -1
         if label == 0:
             u = key[rng.integers(len(key))]
-            end = win_end - int(rng.uniform(0.22, 0.3) * kd.RATE)
-            speech.append((u, max(end - len(u), win_start - 800)))
+            speech.append((u, end - len(u)))
+            kw_end = end
+            if rng.random() < 0.4:
+                pool = _speech_pool(banks, rng)
+                c = pool[rng.integers(len(pool))]
+                if rng.random() < 0.5:
+                    speech.append((c, end - len(u) - len(c) - int(rng.uniform(0.05, 0.6) * kd.RATE)))
+                else:
+                    speech.append((c, end + int(rng.uniform(0.1, 0.6) * kd.RATE)))
         elif label == 1:
-            pool = _speech_pool(banks, rng)
+            pool = banks[3] if len(banks) == 4 and rng.random() < HARD_SHARE else _speech_pool(banks, rng)
             u = pool[rng.integers(len(pool))]
-            speech.append((u, int(rng.integers(win_start - len(u) // 2, win_end - len(u) // 2))))
-            if rng.random() < 0.2:          # the keyword cut off by the window's start: not a detection yet
-                k = key[rng.integers(len(key))]
-                speech.append((k, win_start - int(rng.uniform(0.4, 0.8) * len(k))))
-        return kd.scene(CLIP, rng, speech, babble=other)
+            speech.append((u, end - len(u)))
+        return kd.scene(CLIP, rng, speech, babble=other), kw_end
 
     def synthesize(self, n, seed) -> Dataset:
         rng = np.random.default_rng(seed)
         size = min(max(n // 8, 48), 800)
         self.train_banks(size, seed)            # espeak-ng once, here; the workers read the cache
         self.bank_args.append((size, seed))     # the streams reuse these voices (report_extra)
-        # 45 % of the windows: one scene each (the keyword placed near the window's end, or other speech, most of
-        # it confusable, or none); the rest: a window every 200 ms of 20 s negative streams, as the device sees
-        # them (many cheap, realistic negatives: a wake word model is judged on false accepts per hour)
-        n_clips = int(n * 0.35)
-        y = rng.choice(len(CLASSES), size=n_clips, p=[0.3, 0.55, 0.15])
+        # 86 % single scenes: a keyword (20 %), other speech ending where keywords end (66 %, mostly near-misses),
+        # the rest 3 s pieces of 20 s negative streams, as the device hears them
+        n_clips = int(n * 0.86)
+        y = rng.choice(2, size=n_clips, p=[0.2 / 0.86, 0.66 / 0.86])
         # both cores: scenes and features in chunks, each from its own seed (the same data for any worker count)
         chunks = [(y[i:i + CHUNK_CLIPS], [seed, i], size, seed) for i in range(0, n_clips, CHUNK_CLIPS)]
-        n_clip_windows = n_clips + (KEYWORD_WINDOWS - 1) * int((y == 0).sum())
-        n_segments = int(np.ceil(max(n - n_clip_windows, 0) / ((20 * 100 - FRAMES) // TRAIN_STEP)))
+        n_segments = int(np.ceil(max(n - n_clips, 0) / SEGMENT_CLIPS))
         chunks += [(n_segments * k // 2, n_segments * (k + 1) // 2, [seed, 10 ** 6 + k], size, seed) for k in range(2)]
         import multiprocessing
         from concurrent.futures import ProcessPoolExecutor
         with ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("spawn")) as pool:
             parts = list(pool.map(_clips, chunks))
-        x, y = np.concatenate([p[0] for p in parts])[:n], np.concatenate([p[1] for p in parts])[:n]
-        return Dataset(x, y, CLASSES, synthetic=True,
+        x, marks = np.concatenate([p[0] for p in parts])[:n], np.concatenate([p[1] for p in parts])[:n]
+        return Dataset(x, np.where(marks >= 0, 0, 1), CLASSES, synthetic=True, marks=marks,
                        source=f"synthesized with espeak-ng voices in generated rooms (seed {seed})")
 
     def load(self, data_dir) -> Dataset:
-        """hey_iot: the loudest second of each file (one utterance per file); speech and background: every
-        half second of each file. Windows of one file stay together when splitting."""
-        xs, ys, groups = [], [], []
+        """hey_iot: one clip per file, ending 0.5 s after the keyword (where the file's loudness last falls below
+        half its range), the file preceded by a clip's length of its own quietest 100 ms, repeated; speech and
+        background: a clip every 1.5 s of each file (one, padded the same way, from a file shorter than a clip).
+        Clips of one file stay together when splitting."""
+        xs, marks, groups = [], [], []
         fe = frontend()
-        for g, (path, label) in enumerate(labelled_files(Path(data_dir), CLASSES, (".wav",), LAYOUT)):
+        for g, (path, folder) in enumerate(labelled_files(Path(data_dir), FOLDERS, (".wav",), LAYOUT)):
             pcm = read_wav(path)
+            if len(pcm) < kd.RATE // 2:
+                raise TinymlError(f"{path}: {len(pcm) / kd.RATE:.2f} s; record at least 1 s per file")
+            pad = CLIP if folder == 0 else CLIP - len(pcm)
+            if pad > 0:
+                quiet = _quietest(pcm, kd.RATE // 10)
+                pcm = np.concatenate([np.tile(quiet, pad // len(quiet) + 1)[:pad], pcm])
             fe.reset()
-            pad = np.zeros(STEP * PRE_FRAMES, np.int16)
-            frames = fe.process(np.concatenate([pad, pcm, pad]))[PRE_FRAMES:]
-            if len(frames) < FRAMES:
-                raise TinymlError(f"{path}: {len(pcm) / kd.RATE:.2f} s is shorter than the model's window "
-                                  f"({FRAMES / 100:.0f} s): record at least 1.5 s per file")
-            if label == 0:
-                energy = np.convolve(frames.astype(np.float64).sum(1), np.ones(FRAMES), "valid")
-                starts = [int(energy.argmax())]
+            frames = fe.process(pcm)[PRE_FRAMES:]
+            if folder == 0:
+                level = np.convolve(frames.astype(np.float64).sum(1), np.ones(5) / 5, "same")
+                lo, hi = np.percentile(level, 10), level.max()
+                mark = int(np.flatnonzero(level > (lo + hi) / 2)[-1])
+                stop = min(mark + 50, len(frames))
+                clips = [(frames[stop - CLIP_FRAMES:stop], mark - (stop - CLIP_FRAMES))]
             else:
-                starts = range(0, len(frames) - FRAMES + 1, FRAMES // 2)
-            for s in starts:
-                xs.append(frames[s:s + FRAMES])
-                ys.append(label)
+                clips = [(frames[s:s + CLIP_FRAMES], -1) for s in range(0, len(frames) - CLIP_FRAMES + 1, 150)]
+            for c, m in clips:
+                xs.append(c)
+                marks.append(m)
                 groups.append(g)
-        return Dataset(np.stack(xs), np.array(ys), CLASSES, np.array(groups), synthetic=False, source=str(data_dir))
+        marks = np.array(marks)
+        return Dataset(np.stack(xs), np.where(marks >= 0, 0, 1), CLASSES, np.array(groups), synthetic=False,
+                       source=str(data_dir), marks=marks)
 
     # --- features and model -------------------------------------------------------------------------------
     def features(self, x):
         """The frontend's frames as the device feeds them: ESPHome's int8, over 128 (in -1..1)."""
         return to_int8(x).astype(np.float32) / 128
 
+    def targets(self, ds):
+        return step_labels(ds.marks, ds.x.shape[1])
+
     def build_model(self, input_shape, n_classes, board):
-        """Strided 1-D convolutions over time (about 0.57 M MACs per invoke); half width under 64 KB of heap.
-        Tried: a fourth convolution and Flatten instead of the pool (the whole second's order, 54 KB): it scored
-        more 1 s windows right but gave more false accepts per hour at 10 % false rejects (84 vs 37, in reduced
-        runs), so the pool stays."""
-        import tensorflow as tf
-        k = 1.0 if not board or board.get("heap_bytes", 1 << 20) >= 64000 else 0.5
-        L = tf.keras.layers
-        return tf.keras.Sequential([
-            tf.keras.Input(shape=input_shape),
-            L.Conv1D(int(32 * k), 5, strides=2, activation="relu"),
-            L.Conv1D(int(48 * k), 5, strides=2, activation="relu"),
-            L.Conv1D(int(64 * k), 3, strides=2, activation="relu"),
-            L.GlobalMaxPooling1D(),
-            L.Dropout(0.2),
-            L.Dense(32, activation="relu"),
-            L.Dense(n_classes, activation="softmax"),
-        ])
+        """kws_model.build: 64 pointwise filters (24 k MACs per 30 ms), 32 under 64 KB of heap."""
+        width = 64 if not board or board.get("heap_bytes", 1 << 20) >= 64000 else 32
+        return kws_model.build(width)
 
     def fit(self, model, x, y, x_val, y_val, epochs, callbacks):
-        """Adam with the learning rate decaying to zero over the epochs (cosine): the validation loss still
-        jumped between epochs at a constant rate. The training windows are augmented (_augment)."""
+        """Adam, the learning rate decaying to zero over the epochs (cosine); binary cross-entropy per step,
+        weighted (step_labels). The training clips are augmented (_augment)."""
         import tensorflow as tf
+        (y, w), (y_val, w_val) = y, y_val
         steps = epochs * int(np.ceil(len(x) / 32))
         lr = tf.keras.optimizers.schedules.CosineDecay(self.extra.get("lr", 3e-3), steps)
-        model.compile(optimizer=tf.keras.optimizers.Adam(lr), loss="sparse_categorical_crossentropy",
-                      metrics=["accuracy"])
-        # each epoch sees every window changed anew (_augment); validation sees them as they are
-        data = (tf.data.Dataset.from_tensor_slices((x, y)).shuffle(len(x), seed=0, reshuffle_each_iteration=True)
+        model.compile(optimizer=tf.keras.optimizers.Adam(lr), loss="binary_crossentropy",
+                      weighted_metrics=[tf.keras.metrics.BinaryAccuracy(name="accuracy")])
+        data = (tf.data.Dataset.from_tensor_slices((x, y, w)).shuffle(len(x), seed=0, reshuffle_each_iteration=True)
                 .map(_augment, num_parallel_calls=2).batch(32).prefetch(2))
-        return model.fit(data, validation_data=(x_val, y_val), epochs=epochs, verbose=0, callbacks=callbacks)
+        return model.fit(data, validation_data=(x_val, y_val, w_val), epochs=epochs, verbose=0, callbacks=callbacks,
+                         shuffle=False)     # (the tf.data pipeline shuffles)
+
+    def representative(self, x_fit, rng):
+        """Calibration: 24 training clips in a row, as one stream of (1, 3, 40) invokes (the rings fill as on
+        the device)."""
+        clips = x_fit[rng.permutation(len(x_fit))[:24]]
+        return [s[None] for c in clips for s in c[:len(c) // STEP_FRAMES * STEP_FRAMES].reshape(-1, STEP_FRAMES, 40)]
+
+    def convert(self, model, samples):
+        """The streaming form of the trained model (kws_model.streaming_module), full int8."""
+        from ..convert import to_streaming_int8
+        return to_streaming_int8(kws_model.streaming_module(model), samples)
+
+    # --- held-out clips, invoke by invoke -----------------------------------------------------------------
+    def clip_decisions(self, probs):
+        """Per clip, from the probabilities of its full invokes [n, steps]: 0 (hey_iot) if the mean of SMOOTH
+        consecutive ones exceeds 0.5 anywhere, else 1."""
+        k = np.ones(SMOOTH) / SMOOTH
+        best = np.array([np.convolve(p, k, "valid").max() for p in np.asarray(probs, np.float64)])
+        return np.where(best > 0.5, 0, 1)
+
+    def evaluate(self, model_path, keras_model, x_test, y_test):
+        """Each held-out clip streamed into a fresh model, invoke by invoke, in TFLM, TF Lite's reference
+        kernels and the engine; and the Keras model on the whole clip (its outputs are the full invokes'). The
+        metric: clips decided right (clip_decisions). Engine = TFLM counts clips whose every output is equal."""
+        import warnings
+        import tensorflow as tf
+        from .. import oracle, progress
+        from ..hostlib import HostEngine
+        from ..model_info import read_model
+        from ..train import PROGRESS_STREAM, quantize_inputs
+        model_bytes = Path(model_path).read_bytes()
+        info = read_model(model_path)
+        tin, tout = info.inputs[0], info.outputs[0]
+        n_inv = x_test.shape[1] // STEP_FRAMES
+        xq = quantize_inputs(x_test[:, :n_inv * STEP_FRAMES], tin.scale, tin.zero_point).reshape(
+            len(x_test), n_inv, 1, STEP_FRAMES, 40)
+        first = kws_model.FIRST_FULL_INVOKE
+        float_p = keras_model.predict(x_test, verbose=0, batch_size=64)[..., 0]
+        engine, tflm = HostEngine(model_bytes, ops=info.op_names), oracle.interpreter(model_path)
+        reference = tf.lite.experimental.OpResolverType.BUILTIN_REF     # not XNNPACK: TF Lite's int8 reference
+        outs = {"engine": [], "tflm": [], "tflite": []}
+        with warnings.catch_warnings(), progress.task("Evaluating int8 clips (TF Lite, engine, TFLM)", total=len(xq),
+                                                      stream=PROGRESS_STREAM) as bar:
+            warnings.simplefilter("ignore")     # "tf.lite.Interpreter is deprecated": it is still TF's reference
+            for clip in xq:
+                engine.reset()
+                tflm.reset()
+                interp = tf.lite.Interpreter(model_content=model_bytes, experimental_op_resolver_type=reference)
+                interp.allocate_tensors()
+                i_in, i_out = interp.get_input_details()[0]["index"], interp.get_output_details()[0]["index"]
+                e, m, t = [], [], []
+                for x in clip:
+                    e.append(engine.invoke([x])[0][0])
+                    tflm.set_input(x, 0)
+                    tflm.invoke()
+                    m.append(int(tflm.get_output(0)[0, 0]))
+                    interp.set_tensor(i_in, x)
+                    interp.invoke()
+                    t.append(int(interp.get_tensor(i_out)[0, 0]))
+                for k, v in zip(("engine", "tflm", "tflite"), (e, m, t)):
+                    outs[k].append(v)
+                bar.advance()
+        engine.close()
+        outs = {k: np.array(v, np.int64) for k, v in outs.items()}
+        prob = {k: (v[:, first:first + float_p.shape[1]] - tout.zero_point) * tout.scale for k, v in outs.items()}
+        decisions = {"float": self.clip_decisions(float_p), "int8": self.clip_decisions(prob["tflm"]),
+                     "int8_tflite": self.clip_decisions(prob["tflite"]), "engine": self.clip_decisions(prob["engine"])}
+        score = {k: float((d == y_test).mean()) for k, d in decisions.items()}
+        return {**score, "engine_identical_to_tflm": int((outs["engine"] == outs["tflm"]).all(axis=1).sum()),
+                "held_out": int(len(y_test)), "decisions": decisions, "engine_outputs": prob["engine"],
+                "model_path": str(model_path)}
 
     # --- streaming evaluation -----------------------------------------------------------------------------
     def streams(self, bank, seed, n_keyword, negative_minutes):
@@ -222,18 +316,18 @@ class KeywordSpotting(Job):
         spans = [(i * seg + start, i * seg + start + n) for i, (start, n) in enumerate(parts[0][1] + parts[1][1])]
         return np.concatenate([parts[0][0], parts[1][0]]), spans, np.concatenate([parts[2][0], parts[3][0]])
 
-    def stream_scores(self, engine, table, pcm, out_zp):
-        """Per invoke (every STRIDE frames once FRAMES are in): the sum of the last SMOOTH hey_iot outputs, as
-        int8 values minus the zero point, exactly as the device computes it. Returns (sums, last frame index)."""
-        frames = frontend().process(pcm)
-        q_in = table[to_int8(frames).astype(np.int32) + 128]
-        ends = np.arange(FRAMES - 1, len(frames), STRIDE)
-        kw = CLASSES.index("hey_iot")
-        outs = np.array([int(np.frombuffer(engine.invoke([q_in[e - FRAMES + 1:e + 1][None]])[0], np.int8)[kw])
-                         for e in ends], np.int64) - out_zp
+    def stream_scores(self, engine, table, pcm):
+        """Per invoke (every STEP_FRAMES frames, from the stream's start, one model state throughout): the sum of
+        the last SMOOTH uint8 outputs, exactly as the device computes it. Returns (sums, the last frame each
+        sum has seen)."""
+        q_in = table[to_int8(frontend().process(pcm)).astype(np.int32) + 128]
+        n = len(q_in) // STEP_FRAMES
+        engine.reset()
+        outs = np.array([engine.invoke([s[None]])[0][0] for s in q_in[:n * STEP_FRAMES].reshape(n, STEP_FRAMES, 40)],
+                        np.int64)
         csum = np.concatenate([[0], np.cumsum(outs)])
         sums = csum[SMOOTH:] - csum[:-SMOOTH]
-        return sums, ends[SMOOTH - 1:]
+        return sums, STEP_FRAMES * np.arange(SMOOTH - 1, n) + STEP_FRAMES - 1
 
     def report_extra(self, ev, test_ds):
         from ..hostlib import HostEngine
@@ -258,15 +352,15 @@ class KeywordSpotting(Job):
 
         def measure(bank, seed, minutes):
             pos, spans, neg = self.streams(bank, seed, n_kw, minutes)
-            p_sums, p_ends = self.stream_scores(engine, table, pos, tout.zero_point)
-            n_sums, _ = self.stream_scores(engine, table, neg, tout.zero_point)
+            p_sums, p_ends = self.stream_scores(engine, table, pos)
+            n_sums, _ = self.stream_scores(engine, table, neg)
             end_sample = p_ends * STEP + WIN
-            best = np.array([p_sums[(end_sample > a) & (end_sample <= b + kd.RATE)].max(initial=-10 ** 6)
+            best = np.array([p_sums[(end_sample > a) & (end_sample <= b + kd.RATE)].max(initial=-1)
                              for a, b in spans])
             return best, n_sums, len(neg) / kd.RATE / 3600
 
-        # every sum of SMOOTH int8 outputs minus the zero point, from below the lowest to the highest (none above)
-        thresholds = np.arange(SMOOTH * (-128 - tout.zero_point) - 1, SMOOTH * (127 - tout.zero_point) + 1)
+        # every sum of SMOOTH uint8 outputs, from below the lowest to the highest (none above)
+        thresholds = np.arange(-1, SMOOTH * 255 + 1)
 
         def curve(best, n_sums, hours):
             frr = np.array([(best <= t).mean() for t in thresholds])
@@ -276,21 +370,22 @@ class KeywordSpotting(Job):
         best, n_sums, hours = measure(test_bank, 7002, test_minutes)
         frr, fah = curve(best, n_sums, hours)
         engine.close()
-        print(f"      streaming (engine, every {STRIDE * 10} ms): {hours:.2f} h of held-out negatives, {len(best)} "
-              f"keywords ({time.time() - t0:.0f} s)")
+        print(f"      streaming (engine, every {STEP_FRAMES * 10} ms): {hours:.2f} h of held-out negatives, "
+              f"{len(best)} keywords ({time.time() - t0:.0f} s)")
         # the lowest cutoff without a false accept on the validation streams; if that rejects more than 10 % of
         # the keywords there, the highest that does not
         ok = np.flatnonzero((val[1] == 0) & (val[0] <= 0.10))
         i = int(ok[0]) if len(ok) else int(np.flatnonzero(val[0] <= 0.10)[-1])
         scale = np.float32(tout.scale)
-        cutoff = float(thresholds[i] * scale / SMOOTH)        # mean probability above which the device detects
-        threshold_sum = int(thresholds[i] + SMOOTH * tout.zero_point)   # the same, on raw int8 sums
-        self._curve = (frr, fah, i, cutoff)
+        threshold_sum = int(thresholds[i])                    # on raw uint8 sums
+        cutoff = float((threshold_sum - SMOOTH * tout.zero_point) * scale / SMOOTH)  # mean probability above which
+        self._curve = (frr, fah, i, cutoff)                                        # the device detects
         return {
             "false_accepts_per_hour": round(float(fah[i]), 3), "false_reject_rate": round(float(frr[i]), 4),
             "cutoff": round(cutoff, 4),
-            "streaming": {"negative_hours": round(hours, 3), "keywords": len(best), "stride_ms": STRIDE * 10,
-                          "window_ms": FRAMES * 10, "smooth_invokes": SMOOTH, "refractory_ms": REFRACTORY * STRIDE * 10,
+            "streaming": {"negative_hours": round(hours, 3), "keywords": len(best), "stride_ms": STEP_FRAMES * 10,
+                          "context_ms": kws_model.RECEPTIVE_FRAMES * 10, "smooth_invokes": SMOOTH,
+                          "refractory_ms": REFRACTORY * STEP_FRAMES * 10,
                           "threshold_sum": threshold_sum, "false_accepts": int(round(fah[i] * hours)),
                           "validation": {"false_accepts_per_hour": round(float(val[1][i]), 3),
                                          "false_reject_rate": round(float(val[0][i]), 4),
@@ -300,6 +395,23 @@ class KeywordSpotting(Job):
             "job_json": {"cutoff": round(cutoff, 4), "threshold_sum": threshold_sum, "input_table": table.tolist(),
                          "output_zero_point": tout.zero_point, "output_scale": tout.scale},
         }
+
+    def markdown(self, r):
+        """report.md's section on the streams (report_extra's numbers)."""
+        s, v = r["streaming"], r["streaming"]["validation"]
+        return [
+            "## Streaming, as the device runs it", "",
+            f"The engine ran the int8 model every {s['stride_ms']} ms over long held-out streams of other voices "
+            f"(a detection: the mean of the last {s['smooth_invokes']} outputs above the cutoff, then none for "
+            f"{s['refractory_ms'] / 1000:.0f} s).", "",
+            "| | result | target |", "|---|---|---|",
+            f"| false accepts per hour, on {s['negative_hours']:.2f} h of streams without the keyword | "
+            f"{r['false_accepts_per_hour']:.2f} ({s['false_accepts']} false accepts) | < 1 |",
+            f"| false rejects, on {s['keywords']} keywords in streams | {100 * r['false_reject_rate']:.2f} % | < 10 % |",
+            f"| cutoff (mean probability) | {r['cutoff']:.3f} | chosen on {v['negative_hours']:.2f} h of validation "
+            f"streams (voices of their own): {v['false_accepts_per_hour']:.2f} false accepts/h at "
+            f"{100 * v['false_reject_rate']:.1f} % false rejects there |", "",
+            f"- Streaming target: **{'met' if s['meets_streaming_target'] else 'NOT met'}**.", ""]
 
     def plots(self, ev, test_ds, out_dir):
         from ..train_report import _pyplot
@@ -316,7 +428,8 @@ class KeywordSpotting(Job):
         ax.axhline(10, color="gray", ls=":", lw=1)
         ax.set_xlabel("false accepts per hour (held-out negatives; 0 drawn at 0.01)")
         ax.set_ylabel("false rejects (%)")
-        ax.set_title("kws: streaming, engine int8, smoothed over 3 invokes", fontsize=10)
+        ax.set_title(f"kws: streaming, engine int8, mean of {SMOOTH} invokes ({SMOOTH * STEP_FRAMES * 10} ms)",
+                     fontsize=10)
         ax.grid(alpha=0.3, which="both")
         ax.legend(fontsize=8)
         fig.tight_layout()
@@ -326,28 +439,23 @@ class KeywordSpotting(Job):
 
 
 CHUNK_CLIPS = 250
-AUGMENT = {"shift": 2, "freq": 6, "time": 12}    # SpecAugment-like, training only: channel shift, masks
+SEGMENT_CLIPS = 11              # 3 s clips cut from one 20 s negative segment (overlapping by the context)
+AUGMENT = {"shift": 2, "freq": 6}    # SpecAugment-like, training only: channel shift, a masked band
 
 
-def _augment(x, y):
-    """One training window changed as another voice or microphone might change it: the 40 channels shifted by
-    up to AUGMENT["shift"] (a formant or pitch elsewhere), a band of up to AUGMENT["freq"] channels and a span of
-    up to AUGMENT["time"] frames set to the window's mean (SpecAugment)."""
+def _augment(x, y, w):
+    """One training clip changed as another voice or microphone might change it: the 40 channels shifted by
+    up to AUGMENT["shift"] (a formant or pitch elsewhere), and a band of up to AUGMENT["freq"] channels set to
+    the clip's mean (SpecAugment)."""
     import tensorflow as tf
-    n_t, n_f = x.shape
+    n_f = x.shape[1]
     a = AUGMENT
     shift = tf.random.uniform([], -a["shift"], a["shift"] + 1, tf.int32)
     x = tf.gather(x, tf.clip_by_value(tf.range(n_f) + shift, 0, n_f - 1), axis=1)
     f = tf.random.uniform([], 0, a["freq"] + 1, tf.int32)
     f0 = tf.random.uniform([], 0, n_f - f + 1, tf.int32)
-    t = tf.random.uniform([], 0, a["time"] + 1, tf.int32)
-    t0 = tf.random.uniform([], 0, n_t - t + 1, tf.int32)
     band = (tf.range(n_f) >= f0) & (tf.range(n_f) < f0 + f)
-    span = (tf.range(n_t) >= t0) & (tf.range(n_t) < t0 + t)
-    return tf.where(band[None, :] | span[:, None], tf.reduce_mean(x), x), y
-
-
-KEYWORD_WINDOWS = 3             # training windows per keyword clip: the invokes 0, 100 and 200 ms before its end
+    return tf.where(band[None, :], tf.reduce_mean(x), x), y, w
 
 
 def detections(sums, threshold):
@@ -360,6 +468,13 @@ def detections(sums, threshold):
             out.append(r)
             last = r
     return out
+
+
+def _quietest(pcm, n):
+    """The quietest n samples of pcm (by RMS, in steps of n / 2)."""
+    starts = range(0, max(len(pcm) - n, 0) + 1, max(n // 2, 1))
+    s = min(starts, key=lambda a: float(np.mean(pcm[a:a + n].astype(np.float64) ** 2)))
+    return pcm[s:s + n]
 
 
 def _speech_pool(banks, rng):
@@ -386,42 +501,37 @@ def negative_segment(banks, rng, seconds=20):
     return kd.scene(n, rng, speech, babble=banks[2]), [(t, t + len(u)) for u, t in speech]
 
 
-def _stream_windows(first, last, rng_seed, size, bank_seed):
-    """Every invoke's window of negative segments first..last-1: frames and labels (speech when an utterance
-    fills 0.2 s of the window's last 0.8 s, else background)."""
+def _stream_clips(first, last, rng_seed, size, bank_seed):
+    """3 s clips (frames) of negative segments first..last-1: each segment's frames cut every CLIP_FRAMES minus
+    the model's context, so every output step of the segment is in one clip."""
     banks = JOB.train_banks(size, bank_seed)
     rng = np.random.default_rng(rng_seed)
-    xs, ys = [], []
+    hop = CLIP_FRAMES - kws_model.RECEPTIVE_FRAMES + 1
+    hop -= hop % STEP_FRAMES
+    xs = []
     for _ in range(first, last):
-        pcm, spans = negative_segment(banks, rng)
-        frames = frontend().process(pcm)
-        for e in range(FRAMES - 1, len(frames), TRAIN_STEP):
-            w1 = e * STEP + WIN
-            w0 = w1 - 80 * STEP
-            talk = sum(max(0, min(b, w1) - max(a, w0)) for a, b in spans)
-            xs.append(frames[e - FRAMES + 1:e + 1])
-            ys.append(1 if talk > 0.2 * kd.RATE else 2)
-    return (np.stack(xs) if xs else np.zeros((0, FRAMES, kd_channels()), np.uint16)), np.array(ys, int)
+        frames = frontend().process(negative_segment(banks, rng)[0])[PRE_FRAMES:]
+        xs += [frames[s:s + CLIP_FRAMES] for s in range(0, len(frames) - CLIP_FRAMES + 1, hop)]
+    x = np.stack(xs) if xs else np.zeros((0, CLIP_FRAMES, kd_channels()), np.uint16)
+    return x, np.full(len(x), -1)
 
 
 def _clips(args):
-    """In a worker process: the windows (frames [n, FRAMES, 40]) and labels of one chunk of synthesized clips
-    (KEYWORD_WINDOWS per keyword clip, one per other clip), or, for a (first, last, ...) chunk, of negative
-    stream segments."""
+    """In a worker process: the frames [n, CLIP_FRAMES, 40] and marks of one chunk of synthesized clips (labels
+    as JOB.clip takes them), or, for a (first, last, ...) chunk, of negative stream segments."""
     if len(args) == 5:
-        return _stream_windows(*args)
+        return _stream_clips(*args)
     labels, rng_seed, size, bank_seed = args
     banks = JOB.train_banks(size, bank_seed)
     rng = np.random.default_rng(rng_seed)
     fe = frontend()
-    xs, ys = [], []
+    xs, marks = [], []
     for label in labels:
         fe.reset()
-        frames = fe.process(JOB.clip(label, rng, banks))
-        for k in range(KEYWORD_WINDOWS if label == 0 else 1):
-            xs.append(frames[len(frames) - FRAMES - k * STRIDE:len(frames) - k * STRIDE])
-            ys.append(label)
-    return np.stack(xs), np.array(ys, int)
+        pcm, kw_end = JOB.clip(label, rng, banks)
+        xs.append(fe.process(pcm)[PRE_FRAMES:])
+        marks.append(end_frame(kw_end) - PRE_FRAMES if kw_end >= 0 else -1)
+    return np.stack(xs), np.array(marks)
 
 
 def _stream_part(args):
@@ -462,40 +572,37 @@ def recording(seed, n_keywords=3, gap_s=3.0):
 
 
 def host_decisions(model_path, job, pcm):
-    """What the device app decides on `pcm`, computed on the host: per invoke the input window (int8), the
-    outputs (int8) and whether it detected (a rising edge of the smoothed keyword output over the cutoff)."""
+    """What the device app decides on `pcm`, computed on the host: per invoke the model's input (int8 [3, 40]),
+    its output (uint8) and whether it detected (the sum of the last `smooth` outputs above the threshold, at
+    least `refractory` invokes after the last detection)."""
     from ..hostlib import HostEngine
     from ..model_info import read_model
     info = read_model(model_path)
     table = np.array(job["input_table"], np.int8)
-    frames, stride, smooth, kw = job["frames"], job["stride"], job["smooth"], job["classes"].index("hey_iot")
+    step, smooth, refractory = job["step_frames"], job["smooth"], job["refractory"]
     q_in = table[to_int8(frontend().process(pcm)).astype(np.int32) + 128]
     engine = HostEngine(Path(model_path).read_bytes(), ops=info.op_names)
-    refractory = job.get("refractory", 0)
-    rows, last, active, last_detection = [], [], False, -refractory
-    for j, e in enumerate(range(frames - 1, len(q_in), stride)):
-        window = q_in[e - frames + 1:e + 1]
-        outs = engine.invoke([window[None]], [(np.int8, info.outputs[0].shape)])[0][0]
-        last = (last + [int(outs[kw])])[-smooth:]
-        on = len(last) == smooth and sum(last) > job["threshold_sum"]
-        # as detections() counts; without a refractory time (older job.json), once per rising edge
-        detected = on and (j - last_detection >= refractory if refractory else not active)
+    rows, last, last_detection = [], [], -refractory
+    for j in range(len(q_in) // step):
+        x = q_in[j * step:(j + 1) * step]
+        out = int(engine.invoke([x[None]])[0][0])
+        last = (last + [out])[-smooth:]
+        detected = len(last) == smooth and sum(last) > job["threshold_sum"] and j - last_detection >= refractory
         if detected:
             last_detection = j
-        rows.append((window, outs.copy(), detected))
-        active = on
+        rows.append((x, out, detected))
     engine.close()
     return rows
 
 
 def read_log(log_bytes, job):
-    """The device app's kws.log: [(window int8 [frames, 40], outputs int8 [n], detected bool)] per invoke."""
-    n_in, n_out = job["frames"] * 40, len(job["classes"])
-    rec = n_in + n_out + 1
+    """The device app's kws.log: [(input int8 [step_frames, 40], output uint8, detected bool)] per invoke."""
+    n_in = job["step_frames"] * 40
+    rec = n_in + 2
     if len(log_bytes) % rec:
         raise TinymlError(f"kws.log: {len(log_bytes)} bytes is not a whole number of {rec}-byte records")
-    a = np.frombuffer(log_bytes, np.int8).reshape(-1, rec)
-    return [(r[:n_in].reshape(job["frames"], 40), r[n_in:n_in + n_out], bool(r[-1])) for r in a]
+    a = np.frombuffer(log_bytes, np.uint8).reshape(-1, rec)
+    return [(r[:n_in].view(np.int8).reshape(job["step_frames"], 40), int(r[n_in]), bool(r[-1])) for r in a]
 
 
 def kd_channels():
@@ -505,7 +612,7 @@ def kd_channels():
 
 JOB = KeywordSpotting(
     name="kws", title='Keyword spotting ("Hey IoT", microphone)', metric="accuracy", target=0.90,
-    quick=Sizes(train=800, test=200, epochs=10), full=Sizes(train=30000, test=2000, epochs=15),
-    data_layout=LAYOUT,
-    extra={"lr": 2e-3, "classes": CLASSES, "rate_hz": kd.RATE, "frames": FRAMES, "stride": STRIDE,
-           "smooth": SMOOTH, "refractory": REFRACTORY, "keyword": "Hey IoT"})
+    quick=Sizes(train=1500, test=300, epochs=6), full=Sizes(train=15000, test=2000, epochs=15),
+    data_layout=LAYOUT, unit="3 s clips",
+    extra={"lr": 3e-3, "classes": CLASSES, "rate_hz": kd.RATE, "step_frames": STEP_FRAMES, "smooth": SMOOTH,
+           "refractory": REFRACTORY, "keyword": "Hey IoT", "streaming": True})
