@@ -69,7 +69,12 @@ def test_train_kws_quick_report(trained):
     assert job["refractory"] == kws.REFRACTORY and s["refractory_ms"] == kws.REFRACTORY * 30
     assert job["step_frames"] == 3 and job["streaming"] is True
     assert s["validation"]["negative_hours"] > 0 and 0 <= s["validation"]["false_reject_rate"] <= 1
-    assert "![false rejects vs false accepts per hour](det.png)" in (out / "report.md").read_text()
+    # every false accept is put on a phrase of the held-out negatives (or on none), each said at least once
+    by_phrase = s["false_accepts_by_phrase"]
+    assert sum(p["false_accepts"] for p in by_phrase) == s["false_accepts"]
+    assert all(p["said"] >= 1 for p in by_phrase if p["phrase"] != "(no speech)")
+    md = (out / "report.md").read_text()
+    assert "![false rejects vs false accepts per hour](det.png)" in md and "| phrase | false accepts |" in md
     assert "SYNTHETIC" in log
 
 
@@ -121,6 +126,17 @@ def test_detections_wait_the_refractory_time():
     sums[3 * r:] = 10                   # stuck above: every r invokes
     assert kws.detections(sums, 9) == [3, 3 + r + 5, 3 * r, 4 * r]
     assert kws.detections(sums, 10) == []
+
+
+def test_false_accepts_are_put_on_the_phrase_said():
+    """The report's table of what was said when the detector fired: the last utterance that started before the
+    detection and ended at most 1 s before it, else "(no speech)"; with how often each phrase was said."""
+    from tinyml.jobs import kws
+    said = [(0, 16000, "hey A O T"), (40000, 50000, "yes"), (100000, 110000, "hey A O T")]
+    table = kws.false_accepts_by_phrase([17000, 50500, 70000, 200000, 126000], said)
+    assert table == [{"phrase": "(no speech)", "false_accepts": 2, "said": 0},
+                     {"phrase": "hey A O T", "false_accepts": 2, "said": 2},
+                     {"phrase": "yes", "false_accepts": 1, "said": 1}]
 
 
 def test_augmentation_shifts_channels_and_masks_within_its_limits():

@@ -135,14 +135,14 @@ class KeywordSpotting(Job):
             speech.append((u, end - len(u)))
             kw_end = end
             if rng.random() < 0.4:
-                pool = _speech_pool(banks, rng)
+                pool = banks[_speech_pool(banks, rng)]
                 c = pool[rng.integers(len(pool))]
                 if rng.random() < 0.5:
                     speech.append((c, end - len(u) - len(c) - int(rng.uniform(0.05, 0.6) * kd.RATE)))
                 else:
                     speech.append((c, end + int(rng.uniform(0.1, 0.6) * kd.RATE)))
         elif label == 1:
-            pool = banks[3] if len(banks) == 4 and rng.random() < HARD_SHARE else _speech_pool(banks, rng)
+            pool = banks[3 if len(banks) == 4 and rng.random() < HARD_SHARE else _speech_pool(banks, rng)]
             u = pool[rng.integers(len(pool))]
             speech.append((u, end - len(u)))
         return kd.scene(CLIP, rng, speech, babble=other), kw_end
@@ -304,7 +304,8 @@ class KeywordSpotting(Job):
         """(positive PCM, [(start, end) sample of each keyword]), negative PCM: held-out or validation audio, new
         scenes made with the utterances of the banks `bank` = (size, seed) names. Positives: one keyword per 3 s
         segment. Negatives: 20 s segments, 40 % without speech, the rest other speech and confusable phrases with
-        pauses. Each segment has its own seed, so both cores make them and the audio is the same for any split."""
+        pauses. Each segment has its own seed, so both cores make them and the audio is the same for any split.
+        Also [(start, end, text)] of every utterance of the negatives."""
         n_neg = int(np.ceil(negative_minutes * 3))
         import multiprocessing
         from concurrent.futures import ProcessPoolExecutor
@@ -314,7 +315,11 @@ class KeywordSpotting(Job):
             parts = list(pool.map(_stream_part, jobs))
         seg = 3 * kd.RATE
         spans = [(i * seg + start, i * seg + start + n) for i, (start, n) in enumerate(parts[0][1] + parts[1][1])]
-        return np.concatenate([parts[0][0], parts[1][0]]), spans, np.concatenate([parts[2][0], parts[3][0]])
+        texts = [[t for t, *_ in kd.bank_spec(kind, n, bank[1])] for kind, n in
+                 (("keyword", bank[0]), ("confusable", bank[0]), ("other", max(bank[0] // 2, 20)))]
+        at = len(parts[2][0])
+        said = [(a + at * p, b + at * p, texts[k][j]) for p in (0, 1) for a, b, k, j in parts[2 + p][1]]
+        return np.concatenate([parts[0][0], parts[1][0]]), spans, np.concatenate([parts[2][0], parts[3][0]]), said
 
     def stream_scores(self, engine, table, pcm):
         """Per invoke (every STEP_FRAMES frames, from the stream's start, one model state throughout): the sum of
@@ -351,13 +356,13 @@ class KeywordSpotting(Job):
         val_bank = (test_bank[0], test_bank[1] + 1000)
 
         def measure(bank, seed, minutes):
-            pos, spans, neg = self.streams(bank, seed, n_kw, minutes)
+            pos, spans, neg, said = self.streams(bank, seed, n_kw, minutes)
             p_sums, p_ends = self.stream_scores(engine, table, pos)
-            n_sums, _ = self.stream_scores(engine, table, neg)
+            n_sums, n_ends = self.stream_scores(engine, table, neg)
             end_sample = p_ends * STEP + WIN
             best = np.array([p_sums[(end_sample > a) & (end_sample <= b + kd.RATE)].max(initial=-1)
                              for a, b in spans])
-            return best, n_sums, len(neg) / kd.RATE / 3600
+            return best, n_sums, len(neg) / kd.RATE / 3600, n_ends * STEP + WIN, said
 
         # every sum of SMOOTH uint8 outputs, from below the lowest to the highest (none above)
         thresholds = np.arange(-1, SMOOTH * 255 + 1)
@@ -366,8 +371,8 @@ class KeywordSpotting(Job):
             frr = np.array([(best <= t).mean() for t in thresholds])
             return frr, np.array([len(detections(n_sums, t)) for t in thresholds]) / hours
 
-        val = curve(*measure(val_bank, 7001, val_minutes))
-        best, n_sums, hours = measure(test_bank, 7002, test_minutes)
+        val = curve(*measure(val_bank, 7001, val_minutes)[:3])
+        best, n_sums, hours, n_end_samples, said = measure(test_bank, 7002, test_minutes)
         frr, fah = curve(best, n_sums, hours)
         engine.close()
         print(f"      streaming (engine, every {STEP_FRAMES * 10} ms): {hours:.2f} h of held-out negatives, "
@@ -378,6 +383,7 @@ class KeywordSpotting(Job):
         i = int(ok[0]) if len(ok) else int(np.flatnonzero(val[0] <= 0.10)[-1])
         scale = np.float32(tout.scale)
         threshold_sum = int(thresholds[i])                    # on raw uint8 sums
+        by_phrase = false_accepts_by_phrase([n_end_samples[r] for r in detections(n_sums, threshold_sum)], said)
         cutoff = float((threshold_sum - SMOOTH * tout.zero_point) * scale / SMOOTH)  # mean probability above which
         self._curve = (frr, fah, i, cutoff)                                        # the device detects
         return {
@@ -390,6 +396,7 @@ class KeywordSpotting(Job):
                           "validation": {"false_accepts_per_hour": round(float(val[1][i]), 3),
                                          "false_reject_rate": round(float(val[0][i]), 4),
                                          "negative_hours": round(val_minutes / 60, 3)},
+                          "false_accepts_by_phrase": by_phrase,
                           "seconds": round(time.time() - t0, 1),
                           "meets_streaming_target": bool(fah[i] < 1 and frr[i] < 0.10)},
             "job_json": {"cutoff": round(cutoff, 4), "threshold_sum": threshold_sum, "input_table": table.tolist(),
@@ -411,7 +418,10 @@ class KeywordSpotting(Job):
             f"| cutoff (mean probability) | {r['cutoff']:.3f} | chosen on {v['negative_hours']:.2f} h of validation "
             f"streams (voices of their own): {v['false_accepts_per_hour']:.2f} false accepts/h at "
             f"{100 * v['false_reject_rate']:.1f} % false rejects there |", "",
-            f"- Streaming target: **{'met' if s['meets_streaming_target'] else 'NOT met'}**.", ""]
+            f"- Streaming target: **{'met' if s['meets_streaming_target'] else 'NOT met'}**.", "",
+            "What was being said when it fired on the held-out negatives (the phrase that ended at most 1 s "
+            "before):", "", "| phrase | false accepts | times said |", "|---|---|---|"] + [
+            f"| {p['phrase']} | {p['false_accepts']} | {p['said'] or ''} |" for p in s["false_accepts_by_phrase"]] + [""]
 
     def plots(self, ev, test_ds, out_dir):
         from ..train_report import _pyplot
@@ -470,6 +480,22 @@ def detections(sums, threshold):
     return out
 
 
+def false_accepts_by_phrase(end_samples, said):
+    """What was said when the detector fired on negatives: [{"phrase", "false_accepts", "said"}], most first.
+    A detection is put on the last utterance that started before it and ended at most 1 s before it, else on
+    "(no speech)"; "said" counts that phrase's utterances in the negatives."""
+    starts = np.array([a for a, _, _ in said])
+    counts, said_n = {}, {}
+    for _, _, text in said:
+        said_n[text] = said_n.get(text, 0) + 1
+    for t in end_samples:
+        k = int(np.searchsorted(starts, t, side="left")) - 1
+        text = said[k][2] if k >= 0 and said[k][1] + kd.RATE >= t else "(no speech)"
+        counts[text] = counts.get(text, 0) + 1
+    return [{"phrase": p, "false_accepts": n, "said": said_n.get(p, 0)}
+            for p, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))]
+
+
 def _quietest(pcm, n):
     """The quietest n samples of pcm (by RMS, in steps of n / 2)."""
     starts = range(0, max(len(pcm) - n, 0) + 1, max(n // 2, 1))
@@ -478,27 +504,29 @@ def _quietest(pcm, n):
 
 
 def _speech_pool(banks, rng):
-    """The utterances one piece of non-keyword speech is drawn from: with the training banks, 25 % hard
-    confusables, 45 % confusables, 30 % other; with the held-out banks half confusable, half other."""
+    """Which bank one piece of non-keyword speech is drawn from (an index into `banks`): with the training banks,
+    25 % hard confusables, 45 % confusables, 30 % other; with the held-out banks half confusable, half other."""
     if len(banks) == 4:
         r = rng.random()
-        return banks[3] if r < 0.25 else banks[1] if r < 0.7 else banks[2]
-    return banks[1] if rng.random() < 0.5 else banks[2]
+        return 3 if r < 0.25 else 1 if r < 0.7 else 2
+    return 1 if rng.random() < 0.5 else 2
 
 
 def negative_segment(banks, rng, seconds=20):
     """int16 PCM of a stretch without the keyword: 40 % no speech, else other speech and confusable phrases with
-    pauses; and the [(start, end)] samples of each utterance."""
+    pauses; and [(start, end, bank, index)] of each utterance (samples; which of `banks`, which utterance)."""
     n = seconds * kd.RATE
-    speech = []
+    speech, said = [], []
     if rng.random() >= 0.4:
         t = int(rng.uniform(0, 2) * kd.RATE)
         while t < n:
-            pool = _speech_pool(banks, rng)
-            u = pool[rng.integers(len(pool))]
+            k = _speech_pool(banks, rng)
+            i = int(rng.integers(len(banks[k])))
+            u = banks[k][i]
             speech.append((u, t))
+            said.append((t, t + len(u), k, i))
             t += len(u) + int(rng.uniform(0.2, 3) * kd.RATE)
-    return kd.scene(n, rng, speech, babble=banks[2]), [(t, t + len(u)) for u, t in speech]
+    return kd.scene(n, rng, speech, babble=banks[2]), said
 
 
 def _stream_clips(first, last, rng_seed, size, bank_seed):
@@ -536,7 +564,8 @@ def _clips(args):
 
 def _stream_part(args):
     """In a worker process: PCM of segments first..last-1 of a validation or held-out stream, each from its own
-    seed; for positives also [(start in its 3 s segment, length)] of each keyword."""
+    seed; for positives also [(start in its 3 s segment, length)] of each keyword, for negatives [(start, end,
+    bank, index)] of each utterance (samples from the part's start)."""
     kind, (size, bank_seed), seed, first, last = args
     key, conf, other = banks = JOB.banks(size, size, bank_seed)
     pcm, spans = [], []
@@ -548,7 +577,10 @@ def _stream_part(args):
             pcm.append(kd.scene(3 * kd.RATE, rng, [(u, start)], babble=other))
             spans.append((start, len(u)))
         else:
-            pcm.append(negative_segment(banks, rng)[0])
+            seg, said = negative_segment(banks, rng)
+            at = (i - first) * len(seg)
+            spans += [(a + at, b + at, k, j) for a, b, k, j in said]
+            pcm.append(seg)
     return (np.concatenate(pcm) if pcm else np.zeros(0, np.int16)), spans
 
 

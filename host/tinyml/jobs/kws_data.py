@@ -106,12 +106,17 @@ def voice_draws(n, rng):
              int(rng.integers(20, 81))) for _ in range(n)]
 
 
+def bank_spec(kind, n, seed):
+    """What bank(kind, n, seed) says: [(text, voice, speed, pitch)] per utterance."""
+    rng = np.random.default_rng([seed, ("keyword", "confusable", "other", "hard").index(kind)])
+    texts = {"keyword": (KEYWORD,), "confusable": CONFUSABLE, "other": OTHER, "hard": HARD}[kind]
+    return [(texts[rng.integers(len(texts))], *v) for v in voice_draws(n, rng)]
+
+
 def bank(kind, n, seed):
     """n utterances of `kind` ("keyword", "confusable", "other", "hard"): a list of float32 arrays, cached on
     disk."""
-    rng = np.random.default_rng([seed, ("keyword", "confusable", "other", "hard").index(kind)])
-    texts = {"keyword": (KEYWORD,), "confusable": CONFUSABLE, "other": OTHER, "hard": HARD}[kind]
-    spec = [(texts[rng.integers(len(texts))], *v) for v in voice_draws(n, rng)]
+    spec = bank_spec(kind, n, seed)
     key = hashlib.sha256(repr((spec, espeak_version(), RATE, 2)).encode()).hexdigest()[:20]
     path = BUILD / "kws-speech" / f"{kind}-{n}-{key}.npz"
     if not path.exists():
