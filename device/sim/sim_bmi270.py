@@ -168,8 +168,6 @@ class BMI270(Chip):
         return s
 
     def int_asserted(self):
-        if not self.regs[INT1_IO_CTRL] & 0x08:                  # output disabled
-            return False
         if self.status0 & self.regs[INT1_MAP_FEAT]:
             return True
         m = self.regs[INT_MAP_DATA]
@@ -179,7 +177,7 @@ class BMI270(Chip):
         self.catch_up(t)
         on = self.int_asserted()
         if not self.regs[INT1_IO_CTRL] & 0x08:
-            return 0
+            return 0                        # output_en off: the chip drives nothing, an undriven pin reads 0 here
         return (0 if on else 1) if self.active_low() else (1 if on else 0)
 
     # ---- registers
