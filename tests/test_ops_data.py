@@ -1,11 +1,12 @@
 """CONCATENATION, TRANSPOSE, STRIDED_SLICE, PACK and SHAPE: models from the TF converter (Keras, or tf.function
-where Keras folds the op away) over seeded random shapes, int8 and float32, the engine's host build against
-the TFLM runtime byte for byte."""
+where Keras folds the op away) over seeded random shapes, int8 and float32 (STRIDED_SLICE also int16 and int32),
+the engine's host build against the TFLM runtime byte for byte."""
 
 import numpy as np
 import pytest
 
 from opcheck import assert_bitexact, cached_model, keras_model
+from tinyml.model_info import read_model
 
 
 def function_model(fn, specs, int8, seed=0):
@@ -27,6 +28,15 @@ def function_model(fn, specs, int8, seed=0):
 
 
 DTYPES = ["int8", "float"]
+# STRIDED_SLICE also runs on unquantized int16 and int32 tensors (TFLM takes them): with int8 and float, elements
+# of 1, 2 and 4 bytes, each of which tm_strided_copy copies with its own code.
+SLICE_DTYPES = DTYPES + ["int16", "int32"]
+
+
+def input_spec(shape, dtype):
+    """The converter's input for a `dtype` model: float32 (quantized for int8), else that integer type."""
+    import tensorflow as tf
+    return tf.TensorSpec(shape, tf.float32 if dtype in DTYPES else getattr(tf, dtype))
 
 
 def concat_cases(n, seed):
@@ -67,13 +77,22 @@ def transpose_cases(n, seed):
         yield shape, tuple(int(p) for p in rng.permutation(rank)), int(rng.integers(1000))
 
 
+# Permutations that keep trailing input dims in place: tm_strided_copy copies those runs whole.
+WHOLE_RUN_TRANSPOSES = [
+    ((3, 4, 5), (1, 0, 2), 1),          # rows of 5
+    ((2, 3, 4, 5), (1, 0, 2, 3), 2),    # blocks of 4x5 (rows consecutive in the input join)
+    ((2, 3, 4, 5), (0, 2, 1, 3), 3),    # rows of 5, the dims above them swapped
+]
+
+
 @pytest.mark.parametrize("dtype", DTYPES)
-@pytest.mark.parametrize("case", list(transpose_cases(8, seed=32)), ids=str)
+@pytest.mark.parametrize("case", list(transpose_cases(8, seed=32)) + WHOLE_RUN_TRANSPOSES, ids=str)
 def test_transpose(dtype, case):
     import tensorflow as tf
     shape, perm, seed = case
     path = cached_model(f"transpose {dtype} {case}", lambda: function_model(
         lambda x: tf.transpose(x, perm), [tf.TensorSpec(shape, tf.float32)], dtype == "int8", seed))
+    assert "TRANSPOSE" in read_model(path).op_names or perm == tuple(range(len(perm)))  # identity: folded away
     assert_bitexact(path, n_inputs=2, seed=seed)
 
 
@@ -99,14 +118,29 @@ def slice_cases(n, seed):
             yield shape, tuple(axes), int(rng.integers(1000))
 
 
-@pytest.mark.parametrize("dtype", DTYPES)
-@pytest.mark.parametrize("case", list(slice_cases(10, seed=33)), ids=str)
+ALL = (None, None, 1)
+# Slices for each path of tm_strided_copy (random cases seldom hit the contiguous ones), in slice_cases' form; the
+# batch dim of 1 in front is kept whole.
+PATH_SLICES = [
+    ((6, 1, 4), ((2, None, 1), ALL, ALL), 1),       # a streaming ring keeping its newest rows: one block
+    ((3, 4, 5), (1, ALL, ALL), 2),                  # whole rows under a shrunk axis: one block
+    ((3, 4, 5), (ALL, (1, 2, 1), ALL), 3),          # a single-entry axis between rows 20 apart: rows of 5
+    ((4, 6), ((1, 3, 1), (1, 5, 1)), 4),            # contiguous rows of 4, 6 apart
+    ((4, 6), ((None, None, -1), ALL), 5),           # whole rows in reverse order: rows of 6, not one block
+    ((4, 6), (ALL, (None, None, -1)), 6),           # each row reversed: element by element
+    ((4, 6), ((1, 3, 1), (None, None, 2)), 7),      # every other element: element by element
+    ((4, 6), (ALL, (1, None, 5)), 8),               # one element per row (step 5): rows of one element
+]
+
+
+@pytest.mark.parametrize("dtype", SLICE_DTYPES)
+@pytest.mark.parametrize("case", list(slice_cases(10, seed=33)) + PATH_SLICES, ids=str)
 def test_strided_slice(dtype, case):
-    import tensorflow as tf
     shape, axes, seed = case
     index = (slice(None),) + tuple(a if isinstance(a, int) else slice(*a) for a in axes)
     path = cached_model(f"slice {dtype} {case}", lambda: function_model(
-        lambda x: x[index], [tf.TensorSpec((1,) + shape, tf.float32)], dtype == "int8", seed))
+        lambda x: x[index], [input_spec((1,) + shape, dtype)], dtype == "int8", seed))
+    assert "STRIDED_SLICE" in read_model(path).op_names
     assert_bitexact(path, n_inputs=2, seed=seed)
 
 

@@ -21,10 +21,25 @@ static inline void tm_input_strides(const tm_tensor_t *t, int32_t *strides) {
     }
 }
 
+// Why the fast path: a memcpy per element is cheap only where the compiler inlines it. GCC (host, Cortex-M)
+// turns a constant-size memcpy into plain moves, but the xtensawin build compiles with clang -ffreestanding
+// (tools/xtensa/README.md), which implies -fno-builtin: every memcpy stays a call8 to natmod_libc.c's memcpy,
+// which calls MicroPython's memmove through mp_fun_table. That was ~65 instructions per int8 element on
+// qemu-xtensa (a streaming model's ring-buffer STRIDED_SLICEs: 83,408 instructions for 1,280 bytes).
+// So trailing dims that are contiguous in the input are merged into one run copied with a single memcpy:
+// a slice that is one block of bytes costs one call.
 static inline void tm_strided_copy(const tm_strided_t *p, const uint8_t *x, uint8_t *y, uint32_t size) {
-    const int last = p->ndim - 1;
-    const int32_t inner = p->dims[last], step = p->stride[last];
+    int last = p->ndim - 1;
+    int32_t inner = p->dims[last], step = p->stride[last];
     int32_t rows = 1, idx[TM_MAX_DIMS] = { 0 }, off = p->base;
+    if (step == 1 || inner == 1) {
+        // The inner row is contiguous; an outer dim joins it while its step is exactly one row (the next row
+        // follows in the input) or it has a single entry (its step is never taken).
+        step = 1;
+        while (last > 0 && (p->dims[last - 1] == 1 || p->stride[last - 1] == inner)) {
+            inner *= p->dims[--last];
+        }
+    }
     for (int d = 0; d < last; d++) {
         rows *= p->dims[d];
     }
@@ -32,19 +47,24 @@ static inline void tm_strided_copy(const tm_strided_t *p, const uint8_t *x, uint
         return;
     }
     for (int32_t r = 0; r < rows; r++) {
-        // One output row gathers input elements `step` apart; constant-size copies compile to plain moves.
-#define TM_GATHER(SIZE)                                                                \
-        for (int32_t i = 0; i < inner; i++) {                                          \
-            memcpy(y + i * (SIZE), x + (uint32_t)(off + i * step) * (SIZE), (SIZE));   \
-        }
-        if (size == 1) {
-            TM_GATHER(1)
-        } else if (size == 2) {
-            TM_GATHER(2)
-        } else if (size == 4) {
-            TM_GATHER(4)
+        if (step == 1) {
+            memcpy(y, x + (uint32_t)off * size, (uint32_t)inner * size);
         } else {
-            TM_GATHER(8)
+            // One output row gathers input elements `step` apart, one memcpy each (a call each on xtensawin).
+#define TM_GATHER(SIZE)                                                                \
+            for (int32_t i = 0; i < inner; i++) {                                      \
+                memcpy(y + i * (SIZE), x + (uint32_t)(off + i * step) * (SIZE), (SIZE)); \
+            }
+            if (size == 1) {
+                TM_GATHER(1)
+            } else if (size == 2) {
+                TM_GATHER(2)
+            } else if (size == 4) {
+                TM_GATHER(4)
+            } else {
+                TM_GATHER(8)
+            }
+#undef TM_GATHER
         }
         y += inner * size;
         for (int d = last - 1; d >= 0; d--) {
