@@ -79,6 +79,17 @@ tm_status_t tm_expect_type(tm_model_t *m, const tm_tensor_t *t, int type, const 
 // memcpy/memset: libc on the host; forwarded to MicroPython's own in the native module (natmod_libc.c).
 #include <string.h>
 
+// A copy of a few bytes inside a per-element loop (gathers of single elements): inline moves on every arch.
+// A plain memcpy is inlined only where the compiler treats it as a builtin. GCC (host, Cortex-M) does, but the
+// xtensawin module is compiled with clang -ffreestanding (tools/xtensa/README.md), which implies -fno-builtin:
+// there memcpy(d, s, 4) stays a call8 to natmod_libc.c's memcpy, which calls MicroPython's memmove through
+// mp_fun_table, about 65 instructions per element on qemu-xtensa. __builtin_memcpy is expanded inline by both
+// compilers (at -Os and -Oz too) when `size` is a compile-time constant where it is compiled: a literal, or the
+// parameter of an always-inlined function called with a literal. With any other size it is a memcpy call.
+#define TM_COPY_SMALL(dst, src, size) __builtin_memcpy((dst), (src), (size))
+// Forces a helper to be inlined, so that a constant argument (e.g. a size for TM_COPY_SMALL) stays constant.
+#define TM_ALWAYS_INLINE inline __attribute__((always_inline))
+
 // The kernel for a TFLite builtin opcode in this build; returns 0 when the build has none.
 int tm_kernel_lookup(int opcode, tm_kernel_t *k);
 

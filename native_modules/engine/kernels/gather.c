@@ -69,12 +69,10 @@ static tm_status_t prepare(tm_model_t *m, tm_node_t *n) {
     return plan(m, n, tm_persistent(m, n));
 }
 
-static tm_status_t eval(tm_model_t *m, tm_node_t *n) {
-    const gather_params_t *p = tm_persistent(m, n);
-    const uint8_t *in = tm_in(m, n, 0)->data;
-    const int32_t *idx = (const int32_t *)tm_in(m, n, 1)->data;
-    uint8_t *out = tm_out(m, n, 0)->data;
-    const uint32_t slice = (uint32_t)p->inner_bytes;
+// The gather with slices of `slice` bytes. Always inlined: where eval passes a literal (a slice of one int8 or
+// one float32 value, GATHER of scalars) each slice is an inline copy (TM_COPY_SMALL), else a memcpy call.
+static TM_ALWAYS_INLINE tm_status_t gather(tm_model_t *m, const gather_params_t *p, const uint8_t *in,
+    const int32_t *idx, uint8_t *out, uint32_t slice) {
     for (int32_t b = 0; b < p->batches; b++) {
         for (int32_t o = 0; o < p->outer; o++) {
             const uint8_t *from = in + (uint32_t)(b * p->outer + o) * (uint32_t)p->axis_size * slice;
@@ -83,12 +81,27 @@ static tm_status_t eval(tm_model_t *m, tm_node_t *n) {
                 if (k < 0 || k >= p->axis_size) {
                     return tm_fail(m, "index %d is outside [0, %d)", k, p->axis_size);
                 }
-                memcpy(out, from + (uint32_t)k * slice, slice);
+                TM_COPY_SMALL(out, from + (uint32_t)k * slice, slice);
                 out += slice;
             }
         }
     }
     return TM_OK;
+}
+
+static tm_status_t eval(tm_model_t *m, tm_node_t *n) {
+    const gather_params_t *p = tm_persistent(m, n);
+    const uint8_t *in = tm_in(m, n, 0)->data;
+    const int32_t *idx = (const int32_t *)tm_in(m, n, 1)->data;
+    uint8_t *out = tm_out(m, n, 0)->data;
+    switch (p->inner_bytes) {
+        case 1:
+            return gather(m, p, in, idx, out, 1);
+        case 4:
+            return gather(m, p, in, idx, out, 4);
+        default:
+            return gather(m, p, in, idx, out, (uint32_t)p->inner_bytes);
+    }
 }
 
 int tm_kernel_gather(tm_kernel_t *k) {

@@ -94,9 +94,12 @@ static tm_status_t eval(tm_model_t *m, tm_node_t *n) {
     const uint32_t total = p.out->bytes;
     if (p.elem == 1) {
         memset(y, value[0], total);
-    } else {
-        for (uint32_t i = 0; i < total; i += p.elem) {
-            memcpy(y + i, value, p.elem);
+    } else if (total) {
+        // One value, then the filled part copied after itself, doubling: log2(elements) memcpy calls, where a
+        // memcpy per element was a call per element (the size is not a constant, so on every arch).
+        memcpy(y, value, p.elem);
+        for (uint32_t filled = p.elem; filled < total; filled *= 2) {
+            memcpy(y + filled, y, filled < total - filled ? filled : total - filled);
         }
     }
     // Copy each innermost input row to its place in the output.

@@ -21,13 +21,22 @@ static inline void tm_input_strides(const tm_tensor_t *t, int32_t *strides) {
     }
 }
 
-// Why the fast path: a memcpy per element is cheap only where the compiler inlines it. GCC (host, Cortex-M)
-// turns a constant-size memcpy into plain moves, but the xtensawin build compiles with clang -ffreestanding
-// (tools/xtensa/README.md), which implies -fno-builtin: every memcpy stays a call8 to natmod_libc.c's memcpy,
-// which calls MicroPython's memmove through mp_fun_table. That was ~65 instructions per int8 element on
-// qemu-xtensa (a streaming model's ring-buffer STRIDED_SLICEs: 83,408 instructions for 1,280 bytes).
+// `inner` elements of `size` bytes from x's elements off, off + step, ... to consecutive places in y. Always
+// inlined with a literal size, so each element is a few inline moves (TM_COPY_SMALL), not a memcpy call on
+// xtensawin.
+static TM_ALWAYS_INLINE void tm_strided_gather(uint8_t *y, const uint8_t *x, int32_t off, int32_t step,
+    int32_t inner, uint32_t size) {
+    for (int32_t i = 0; i < inner; i++) {
+        TM_COPY_SMALL(y + (uint32_t)i * size, x + (uint32_t)(off + i * step) * size, size);
+    }
+}
+
+// Why the fast path: on xtensawin a memcpy is a call through mp_fun_table (clang -ffreestanding; see
+// TM_COPY_SMALL in tm_internal.h). One per element was ~65 instructions per int8 element on qemu-xtensa (a
+// streaming model's ring-buffer STRIDED_SLICEs: 83,408 instructions for 1,280 bytes).
 // So trailing dims that are contiguous in the input are merged into one run copied with a single memcpy:
-// a slice that is one block of bytes costs one call.
+// a slice that is one block of bytes costs one call. Rows that are not contiguous (TRANSPOSE) are gathered
+// element by element with inline copies (tm_strided_gather).
 static inline void tm_strided_copy(const tm_strided_t *p, const uint8_t *x, uint8_t *y, uint32_t size) {
     int last = p->ndim - 1;
     int32_t inner = p->dims[last], step = p->stride[last];
@@ -50,21 +59,16 @@ static inline void tm_strided_copy(const tm_strided_t *p, const uint8_t *x, uint
         if (step == 1) {
             memcpy(y, x + (uint32_t)off * size, (uint32_t)inner * size);
         } else {
-            // One output row gathers input elements `step` apart, one memcpy each (a call each on xtensawin).
-#define TM_GATHER(SIZE)                                                                \
-            for (int32_t i = 0; i < inner; i++) {                                      \
-                memcpy(y + i * (SIZE), x + (uint32_t)(off + i * step) * (SIZE), (SIZE)); \
-            }
+            // One output row gathers input elements `step` apart; one literal size per element size.
             if (size == 1) {
-                TM_GATHER(1)
+                tm_strided_gather(y, x, off, step, inner, 1);
             } else if (size == 2) {
-                TM_GATHER(2)
+                tm_strided_gather(y, x, off, step, inner, 2);
             } else if (size == 4) {
-                TM_GATHER(4)
+                tm_strided_gather(y, x, off, step, inner, 4);
             } else {
-                TM_GATHER(8)
+                tm_strided_gather(y, x, off, step, inner, 8);
             }
-#undef TM_GATHER
         }
         y += inner * size;
         for (int d = last - 1; d >= 0; d--) {
