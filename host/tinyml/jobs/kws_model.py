@@ -4,7 +4,7 @@ it still needs of the past in int8 ring buffers (tf.Variable -> VAR_HANDLE / REA
 as ESPHome's models do).
 
 Layers (time runs in 30 ms steps after the first):
-    Conv1D 32 filters x 5 frames, stride 3 (STEP_FRAMES), ReLU        -- one row per invoke
+    Conv1D `first` filters x 5 frames, stride 3 (STEP_FRAMES), ReLU   -- one row per invoke
     4 x [DepthwiseConv1D BLOCKS[i] taps, Conv1D 1x1 `width`, ReLU]    -- 4+8+12+20 past rows
     Conv1D 1x1 -> sigmoid: the probability that the keyword has just ended
 A receptive field of 137 frames (1.37 s). Every layer is VALID and only the first is strided, so the Keras
@@ -13,29 +13,31 @@ output m of `keras_model(clip)` is the streaming model's output at invoke m + FI
 is streamed from its first frame, equal in float up to rounding (tests/test_train_kws.py). Training therefore
 sees every 30 ms step of every clip (a label per step: kws.step_labels), and the converter the streaming form.
 
-Cost per invoke: about 24 k MACs (every 30 ms), against 0.57 M every 100 ms for a model over the whole second."""
+Cost per invoke, with kws.WIDTH's 96/48 filters: 46 k MACs every 30 ms, against 0.57 M every 100 ms for the
+window model over the whole second that this replaced."""
 
 import numpy as np
 
 CHANNELS = 40
 STEP_FRAMES = 3                 # frames (10 ms each) per invoke
-FIRST = (32, 5)                 # the first convolution: filters, taps (frames)
+FIRST_TAPS = 5                  # frames the first convolution sees
 BLOCKS = (5, 9, 13, 21)         # depthwise taps, in steps, of the four blocks
 PAST_STEPS = sum(k - 1 for k in BLOCKS)             # rows of the past the blocks keep: 44
-RECEPTIVE_FRAMES = STEP_FRAMES * PAST_STEPS + FIRST[1]   # 137 frames: 1.37 s
+RECEPTIVE_FRAMES = STEP_FRAMES * PAST_STEPS + FIRST_TAPS   # 137 frames: 1.37 s
 # Invoke s brings frames 3s..3s+2, and the first convolution sees 3s-2..3s+2 (its ring holds two). Dropping
 # OFFSET frames from a clip makes the Keras model's first-conv windows the same: its window i is invoke i + 1's.
-OFFSET = -(FIRST[1] - STEP_FRAMES) % STEP_FRAMES     # 1
+OFFSET = -(FIRST_TAPS - STEP_FRAMES) % STEP_FRAMES     # 1
 FIRST_FULL_INVOKE = PAST_STEPS + 1                  # the first invoke whose rings hold only real features
 
 
-def build(width=64):
-    """The Keras model (float features [batch, frames, 40] -> [batch, steps, 1] probabilities)."""
+def build(width, first):
+    """The Keras model (float features [batch, frames, 40] -> [batch, steps, 1] probabilities): `first` filters
+    in the first convolution, `width` in the pointwise ones."""
     import tensorflow as tf
     L = tf.keras.layers
     inp = tf.keras.Input((None, CHANNELS))
     x = L.Cropping1D((OFFSET, 0), name="align")(inp)    # (only aligns the steps; not part of the streaming form)
-    x = L.Conv1D(FIRST[0], FIRST[1], strides=STEP_FRAMES, activation="relu", name="first")(x)
+    x = L.Conv1D(first, FIRST_TAPS, strides=STEP_FRAMES, activation="relu", name="first")(x)
     for i, taps in enumerate(BLOCKS):
         x = L.DepthwiseConv1D(taps, name=f"depthwise{i}")(x)
         x = L.Conv1D(width, 1, activation="relu", name=f"pointwise{i}")(x)
@@ -46,8 +48,8 @@ def build(width=64):
 def output_end_frames(n_frames):
     """For a clip of n_frames fed to the Keras model: the index of the last frame each output has seen."""
     n = n_frames - OFFSET
-    m = (n - FIRST[1]) // STEP_FRAMES + 1 - PAST_STEPS
-    return OFFSET + STEP_FRAMES * (np.arange(max(m, 0)) + PAST_STEPS) + FIRST[1] - 1
+    m = (n - FIRST_TAPS) // STEP_FRAMES + 1 - PAST_STEPS
+    return OFFSET + STEP_FRAMES * (np.arange(max(m, 0)) + PAST_STEPS) + FIRST_TAPS - 1
 
 
 def streaming_module(keras_model):
@@ -64,7 +66,7 @@ def streaming_module(keras_model):
         pw, pb = get[f"pointwise{i}"]                                # (1, C, width)
         blocks.append((tf.constant(dw[:, None]), db, tf.constant(pw[:, None]), pb))
     head_w, head_b = get["head"]
-    module.rings = [tf.Variable(tf.zeros((1, FIRST[1] - STEP_FRAMES, 1, CHANNELS)), trainable=False,
+    module.rings = [tf.Variable(tf.zeros((1, FIRST_TAPS - STEP_FRAMES, 1, CHANNELS)), trainable=False,
                                 name="ring_features")]
     module.rings += [tf.Variable(tf.zeros((1, taps - 1, 1, blocks[i][0].shape[2])), trainable=False,
                                  name=f"ring_block{i}") for i, taps in enumerate(BLOCKS)]
