@@ -100,6 +100,20 @@ def test_streaming_form_equals_the_trained_model():
     assert list(kws_model.output_end_frames(len(clip))) == [3 * (m + first) + 2 for m in range(len(keras_out))]
 
 
+def test_model_width_follows_the_boards_heap():
+    """The widest model whose .tflite and arena fit the board: 96/48 filters without --board or on a Pico,
+    64/32 on an ESP32 without PSRAM (110 KB free: the 96/48 model needs about 117 KB there), 32/16 below 64 KB."""
+    from tinyml.boards import get_board
+    from tinyml.jobs import kws
+
+    def filters(board):
+        model = kws.JOB.build_model(None, 2, board)
+        return model.get_layer("pointwise0").filters, model.get_layer("first").filters
+    assert filters(None) == filters(get_board("pico")) == (96, 48)
+    assert filters(get_board("esp32")) == (64, 32)
+    assert filters({"heap_bytes": 50000}) == (32, 16)
+
+
 def test_step_labels():
     """An output is "keyword" from 5 frames before the keyword's last frame to 25 after it, unscored 30 before
     to 50 after, "not" elsewhere; a clip without a keyword is "not" throughout; positives weigh a fifth of all."""

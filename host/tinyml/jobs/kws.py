@@ -9,7 +9,7 @@ of a clip at once, and every step has a label (step_labels): "keyword" from 50 m
 each clip of other speech or noise is ~55 negative examples, and the model learns where a keyword ends, not
 only that one is somewhere in a second. The window model this replaced (a 1 s window every 100 ms, 3 classes,
 0.57 M MACs per invoke) gave 24.0 false accepts per hour at 8.25 % false rejects; docs/tutorials/kws.md
-(section 4) has the streaming model's numbers and the reduced runs that chose WIDTH, SMOOTH and the epochs.
+(section 4) has the streaming model's numbers and the reduced runs that chose WIDTHS, SMOOTH and the epochs.
 
 Detection, as on the device (device/examples/keyword_spotter.py): the sum of the last SMOOTH uint8 outputs
 (240 ms) compared with an integer threshold; after a detection none for REFRACTORY invokes (2 s, as
@@ -52,7 +52,9 @@ KEYWORD_END = (1.4, 2.85)       # s into a clip where its keyword (or other phra
 POSITIVE = (-5, 25)             # frames around the keyword's end whose outputs should say "keyword"
 UNSCORED = (-30, 50)            # around those, outputs are not scored (the keyword nearly said, or just gone)
 HARD_SHARE = 0.6                # of the clips of other speech, the share drawn from kws_data.HARD
-WIDTH = (96, 48)                # filters of the pointwise and of the first convolutions (kws_model.build)
+# (filters of the pointwise and of the first convolutions, heap bytes a board needs for them): the widest that
+# fits is used (build_model); without --board, the first
+WIDTHS = (((96, 48), 150000), ((64, 32), 64000), ((32, 16), 0))
 LAYOUT = ("DIR/hey_iot/*.wav (one 'Hey IoT' per file), DIR/speech/*.wav (other speech), DIR/background/*.wav "
           "(the room without speech): 16 kHz mono 16-bit WAV")
 
@@ -211,9 +213,12 @@ class KeywordSpotting(Job):
         return step_labels(ds.marks, ds.x.shape[1])
 
     def build_model(self, input_shape, n_classes, board):
-        """kws_model.build with WIDTH filters; half as many on a board with under 64 KB of heap."""
-        k = 1 if not board or board.get("heap_bytes", 1 << 20) >= 64000 else 2
-        return kws_model.build(WIDTH[0] // k, WIDTH[1] // k)
+        """kws_model.build with the widest of WIDTHS whose model and arena fit the board's heap (`tinyml check
+        --board` then confirms it): 96/48 filters need about 117 KB on an ESP32 (an 84 KB .tflite, a 33 KB
+        arena), more than the 110 KB an ESP32 without PSRAM has free; 64/32 about 80 KB."""
+        heap = board.get("heap_bytes", 1 << 20) if board else 1 << 20
+        width, first = next((w for w, need in WIDTHS if heap >= need), WIDTHS[-1][0])
+        return kws_model.build(width, first)
 
     def fit(self, model, x, y, x_val, y_val, epochs, callbacks):
         """Adam, the learning rate decaying to zero over the epochs (cosine); binary cross-entropy per step,

@@ -13,7 +13,7 @@ output m of `keras_model(clip)` is the streaming model's output at invoke m + FI
 is streamed from its first frame, equal in float up to rounding (tests/test_train_kws.py). Training therefore
 sees every 30 ms step of every clip (a label per step: kws.step_labels), and the converter the streaming form.
 
-Cost per invoke, with kws.WIDTH's 96/48 filters: 46 k MACs every 30 ms, against 0.57 M every 100 ms for the
+Cost per invoke, with 96/48 filters (kws.WIDTHS): 46 k MACs every 30 ms, against 0.57 M every 100 ms for the
 window model over the whole second that this replaced."""
 
 import numpy as np
