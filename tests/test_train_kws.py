@@ -54,7 +54,7 @@ def test_train_kws_quick_report(trained):
     assert r["engine"] == r["int8"], (r["engine"], r["int8"])
     # every invoke of every held-out clip, streamed into a fresh model: the engine's bytes are TFLM's
     assert r["engine_identical_to_tflm"] == r["held_out"] > 100
-    assert r["engine"] >= 0.6, f"quick accuracy {r['engine']} below a modest floor"
+    assert r["engine"] >= 0.75, f"quick accuracy {r['engine']} below a modest floor"
     assert r["input"]["shape"] == [1, 3, 40] and r["input"]["dtype"] == "int8"
     assert "stateful (streaming) model, 5 resource variables" in r["check"]
     # streaming: measured on held-out streams, the cutoff goes to the device as an integer threshold

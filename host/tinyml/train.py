@@ -16,7 +16,6 @@ DIR also gets model.tflite (what `tinyml pack` / `tinyml deploy` take), model.ke
 to know: classes, rate, window, input quantization)."""
 
 import contextlib
-import functools
 import importlib
 import io
 import json
@@ -276,9 +275,7 @@ def train(job_name, out_dir, data_dir=None, board_id=None, quick=False, seed=0, 
 
     _step(6, total, f"Evaluating on {len(test_ds)} held-out {job.unit}: float Keras, int8 in TFLM and TF Lite, int8 engine")
     t0 = time.time()
-    # a streaming job (kws) runs its held-out clips invoke by invoke instead (job.evaluate)
-    ev = (job.evaluate if hasattr(job, "evaluate") else functools.partial(evaluate, job))(
-        model_path, model, x_test, test_ds.y)
+    ev = job.evaluate(model_path, model, x_test, test_ds.y)     # (kws: its clips streamed invoke by invoke)
     print(f"      {job.metric}: float {ev['float']:.4f}, int8 {ev['int8']:.4f} (TF Lite's kernels "
           f"{ev['int8_tflite']:.4f}), engine {ev['engine']:.4f} "
           f"({time.time() - t0:.1f} s); engine outputs identical to TFLM: {ev['engine_identical_to_tflm']}/"

@@ -119,6 +119,12 @@ class Job:
         inp = tf.keras.Input(shape=model.input_shape[1:], batch_size=1)   # the board runs one window at a time
         return to_int8_tflite(tf.keras.Model(inp, model(inp)), samples)
 
+    def evaluate(self, model_path, keras_model, x_test, y_test) -> dict:
+        """The metric on held-out inputs: float Keras, int8 in TFLM and in TF Lite, int8 on the engine, one invoke
+        per sample (train.evaluate). A streaming job streams its held-out clips into the model here instead."""
+        from ..train import evaluate
+        return evaluate(self, model_path, keras_model, x_test, y_test)
+
     # --- scoring -----------------------------------------------------------------------------------------
     def decide(self, outputs) -> np.ndarray:
         """Model outputs [n, k] (float, dequantized) -> the decision per sample (class index)."""

@@ -650,7 +650,7 @@ def kd_channels():
 
 JOB = KeywordSpotting(
     name="kws", title='Keyword spotting ("Hey IoT", microphone)', metric="accuracy", target=0.90,
-    quick=Sizes(train=1500, test=300, epochs=6), full=Sizes(train=15000, test=2000, epochs=25),
+    quick=Sizes(train=2000, test=300, epochs=10), full=Sizes(train=15000, test=2000, epochs=25),
     data_layout=LAYOUT, unit="3 s clips",
     extra={"lr": 3e-3, "classes": CLASSES, "rate_hz": kd.RATE, "step_frames": STEP_FRAMES, "smooth": SMOOTH,
            "refractory": REFRACTORY, "keyword": "Hey IoT", "streaming": True})
