@@ -220,12 +220,15 @@ def test_device_app_detects_and_matches_the_host(trained, tmp_path):
     k = job["smooth"]
     assert list(sums) == [sum(outs[j - k + 1:j + 1]) for j in range(k - 1, len(outs))]
 
-    # and it heard each keyword once, while (or just after) it was said; the quick model may also take one of
-    # the confusable phrases said after each keyword ("hey I O U", "hey Siri"...) for it, but not more
+    # and it heard the keywords, each at most once, while (or just after) it was said. The quick model (2,000
+    # clips, 10 epochs; training is not bit-reproducible) hears most but not always all three of these (a run
+    # missed the first): what the full model does is the report's false-reject rate; what this test holds the
+    # app to is the host's decisions above. It may also take one of the confusable phrases said after each
+    # keyword ("hey I O U", "hey Siri"...) for it, but not more.
     times = [float(t) for t in re.findall(r"DETECTED 'Hey IoT' at ([\d.]+) s", text)]
     assert len(times) == sum(d for _, _, d in board), text
     heard = [[t for t in times if a / RATE < t <= b / RATE + 1.0] for a, b in spans]
-    assert all(len(h) == 1 for h in heard), (heard, text)
+    assert all(len(h) <= 1 for h in heard) and sum(len(h) for h in heard) >= 2, (heard, text)
     assert len(times) <= len(spans) + 1, text
     assert f"listened {seconds}.00 s: {seconds * 100 - 2} frames, {len(board)} invokes, {len(times)} detections" in text
     stats = re.findall(r"second (\d+): .* alloc (-?\d+) B", text)
