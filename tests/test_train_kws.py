@@ -235,6 +235,23 @@ def test_device_app_detects_and_matches_the_host(trained, tmp_path):
     assert len(stats) == seconds and all(a == "0" for _, a in stats), text
 
 
+def test_device_app_refuses_an_old_job_json(trained, tmp_path):
+    """A job.json of the window model (frames/stride, no step_frames) beside a streaming model: one line saying
+    to train again, not a KeyError."""
+    out, _ = trained
+    job = json.loads((out / "job.json").read_text())
+    del job["step_frames"]
+    job.update(frames=100, stride=10)
+    (tmp_path / "job.json").write_text(json.dumps(job))
+    packed = tmp_path / "kws.mpy"
+    proc = cli("pack", str(out / "model.tflite"), "--arch", "x64", "--features", "audio", "-o", str(packed))
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    proc = cli("run", "--board", "unix-sim", "device/examples/keyword_spotter.py", "--file", str(packed),
+               "--file", str(tmp_path / "job.json"), "--no-engine", "--clock", "virtual")
+    text = proc.stdout + proc.stderr
+    assert "job.json is not from a streaming keyword model (no step_frames): train again" in text, text
+
+
 def test_user_recordings_layout(tmp_path):
     from tinyml import TinymlError
     from tinyml.features import HostAudioFrontend

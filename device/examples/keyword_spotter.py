@@ -115,6 +115,9 @@ if (len(shape) != 3 or shape[0] != 1 or shape[2] != CHANNELS or model.inputs[0][
     raise ValueError("not a streaming keyword model (input (1, stride, 40) int8, output uint8): %r" % (model,))
 STRIDE = shape[1]                               # frames per invoke
 if JOB_MODE:
+    if "step_frames" not in job:                # a job.json of the window model (before streaming models)
+        raise ValueError("job.json is not from a streaming keyword model (no step_frames): train again with "
+                         "`tinyml train kws` and copy the new model and job.json")
     if STRIDE != job["step_frames"]:
         raise ValueError("model does not match job.json: %d frames per invoke, job.json says %d"
                          % (STRIDE, job["step_frames"]))
