@@ -280,6 +280,8 @@ class KeywordSpotting(Job):
             for clip in xq:
                 engine.reset()
                 tflm.reset()
+                # a new TF Lite interpreter per clip: reset_all_variables() leaves resource variables (the rings)
+                # as they are (measured: 38 of 60 outputs differed from a fresh interpreter's after it)
                 interp = tf.lite.Interpreter(model_content=model_bytes, experimental_op_resolver_type=reference)
                 interp.allocate_tensors()
                 i_in, i_out = interp.get_input_details()[0]["index"], interp.get_output_details()[0]["index"]
