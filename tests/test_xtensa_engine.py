@@ -15,7 +15,14 @@ instruction by instruction. What is not: QEMU's de233_fpu lacks the ESP32's MUL3
 (the high word of 32x32->64 multiplies, e.g. in the requantization's rounding doubling high multiply) trap as
 illegal instructions and start.S emulates them in software (exact, four MUL16U partial products); the count
 is reported and must be non-zero. The reference models exercise FULLY_CONNECTED, CONV_2D, DEPTHWISE_CONV_2D,
-AVERAGE_POOL_2D, ADD, SOFTMAX and RESHAPE; the other kernels are compiled and linked but not executed here.
+AVERAGE_POOL_2D, ADD, SOFTMAX and RESHAPE. Single-op models (tests/xtensa_op_models.py) run the kernels that
+move bytes, whose copies are memcpy calls or inline TM_COPY_SMALL moves on xtensawin (clang -ffreestanding):
+STRIDED_SLICE (one contiguous block; element by element), TRANSPOSE int8, GATHER int8 (one-byte slices; 6-byte
+slices), PAD int8 and float32, PADV2 float32, CONCATENATION int8. A small stateful streaming model (VAR_HANDLE,
+READ_VARIABLE, ASSIGN_VARIABLE, CALL_ONCE, CONCATENATION, STRIDED_SLICE, CONV_2D, DEPTHWISE_CONV_2D,
+FULLY_CONNECTED, LOGISTIC, QUANTIZE, RESHAPE) is invoked 12 times by one model instance in one QEMU run, its
+rings exposed as outputs, against one TFLM interpreter over the same sequence. The other kernels are compiled
+and linked but not executed here.
 Not covered either: the MicroPython glue (modtinyml.c, natmod_libc.c; the harness has its own memcpy/memset),
 mpy_ld.py's relocation of the module (tests/test_xtensa_build.py covers linking), timing, IRAM/DRAM placement
 and ESP32-specific unaligned-access behaviour; de233_fpu is an LX7 core, not the ESP32's LX6, and this is not
@@ -42,6 +49,7 @@ from tinyml import oracle, runner  # noqa: E402
 from tinyml.model_info import read_model  # noqa: E402
 from tinyml.ops import ops_header  # noqa: E402
 from xtensa_link import link_image  # noqa: E402
+import xtensa_op_models as xom  # noqa: E402
 from conftest import MODELS  # noqa: E402
 
 HARNESS = REPO / "tests" / "xtensa_engine"
@@ -175,6 +183,16 @@ def run_on_qemu(image, model_path, inputs_list, timeout=120):
     return results, log
 
 
+def assert_outputs_equal(got, want, what):
+    """One invoke's outputs equal TFLM's byte for byte (float32 compared as bits)."""
+    assert len(got) == len(want)
+    for i, (g, w) in enumerate(zip(got, want)):
+        assert g.dtype == w.dtype and g.shape == w.shape
+        g_bytes = np.ascontiguousarray(g).view(np.uint8).reshape(g.size, -1)
+        diff = np.flatnonzero((g_bytes != np.ascontiguousarray(w).view(np.uint8).reshape(w.size, -1)).any(axis=1))
+        assert diff.size == 0, "%s output %d differs from TFLM at %d of %d values" % (what, i, diff.size, g.size)
+
+
 @pytest.mark.parametrize("name,n_sets", CASES, ids=[c[0] for c in CASES])
 def test_model_bit_exact_on_xtensa(image, name, n_sets):
     """All outputs of every input set equal the TFLM wheel's, byte for byte."""
@@ -188,15 +206,75 @@ def test_model_bit_exact_on_xtensa(image, name, n_sets):
     print("%s: %d input sets on qemu de233_fpu in %.2f s, %d MULSH/MULUH emulated"
           % (name, n_sets, wall, emulated))
     for k, (inputs, outs) in enumerate(zip(inputs_list, got)):
-        want = oracle.invoke(path, inputs)
-        assert len(outs) == len(want)
-        for i, (g, w) in enumerate(zip(outs, want)):
-            assert g.dtype == w.dtype and g.shape == w.shape
-            diff = np.flatnonzero(g.ravel() != w.ravel())
-            assert diff.size == 0, "%s set %d output %d differs from TFLM at %d of %d values" % (
-                name, k, i, diff.size, g.size)
+        assert_outputs_equal(outs, oracle.invoke(path, inputs), "%s set %d" % (name, k))
     # The ESP32 code's MULSH/MULUH really ran (emulated), not code built without MUL32HIGH.
     assert emulated > 0
+
+
+ALL = slice(None)
+# (case id, the model's one op, the model, number of random input sets): a tiny model per path of the kernels
+# that move bytes, whose copies on xtensawin are memcpy calls (clang -ffreestanding) or inline TM_COPY_SMALL moves.
+OP_CASES = [
+    # the newest 4 of 6 rows, a ring buffer's update: one contiguous block, one memcpy
+    ("strided_slice_one_block", "STRIDED_SLICE",
+     lambda: xom.strided_slice((6, 1, 4), (ALL, slice(2, None), ALL, ALL), 1), 3),
+    # every other element of two rows: element by element (TM_COPY_SMALL of 1 byte)
+    ("strided_slice_every_other", "STRIDED_SLICE",
+     lambda: xom.strided_slice((4, 6), (ALL, slice(1, 3), slice(None, None, 2)), 7), 3),
+    # the last dim comes from input dim 1 (20 elements apart): element by element
+    ("transpose_int8", "TRANSPOSE", lambda: xom.transpose((2, 3, 4, 5), (0, 2, 3, 1), 11), 3),
+    # slices of one int8 (an inline TM_COPY_SMALL), then of 6 bytes (a memcpy call)
+    ("gather_int8_scalars", "GATHER", lambda: xom.gather((3, 5), [4, 0, 2, 2, 1], -1, 12), 3),
+    ("gather_int8_rows", "GATHER", lambda: xom.gather((4, 6), [3, 1, 3], 1, 13), 3),
+    # int8: a memset fill (the zero point, -1 here), memcpy rows; float32: a fill doubled by memcpy, memcpy rows.
+    # (harness.c fills the arena with 0xA5 first, so a zero fill that is not written differs from TFLM)
+    ("pad_int8", "PAD", lambda: xom.pad((3, 4, 2), ((1, 2), (2, 0), (0, 1)), "int8", 14), 3),
+    ("pad_float32", "PAD", lambda: xom.pad((3, 4, 2), ((1, 2), (2, 0), (0, 1)), "float", 15), 3),
+    ("padv2_float32", "PADV2", lambda: xom.pad((3, 4, 2), ((1, 2), (2, 0), (0, 1)), "float", 15, -1.5), 3),
+    ("concatenation_int8", "CONCATENATION", lambda: xom.concatenation([(3, 4), (3, 2), (3, 1)], -1, 16), 3),
+]
+
+
+@pytest.mark.parametrize("name,op,make,n_sets", OP_CASES, ids=[c[0] for c in OP_CASES])
+def test_op_bit_exact_on_xtensa(image, name, op, make, n_sets):
+    """Single-op models of the kernels that move bytes: every output equals the TFLM wheel's."""
+    path = make()
+    info = read_model(path)
+    assert info.op_names == [op], info.op_names
+    inputs_list = [runner.random_inputs(info, seed=200 + k) for k in range(n_sets)]
+    t0 = time.perf_counter()
+    got, _ = run_on_qemu(image, path, inputs_list, timeout=60)
+    print("%s: %d input sets on qemu de233_fpu in %.2f s" % (name, n_sets, time.perf_counter() - t0))
+    for k, (inputs, outs) in enumerate(zip(inputs_list, got)):
+        assert_outputs_equal(outs, oracle.invoke(path, inputs), "%s set %d" % (name, k))
+
+
+STREAM_STEPS = 12
+
+
+def test_streaming_state_bit_exact_on_xtensa(image):
+    """A stateful streaming model (VAR_HANDLE, READ_VARIABLE, CONCATENATION, STRIDED_SLICE, ASSIGN_VARIABLE,
+    CALL_ONCE, CONV_2D, DEPTHWISE_CONV_2D, ...) invoked STREAM_STEPS times by one model instance in one QEMU
+    run: each step's outputs, rings included (probe outputs), equal one TFLM interpreter's over the same
+    sequence, so the state carried across invokes is TFLM's too."""
+    path = xom.streaming_probe(xom.streaming_model(), image["dir"] / "stream_probe.tflite")
+    info = read_model(path)
+    assert {"VAR_HANDLE", "READ_VARIABLE", "ASSIGN_VARIABLE", "CALL_ONCE", "CONCATENATION",
+            "STRIDED_SLICE"} <= set(info.op_names)
+    steps = [runner.random_inputs(info, seed=300 + k) for k in range(STREAM_STEPS)]
+    t0 = time.perf_counter()
+    got, _ = run_on_qemu(image, path, steps, timeout=60)
+    print("streaming: %d steps on qemu de233_fpu in %.2f s" % (STREAM_STEPS, time.perf_counter() - t0))
+    interp = oracle.interpreter(path)
+    want = [oracle.invoke(path, inputs, interp) for inputs in steps]
+    for k, (outs, w) in enumerate(zip(got, want)):
+        assert_outputs_equal(outs, w, "streaming step %d" % k)
+    # Not vacuous: the rings (outputs 1 and 2) move along the stream, and the last step's outputs depend on
+    # the earlier steps (a fresh interpreter given only the last input differs).
+    for j in (1, 2):
+        assert len({w[j].tobytes() for w in want}) > STREAM_STEPS // 2, "ring %d hardly changes" % j
+    fresh = oracle.invoke(path, steps[-1])
+    assert any(f.tobytes() != w.tobytes() for f, w in zip(fresh, want[-1]))
 
 
 def test_engine_code_uses_esp32_instructions(image):

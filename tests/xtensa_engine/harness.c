@@ -143,6 +143,9 @@ int harness_main(void) {
     if (m->arena_bytes > mem_len - block_alloc) {
         return fail("prepare", "arena does not fit", 5);
     }
+    // QEMU's RAM starts zeroed: a pattern in the arena makes a kernel that should write zeros and does not
+    // differ from TFLM here, as it would in a reused arena on a board
+    memset(mem + block_alloc, 0xA5, m->arena_bytes);
     if (tm_model_prepare(m, mem + block_alloc) != TM_OK) {
         return fail("prepare", m->error, 5);
     }
