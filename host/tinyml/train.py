@@ -106,10 +106,22 @@ class CountedSamples:
             self.bar.update(completed=min(i + 1, len(self.samples)))
 
 
+def tflite_reference(model_bytes):
+    """(TF Lite interpreter with its reference kernels, input index, output index), tensors allocated. Not the
+    default XNNPACK delegate: it rounds some int8 convolutions differently from TFLM."""
+    import warnings
+    import tensorflow as tf
+    with warnings.catch_warnings():     # "tf.lite.Interpreter is deprecated": it is still TF's int8 reference
+        warnings.simplefilter("ignore")
+        interp = tf.lite.Interpreter(model_content=model_bytes,
+                                     experimental_op_resolver_type=tf.lite.experimental.OpResolverType.BUILTIN_REF)
+    interp.allocate_tensors()
+    return interp, interp.get_input_details()[0]["index"], interp.get_output_details()[0]["index"]
+
+
 def evaluate(job, model_path, keras_model, x_test, y_test):
     """The job's metric on the held-out features: float Keras, int8 in TFLM, int8 in TF Lite's reference kernels,
     int8 in the engine; and how many of the engine's outputs equal TFLM's byte for byte."""
-    import tensorflow as tf
     from . import oracle
     from .hostlib import HostEngine
     from .model_info import read_model
@@ -123,14 +135,7 @@ def evaluate(job, model_path, keras_model, x_test, y_test):
         return (q.astype(np.float32) - tout.zero_point) * np.float32(tout.scale)
 
     float_out = keras_model.predict(x_test, verbose=0, batch_size=256)
-    # the reference kernels: XNNPACK (the default delegate) rounds some int8 convolutions differently from TFLM
-    import warnings
-    with warnings.catch_warnings():     # "tf.lite.Interpreter is deprecated": it is still TF's int8 reference
-        warnings.simplefilter("ignore")
-        interp = tf.lite.Interpreter(model_content=model_bytes,
-                                     experimental_op_resolver_type=tf.lite.experimental.OpResolverType.BUILTIN_REF)
-    interp.allocate_tensors()
-    i_in, i_out = interp.get_input_details()[0]["index"], interp.get_output_details()[0]["index"]
+    interp, i_in, i_out = tflite_reference(model_bytes)
     tflite_q, engine_q, tflm_q = [], [], []
     engine = HostEngine(model_bytes, ops=info.op_names)
     tflm = oracle.interpreter(model_path)

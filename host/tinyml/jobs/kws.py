@@ -257,12 +257,10 @@ class KeywordSpotting(Job):
         """Each held-out clip streamed into a fresh model, invoke by invoke, in TFLM, TF Lite's reference
         kernels and the engine; and the Keras model on the whole clip (its outputs are the full invokes'). The
         metric: clips decided right (clip_decisions). Engine = TFLM counts clips whose every output is equal."""
-        import warnings
-        import tensorflow as tf
         from .. import oracle, progress
         from ..hostlib import HostEngine
         from ..model_info import read_model
-        from ..train import PROGRESS_STREAM, quantize_inputs
+        from ..train import PROGRESS_STREAM, quantize_inputs, tflite_reference
         model_bytes = Path(model_path).read_bytes()
         info = read_model(model_path)
         tin, tout = info.inputs[0], info.outputs[0]
@@ -272,19 +270,15 @@ class KeywordSpotting(Job):
         first = kws_model.FIRST_FULL_INVOKE
         float_p = keras_model.predict(x_test, verbose=0, batch_size=64)[..., 0]
         engine, tflm = HostEngine(model_bytes, ops=info.op_names), oracle.interpreter(model_path)
-        reference = tf.lite.experimental.OpResolverType.BUILTIN_REF     # not XNNPACK: TF Lite's int8 reference
         outs = {"engine": [], "tflm": [], "tflite": []}
-        with warnings.catch_warnings(), progress.task("Evaluating int8 clips (TF Lite, engine, TFLM)", total=len(xq),
-                                                      stream=PROGRESS_STREAM) as bar:
-            warnings.simplefilter("ignore")     # "tf.lite.Interpreter is deprecated": it is still TF's reference
+        with progress.task("Evaluating int8 clips (TF Lite, engine, TFLM)", total=len(xq),
+                           stream=PROGRESS_STREAM) as bar:
             for clip in xq:
                 engine.reset()
                 tflm.reset()
                 # a new TF Lite interpreter per clip: reset_all_variables() leaves resource variables (the rings)
                 # as they are (measured: 38 of 60 outputs differed from a fresh interpreter's after it)
-                interp = tf.lite.Interpreter(model_content=model_bytes, experimental_op_resolver_type=reference)
-                interp.allocate_tensors()
-                i_in, i_out = interp.get_input_details()[0]["index"], interp.get_output_details()[0]["index"]
+                interp, i_in, i_out = tflite_reference(model_bytes)
                 e, m, t = [], [], []
                 for x in clip:
                     e.append(engine.invoke([x])[0][0])
