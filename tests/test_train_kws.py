@@ -73,9 +73,35 @@ def test_train_kws_quick_report(trained):
     by_phrase = s["false_accepts_by_phrase"]
     assert sum(p["false_accepts"] for p in by_phrase) == s["false_accepts"]
     assert all(p["said"] >= 1 for p in by_phrase if p["phrase"] != "(no speech)")
+    # the keyword and its near misses, said by the same new voices (the quick model still takes most of them for
+    # the keyword: "hey A O T" and "okay I O T" 90 % and more in one run; it tells some apart)
+    near = s["near_misses"]
+    assert [p["phrase"] for p in near] == [kws.kd.KEYWORD, *kws.NEAR_MISSES]
+    assert all(p["voices"] == kws.NEAR_MISS_VOICES[1] and 0 <= p["detected"] <= 1 for p in near)
+    assert near[0]["detected"] >= 0.5 and min(p["detected"] for p in near[1:]) < near[0]["detected"] / 2
     md = (out / "report.md").read_text()
     assert "![false rejects vs false accepts per hour](det.png)" in md and "| phrase | false accepts |" in md
+    assert "| hey I O T (the keyword) |" in md
     assert "SYNTHETIC" in log
+
+
+def test_near_misses_count_detections_at_the_threshold(trained):
+    """near_misses' rates follow the threshold: every utterance is above a sum of -1, none above the highest
+    sum of SMOOTH uint8 outputs."""
+    from tinyml.hostlib import HostEngine
+    from tinyml.jobs import kws
+    from tinyml.model_info import read_model
+    from tinyml.train import quantize_inputs
+    out, _ = trained
+    info = read_model(out / "model.tflite")
+    table = quantize_inputs(np.arange(-128, 128, dtype=np.float32) / 128, info.inputs[0].scale,
+                            info.inputs[0].zero_point)
+    engine = HostEngine((out / "model.tflite").read_bytes(), ops=info.op_names)
+    try:
+        assert {p["detected"] for p in kws.JOB.near_misses(engine, table, -1, 4)} == {1.0}
+        assert {p["detected"] for p in kws.JOB.near_misses(engine, table, kws.SMOOTH * 255, 4)} == {0.0}
+    finally:
+        engine.close()
 
 
 def test_streaming_form_equals_the_trained_model():

@@ -116,9 +116,21 @@ def bank_spec(kind, n, seed):
 def bank(kind, n, seed):
     """n utterances of `kind` ("keyword", "confusable", "other", "hard"): a list of float32 arrays, cached on
     disk."""
-    spec = bank_spec(kind, n, seed)
+    return _said(bank_spec(kind, n, seed), f"{kind}-{n}")
+
+
+def phrase_bank(text, n, seed):
+    """`text` said by n voices (voice_draws from `seed`): the same voices for every text of one seed, so the
+    utterances of two texts differ only in what is said."""
+    voices = voice_draws(n, np.random.default_rng([seed, 7]))
+    return _said([(text, *v) for v in voices], "phrase-" + re.sub(r"\W+", "_", text) + f"-{n}")
+
+
+def _said(spec, name):
+    """The utterances of spec [(text, voice, speed, pitch)], made by espeak-ng once and then read from the
+    disk cache (the key covers the spec and espeak-ng's version)."""
     key = hashlib.sha256(repr((spec, espeak_version(), RATE, 2)).encode()).hexdigest()[:20]
-    path = BUILD / "kws-speech" / f"{kind}-{n}-{key}.npz"
+    path = BUILD / "kws-speech" / f"{name}-{key}.npz"
     if not path.exists():
         with ThreadPoolExecutor(4) as pool:       # espeak-ng is a process per phrase: keep both cores busy
             out = list(pool.map(lambda s: say(*s), spec))
