@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from opcheck import cached_model
-from tinyml.convert import to_streaming_int8
+from tinyml.convert import ring_window, to_streaming_int8
 from speech import RATE, say
 
 FRAMES_PER_STEP = 3          # 30 ms of features per invoke, as ESPHome feeds microVAD
@@ -69,20 +69,13 @@ def streaming_module(w):
     module.rings += [tf.Variable(tf.zeros((1, taps - 1, 1, w[name + "_bias"].size)), trainable=False,
                                  name=f"ring_{name.lower()}") for name, taps in DEPTHWISE]
 
-    def stream(ring, x):
-        """The window a temporal convolution sees: the ring's rows then the new ones; the ring keeps the
-        newest rows for the next invoke."""
-        window = tf.concat([ring, x], axis=1)
-        ring.assign(window[:, -ring.shape[1]:])
-        return window
-
     @tf.function(input_signature=[tf.TensorSpec((1, FRAMES_PER_STEP, CHANNELS), tf.float32)])
     def step(features):
         x = tf.reshape(features, (1, FRAMES_PER_STEP, 1, CHANNELS))
-        x = stream(module.rings[0], x)
+        x = ring_window(module.rings[0], x)
         x = tf.nn.relu(tf.nn.bias_add(tf.nn.conv2d(x, conv1, (1, 3, 1, 1), "VALID"), w["CONV_2D_1_bias"]))
         for ring, dw, (name, _), pw, i in zip(module.rings[1:], depthwise, DEPTHWISE, pointwise, (3, 5, 7)):
-            x = stream(ring, x)
+            x = ring_window(ring, x)
             x = tf.nn.bias_add(tf.nn.depthwise_conv2d(x, dw, (1, 1, 1, 1), "VALID"), w[name + "_bias"])
             x = tf.nn.relu(tf.nn.bias_add(tf.nn.conv2d(x, pw, (1, 1, 1, 1), "VALID"), w[f"CONV_2D_{i}_bias"]))
         x = tf.reshape(x, (1, 48))

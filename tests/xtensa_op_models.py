@@ -64,6 +64,7 @@ def streaming_module(seed):
     newest rows for the next invoke (READ_VARIABLE, CONCATENATION, STRIDED_SLICE, ASSIGN_VARIABLE; CALL_ONCE
     zeroes the rings), as microVAD and the keyword-spotting model do, with random weights."""
     import tensorflow as tf
+    from tinyml.convert import ring_window
     rng = np.random.default_rng(seed)
     conv_w = tf.constant(rng.normal(0, 0.4, size=(3, 1, STREAM_CHANNELS, 8)).astype(np.float32))
     conv_b = tf.constant(rng.normal(0, 0.1, size=8).astype(np.float32))
@@ -73,16 +74,11 @@ def streaming_module(seed):
     module.rings = [tf.Variable(tf.zeros((1, 3 - 1, 1, STREAM_CHANNELS)), trainable=False, name="ring_input"),
                     tf.Variable(tf.zeros((1, 4 - 1, 1, 8)), trainable=False, name="ring_depthwise")]
 
-    def stream(ring, x):
-        window = tf.concat([ring, x], axis=1)
-        ring.assign(window[:, -ring.shape[1]:])
-        return window
-
     @tf.function(input_signature=[tf.TensorSpec((1, STREAM_FRAMES, STREAM_CHANNELS), tf.float32)])
     def step(features):
         x = tf.reshape(features, (1, STREAM_FRAMES, 1, STREAM_CHANNELS))
-        x = tf.nn.relu(tf.nn.conv2d(stream(module.rings[0], x), conv_w, 1, "VALID") + conv_b)   # 2 rows out
-        x = tf.nn.relu(tf.nn.depthwise_conv2d(stream(module.rings[1], x), dw_w, (1, 1, 1, 1), "VALID"))
+        x = tf.nn.relu(tf.nn.conv2d(ring_window(module.rings[0], x), conv_w, 1, "VALID") + conv_b)   # 2 rows out
+        x = tf.nn.relu(tf.nn.depthwise_conv2d(ring_window(module.rings[1], x), dw_w, (1, 1, 1, 1), "VALID"))
         return tf.sigmoid(tf.matmul(tf.reshape(x[:, -1], (1, 8)), fc_w))
 
     module.step = step

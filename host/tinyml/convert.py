@@ -43,6 +43,16 @@ def to_float_tflite(model) -> bytes:
         return tf.lite.TFLiteConverter.from_keras_model(model).convert()
 
 
+def ring_window(ring, x):
+    """In a streaming module's step: the rows a temporal convolution sees, its ring's (a tf.Variable of past
+    rows) then the new one(s); the ring keeps the newest for the next invoke. Converted, this is READ_VARIABLE,
+    CONCATENATION, STRIDED_SLICE and ASSIGN_VARIABLE, as in ESPHome's streaming models."""
+    import tensorflow as tf
+    window = tf.concat([ring, x], axis=1)
+    ring.assign(window[:, -ring.shape[1]:])
+    return window
+
+
 def to_streaming_int8(module, calibration_steps) -> bytes:
     """A stateful streaming .tflite from a tf.Module whose `step` tf.function is one invoke and whose state is in
     tf.Variables: full int8 with an int8 input and a uint8 output, as ESPHome's microWakeWord and microVAD

@@ -56,6 +56,7 @@ def streaming_module(keras_model):
     """A tf.Module whose `step` is one invoke: (1, 3, 40) float features -> (1, 1) probability, with the
     rings of past rows in tf.Variables (zeros at the start, as CALL_ONCE sets them on the device)."""
     import tensorflow as tf
+    from ..convert import ring_window
     get = {layer.name: [np.asarray(w) for w in layer.get_weights()] for layer in keras_model.layers}
     module = tf.Module()
     first_w, first_b = get["first"]                                  # (taps, 40, filters)
@@ -71,18 +72,12 @@ def streaming_module(keras_model):
     module.rings += [tf.Variable(tf.zeros((1, taps - 1, 1, blocks[i][0].shape[2])), trainable=False,
                                  name=f"ring_block{i}") for i, taps in enumerate(BLOCKS)]
 
-    def stream(ring, x):
-        """The rows a temporal convolution sees: the ring's, then the new one(s); the ring keeps the newest."""
-        window = tf.concat([ring, x], axis=1)
-        ring.assign(window[:, -ring.shape[1]:])
-        return window
-
     @tf.function(input_signature=[tf.TensorSpec((1, STEP_FRAMES, CHANNELS), tf.float32)])
     def step(features):
-        x = stream(module.rings[0], tf.reshape(features, (1, STEP_FRAMES, 1, CHANNELS)))
+        x = ring_window(module.rings[0], tf.reshape(features, (1, STEP_FRAMES, 1, CHANNELS)))
         x = tf.nn.relu(tf.nn.bias_add(tf.nn.conv2d(x, first_f, (1, STEP_FRAMES, 1, 1), "VALID"), first_b))
         for ring, (dw, db, pw, pb) in zip(module.rings[1:], blocks):
-            x = tf.nn.bias_add(tf.nn.depthwise_conv2d(stream(ring, x), dw, (1, 1, 1, 1), "VALID"), db)
+            x = tf.nn.bias_add(tf.nn.depthwise_conv2d(ring_window(ring, x), dw, (1, 1, 1, 1), "VALID"), db)
             x = tf.nn.relu(tf.nn.bias_add(tf.nn.conv2d(x, pw, (1, 1, 1, 1), "VALID"), pb))
         x = tf.reshape(x, (1, -1))
         return tf.sigmoid(tf.matmul(x, head_w[0]) + head_b)
