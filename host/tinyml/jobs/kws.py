@@ -367,9 +367,7 @@ class KeywordSpotting(Job):
             pos, spans, neg, said = self.streams(bank, seed, n_kw, minutes)
             p_sums, p_ends = self.stream_scores(engine, table, pos)
             n_sums, n_ends = self.stream_scores(engine, table, neg)
-            end_sample = p_ends * STEP + WIN
-            best = np.array([p_sums[(end_sample > a) & (end_sample <= b + kd.RATE)].max(initial=-1)
-                             for a, b in spans])
+            best = best_after(p_sums, p_ends * STEP + WIN, spans)
             return best, n_sums, len(neg) / kd.RATE / 3600, n_ends * STEP + WIN, said
 
         # every sum of SMOOTH uint8 outputs, from below the lowest to the highest (none above)
@@ -391,8 +389,11 @@ class KeywordSpotting(Job):
         scale = np.float32(tout.scale)
         threshold_sum = int(thresholds[i])                    # on raw uint8 sums
         by_phrase = false_accepts_by_phrase([n_end_samples[r] for r in detections(n_sums, threshold_sum)], said)
+        t1 = time.time()
         near = self.near_misses(engine, table, threshold_sum, NEAR_MISS_VOICES[0 if full else 1])
         engine.close()
+        print(f"      near misses, {near[0]['voices']} new voices each (the keyword first): "
+              + ", ".join(f"{p['phrase']} {100 * p['detected']:.1f} %" for p in near) + f" ({time.time() - t1:.0f} s)")
         cutoff = float((threshold_sum - SMOOTH * tout.zero_point) * scale / SMOOTH)  # mean probability above which
         self._curve = (frr, fah, i, cutoff)                                        # the device detects
         return {
@@ -423,14 +424,11 @@ class KeywordSpotting(Job):
         for text in (kd.KEYWORD,) + NEAR_MISSES:
             pcm, spans = [], []
             for i, u in enumerate(kd.phrase_bank(text, n_voices, NEAR_MISS_SEED)):
-                rng = np.random.default_rng([NEAR_MISS_SEED, i])
-                start = int(rng.uniform(0.8, 1.4) * kd.RATE)
-                pcm.append(kd.scene(3 * kd.RATE, rng, [(u, start)], babble=babble))
-                spans.append((i * 3 * kd.RATE + start, i * 3 * kd.RATE + start + len(u)))
+                seg, start = phrase_scene(u, np.random.default_rng([NEAR_MISS_SEED, i]), babble)
+                pcm.append(seg)
+                spans.append((i * len(seg) + start, i * len(seg) + start + len(u)))
             sums, ends = self.stream_scores(engine, table, np.concatenate(pcm))
-            end_sample = ends * STEP + WIN
-            best = np.array([sums[(end_sample > a) & (end_sample <= b + kd.RATE)].max(initial=-1)
-                             for a, b in spans])
+            best = best_after(sums, ends * STEP + WIN, spans)
             rows.append({"phrase": text, "voices": n_voices,
                          "detected": round(float((best > threshold_sum).mean()), 4)})
         return rows
@@ -549,6 +547,19 @@ def _speech_pool(banks, rng):
     return 1 if rng.random() < 0.5 else 2
 
 
+def phrase_scene(u, rng, babble):
+    """int16 PCM of 3 s with the utterance u starting 0.8-1.4 s in, and that start (samples): one segment of a
+    positive stream, or of the near-miss streams."""
+    start = int(rng.uniform(0.8, 1.4) * kd.RATE)
+    return kd.scene(3 * kd.RATE, rng, [(u, start)], babble=babble), start
+
+
+def best_after(sums, end_samples, spans):
+    """Per (start, end) sample span of a phrase: the highest smoothed sum whose last sample lies in the phrase
+    or in the second after it (-1 if none), i.e. whether and how surely the detector fired on it."""
+    return np.array([sums[(end_samples > a) & (end_samples <= b + kd.RATE)].max(initial=-1) for a, b in spans])
+
+
 def negative_segment(banks, rng, seconds=20):
     """int16 PCM of a stretch without the keyword: 40 % no speech, else other speech and confusable phrases with
     pauses; and [(start, end, bank, index)] of each utterance (samples; which of `banks`, which utterance)."""
@@ -610,8 +621,8 @@ def _stream_part(args):
         rng = np.random.default_rng([seed, kind == "pos", i])
         if kind == "pos":
             u = key[i % len(key)]
-            start = int(rng.uniform(0.8, 1.4) * kd.RATE)
-            pcm.append(kd.scene(3 * kd.RATE, rng, [(u, start)], babble=other))
+            seg, start = phrase_scene(u, rng, other)
+            pcm.append(seg)
             spans.append((start, len(u)))
         else:
             seg, said = negative_segment(banks, rng)
