@@ -74,14 +74,14 @@ def test_train_kws_quick_report(trained):
     assert sum(p["false_accepts"] for p in by_phrase) == s["false_accepts"]
     assert all(p["said"] >= 1 for p in by_phrase if p["phrase"] != "(no speech)")
     # the keyword and its near misses, said by the same new voices (the quick model still takes most of them for
-    # the keyword: "hey A O T" and "okay I O T" 90 % and more in one run; it tells some apart)
+    # the keyword: "okay IoT" 90 % and more in one run; it tells some apart)
     near = s["near_misses"]
     assert [p["phrase"] for p in near] == [kws.kd.KEYWORD, *kws.NEAR_MISSES]
     assert all(p["voices"] == kws.NEAR_MISS_VOICES[1] and 0 <= p["detected"] <= 1 for p in near)
     assert near[0]["detected"] >= 0.5 and min(p["detected"] for p in near[1:]) < near[0]["detected"] / 2
     md = (out / "report.md").read_text()
     assert "![false rejects vs false accepts per hour](det.png)" in md and "| phrase | false accepts |" in md
-    assert "| hey I O T (the keyword) |" in md
+    assert "| hey IoT (the keyword) |" in md
     assert "SYNTHETIC" in log
 
 
@@ -166,6 +166,37 @@ def test_detections_wait_the_refractory_time():
     sums[3 * r:] = 10                   # stuck above: every r invokes
     assert kws.detections(sums, 9) == [3, 3 + r + 5, 3 * r, 4 * r]
     assert kws.detections(sums, 10) == []
+
+
+def test_spoken_forms_reach_espeak_and_the_cache(tmp_path, monkeypatch):
+    """Phrases in kws_data.SPOKEN are said as their phoneme mnemonics: "hey IoT" as the three letter names
+    (not the pronoun "I" that `espeak-ng "hey I O T"` says), and the speech cache's key follows what is said,
+    so a changed mnemonic is not served an old recording."""
+    from tinyml.jobs import kws_data as kd
+    voice = ("en-029+m3", 175, 50)
+    letters = kd.say(kd.KEYWORD, *voice)
+    assert kd.SPOKEN[kd.KEYWORD] == "[[h'eI ,aI,oUt'i:]]"
+    assert np.array_equal(letters, kd.say(kd.SPOKEN[kd.KEYWORD], *voice))
+    assert not np.array_equal(letters, kd.say("hey I O T", *voice))
+    monkeypatch.setattr(kd, "BUILD", tmp_path)
+    first = kd._said([(kd.KEYWORD, *voice)], "k")
+    monkeypatch.setitem(kd.SPOKEN, kd.KEYWORD, "[[h'eI a# 'oU t'i:]]")
+    second = kd._said([(kd.KEYWORD, *voice)], "k")
+    assert len(list((tmp_path / "kws-speech").iterdir())) == 2 and not np.array_equal(first[0], second[0])
+
+
+def test_cutoff_is_halfway_through_the_fewest_false_accepts():
+    """choose_cutoff: of the cutoffs with <= 10 % false rejects on the validation streams, those with the fewest
+    false accepts there, and of those the one halfway between the lowest and 10 %."""
+    from tinyml.jobs import kws
+    frr = np.array([0.0, 0.01, 0.02, 0.04, 0.06, 0.08, 0.10, 0.12, 0.2])
+    fah = np.array([9.0, 3.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0])
+    assert kws.choose_cutoff(frr, fah) == 4             # quiet from 2 % to 10 %: halfway, 6 %
+    fah[2:6] = 1.0
+    assert kws.choose_cutoff(frr, fah) == 6             # quiet only at 10 %
+    fah[6] = 1.0
+    assert kws.choose_cutoff(frr, fah) == 4             # never quiet within 10 %: fewest from 2 %, halfway
+    assert kws.choose_cutoff(frr, np.zeros(9), budget=0.04) == 2     # quiet from 0 % to 4 %: 2 % is halfway
 
 
 def test_false_accepts_are_put_on_the_phrase_said():

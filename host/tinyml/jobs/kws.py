@@ -14,10 +14,11 @@ only that one is somewhere in a second. The window model this replaced (a 1 s wi
 Detection, as on the device (device/examples/keyword_spotter.py): the sum of the last SMOOTH uint8 outputs
 (240 ms) compared with an integer threshold; after a detection none for REFRACTORY invokes (2 s, as
 microWakeWord does). The cutoff is chosen on validation streams made with voices that neither training nor the
-held-out data have (their own espeak-ng bank): the lowest with no false accept there, unless that costs more
-than 10 % false rejects. The reported numbers come from other streams, of the held-out voices: false accepts
-per hour on 2 h of negatives (long stretches of other speech, confusable phrases and non-speech), the
-false-reject rate on 400 keyword utterances, and the curve of one against the other.
+held-out data have (their own espeak-ng bank; choose_cutoff): of those with the fewest false accepts there
+and at most 10 % false rejects, the one halfway to 10 %. The reported numbers come from other streams, of the held-out
+voices (STREAM_VOICES of them): false accepts per hour on 2 h of negatives (long stretches of other speech,
+confusable phrases and non-speech), the false-reject rate on 400 keyword utterances, and the curve of one
+against the other.
 
 Data: synthetic (host/tinyml/jobs/kws_data.py: espeak-ng voices, rooms, noise, music, babble): 3 s clips with
 a keyword ending 1.4-2.85 s in (sometimes other speech before or after it), clips with other speech ending
@@ -56,8 +57,13 @@ HARD_SHARE = 0.6                # of the clips of other speech, the share drawn 
 # as the keyword (report: near_misses). The streams say each phrase with only a few voices (a bank of 250
 # utterances of 31 phrases), so their false accepts on one phrase move by several between runs; a rate over
 # hundreds of voices does not.
-NEAR_MISSES = ("hey A O T", "okay I O T", "a I O T", "hey I O U", "I owe tea", "the eye of T")
+NEAR_MISSES = ("hey A O T", "hey AOT", "okay IoT", "a IoT", "hey IoU", "okay I O T", "I owe tea", "the eye of T")
 NEAR_MISS_VOICES, NEAR_MISS_SEED = (300, 30), 5000     # voices for a full run, for --quick; their own seed
+# Utterances in each bank the full run's streams are made of (keyword, confusable; half as many other): 2 h of
+# negatives say about 1,500 phrases, so each is about one voice's once. With the held-out clips' 250, each
+# confusable phrase had 3-4 voices said 10 times each, and one voice the model took for the keyword made 4
+# false accepts (measured: "a IoT", 4 of 49).
+STREAM_VOICES = 1000
 # (filters of the pointwise and of the first convolutions, heap bytes a board needs for them): the widest that
 # fits is used (build_model); without --board, the first
 WIDTHS = (((96, 48), 150000), ((64, 32), 64000), ((32, 16), 0))
@@ -158,7 +164,7 @@ class KeywordSpotting(Job):
 
     def synthesize(self, n, seed) -> Dataset:
         rng = np.random.default_rng(seed)
-        size = min(max(n // 8, 48), 800)
+        size = min(max(n // 8, 48), 1600)       # utterances per bank: the full run's 30,000 clips hear 1,600 voices
         self.train_banks(size, seed)            # espeak-ng once, here; the workers read the cache
         self.bank_args.append((size, seed))     # the streams reuse these voices (report_extra)
         # 86 % single scenes: a keyword (20 %), other speech ending where keywords end (66 %, mostly near-misses),
@@ -315,6 +321,7 @@ class KeywordSpotting(Job):
         pauses. Each segment has its own seed, so both cores make them and the audio is the same for any split.
         Also [(start, end, text)] of every utterance of the negatives."""
         n_neg = int(np.ceil(negative_minutes * 3))
+        self.banks(bank[0], bank[0], bank[1])      # espeak-ng once, here (both cores); the workers read the cache
         import multiprocessing
         from concurrent.futures import ProcessPoolExecutor
         halves = [(0, n_keyword // 2), (n_keyword // 2, n_keyword)], [(0, n_neg // 2), (n_neg // 2, n_neg)]
@@ -361,6 +368,8 @@ class KeywordSpotting(Job):
         # validation streams choose the cutoff: voices that neither training nor the held-out data have (their
         # own bank seed); the reported numbers come from the held-out voices' streams
         test_bank = self.bank_args[-1] if self.bank_args else (80, 2000)
+        if full:    # the held-out voices, more of them (STREAM_VOICES)
+            test_bank = (max(test_bank[0], STREAM_VOICES), test_bank[1])
         val_bank = (test_bank[0], test_bank[1] + 1000)
 
         def measure(bank, seed, minutes):
@@ -382,10 +391,7 @@ class KeywordSpotting(Job):
         frr, fah = curve(best, n_sums, hours)
         print(f"      streaming (engine, every {STEP_FRAMES * 10} ms): {hours:.2f} h of held-out negatives, "
               f"{len(best)} keywords ({time.time() - t0:.0f} s)")
-        # the lowest cutoff without a false accept on the validation streams; if that rejects more than 10 % of
-        # the keywords there, the highest that does not
-        ok = np.flatnonzero((val[1] == 0) & (val[0] <= 0.10))
-        i = int(ok[0]) if len(ok) else int(np.flatnonzero(val[0] <= 0.10)[-1])
+        i = choose_cutoff(*val)
         scale = np.float32(tout.scale)
         threshold_sum = int(thresholds[i])                    # on raw uint8 sums
         by_phrase = false_accepts_by_phrase([n_end_samples[r] for r in detections(n_sums, threshold_sum)], said)
@@ -501,6 +507,20 @@ def _augment(x, y, w):
     f0 = tf.random.uniform([], 0, n_f - f + 1, tf.int32)
     band = (tf.range(n_f) >= f0) & (tf.range(n_f) < f0 + f)
     return tf.where(band[None, :], tf.reduce_mean(x), x), y, w
+
+
+def choose_cutoff(frr, fah, budget=0.10):
+    """Index of the cutoff the app uses, from the validation streams' curve (per threshold: false-reject rate,
+    false accepts per hour): of the cutoffs with at most `budget` false rejects, those with the fewest false
+    accepts (none, when some have none), and of those the one halfway between the lowest and the budget. The
+    lowest sits right next to a false accept, and the highest pays the whole budget in false rejects. (The
+    rule before, the lowest without a false accept, gave a model with none on validation from 2.25 % to 10 %
+    false rejects the cutoff at 2.25 %: 1.5 false accepts per hour on the held-out streams there, none at 6 %.
+    Its fallback, the highest within the budget when every one has a false accept, gave another run a cutoff
+    that fired only when 8 outputs in a row were 255, with 9 % false rejects.)"""
+    within = np.flatnonzero(frr <= budget)
+    fewest = within[fah[within] == fah[within].min()]
+    return int(fewest[np.argmin(np.abs(frr[fewest] - (frr[fewest[0]] + budget) / 2))])
 
 
 def detections(sums, threshold):
@@ -692,7 +712,7 @@ def kd_channels():
 
 JOB = KeywordSpotting(
     name="kws", title='Keyword spotting ("Hey IoT", microphone)', metric="accuracy", target=0.90,
-    quick=Sizes(train=2000, test=300, epochs=10), full=Sizes(train=15000, test=2000, epochs=25),
+    quick=Sizes(train=2000, test=300, epochs=10), full=Sizes(train=30000, test=2000, epochs=25),
     data_layout=LAYOUT, unit="3 s clips",
     extra={"lr": 3e-3, "classes": CLASSES, "rate_hz": kd.RATE, "step_frames": STEP_FRAMES, "smooth": SMOOTH,
            "refractory": REFRACTORY, "keyword": "Hey IoT", "streaming": True})

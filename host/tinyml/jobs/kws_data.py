@@ -20,6 +20,7 @@ with real recordings."""
 import functools
 import hashlib
 import io
+import os
 import re
 import shutil
 import subprocess
@@ -32,12 +33,21 @@ from .. import TinymlError
 from ..paths import BUILD
 
 RATE = 16000
-KEYWORD = "hey I O T"            # how espeak-ng is told to say "Hey IoT" ("eye oh tee")
+KEYWORD = "hey IoT"
+# What espeak-ng is told for phrases its spelling would misread (phoneme mnemonics in [[ ]]). "IoT" is three
+# letter names, I O T, as espeak-ng itself reads an acronym (`,aI,oUt'i:`, what it says for "okay IOT"). Told
+# "hey I O T" it reads the pronoun "I", unstressed, and its Caribbean voice (en-029) then says that "I" almost
+# as the "a" of "hey A O T": a keyword nearly identical to a negative (docs/tutorials/kws.md, section 4).
+# Told "hey IOT" it says one word ('I;@t), and "hey IoT" ('i:;oU t'i:).
+SPOKEN = {"hey IoT": "[[h'eI ,aI,oUt'i:]]", "IoT": "[[,aI,oUt'i:]]", "okay IoT": "[[oUk'eI ,aI,oUt'i:]]",
+          "a IoT": "[[a# ,aI,oUt'i:]]", "hey AOT": "[[h'eI ,eI,oUt'i:]]", "hey IoU": "[[h'eI ,aI,oUj'u:]]",
+          "hey EoT": "[[h'eI ,i:,oUt'i:]]", "hey IoD": "[[h'eI ,aI,oUd'i:]]"}
 # Said instead of the keyword: confusable phrases (parts of it, rhymes, other wake words) and ordinary speech.
 CONFUSABLE = ("hey", "I O T", "hey I", "hey eye doctor", "hey I O U", "hey I owe you", "hey Iowa", "hey a toy",
               "hey Tony", "hey ET", "okay I O T", "hey I B M", "hi I O", "a I O T", "hey idiot", "hey audio",
-              "hey A O T", "hey Siri", "hey Google", "hey Jarvis", "alexa", "okay nabu", "hey Mycroft", "eighty",
-              "heyday", "hey you there", "hey what is it", "I owe tea", "the eye of T", "hay I", "hey ho")
+              "hey A O T", "IoT", "okay IoT", "a IoT", "hey AOT", "hey IoU", "hey Siri", "hey Google",
+              "hey Jarvis", "alexa", "okay nabu", "hey Mycroft", "eighty", "heyday", "hey you there",
+              "hey what is it", "I owe tea", "the eye of T", "hay I", "hey ho")
 OTHER = ("turn on the kitchen light", "what time is it", "set a timer for ten minutes", "good morning",
          "play some music", "the weather is nice today", "open the door", "how are you", "one two three four",
          "seven eight nine", "please call my mother", "it is raining outside", "stop", "yes", "no", "thank you",
@@ -51,7 +61,8 @@ OTHER = ("turn on the kitchen light", "what time is it", "set a timer for ten mi
 # usual weights, with other voices.
 HARD = ("hey A O T", "okay I O T", "hey I O U", "hey I B M", "the eye of T", "hey I owe you", "a I O T", "I O T",
         "hey eye doctor", "hey Iowa", "I owe tea", "hey Siri", "hey audio", "where are my keys", "tomorrow at noon",
-        "hey I O D", "hey I O P", "hey A I", "hey E O T", "okay I O U")
+        "hey I O D", "hey I O P", "hey A I", "hey E O T", "okay I O U",
+        "IoT", "okay IoT", "a IoT", "hey AOT", "hey IoU", "hey EoT", "hey IoD")
 ACCENTS = ("en-us", "en-gb", "en-gb-scotland", "en-gb-x-rp", "en-gb-x-gbclan", "en-gb-x-gbcwmd", "en-029",
            "en-us-nyc")
 
@@ -87,8 +98,8 @@ def resample_to_16k(x, rate):
 
 def say(text, voice, speed, pitch):
     """One phrase as float32 samples at 16 kHz, silence trimmed to 20 ms each side."""
-    wav = subprocess.run([espeak(), "-v", voice, "-s", str(speed), "-p", str(pitch), "--stdout", text],
-                         capture_output=True, check=True).stdout
+    wav = subprocess.run([espeak(), "-v", voice, "-s", str(speed), "-p", str(pitch), "--stdout",
+                          SPOKEN.get(text, text)], capture_output=True, check=True).stdout
     with wave.open(io.BytesIO(wav)) as f:
         rate = f.getframerate()
         x = np.frombuffer(f.readframes(f.getnframes()), "<i2").astype(np.float64)
@@ -129,13 +140,14 @@ def phrase_bank(text, n, seed):
 def _said(spec, name):
     """The utterances of spec [(text, voice, speed, pitch)], made by espeak-ng once and then read from the
     disk cache (the key covers the spec and espeak-ng's version)."""
-    key = hashlib.sha256(repr((spec, espeak_version(), RATE, 2)).encode()).hexdigest()[:20]
+    spoken = [(SPOKEN.get(text, text), *v) for text, *v in spec]
+    key = hashlib.sha256(repr((spoken, espeak_version(), RATE, 2)).encode()).hexdigest()[:20]
     path = BUILD / "kws-speech" / f"{name}-{key}.npz"
     if not path.exists():
         with ThreadPoolExecutor(4) as pool:       # espeak-ng is a process per phrase: keep both cores busy
             out = list(pool.map(lambda s: say(*s), spec))
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp.npz")
+        tmp = path.parent / f"{path.stem}.{os.getpid()}.tmp.npz"     # two processes may make the same bank
         np.savez(tmp, flat=np.round(np.concatenate(out) * 32767).astype(np.int16),
                  ends=np.cumsum([len(u) for u in out]))
         tmp.replace(path)
