@@ -73,14 +73,15 @@ def test_train_kws_quick_report(trained):
     by_phrase = s["false_accepts_by_phrase"]
     assert sum(p["false_accepts"] for p in by_phrase) == s["false_accepts"]
     assert all(p["said"] >= 1 for p in by_phrase if p["phrase"] != "(no speech)")
-    # the keyword and its near misses, said by the same new voices (the quick model still takes most of them for
-    # the keyword: "okay IoT" 90 % and more in one run; it tells some apart)
+    # the keyword and its near misses, said by the same new voices (the quick model takes many of them for the
+    # keyword; it tells some apart)
     near = s["near_misses"]
     assert [p["phrase"] for p in near] == [kws.kd.KEYWORD, *kws.NEAR_MISSES]
     assert all(p["voices"] == kws.NEAR_MISS_VOICES[1] and 0 <= p["detected"] <= 1 for p in near)
     assert near[0]["detected"] >= 0.5 and min(p["detected"] for p in near[1:]) < near[0]["detected"] / 2
     md = (out / "report.md").read_text()
-    assert "![false rejects vs false accepts per hour](det.png)" in md and "| phrase | false accepts |" in md
+    assert "![false rejects vs false accepts per hour](det.png)" in md
+    assert ("| phrase | false accepts |" in md) == bool(by_phrase) != ("did not fire" in md)
     assert "| hey IoT (the keyword) |" in md
     assert "SYNTHETIC" in log
 
