@@ -77,18 +77,19 @@ def test_train_kws_quick_report(trained):
     # keyword; it tells some apart)
     near = s["near_misses"]
     assert [p["phrase"] for p in near] == [kws.kd.KEYWORD, *kws.NEAR_MISSES]
-    assert all(p["voices"] == kws.NEAR_MISS_VOICES[1] and 0 <= p["detected"] <= 1 for p in near)
+    assert all(p["voices"] == kws.NEAR_MISS_VOICES[1] and 0 <= p["detected"] <= 1 and
+               0 <= p["detected_after_speech"] <= 1 for p in near)
     assert near[0]["detected"] >= 0.5 and min(p["detected"] for p in near[1:]) < near[0]["detected"] / 2
     md = (out / "report.md").read_text()
     assert "![false rejects vs false accepts per hour](det.png)" in md
     assert ("| phrase | false accepts |" in md) == bool(by_phrase) != ("did not fire" in md)
-    assert "| hey IoT (the keyword) |" in md
+    assert "| hey IoT (the keyword) |" in md and "| said | detected alone | after other speech |" in md
     assert "SYNTHETIC" in log
 
 
 def test_near_misses_count_detections_at_the_threshold(trained):
-    """near_misses' rates follow the threshold: every utterance is above a sum of -1, none above the highest
-    sum of SMOOTH uint8 outputs."""
+    """near_misses' rates, alone and after other speech, follow the threshold: every utterance is above a sum of
+    -1, none above the highest sum of SMOOTH uint8 outputs."""
     from tinyml.hostlib import HostEngine
     from tinyml.jobs import kws
     from tinyml.model_info import read_model
@@ -99,8 +100,9 @@ def test_near_misses_count_detections_at_the_threshold(trained):
                             info.inputs[0].zero_point)
     engine = HostEngine((out / "model.tflite").read_bytes(), ops=info.op_names)
     try:
-        assert {p["detected"] for p in kws.JOB.near_misses(engine, table, -1, 4)} == {1.0}
-        assert {p["detected"] for p in kws.JOB.near_misses(engine, table, kws.SMOOTH * 255, 4)} == {0.0}
+        for threshold, share in ((-1, 1.0), (kws.SMOOTH * 255, 0.0)):
+            rows = kws.JOB.near_misses(engine, table, threshold, 4)
+            assert {r[k] for r in rows for k in ("detected", "detected_after_speech")} == {share}
     finally:
         engine.close()
 
@@ -198,6 +200,26 @@ def test_cutoff_is_halfway_through_the_fewest_false_accepts():
     fah[6] = 1.0
     assert kws.choose_cutoff(frr, fah) == 4             # never quiet within 10 %: fewest from 2 %, halfway
     assert kws.choose_cutoff(frr, np.zeros(9), budget=0.04) == 2     # quiet from 0 % to 4 %: 2 % is halfway
+
+
+def test_speech_around_a_phrase_does_not_say_keyword(monkeypatch):
+    """Training clips: keyword clips and other-speech clips get more speech before or after their phrase
+    equally often (CONTEXT_SHARE), and clips of no speech get none. When only keyword clips had it, speech
+    around a phrase meant "keyword", and near misses after other speech woke the models 2-5x as often."""
+    from tinyml.jobs import kws, kws_data as kd
+    said = []
+    monkeypatch.setattr(kd, "scene", lambda n, rng, speech=(), babble=None: said.append(len(speech)))
+    banks = [[np.full(8000 + 100 * i, 0.1, np.float32) for i in range(5)] for _ in range(4)]
+    rng = np.random.default_rng(0)
+    share = {}
+    for label in (0, 1, 2):
+        said.clear()
+        for _ in range(2000):
+            kws.KeywordSpotting.clip(None, label, rng, banks)
+        share[label] = np.mean(np.array(said) == 2)
+        assert set(said) <= ({0} if label == 2 else {1, 2})
+    assert share[0] == pytest.approx(kws.CONTEXT_SHARE, abs=0.04) and share[2] == 0
+    assert share[1] == pytest.approx(share[0], abs=0.04)
 
 
 def test_false_accepts_are_put_on_the_phrase_said():

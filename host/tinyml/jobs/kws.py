@@ -15,10 +15,10 @@ Detection, as on the device (device/examples/keyword_spotter.py): the sum of the
 (240 ms) compared with an integer threshold; after a detection none for REFRACTORY invokes (2 s, as
 microWakeWord does). The cutoff is chosen on validation streams made with voices that neither training nor the
 held-out data have (their own espeak-ng bank; choose_cutoff): of those with the fewest false accepts there
-and at most 10 % false rejects, the one halfway to 10 %. The reported numbers come from other streams, of the
-held-out voices (STREAM_VOICES of them): false accepts per hour on 2 h of negatives (long stretches of other
-speech, confusable phrases and non-speech), the false-reject rate on 400 keyword utterances, and the curve of
-one against the other.
+and at most CUTOFF_BUDGET (9 %) false rejects, the one halfway to 9 %. The reported numbers come from other
+streams, of the held-out voices (STREAM_VOICES of them): false accepts per hour on 2 h of negatives (long
+stretches of other speech, confusable phrases and non-speech), the false-reject rate on KEYWORDS keyword
+utterances, and the curve of one against the other.
 
 Data: synthetic (host/tinyml/jobs/kws_data.py: espeak-ng voices, rooms, noise, music, babble): 3 s clips with
 a keyword ending 1.4-2.85 s in (sometimes other speech before or after it), clips with other speech ending
@@ -53,6 +53,11 @@ KEYWORD_END = (1.4, 2.85)       # s into a clip where its keyword (or other phra
 POSITIVE = (-5, 25)             # frames around the keyword's end whose outputs should say "keyword"
 UNSCORED = (-30, 50)            # around those, outputs are not scored (the keyword nearly said, or just gone)
 HARD_SHARE = 0.6                # of the clips of other speech, the share drawn from kws_data.HARD
+# Of the keyword clips and of the other-speech clips alike, the share with more speech before or after the
+# phrase. Only keyword clips had it once: speech around a phrase then meant "keyword", and in the streams, where
+# phrases follow each other, a near miss after other speech woke the models 3-8 % of the time ("hey A O T",
+# 2-5 of its 63 in 6 h) against 1-2 % alone (docs/tutorials/kws.md, section 4).
+CONTEXT_SHARE = 0.4
 # The phrases the held-out streams' false accepts came from, each said by the same NEAR_MISS_VOICES new voices
 # as the keyword (report: near_misses). The streams say each phrase with a few dozen voices at most (1,000
 # utterances of 36 confusable phrases; 3-4 voices before STREAM_VOICES), so their false accepts on one phrase
@@ -64,6 +69,13 @@ NEAR_MISS_VOICES, NEAR_MISS_SEED = (300, 30), 5000     # voices for a full run, 
 # confusable phrase had 3-4 voices said 10 times each, and one voice the model took for the keyword made 4
 # false accepts (measured: "a IoT", 4 of 49).
 STREAM_VOICES = 1000
+# Keyword utterances in each of the full run's validation and held-out streams. A false-reject rate near 8 %
+# measured on 400 is good to about +-1.4 points, and the validation and held-out ones differ by about 2: one run
+# whose cutoff missed 9.25 % of the validation keywords missed 13 % of the held-out ones. With 800, about 1.4.
+KEYWORDS = 800
+# The false rejects the cutoff may cost on the validation streams (choose_cutoff): under the target's 10 % by
+# about one standard deviation of that difference, so the held-out rate stays under 10 %.
+CUTOFF_BUDGET = 0.09
 # (filters of the pointwise and of the first convolutions, heap bytes a board needs for them): the widest that
 # fits is used (build_model); without --board, the first
 WIDTHS = (((96, 48), 150000), ((64, 32), 64000), ((32, 16), 0))
@@ -139,27 +151,29 @@ class KeywordSpotting(Job):
 
     def clip(self, label, rng, banks):
         """(int16 PCM [CLIP] of one scene, the sample where its keyword ends or -1); the clip is the scene after
-        its first PRE_FRAMES frames. label 0: a keyword ending KEYWORD_END into the clip, 40 % of the time with
-        other speech before or after it; 1: other speech ending there (HARD_SHARE of it near-misses); 2: none."""
+        its first PRE_FRAMES frames. label 0: a keyword ending KEYWORD_END into the clip; 1: other speech ending
+        there (HARD_SHARE of it near-misses); either, CONTEXT_SHARE of the time, with other speech before or
+        after it; 2: none."""
         key, conf, other = banks[:3]
         pre = STEP * PRE_FRAMES
         end = pre + int(rng.uniform(*KEYWORD_END) * kd.RATE)
         speech, kw_end = [], -1
+        if label == 2:
+            return kd.scene(CLIP, rng, speech, babble=other), kw_end
         if label == 0:
             u = key[rng.integers(len(key))]
-            speech.append((u, end - len(u)))
             kw_end = end
-            if rng.random() < 0.4:
-                pool = banks[_speech_pool(banks, rng)]
-                c = pool[rng.integers(len(pool))]
-                if rng.random() < 0.5:
-                    speech.append((c, end - len(u) - len(c) - int(rng.uniform(0.05, 0.6) * kd.RATE)))
-                else:
-                    speech.append((c, end + int(rng.uniform(0.1, 0.6) * kd.RATE)))
-        elif label == 1:
+        else:
             pool = banks[3 if len(banks) == 4 and rng.random() < HARD_SHARE else _speech_pool(banks, rng)]
             u = pool[rng.integers(len(pool))]
-            speech.append((u, end - len(u)))
+        speech.append((u, end - len(u)))
+        if rng.random() < CONTEXT_SHARE:
+            pool = banks[_speech_pool(banks, rng)]
+            c = pool[rng.integers(len(pool))]
+            if rng.random() < 0.5:
+                speech.append((c, end - len(u) - len(c) - int(rng.uniform(0.05, 0.6) * kd.RATE)))
+            else:
+                speech.append((c, end + int(rng.uniform(0.1, 0.6) * kd.RATE)))
         return kd.scene(CLIP, rng, speech, babble=other), kw_end
 
     def synthesize(self, n, seed) -> Dataset:
@@ -362,7 +376,7 @@ class KeywordSpotting(Job):
         # of negatives: 2 h held out for the full run (0 false accepts there can honestly be called "< 1 per
         # 2 h"), 1 h to choose the cutoff on; minutes for --quick
         test_minutes, val_minutes = (120, 60) if full else (3.4, 1.7)
-        n_kw = 400 if full else 40
+        n_kw = KEYWORDS if full else 40
         t0 = time.time()
 
         # validation streams choose the cutoff: voices that neither training nor the held-out data have (their
@@ -391,7 +405,7 @@ class KeywordSpotting(Job):
         frr, fah = curve(best, n_sums, hours)
         print(f"      streaming (engine, every {STEP_FRAMES * 10} ms): {hours:.2f} h of held-out negatives, "
               f"{len(best)} keywords ({time.time() - t0:.0f} s)")
-        i = choose_cutoff(*val)
+        i = choose_cutoff(*val, budget=CUTOFF_BUDGET)
         scale = np.float32(tout.scale)
         threshold_sum = int(thresholds[i])                    # on raw uint8 sums
         by_phrase = false_accepts_by_phrase([n_end_samples[r] for r in detections(n_sums, threshold_sum)], said)
@@ -399,7 +413,8 @@ class KeywordSpotting(Job):
         near = self.near_misses(engine, table, threshold_sum, NEAR_MISS_VOICES[0 if full else 1])
         engine.close()
         print(f"      near misses, {near[0]['voices']} new voices each (the keyword first): "
-              + ", ".join(f"{p['phrase']} {100 * p['detected']:.1f} %" for p in near) + f" ({time.time() - t1:.0f} s)")
+              + ", ".join(f"{p['phrase']} {100 * p['detected']:.1f} % ({100 * p['detected_after_speech']:.1f} % after "
+                         "speech)" for p in near) + f" ({time.time() - t1:.0f} s)")
         cutoff = float((threshold_sum - SMOOTH * tout.zero_point) * scale / SMOOTH)  # mean probability above which
         self._curve = (frr, fah, i, cutoff)                                        # the device detects
         return {
@@ -420,23 +435,28 @@ class KeywordSpotting(Job):
         }
 
     def near_misses(self, engine, table, threshold_sum, n_voices):
-        """[{"phrase", "voices", "detected"}]: the keyword, then each of NEAR_MISSES, said by the same n_voices
-        new voices (NEAR_MISS_SEED), each utterance alone in a 3 s scene (voice i's scene is the same for every
-        phrase), streamed into the model; "detected": the share whose smoothed sum exceeds threshold_sum within
-        1 s after the phrase ends. For the keyword that is 1 - its false-reject rate on these voices; for the
-        others, how often that near miss wakes the device."""
+        """[{"phrase", "voices", "detected", "detected_after_speech"}]: the keyword, then each of NEAR_MISSES,
+        said by the same n_voices new voices (NEAR_MISS_SEED), each utterance in a scene of its own (voice i's
+        scene is the same for every phrase) streamed into the model: "detected", alone in 3 s, is the share
+        whose smoothed sum exceeds threshold_sum within 1 s after the phrase ends; "detected_after_speech" the
+        same with another phrase said just before it (voice i's own confusable or other phrase), as in the
+        streams, where phrases follow each other. For the keyword that is 1 - its false-reject rate on these
+        voices; for the others, how often that near miss wakes the device."""
         babble = kd.bank("other", 20, NEAR_MISS_SEED)
+        before = kd.bank("confusable", n_voices, NEAR_MISS_SEED)
         rows = []
         for text in (kd.KEYWORD,) + NEAR_MISSES:
-            pcm, spans = [], []
-            for i, u in enumerate(kd.phrase_bank(text, n_voices, NEAR_MISS_SEED)):
-                seg, start = phrase_scene(u, np.random.default_rng([NEAR_MISS_SEED, i]), babble)
-                pcm.append(seg)
-                spans.append((i * len(seg) + start, i * len(seg) + start + len(u)))
-            sums, ends = self.stream_scores(engine, table, np.concatenate(pcm))
-            best = best_after(sums, ends * STEP + WIN, spans)
-            rows.append({"phrase": text, "voices": n_voices,
-                         "detected": round(float((best > threshold_sum).mean()), 4)})
+            row = {"phrase": text, "voices": n_voices}
+            for key, lead in (("detected", None), ("detected_after_speech", before)):
+                pcm, spans = [], []
+                for i, u in enumerate(kd.phrase_bank(text, n_voices, NEAR_MISS_SEED)):
+                    seg, start = phrase_scene(u, np.random.default_rng([NEAR_MISS_SEED, i]), babble,
+                                              None if lead is None else lead[i])
+                    spans.append((sum(map(len, pcm)) + start, sum(map(len, pcm)) + start + len(u)))
+                    pcm.append(seg)
+                sums, ends = self.stream_scores(engine, table, np.concatenate(pcm))
+                row[key] = round(float((best_after(sums, ends * STEP + WIN, spans) > threshold_sum).mean()), 4)
+            rows.append(row)
         return rows
 
     def markdown(self, r):
@@ -460,9 +480,11 @@ class KeywordSpotting(Job):
             f"| {p['phrase']} | {p['false_accepts']} | {p['said'] or ''} |" for p in s["false_accepts_by_phrase"]]
             if s["false_accepts_by_phrase"] else ["It did not fire on the held-out negatives."]) + [
             "", f"The keyword and the phrases closest to it, each said once by the same "
-            f"{s['near_misses'][0]['voices']} new voices, alone in a 3 s scene (a voice's scene is the same for "
-            "every phrase): how often the device would wake.", "", "| said | detected |", "|---|---|"] + [
-            f"| {p['phrase']}{' (the keyword)' if k == 0 else ''} | {100 * p['detected']:.1f} % |"
+            f"{s['near_misses'][0]['voices']} new voices, alone in a 3 s scene and again right after another "
+            "phrase (a voice's scenes are the same for every phrase): how often the device would wake.", "",
+            "| said | detected alone | after other speech |", "|---|---|---|"] + [
+            f"| {p['phrase']}{' (the keyword)' if k == 0 else ''} | {100 * p['detected']:.1f} % | "
+            f"{100 * p['detected_after_speech']:.1f} % |"
             for k, p in enumerate(s["near_misses"])] + [""]
 
     def plots(self, ev, test_ds, out_dir):
@@ -568,11 +590,16 @@ def _speech_pool(banks, rng):
     return 1 if rng.random() < 0.5 else 2
 
 
-def phrase_scene(u, rng, babble):
+def phrase_scene(u, rng, babble, before=None):
     """int16 PCM of 3 s with the utterance u starting 0.8-1.4 s in, and that start (samples): one segment of a
-    positive stream, or of the near-miss streams."""
+    positive stream, or of the near-miss streams. With `before`, that utterance starts there instead and ends
+    0.05-0.6 s before u, and the scene is longer by it and the pause."""
     start = int(rng.uniform(0.8, 1.4) * kd.RATE)
-    return kd.scene(3 * kd.RATE, rng, [(u, start)], babble=babble), start
+    if before is None:
+        return kd.scene(3 * kd.RATE, rng, [(u, start)], babble=babble), start
+    gap = int(rng.uniform(0.05, 0.6) * kd.RATE)
+    lead = len(before) + gap
+    return kd.scene(3 * kd.RATE + lead, rng, [(before, start), (u, start + lead)], babble=babble), start + lead
 
 
 def best_after(sums, end_samples, spans):
