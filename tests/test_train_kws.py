@@ -107,6 +107,34 @@ def test_near_misses_count_detections_at_the_threshold(trained):
         engine.close()
 
 
+def test_streams_check_tool_counts_what_the_report_counts(trained, tmp_path, monkeypatch, capsys):
+    """tools/kws_streams_check.py (the tutorial's 6 h check), on short streams: per model, the false accepts per
+    hour at the cutoff that misses each share of its keywords, counted as kws.detections counts them."""
+    import importlib.util
+    from conftest import REPO
+    from tinyml.jobs import kws
+    spec = importlib.util.spec_from_file_location("kws_streams_check", REPO / "tools" / "kws_streams_check.py")
+    tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tool)
+    monkeypatch.setattr(tool, "BANK", (60, 9000))
+    monkeypatch.setattr(tool, "KEYWORDS", 20)
+    monkeypatch.setattr(tool, "MINUTES", 1)
+    monkeypatch.setattr(tool, "CACHE", tmp_path / "streams.npz")
+    model = str(trained[0] / "model.tflite")
+    tool.main([model])
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].startswith("0.02 h of negatives, 20 keywords") and out[1] == model
+    pos, spans, neg, said, n = tool.streams()
+    n_sums, _ = tool.smoothed(tool.outputs(model, neg))
+    best = np.sort(kws.best_after(*tool.smoothed(tool.outputs(model, pos)), spans))
+    cuts = [best[int(s * len(best))] - 1 for s in tool.SHARES]      # the highest sum below the share's keyword
+    cells = [cell.split(" %: ") for cell in out[2].strip().split(" | ")]
+    assert [float(missed) for missed, _ in cells] == pytest.approx([100 * np.mean(best <= c) for c in cuts], abs=0.06)
+    assert [float(fah) for _, fah in cells] == pytest.approx(
+        [len(kws.detections(n_sums, c)) / (n / 16000 / 3600) for c in cuts], abs=0.006)
+    assert out[3].startswith("    fired at 8 %: ")
+
+
 def test_streaming_form_equals_the_trained_model():
     """The converter is given the streaming form (ring buffers in tf.Variables, 3 frames per invoke); the Keras
     form, trained on whole clips, must compute the same: its output m is the streaming output at invoke
