@@ -21,8 +21,9 @@ stretches of other speech, confusable phrases and non-speech), the false-reject 
 utterances, and the curve of one against the other.
 
 Data: synthetic (host/tinyml/jobs/kws_data.py: espeak-ng voices, rooms, noise, music, babble): 3 s clips with
-a keyword ending 1.4-2.85 s in (sometimes other speech before or after it), clips with other speech ending
-there (mostly kws_data.HARD, near-misses only training hears), and 3 s pieces of 20 s negative streams.
+a keyword ending 1.4-2.85 s in, clips with other speech ending there (mostly kws_data.HARD, near-misses only
+training hears), either of them sometimes with more speech before or after it (CONTEXT_SHARE), and 3 s pieces
+of 20 s negative streams.
 Training shifts the 40 channels and masks a band of each clip anew every epoch (_augment). Or the user's
 16 kHz mono WAV recordings: DIR/hey_iot/*.wav (one "Hey IoT" per file), DIR/speech/*.wav (anything else
 said), DIR/background/*.wav (the room without speech). Dataset.x holds the frontend's uint16 frames
@@ -55,8 +56,8 @@ UNSCORED = (-30, 50)            # around those, outputs are not scored (the keyw
 HARD_SHARE = 0.6                # of the clips of other speech, the share drawn from kws_data.HARD
 # Of the keyword clips and of the other-speech clips alike, the share with more speech before or after the
 # phrase. Only keyword clips had it once: speech around a phrase then meant "keyword", and in the streams, where
-# phrases follow each other, a near miss after other speech woke the models 3-8 % of the time ("hey A O T",
-# 2-5 of its 63 in 6 h) against 1-2 % alone (docs/tutorials/kws.md, section 4).
+# phrases follow each other, a near miss after other speech woke the models 2-8 % of the time ("hey A O T",
+# 1-5 of its 63 in 6 h) against 1-2 % alone (docs/tutorials/kws.md, section 4).
 CONTEXT_SHARE = 0.4
 # The phrases the held-out streams' false accepts came from, each said by the same NEAR_MISS_VOICES new voices
 # as the keyword (report: near_misses). The streams say each phrase with a few dozen voices at most (1,000
@@ -448,12 +449,13 @@ class KeywordSpotting(Job):
         for text in (kd.KEYWORD,) + NEAR_MISSES:
             row = {"phrase": text, "voices": n_voices}
             for key, lead in (("detected", None), ("detected_after_speech", before)):
-                pcm, spans = [], []
+                pcm, spans, at = [], [], 0
                 for i, u in enumerate(kd.phrase_bank(text, n_voices, NEAR_MISS_SEED)):
                     seg, start = phrase_scene(u, np.random.default_rng([NEAR_MISS_SEED, i]), babble,
                                               None if lead is None else lead[i])
-                    spans.append((sum(map(len, pcm)) + start, sum(map(len, pcm)) + start + len(u)))
+                    spans.append((at + start, at + start + len(u)))
                     pcm.append(seg)
+                    at += len(seg)
                 sums, ends = self.stream_scores(engine, table, np.concatenate(pcm))
                 row[key] = round(float((best_after(sums, ends * STEP + WIN, spans) > threshold_sum).mean()), 4)
             rows.append(row)
