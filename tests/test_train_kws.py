@@ -125,8 +125,8 @@ def test_streams_check_tool_counts_what_the_report_counts(trained, tmp_path, mon
     out = capsys.readouterr().out.splitlines()
     assert out[0].startswith("0.02 h of negatives, 20 keywords") and out[1] == model
     pos, spans, neg, said, n = tool.streams()
-    n_sums, _ = tool.smoothed(tool.outputs(model, neg))
-    best = np.sort(kws.best_after(*tool.smoothed(tool.outputs(model, pos)), spans))
+    n_sums, _ = tool.scores(model, neg)
+    best = np.sort(kws.best_after(*tool.scores(model, pos), spans))
     cuts = [best[int(s * len(best))] - 1 for s in tool.SHARES]      # the highest sum below the share's keyword
     cells = [cell.split(" %: ") for cell in out[2].strip().split(" | ")]
     assert [float(missed) for missed, _ in cells] == pytest.approx([100 * np.mean(best <= c) for c in cuts], abs=0.06)

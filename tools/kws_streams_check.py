@@ -40,27 +40,17 @@ def streams():
         return z["pos"], [tuple(s) for s in z["spans"]], z["neg"], said, int(z["neg_samples"])
 
 
-def outputs(model_path, features):
-    """The model's uint8 output at every invoke of a stream (one state throughout, as on the device)."""
+def scores(model_path, features):
+    """(smoothed sums, the sample each has last heard) of the model over a stream's features, as the report's."""
     info = read_model(model_path)
     tin = info.inputs[0]
     table = quantize_inputs(np.arange(-128, 128, dtype=np.float32) / 128, tin.scale, tin.zero_point)
     engine = HostEngine(Path(model_path).read_bytes(), ops=info.op_names)
     try:
-        q = table[features.astype(np.int32) + 128]
-        n = len(q) // kws.STEP_FRAMES
-        engine.reset()
-        steps = q[:n * kws.STEP_FRAMES].reshape(n, kws.STEP_FRAMES, 40)
-        return np.array([engine.invoke([s[None]])[0][0] for s in steps], np.int64)
+        sums, frames = kws.feature_scores(engine, table, features)
+        return sums, frames * kws.STEP + kws.WIN
     finally:
         engine.close()
-
-
-def smoothed(outs):
-    """(the sums of the last SMOOTH outputs, the sample each sum has last heard), as kws.stream_scores."""
-    c = np.concatenate([[0], np.cumsum(outs)])
-    ends = kws.STEP_FRAMES * np.arange(kws.SMOOTH - 1, len(outs)) + kws.STEP_FRAMES - 1
-    return c[kws.SMOOTH:] - c[:-kws.SMOOTH], ends * kws.STEP + kws.WIN
 
 
 def main(models):
@@ -69,8 +59,8 @@ def main(models):
     print(f"{hours:.2f} h of negatives, {len(spans)} keywords; false accepts per hour at the cutoff that misses "
           + ", ".join(f"{100 * s:.0f} %" for s in SHARES) + " of the keywords")
     for model in models:
-        p_sums, p_ends = smoothed(outputs(model, pos))
-        n_sums, n_ends = smoothed(outputs(model, neg))
+        p_sums, p_ends = scores(model, pos)
+        n_sums, n_ends = scores(model, neg)
         best = np.sort(kws.best_after(p_sums, p_ends, spans))
         row = []
         for share in SHARES:

@@ -355,14 +355,7 @@ class KeywordSpotting(Job):
         """Per invoke (every STEP_FRAMES frames, from the stream's start, one model state throughout): the sum of
         the last SMOOTH uint8 outputs, exactly as the device computes it. Returns (sums, the last frame each
         sum has seen)."""
-        q_in = table[to_int8(frontend().process(pcm)).astype(np.int32) + 128]
-        n = len(q_in) // STEP_FRAMES
-        engine.reset()
-        outs = np.array([engine.invoke([s[None]])[0][0] for s in q_in[:n * STEP_FRAMES].reshape(n, STEP_FRAMES, 40)],
-                        np.int64)
-        csum = np.concatenate([[0], np.cumsum(outs)])
-        sums = csum[SMOOTH:] - csum[:-SMOOTH]
-        return sums, STEP_FRAMES * np.arange(SMOOTH - 1, n) + STEP_FRAMES - 1
+        return feature_scores(engine, table, to_int8(frontend().process(pcm)))
 
     def report_extra(self, ev, test_ds):
         from ..hostlib import HostEngine
@@ -447,10 +440,10 @@ class KeywordSpotting(Job):
         before = kd.bank("confusable", n_voices, NEAR_MISS_SEED)
         rows = []
         for text in (kd.KEYWORD,) + NEAR_MISSES:
-            row = {"phrase": text, "voices": n_voices}
+            row, said = {"phrase": text, "voices": n_voices}, kd.phrase_bank(text, n_voices, NEAR_MISS_SEED)
             for key, lead in (("detected", None), ("detected_after_speech", before)):
                 pcm, spans, at = [], [], 0
-                for i, u in enumerate(kd.phrase_bank(text, n_voices, NEAR_MISS_SEED)):
+                for i, u in enumerate(said):
                     seg, start = phrase_scene(u, np.random.default_rng([NEAR_MISS_SEED, i]), babble,
                                               None if lead is None else lead[i])
                     spans.append((at + start, at + start + len(u)))
@@ -602,6 +595,18 @@ def phrase_scene(u, rng, babble, before=None):
     gap = int(rng.uniform(0.05, 0.6) * kd.RATE)
     lead = len(before) + gap
     return kd.scene(3 * kd.RATE + lead, rng, [(before, start), (u, start + lead)], babble=babble), start + lead
+
+
+def feature_scores(engine, table, features):
+    """stream_scores from the frontend's int8 frames [n, 40] of a stream (tools/kws_streams_check.py keeps
+    those, not the audio)."""
+    q_in = table[features.astype(np.int32) + 128]
+    n = len(q_in) // STEP_FRAMES
+    engine.reset()
+    outs = np.array([engine.invoke([s[None]])[0][0] for s in q_in[:n * STEP_FRAMES].reshape(n, STEP_FRAMES, 40)],
+                    np.int64)
+    csum = np.concatenate([[0], np.cumsum(outs)])
+    return csum[SMOOTH:] - csum[:-SMOOTH], STEP_FRAMES * np.arange(SMOOTH - 1, n) + STEP_FRAMES - 1
 
 
 def best_after(sums, end_samples, spans):
